@@ -1,0 +1,5 @@
+DROP TABLE outbox;
+DROP TABLE registrations;
+DROP TABLE people;
+DROP TABLE sessions;
+DROP TABLE series;

@@ -1,0 +1,224 @@
+//! Builds the running service: the pool, the HTTP server with every route,
+//! and the background workers. `Application::build` binds the configured
+//! address (port 0 in tests) and reports the real port.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::middleware::DefaultHeaders;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use anyhow::Context;
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, DbError, Pool};
+use crate::error::json_error;
+use crate::jobs::{self, Workers};
+use crate::mail::outbox;
+use crate::pages::Pages;
+use crate::telemetry::Metrics;
+use crate::templates::StaticFiles;
+use crate::{registration, series};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub pages: Pages,
+    pub metrics: Arc<Metrics>,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    workers: Option<Workers>,
+}
+
+impl Application {
+    /// Connects, brings the configured series' sessions up to date, binds,
+    /// and starts the workers when `jobs.run_in_serve` is set. Does not
+    /// migrate: run `db::migrate` first.
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let settings = Arc::new(settings);
+        let pool = db::connect(&settings.database).context("database")?;
+        jobs::sync_series(&pool, settings.clone())
+            .await
+            .context("generating sessions")?;
+        let metrics = Arc::new(Metrics::new());
+        let workers = if settings.jobs.run_in_serve {
+            Some(Workers::start(
+                settings.clone(),
+                pool.clone(),
+                metrics.clone(),
+            )?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(settings.http.bind)
+            .with_context(|| format!("binding {}", settings.http.bind))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool,
+            settings: settings.clone(),
+            pages: Pages::load().context("page templates")?,
+            metrics,
+        });
+        let server =
+            HttpServer::new(move || {
+                let metrics = state.metrics.clone();
+                App::new()
+                    .wrap(
+                        DefaultHeaders::new()
+                            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                            .add((header::X_FRAME_OPTIONS, "DENY"))
+                            // Manage links carry a secret token: never leak it.
+                            .add((header::REFERRER_POLICY, "no-referrer")),
+                    )
+                    .wrap_fn(move |req, srv| {
+                        let method = req.method().to_string();
+                        let metrics = metrics.clone();
+                        let response = srv.call(req);
+                        async move {
+                            let response = response.await;
+                            if let Ok(res) = &response {
+                                metrics
+                                    .http_requests
+                                    .with_label_values(&[&method, res.status().as_str()])
+                                    .inc();
+                            }
+                            response
+                        }
+                    })
+                    .wrap(TracingLogger::default())
+                    .app_data(state.clone())
+                    .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
+                        |err, _req| {
+                            let response = HttpResponse::BadRequest()
+                        .content_type("text/plain; charset=utf-8")
+                        .body("The form could not be read. Please go back and submit it again.");
+                            actix_web::error::InternalError::from_response(err, response).into()
+                        },
+                    ))
+                    .route("/", web::get().to(series::handlers::index))
+                    .route(
+                        "/sessions/{id}",
+                        web::get().to(registration::handlers::session_page),
+                    )
+                    .route(
+                        "/sessions/{id}/register",
+                        web::post().to(registration::handlers::register),
+                    )
+                    .route(
+                        "/sessions/{id}/calendar.ics",
+                        web::get().to(series::handlers::session_ics),
+                    )
+                    .route("/r/{token}", web::get().to(registration::handlers::manage))
+                    .route(
+                        "/r/{token}/confirmation",
+                        web::get().to(registration::handlers::confirmation),
+                    )
+                    .route(
+                        "/r/{token}/cancel",
+                        web::post().to(registration::handlers::cancel),
+                    )
+                    .route(
+                        "/api/v1/sessions",
+                        web::get().to(series::handlers::api_sessions),
+                    )
+                    .route("/healthz", web::get().to(healthz))
+                    .route("/readyz", web::get().to(readyz))
+                    .route("/metrics", web::get().to(metrics_text))
+                    .route("/static/{file}", web::get().to(static_file))
+                    .default_service(web::to(not_found))
+            })
+            .listen(listener)?
+            .run();
+        Ok(Self {
+            port,
+            server,
+            workers,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the server is stopped (Ctrl-C, SIGTERM), then stops the
+    /// workers.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Some(workers) = self.workers {
+            workers.stop().await;
+        }
+        result
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let check = db::run(&state.pool, |conn| {
+        use diesel::connection::SimpleConnection;
+        conn.batch_execute("SELECT 1").map_err(DbError::from)
+    })
+    .await;
+    match check {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            json_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "database_unavailable",
+                "The database cannot be reached.",
+            )
+        }
+    }
+}
+
+async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
+    match db::run(&state.pool, |conn| {
+        outbox::depth(conn).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(depth) => state.metrics.outbox_depth.set(depth),
+        Err(e) => tracing::warn!(error = %e, "outbox depth unavailable"),
+    }
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
+}
+
+async fn static_file(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {
+    let name = path.into_inner();
+    match StaticFiles::get(&name) {
+        Some(file) => {
+            let content_type = match name.rsplit('.').next() {
+                Some("css") => "text/css; charset=utf-8",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                Some("ico") => "image/x-icon",
+                _ => "application/octet-stream",
+            };
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+                .body(file.data.into_owned())
+        }
+        None => state.pages.not_found(),
+    }
+}
+
+async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    if req.path().starts_with("/api/") {
+        json_error(StatusCode::NOT_FOUND, "not_found", "No such resource.")
+    } else {
+        state.pages.not_found()
+    }
+}

@@ -1,0 +1,440 @@
+//! Typed settings: the embedded `config/default.toml`, an optional overlay
+//! `config/$CONVENE_ENV.toml`, then `CONVENE__SECTION__KEY` environment
+//! variables. A bad value stops start-up with the key named.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::{Deserialize, Deserializer};
+
+use crate::calendar::schedule::{Rule, Timetable};
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub mail: MailSettings,
+    pub jobs: JobSettings,
+    /// Series keyed by slug (`[series.jam]`), so each key has an env name:
+    /// `CONVENE__SERIES__JAM__JOIN_URL`.
+    #[serde(default)]
+    pub series: BTreeMap<String, SeriesSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+    pub public_url: PublicUrl,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub file_dir: PathBuf,
+    pub smtp_url: String,
+    pub smtp_pool_size: u32,
+    pub smtp_timeout_seconds: u64,
+    pub from: lettre::message::Mailbox,
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    pub lease_seconds: u32,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub resend_confirmation_after_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub run_in_serve: bool,
+    pub tick_seconds: u64,
+    pub horizon_months: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesSettings {
+    pub kind: SeriesKind,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(deserialize_with = "timezone")]
+    pub timezone: Tz,
+    #[serde(deserialize_with = "local_time")]
+    pub start_time: NaiveTime,
+    pub duration_minutes: u32,
+    pub rule: Rule,
+    pub capacity: u32,
+    pub join_url: url::Url,
+    pub organizer_name: String,
+    pub organizer_email: lettre::Address,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeriesKind {
+    Webinar,
+    Echo,
+}
+
+impl SeriesKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SeriesKind::Webinar => "webinar",
+            SeriesKind::Echo => "echo",
+        }
+    }
+}
+
+impl SeriesSettings {
+    pub fn timetable(&self) -> Timetable {
+        Timetable {
+            rule: self.rule.clone(),
+            timezone: self.timezone,
+            start_time: self.start_time,
+            duration: chrono::Duration::minutes(i64::from(self.duration_minutes)),
+        }
+    }
+}
+
+/// The service's public base URL, without a trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl(String);
+
+impl PublicUrl {
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{}", self.0, path)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let url = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err("must start with http:// or https://".into());
+        }
+        Ok(Self(s.trim_end_matches('/').to_string()))
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        PublicUrl::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which database, chosen from the URL scheme (never by trying one then the other).
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some(path) = s
+            .strip_prefix("sqlite://")
+            .or_else(|| s.strip_prefix("sqlite:"))
+        {
+            if path.is_empty() {
+                return Err("a sqlite URL needs a file path, e.g. sqlite://data/convene.db".into());
+            }
+            Ok(Self::Sqlite(PathBuf::from(path)))
+        } else if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Ok(Self::Postgres(s.to_string()))
+        } else {
+            Err("must start with sqlite:// or postgres://".into())
+        }
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Never prints a PostgreSQL password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(p) => write!(f, "sqlite://{}", p.display()),
+            Self::Postgres(u) => match url::Url::parse(u) {
+                Ok(mut url) if url.password().is_some() => {
+                    let _ = url.set_password(Some("***"));
+                    write!(f, "{url}")
+                }
+                _ => write!(f, "{u}"),
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DatabaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        DatabaseUrl::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// SMTP URLs may carry credentials: never print them.
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+fn timezone<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
+    let s = String::deserialize(d)?;
+    s.parse::<Tz>().map_err(|_| {
+        serde::de::Error::custom(format!(
+            "unknown IANA time zone `{s}` (e.g. America/New_York)"
+        ))
+    })
+}
+
+fn local_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+    let s = String::deserialize(d)?;
+    NaiveTime::parse_from_str(&s, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M:%S"))
+        .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a time of day like 13:00")))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Layers: embedded defaults, `config/$CONVENE_ENV.toml` (relative to
+    /// `CONVENE_CONFIG_DIR`, default `config`), then `CONVENE__*` variables.
+    pub fn load() -> Result<Self, ConfigError> {
+        let dir = std::env::var("CONVENE_CONFIG_DIR").unwrap_or_else(|_| "config".into());
+        let env = std::env::var("CONVENE_ENV").ok();
+        Self::load_from(
+            Path::new(&dir),
+            env.as_deref(),
+            Env::prefixed("CONVENE__").split("__"),
+        )
+    }
+
+    /// The embedded defaults alone: what tests start from.
+    pub fn defaults() -> Result<Self, ConfigError> {
+        Self::extract(Figment::new().merge(Toml::string(DEFAULTS)))
+    }
+
+    fn load_from(dir: &Path, env: Option<&str>, vars: Env) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new().merge(Toml::string(DEFAULTS));
+        if let Some(env) = env {
+            let overlay = dir.join(format!("{env}.toml"));
+            if !overlay.is_file() {
+                return Err(ConfigError(format!(
+                    "CONVENE_ENV={env} but {} does not exist",
+                    overlay.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(overlay));
+        }
+        Self::extract(figment.merge(vars))
+    }
+
+    fn extract(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|errors| {
+            let lines: Vec<String> = errors.into_iter().map(describe).collect();
+            ConfigError(lines.join("; "))
+        })?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError(format!("`{key}` {why}")));
+        if self.database.pool_size == 0 {
+            return bad("database.pool_size", "must be at least 1");
+        }
+        if self.mail.batch_size == 0 {
+            return bad("mail.batch_size", "must be at least 1");
+        }
+        if self.mail.max_attempts == 0 {
+            return bad("mail.max_attempts", "must be at least 1");
+        }
+        if self.jobs.tick_seconds == 0 {
+            return bad("jobs.tick_seconds", "must be at least 1");
+        }
+        if self.mail.transport == MailTransportKind::Smtp {
+            if let Err(e) = url::Url::parse(&self.mail.smtp_url) {
+                return bad("mail.smtp_url", &format!("is not a URL ({e})"));
+            }
+        }
+        for (slug, s) in &self.series {
+            if !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return bad(
+                    &format!("series.{slug}"),
+                    "slug must be lowercase letters, digits and dashes",
+                );
+            }
+            if s.duration_minutes == 0 {
+                return bad(
+                    &format!("series.{slug}.duration_minutes"),
+                    "must be at least 1",
+                );
+            }
+            if s.capacity == 0 {
+                return bad(&format!("series.{slug}.capacity"), "must be at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One figment error as "`key`: problem (from source)".
+fn describe(e: figment::Error) -> String {
+    let key = if e.path.is_empty() {
+        "(top level)".to_string()
+    } else {
+        e.path.join(".")
+    };
+    let source = e
+        .metadata
+        .as_ref()
+        .map(|m| {
+            let name = m.name.to_string();
+            match e.path.last() {
+                Some(_) if name.contains("environment") => format!(
+                    " (from environment variable CONVENE__{})",
+                    e.path.join("__").to_uppercase()
+                ),
+                _ => format!(" (from {name})"),
+            }
+        })
+        .unwrap_or_default();
+    format!("`{key}`: {}{source}", e.kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_vars(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        // The same layering as `load`, with variables given here rather than
+        // read from the process environment (tests run in parallel).
+        let figment = Figment::new().merge(Toml::string(DEFAULTS));
+        let figment = vars.iter().fold(figment, |f, (k, v)| {
+            let key = k
+                .trim_start_matches("CONVENE__")
+                .to_lowercase()
+                .replace("__", ".");
+            f.merge((key, v.as_str()))
+        });
+        Settings::extract(figment)
+    }
+
+    #[test]
+    fn defaults_give_a_working_jam_on_sqlite() {
+        let s = Settings::defaults().expect("defaults load");
+        assert_eq!(s.http.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            s.database.url,
+            DatabaseUrl::Sqlite("data/convene.db".into())
+        );
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        let jam = &s.series["jam"];
+        assert_eq!(jam.timezone, chrono_tz::America::New_York);
+        assert_eq!(jam.rule.to_string(), "FREQ=MONTHLY;BYDAY=3TU");
+        assert_eq!(jam.capacity, 1000);
+    }
+
+    #[test]
+    fn a_bad_time_zone_names_its_key() {
+        let err = with_vars(&[("CONVENE__SERIES__JAM__TIMEZONE", "Mars/Olympus")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("series.jam.timezone"),
+            "message should name the key: {err}"
+        );
+        assert!(
+            err.contains("Mars/Olympus"),
+            "message should quote the value: {err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_names_its_key() {
+        let err = with_vars(&[("CONVENE__DATABASE__URL", "mysql://x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_bind_address_names_its_key() {
+        let err = with_vars(&[("CONVENE__HTTP__BIND", "localhost")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("http.bind"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_overlay_is_an_error() {
+        let err = Settings::load_from(
+            Path::new("config"),
+            Some("nowhere"),
+            Env::prefixed("CONVENE_UNUSED__"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("nowhere.toml"), "{err}");
+    }
+
+    #[test]
+    fn postgres_passwords_are_not_printed() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db/convene").unwrap();
+        assert!(!format!("{url:?}").contains("s3cret"));
+    }
+}

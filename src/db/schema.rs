@@ -1,0 +1,98 @@
+// The tables of both backends' migrations (they must stay in step).
+
+diesel::table! {
+    series (id) {
+        id -> BigInt,
+        slug -> Text,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        timezone -> Text,
+        start_time -> Text,
+        duration_minutes -> Integer,
+        rule -> Text,
+        capacity -> Integer,
+        join_url -> Text,
+        organizer_name -> Text,
+        organizer_email -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        series_id -> BigInt,
+        uid -> Text,
+        title -> Text,
+        description -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        timezone -> Text,
+        capacity -> Integer,
+        join_url -> Text,
+        status -> Text,
+        sequence -> Integer,
+        occurrence_date -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> BigInt,
+        email -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        organization -> Text,
+        job_title -> Text,
+        sector -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        person_id -> BigInt,
+        token -> Text,
+        status -> Text,
+        subscribe -> Bool,
+        calendar_sequence -> Integer,
+        confirmations_sent -> Integer,
+        last_confirmation_at -> Nullable<Timestamp>,
+        waitlisted_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        idempotency_key -> Text,
+        template -> Text,
+        recipient -> Text,
+        context -> Text,
+        calendar -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(registrations -> sessions (session_id));
+diesel::joinable!(registrations -> people (person_id));
+
+diesel::allow_tables_to_appear_in_same_query!(series, sessions, people, registrations, outbox);

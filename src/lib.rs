@@ -1,0 +1,20 @@
+//! convene: event and webinar operations — registrations, calendar
+//! invitations, reminders, attendance and archives for the Workforce
+//! Solutions Jam and the Workforce ECHO.
+
+pub mod app;
+pub mod calendar;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod jobs;
+pub mod mail;
+pub mod pages;
+pub mod registration;
+pub mod series;
+pub mod telemetry;
+pub mod templates;
+
+pub use app::Application;
+pub use config::Settings;

@@ -1,0 +1,216 @@
+//! The outbox: every e-mail is a row written in the transaction that caused
+//! it, with a unique idempotency key. Workers claim due rows under a lease
+//! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), send, then mark them; a crash
+//! after sending and before marking resends at most that one message.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::ics::{Method, SessionEvent};
+use crate::db::schema::outbox;
+use crate::db::DbConnection;
+
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const FAILED: &str = "failed";
+
+/// A calendar file to attach, kept as data so it is rendered at send time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarPart {
+    pub method: Method,
+    pub events: Vec<SessionEvent>,
+}
+
+/// A message to send after the current transaction commits.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    /// Unique per message: enqueuing the same key twice sends once.
+    pub key: String,
+    /// Folder under `email_templates/`.
+    pub template: &'static str,
+    pub recipient: String,
+    pub context: serde_json::Value,
+    pub calendar: Option<CalendarPart>,
+}
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub template: String,
+    pub recipient: String,
+    pub context: String,
+    pub calendar: Option<String>,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub locked_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Inserts the message unless its key is already queued. Returns whether a
+/// row was added. Runs inside the caller's transaction.
+pub fn enqueue(conn: &mut DbConnection, msg: &NewMessage, now: NaiveDateTime) -> QueryResult<bool> {
+    let calendar = msg
+        .calendar
+        .as_ref()
+        .map(|c| serde_json::to_string(c).expect("calendar part serializes"));
+    let sql = conn.sql(
+        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, next_attempt_at, created_at) \
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+    );
+    let added = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::Text, _>(&msg.key)
+        .bind::<diesel::sql_types::Text, _>(msg.template)
+        .bind::<diesel::sql_types::Text, _>(&msg.recipient)
+        .bind::<diesel::sql_types::Text, _>(msg.context.to_string())
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(calendar)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .execute(conn)?;
+    Ok(added == 1)
+}
+
+/// Takes up to `limit` due messages for this worker until `now + lease`,
+/// counting the attempt. Other workers skip rows already taken.
+pub fn claim(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    lease: Duration,
+    limit: u32,
+) -> QueryResult<Vec<OutboxRow>> {
+    let skip_locked = if conn.is_postgres() {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let sql = conn.sql(&format!(
+        "UPDATE outbox SET locked_until = ?, attempts = attempts + 1 \
+         WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? \
+                      AND (locked_until IS NULL OR locked_until <= ?) \
+                      ORDER BY next_attempt_at, id LIMIT ?{skip_locked}) \
+         RETURNING id, idempotency_key, template, recipient, context, calendar, status, attempts, \
+                   next_attempt_at, locked_until, last_error, created_at, sent_at"
+    ));
+    let mut rows: Vec<OutboxRow> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(now + lease)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(conn)?;
+    rows.sort_by_key(|r| (r.next_attempt_at, r.id));
+    Ok(rows)
+}
+
+pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(SENT),
+            outbox::sent_at.eq(Some(now)),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// What became of a message whose attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    RetryAt(NaiveDateTime),
+    GaveUp,
+}
+
+/// The retry policy: the n-th failure waits `base * 2^(n-1)`, capped at
+/// `max`; after `max_attempts` attempts, or on a permanent error, it stops.
+pub fn after_failure(
+    attempts: i32,
+    permanent: bool,
+    now: NaiveDateTime,
+    max_attempts: u32,
+    base: Duration,
+    max: Duration,
+) -> AfterFailure {
+    if permanent || attempts.max(0) as u32 >= max_attempts {
+        return AfterFailure::GaveUp;
+    }
+    let exponent = (attempts.max(1) - 1).min(30) as u32;
+    let delay = base.checked_mul(1 << exponent).unwrap_or(max).min(max);
+    AfterFailure::RetryAt(now + delay)
+}
+
+pub fn record_failure(
+    conn: &mut DbConnection,
+    id: i64,
+    outcome: AfterFailure,
+    error: &str,
+) -> QueryResult<()> {
+    let error: String = error.chars().take(1000).collect();
+    let target = outbox::table.find(id);
+    match outcome {
+        AfterFailure::RetryAt(at) => diesel::update(target)
+            .set((
+                outbox::next_attempt_at.eq(at),
+                outbox::locked_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+        AfterFailure::GaveUp => diesel::update(target)
+            .set((
+                outbox::status.eq(FAILED),
+                outbox::locked_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(Some(error)),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Messages not yet sent or failed.
+pub fn depth(conn: &mut DbConnection) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::status.eq(PENDING))
+        .count()
+        .get_result(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t0() -> NaiveDateTime {
+        chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc()
+    }
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_the_cap() {
+        let base = Duration::seconds(30);
+        let max = Duration::minutes(10);
+        let delays: Vec<Duration> = (1..=7)
+            .map(|n| match after_failure(n, false, t0(), 10, base, max) {
+                AfterFailure::RetryAt(at) => at - t0(),
+                AfterFailure::GaveUp => panic!("gave up after {n}"),
+            })
+            .collect();
+        let seconds: Vec<i64> = delays.iter().map(|d| d.num_seconds()).collect();
+        assert_eq!(seconds, vec![30, 60, 120, 240, 480, 600, 600]);
+    }
+
+    #[test]
+    fn the_last_attempt_or_a_permanent_error_gives_up() {
+        let (b, m) = (Duration::seconds(1), Duration::seconds(10));
+        assert_eq!(after_failure(5, false, t0(), 5, b, m), AfterFailure::GaveUp);
+        assert_eq!(after_failure(1, true, t0(), 5, b, m), AfterFailure::GaveUp);
+        assert!(matches!(
+            after_failure(4, false, t0(), 5, b, m),
+            AfterFailure::RetryAt(_)
+        ));
+    }
+}

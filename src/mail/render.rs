@@ -1,0 +1,126 @@
+//! Turns an outbox row into a MIME message: subject, text and HTML from
+//! `email_templates/<name>/`, plus the calendar file when there is one —
+//! as a `text/calendar; method=…` alternative (what Gmail and Outlook show
+//! as an invitation) and as an `invite.ics` attachment.
+
+use chrono::Utc;
+use handlebars::Handlebars;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::Message;
+
+use crate::calendar::ics;
+use crate::mail::outbox::{CalendarPart, OutboxRow};
+use crate::templates::{self, EmailFiles};
+
+pub struct EmailTemplates {
+    plain: Handlebars<'static>,
+    html: Handlebars<'static>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("template {0}: {1}")]
+    Template(String, String),
+    #[error("bad stored message data: {0}")]
+    Data(String),
+    #[error("bad recipient address `{0}`")]
+    Recipient(String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+}
+
+impl EmailTemplates {
+    pub fn load() -> Result<Self, handlebars::TemplateError> {
+        Ok(Self {
+            plain: templates::load::<EmailFiles>(false)?,
+            html: templates::load::<EmailFiles>(true)?,
+        })
+    }
+
+    /// Subject, plain text and HTML of `template` for `context`.
+    pub fn render(
+        &self,
+        template: &str,
+        context: &serde_json::Value,
+    ) -> Result<(String, String, String), RenderError> {
+        let fail = |part: &str, e: handlebars::RenderError| {
+            RenderError::Template(format!("{template}/{part}"), e.to_string())
+        };
+        let subject = self
+            .plain
+            .render(&format!("{template}/subject"), context)
+            .map_err(|e| fail("subject", e))?;
+        let text = self
+            .plain
+            .render(&format!("{template}/text"), context)
+            .map_err(|e| fail("text", e))?;
+        let html = self
+            .html
+            .render(&format!("{template}/html"), context)
+            .map_err(|e| fail("html", e))?;
+        // A subject is one line, whatever the data held.
+        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok((subject, text, html))
+    }
+
+    /// The complete message for an outbox row.
+    pub fn message(&self, row: &OutboxRow, from: &Mailbox) -> Result<Message, RenderError> {
+        let context: serde_json::Value =
+            serde_json::from_str(&row.context).map_err(|e| RenderError::Data(e.to_string()))?;
+        let (subject, text, html) = self.render(&row.template, &context)?;
+        let to: Mailbox = row
+            .recipient
+            .parse()
+            .map_err(|_| RenderError::Recipient(row.recipient.clone()))?;
+        let calendar: Option<CalendarPart> = row
+            .calendar
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| RenderError::Data(e.to_string()))?;
+
+        let mut alternative = MultiPart::alternative()
+            .singlepart(SinglePart::plain(text))
+            .singlepart(SinglePart::html(html));
+        let body = match calendar {
+            None => alternative,
+            Some(part) => {
+                let ics_text = ics::render(part.method, &part.events, Utc::now());
+                let content_type = ContentType::parse(&part.method.content_type())
+                    .expect("valid calendar content type");
+                alternative = alternative.singlepart(
+                    SinglePart::builder()
+                        .header(content_type)
+                        .body(ics_text.clone()),
+                );
+                let attachment_type =
+                    ContentType::parse("application/ics; name=\"invite.ics\"").expect("valid type");
+                MultiPart::mixed().multipart(alternative).singlepart(
+                    Attachment::new("invite.ics".into()).body(ics_text, attachment_type),
+                )
+            }
+        };
+        // Stable per outbox row: a resend after a crash carries the same id,
+        // so mail clients can drop the duplicate.
+        let key: String = row
+            .idempotency_key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '.'
+                }
+            })
+            .collect();
+        let message_id = format!("<{}.{key}@{}>", row.id, from.email.domain());
+        Message::builder()
+            .message_id(Some(message_id))
+            .from(from.clone())
+            .to(to)
+            .subject(subject)
+            .multipart(body)
+            .map_err(|e| RenderError::Build(e.to_string()))
+    }
+}

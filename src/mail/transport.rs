@@ -1,0 +1,57 @@
+//! Where messages go: an SMTP server (async, pooled connections) or, the
+//! zero-setup default, `.eml` files in a folder.
+
+use std::time::Duration;
+
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{MailSettings, MailTransportKind};
+
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+/// Why a send failed, and whether trying again later may help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    /// A 5xx answer: the server will never take this message.
+    pub permanent: bool,
+}
+
+impl Mailer {
+    pub fn from_settings(settings: &MailSettings) -> Result<Self, String> {
+        match settings.transport {
+            MailTransportKind::File => {
+                std::fs::create_dir_all(&settings.file_dir)
+                    .map_err(|e| format!("`mail.file_dir` {}: {e}", settings.file_dir.display()))?;
+                Ok(Mailer::File(AsyncFileTransport::new(&settings.file_dir)))
+            }
+            MailTransportKind::Smtp => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
+                    .map_err(|e| format!("`mail.smtp_url`: {e}"))?
+                    .timeout(Some(Duration::from_secs(settings.smtp_timeout_seconds)))
+                    .pool_config(PoolConfig::new().max_size(settings.smtp_pool_size.max(1)))
+                    .build();
+                Ok(Mailer::Smtp(transport))
+            }
+        }
+    }
+
+    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: e.is_permanent(),
+                message: format!("smtp: {e}"),
+            }),
+            Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
+                permanent: false,
+                message: format!("file transport: {e}"),
+            }),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! The mail worker: claims due outbox rows, renders and sends them, marks
+//! them sent, or schedules a retry with backoff until it gives up. Several
+//! workers (tasks or processes) can run against one database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Duration as ChronoDuration;
+use tokio::sync::watch;
+use tracing::{info, instrument, warn, Instrument};
+
+use crate::config::MailSettings;
+use crate::db::{self, DbError, Pool};
+use crate::mail::address::mask;
+use crate::mail::outbox::{self, AfterFailure, OutboxRow};
+use crate::mail::render::EmailTemplates;
+use crate::mail::transport::Mailer;
+use crate::telemetry::Metrics;
+
+#[derive(Clone)]
+pub struct MailWorker {
+    pub pool: Pool,
+    pub mailer: Mailer,
+    pub templates: Arc<EmailTemplates>,
+    pub settings: MailSettings,
+    pub metrics: Arc<Metrics>,
+}
+
+impl MailWorker {
+    /// Drains the outbox until `shutdown` turns true.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let idle = Duration::from_millis(self.settings.poll_interval_ms);
+        while !*shutdown.borrow() {
+            let handled = match self.process_batch().await {
+                Ok(n) => n,
+                Err(e) => {
+                    warn!(error = %e, "mail worker could not reach the database");
+                    0
+                }
+            };
+            if handled == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(idle) => {}
+                    // An error means the sender is gone: stop as well.
+                    changed = shutdown.changed() => if changed.is_err() { break },
+                }
+            }
+        }
+    }
+
+    /// Claims one batch and handles it; returns how many messages it took.
+    pub async fn process_batch(&self) -> Result<usize, DbError> {
+        let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
+        let limit = self.settings.batch_size;
+        let rows = db::run(&self.pool, move |conn| {
+            outbox::claim(conn, db::now(), lease, limit).map_err(DbError::from)
+        })
+        .await?;
+        let n = rows.len();
+        for row in rows {
+            let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
+            self.deliver(row).instrument(span).await?;
+        }
+        Ok(n)
+    }
+
+    #[instrument(skip_all)]
+    async fn deliver(&self, row: OutboxRow) -> Result<(), DbError> {
+        let id = row.id;
+        let result = match self.templates.message(&row, &self.settings.from) {
+            Ok(message) => self
+                .mailer
+                .send(message)
+                .await
+                .map_err(|e| (e.message, e.permanent)),
+            // A message that cannot be built will never be: fail it now.
+            Err(e) => Err((e.to_string(), true)),
+        };
+        match result {
+            Ok(()) => {
+                db::run(&self.pool, move |conn| {
+                    outbox::mark_sent(conn, id, db::now()).map_err(DbError::from)
+                })
+                .await?;
+                self.metrics.mails_sent.inc();
+                info!("sent");
+            }
+            Err((error, permanent)) => {
+                let s = &self.settings;
+                let outcome = outbox::after_failure(
+                    row.attempts,
+                    permanent,
+                    db::now(),
+                    s.max_attempts,
+                    ChronoDuration::milliseconds(s.retry_base_ms as i64),
+                    ChronoDuration::milliseconds(s.retry_max_ms as i64),
+                );
+                match outcome {
+                    AfterFailure::RetryAt(at) => {
+                        warn!(%error, retry_at = %at, "send failed, will retry")
+                    }
+                    AfterFailure::GaveUp => {
+                        self.metrics.mails_failed.inc();
+                        warn!(%error, "send failed, giving up")
+                    }
+                }
+                db::run(&self.pool, move |conn| {
+                    outbox::record_failure(conn, id, outcome, &error).map_err(DbError::from)
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,312 @@
+//! The registration form's rules: what a valid registrant is. No I/O.
+
+use serde::{Deserialize, Serialize};
+
+use crate::mail::EmailAddress;
+
+/// The form as posted: every field optional so that a missing one gets a
+/// message, not a rejected request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RegistrationForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: String,
+    pub state: String,
+    pub subscribe: Option<String>,
+}
+
+/// A registrant whose every field has been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Registrant {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: EmailAddress,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: &'static str,
+    pub state: &'static str,
+    pub subscribe: bool,
+}
+
+/// One message per field, in form order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldErrors {
+    fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field,
+            message: message.into(),
+        });
+    }
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+pub const SECTORS: &[(&str, &str)] = &[
+    ("provider", "Provider organization"),
+    ("association", "State or national association"),
+    ("government", "Government"),
+    ("health_plan", "Health plan"),
+    ("academic", "Academic institution"),
+    ("philanthropy", "Philanthropy"),
+    ("technology", "Technology"),
+    ("other", "Other"),
+];
+
+/// US states, the District of Columbia and the territories, then "outside".
+pub const STATES: &[(&str, &str)] = &[
+    ("AL", "Alabama"),
+    ("AK", "Alaska"),
+    ("AZ", "Arizona"),
+    ("AR", "Arkansas"),
+    ("CA", "California"),
+    ("CO", "Colorado"),
+    ("CT", "Connecticut"),
+    ("DE", "Delaware"),
+    ("DC", "District of Columbia"),
+    ("FL", "Florida"),
+    ("GA", "Georgia"),
+    ("HI", "Hawaii"),
+    ("ID", "Idaho"),
+    ("IL", "Illinois"),
+    ("IN", "Indiana"),
+    ("IA", "Iowa"),
+    ("KS", "Kansas"),
+    ("KY", "Kentucky"),
+    ("LA", "Louisiana"),
+    ("ME", "Maine"),
+    ("MD", "Maryland"),
+    ("MA", "Massachusetts"),
+    ("MI", "Michigan"),
+    ("MN", "Minnesota"),
+    ("MS", "Mississippi"),
+    ("MO", "Missouri"),
+    ("MT", "Montana"),
+    ("NE", "Nebraska"),
+    ("NV", "Nevada"),
+    ("NH", "New Hampshire"),
+    ("NJ", "New Jersey"),
+    ("NM", "New Mexico"),
+    ("NY", "New York"),
+    ("NC", "North Carolina"),
+    ("ND", "North Dakota"),
+    ("OH", "Ohio"),
+    ("OK", "Oklahoma"),
+    ("OR", "Oregon"),
+    ("PA", "Pennsylvania"),
+    ("RI", "Rhode Island"),
+    ("SC", "South Carolina"),
+    ("SD", "South Dakota"),
+    ("TN", "Tennessee"),
+    ("TX", "Texas"),
+    ("UT", "Utah"),
+    ("VT", "Vermont"),
+    ("VA", "Virginia"),
+    ("WA", "Washington"),
+    ("WV", "West Virginia"),
+    ("WI", "Wisconsin"),
+    ("WY", "Wyoming"),
+    ("AS", "American Samoa"),
+    ("GU", "Guam"),
+    ("MP", "Northern Mariana Islands"),
+    ("PR", "Puerto Rico"),
+    ("VI", "U.S. Virgin Islands"),
+    ("FM", "Federated States of Micronesia"),
+    ("MH", "Marshall Islands"),
+    ("PW", "Palau"),
+    ("OUTSIDE_US", "Outside the United States"),
+];
+
+pub fn sector_label(code: &str) -> &'static str {
+    SECTORS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("Other")
+}
+
+/// A required line of text: trimmed, inner whitespace collapsed, no control
+/// characters, at most `max` characters.
+fn text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    label: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let clean = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    if clean.is_empty() {
+        if required {
+            errors.add(field, format!("Enter your {label}."));
+        }
+    } else if clean.chars().count() > max {
+        errors.add(
+            field,
+            format!("Your {label} must be {max} characters or fewer."),
+        );
+    } else if clean.chars().any(char::is_control) {
+        errors.add(
+            field,
+            format!("Your {label} contains characters that are not allowed."),
+        );
+    }
+    clean
+}
+
+/// Checks the form: a `Registrant`, or a message for every bad field.
+pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let first_name = text(
+        &mut errors,
+        "first_name",
+        &form.first_name,
+        "first name",
+        true,
+        100,
+    );
+    let last_name = text(
+        &mut errors,
+        "last_name",
+        &form.last_name,
+        "last name",
+        true,
+        100,
+    );
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|m| errors.add("email", m))
+        .ok();
+    let organization = text(
+        &mut errors,
+        "organization",
+        &form.organization,
+        "organization",
+        true,
+        200,
+    );
+    let job_title = text(
+        &mut errors,
+        "job_title",
+        &form.job_title,
+        "job title",
+        false,
+        200,
+    );
+    let sector = SECTORS
+        .iter()
+        .find(|(c, _)| *c == form.sector.trim())
+        .map(|(c, _)| *c);
+    if sector.is_none() {
+        errors.add(
+            "sector",
+            "Choose the sector that best describes your organization.",
+        );
+    }
+    let state = STATES
+        .iter()
+        .find(|(c, _)| *c == form.state.trim())
+        .map(|(c, _)| *c);
+    if state.is_none() {
+        errors.add(
+            "state",
+            "Choose your state or territory, or “Outside the United States”.",
+        );
+    }
+    match (email, sector, state) {
+        (Some(email), Some(sector), Some(state)) if errors.is_empty() => Ok(Registrant {
+            first_name,
+            last_name,
+            email,
+            organization,
+            job_title,
+            sector,
+            state,
+            subscribe: form
+                .subscribe
+                .as_deref()
+                .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
+        }),
+        _ => Err(errors),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> RegistrationForm {
+        RegistrationForm {
+            first_name: " Ada ".into(),
+            last_name: "Lovelace".into(),
+            email: "Ada@Example.org".into(),
+            organization: "Analytical  Engines   Inc.".into(),
+            job_title: "".into(),
+            sector: "provider".into(),
+            state: "NY".into(),
+            subscribe: Some("on".into()),
+        }
+    }
+
+    #[test]
+    fn a_valid_form_is_cleaned_up() {
+        let r = parse(&valid()).expect("valid form");
+        assert_eq!(r.first_name, "Ada");
+        assert_eq!(r.email.as_str(), "ada@example.org");
+        assert_eq!(r.organization, "Analytical Engines Inc.");
+        assert!(r.subscribe);
+    }
+
+    #[test]
+    fn an_empty_form_gets_a_message_for_each_required_field() {
+        let errors = parse(&RegistrationForm::default()).unwrap_err();
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            vec![
+                "first_name",
+                "last_name",
+                "email",
+                "organization",
+                "sector",
+                "state"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_sector_and_state_codes_are_refused() {
+        let mut form = valid();
+        form.sector = "astrology".into();
+        form.state = "ZZ".into();
+        let errors = parse(&form).unwrap_err();
+        assert!(
+            errors.get("sector").is_some() && errors.get("state").is_some(),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn overlong_names_are_refused() {
+        let mut form = valid();
+        form.first_name = "A".repeat(101);
+        assert!(parse(&form).unwrap_err().get("first_name").is_some());
+    }
+}

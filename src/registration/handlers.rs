@@ -1,0 +1,303 @@
+//! The registration pages: the session page with its form, the POST that
+//! registers, the confirmation, and the private manage/cancel pages.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::Duration;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::calendar::{display, links};
+use crate::db::{self, DbError};
+use crate::registration::domain::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
+use crate::registration::store::{
+    self, CancelError, CancelOutcome, Outcome, Policy, RegisterError, REGISTERED, WAITLISTED,
+};
+use crate::registration::token::looks_like_token;
+use crate::series::model::{self, Series, Session};
+
+fn policy(state: &AppState) -> Policy {
+    Policy {
+        public_url: state.settings.http.public_url.clone(),
+        resend_confirmation_after: Duration::seconds(i64::from(
+            state.settings.mail.resend_confirmation_after_seconds,
+        )),
+    }
+}
+
+fn session_json(s: &Session, series: &Series) -> serde_json::Value {
+    json!({
+        "id": s.id,
+        "title": s.title,
+        "series_title": series.title,
+        "description": s.description,
+        "when": display::time_range(s.starts_at_utc(), s.ends_at_utc(), s.tz()),
+        "timezone": s.timezone,
+        "cancelled": s.is_cancelled(),
+    })
+}
+
+/// The form's select options with the posted value selected.
+fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
+    list.iter()
+        .map(|(value, label)| json!({ "value": value, "label": label, "selected": *value == selected }))
+        .collect()
+}
+
+fn form_page(
+    state: &AppState,
+    status: StatusCode,
+    session: &Session,
+    series: &Series,
+    registered: i64,
+    form: &RegistrationForm,
+    errors: &FieldErrors,
+) -> HttpResponse {
+    let now = db::now();
+    let open = !session.is_cancelled() && session.ends_at > now;
+    let field_errors: serde_json::Map<String, serde_json::Value> = errors
+        .0
+        .iter()
+        .map(|e| (e.field.to_string(), json!(e.message)))
+        .collect();
+    state.pages.render(
+        status,
+        "session",
+        &json!({
+            "title": session.title,
+            "session": session_json(session, series),
+            "open": open,
+            "full": registered >= i64::from(session.capacity),
+            "form": form,
+            "subscribe_checked": form.subscribe.is_some(),
+            "errors": errors.0,
+            "error": field_errors,
+            "has_errors": !errors.is_empty(),
+            "sectors": options(SECTORS, &form.sector),
+            "states": options(STATES, &form.state),
+        }),
+    )
+}
+
+async fn load_session(
+    state: &AppState,
+    id: i64,
+) -> Result<Option<(Session, Series, i64)>, DbError> {
+    db::run(&state.pool, move |conn| {
+        let Some((session, series)) = model::find_session(conn, id)? else {
+            return Ok(None);
+        };
+        let registered = model::counts(conn, &[id], REGISTERED)?
+            .first()
+            .map(|(_, n)| *n)
+            .unwrap_or(0);
+        Ok(Some((session, series, registered)))
+    })
+    .await
+}
+
+/// `GET /sessions/{id}`
+pub async fn session_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let Ok(id) = path.parse::<i64>() else {
+        return state.pages.not_found();
+    };
+    match load_session(&state, id).await {
+        Ok(Some((session, series, registered))) => form_page(
+            &state,
+            StatusCode::OK,
+            &session,
+            &series,
+            registered,
+            &RegistrationForm::default(),
+            &FieldErrors::default(),
+        ),
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `POST /sessions/{id}/register`
+pub async fn register(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<RegistrationForm>,
+) -> HttpResponse {
+    let Ok(id) = path.parse::<i64>() else {
+        return state.pages.not_found();
+    };
+    let form = form.into_inner();
+    let registrant = match domain::parse(&form) {
+        Ok(r) => r,
+        Err(errors) => {
+            return match load_session(&state, id).await {
+                Ok(Some((session, series, registered))) => form_page(
+                    &state,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &session,
+                    &series,
+                    registered,
+                    &form,
+                    &errors,
+                ),
+                Ok(None) => state.pages.not_found(),
+                Err(e) => state.pages.internal_error(&e.into()),
+            };
+        }
+    };
+    let policy = policy(&state);
+    let email = registrant.email.masked();
+    let result = db::run(&state.pool, move |conn| {
+        store::register(conn, id, &registrant, &policy, db::now())
+    })
+    .await;
+    match result {
+        Ok(done) => {
+            let label = match done.outcome {
+                Outcome::Registered => "registered",
+                Outcome::Waitlisted => "waitlisted",
+                Outcome::AlreadyRegistered { .. } => "repeat",
+            };
+            state
+                .metrics
+                .registrations
+                .with_label_values(&[label])
+                .inc();
+            tracing::info!(session = id, to = %email, outcome = label, "registration");
+            HttpResponse::SeeOther()
+                .insert_header(("Location", format!("/r/{}/confirmation", done.token)))
+                .finish()
+        }
+        Err(RegisterError::NotFound) => state.pages.not_found(),
+        Err(RegisterError::Closed) => state.pages.message(
+            StatusCode::CONFLICT,
+            "Registration is closed",
+            "This session has ended or was cancelled, so it no longer takes registrations.",
+        ),
+        Err(RegisterError::Db(e)) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// The registration behind a token, as page data.
+async fn registration_context(
+    state: &AppState,
+    token: String,
+) -> Result<Option<serde_json::Value>, DbError> {
+    let public = state.settings.http.public_url.clone();
+    db::run(&state.pool, move |conn| {
+        let Some(found) = store::find_by_token(conn, &token)? else {
+            return Ok(None);
+        };
+        let store::Found {
+            registration: r,
+            person,
+            session: s,
+            series,
+        } = found;
+        let waitlist_position = if r.status == WAITLISTED {
+            use crate::db::schema::registrations as reg;
+            use diesel::prelude::*;
+            let ahead: i64 = reg::table
+                .filter(reg::session_id.eq(s.id))
+                .filter(reg::status.eq(WAITLISTED))
+                .filter(
+                    reg::waitlisted_at
+                        .lt(r.waitlisted_at)
+                        .or(reg::waitlisted_at.eq(r.waitlisted_at).and(reg::id.lt(r.id))),
+                )
+                .count()
+                .get_result(conn)?;
+            Some(ahead + 1)
+        } else {
+            None
+        };
+        let manage_url = public.join(&format!("/r/{token}"));
+        let details = format!(
+            "Join: {}\n\nManage your registration: {manage_url}",
+            s.join_url
+        );
+        let (start, end) = (s.starts_at_utc(), s.ends_at_utc());
+        let over = s.ends_at <= db::now();
+        Ok(Some(json!({
+            "title": s.title,
+            "token": token,
+            "session": session_json(&s, &series),
+            "first_name": person.first_name,
+            "email": person.email,
+            "status": r.status,
+            "registered": r.status == REGISTERED,
+            "waitlisted": r.status == WAITLISTED,
+            "cancelled": r.status == store::CANCELLED,
+            "waitlist_position": waitlist_position,
+            "can_cancel": r.status != store::CANCELLED && !over,
+            "manage_url": manage_url,
+            "join_url": s.join_url,
+            "ics_url": format!("/sessions/{}/calendar.ics", s.id),
+            "google_url": links::google(&s.title, &details, &s.join_url, start, end),
+            "outlook_url": links::outlook(&s.title, &details, &s.join_url, start, end),
+        })))
+    })
+    .await
+}
+
+async fn token_page(state: web::Data<AppState>, token: String, template: &str) -> HttpResponse {
+    if !looks_like_token(&token) {
+        return state.pages.not_found();
+    }
+    match registration_context(&state, token).await {
+        Ok(Some(ctx)) => {
+            let mut page = state.pages.ok(template, &ctx);
+            page.headers_mut().insert(
+                actix_web::http::header::CACHE_CONTROL,
+                actix_web::http::header::HeaderValue::from_static("no-store"),
+            );
+            page
+        }
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `GET /r/{token}/confirmation`: right after registering.
+pub async fn confirmation(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    token_page(state, path.into_inner(), "confirmation").await
+}
+
+/// `GET /r/{token}`: the private manage page. Never changes anything.
+pub async fn manage(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    token_page(state, path.into_inner(), "manage").await
+}
+
+/// `POST /r/{token}/cancel`
+pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    if !looks_like_token(&token) {
+        return state.pages.not_found();
+    }
+    let policy = policy(&state);
+    let t = token.clone();
+    let result = db::run(&state.pool, move |conn| {
+        store::cancel(conn, &t, &policy, db::now())
+    })
+    .await;
+    match result {
+        Ok(outcome) => {
+            if outcome == CancelOutcome::Cancelled {
+                state
+                    .metrics
+                    .registrations
+                    .with_label_values(&["cancelled"])
+                    .inc();
+            }
+            HttpResponse::SeeOther()
+                .insert_header(("Location", format!("/r/{token}")))
+                .finish()
+        }
+        Err(CancelError::NotFound) => state.pages.not_found(),
+        Err(CancelError::Over) => state.pages.message(
+            StatusCode::CONFLICT,
+            "This session is over",
+            "A registration for a session that has already ended cannot be cancelled.",
+        ),
+        Err(CancelError::Db(e)) => state.pages.internal_error(&e.into()),
+    }
+}

@@ -1,0 +1,434 @@
+//! Registration writes, each one transaction that also queues its e-mails.
+//!
+//! Every transaction starts by locking the session row (a no-op UPDATE):
+//! that serializes capacity checks per session on PostgreSQL, and on SQLite
+//! it takes the write lock first, so the busy timeout applies instead of a
+//! failed read-to-write upgrade.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::config::PublicUrl;
+use crate::db::schema::{people, registrations, sessions};
+use crate::db::{DbConnection, DbError};
+use crate::mail::outbox;
+use crate::registration::domain::Registrant;
+use crate::registration::messages::Letter;
+use crate::registration::token::new_token;
+use crate::series::model::{find_session, Series, Session};
+
+pub const REGISTERED: &str = "registered";
+pub const WAITLISTED: &str = "waitlisted";
+pub const CANCELLED: &str = "cancelled";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = registrations)]
+pub struct Registration {
+    pub id: i64,
+    pub session_id: i64,
+    pub person_id: i64,
+    pub token: String,
+    pub status: String,
+    pub subscribe: bool,
+    pub calendar_sequence: i32,
+    pub confirmations_sent: i32,
+    pub last_confirmation_at: Option<NaiveDateTime>,
+    pub waitlisted_at: Option<NaiveDateTime>,
+    pub cancelled_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = people)]
+pub struct Person {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: String,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// What the write needs from configuration.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub public_url: PublicUrl,
+    pub resend_confirmation_after: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Registered,
+    Waitlisted,
+    /// Already registered or waitlisted: nothing new; the confirmation was
+    /// queued again unless one went out very recently.
+    AlreadyRegistered {
+        resent: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Registered {
+    pub token: String,
+    pub status: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("no such session")]
+    NotFound,
+    #[error("registration for this session is closed")]
+    Closed,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for RegisterError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+/// Locks the session row for the rest of the transaction; false if absent.
+fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
+    let n = diesel::update(sessions::table.find(session_id))
+        .set(sessions::updated_at.eq(sessions::updated_at))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+fn registered_count(conn: &mut DbConnection, session_id: i64) -> QueryResult<i64> {
+    registrations::table
+        .filter(registrations::session_id.eq(session_id))
+        .filter(registrations::status.eq(REGISTERED))
+        .count()
+        .get_result(conn)
+}
+
+/// Inserts or refreshes the person with this e-mail; returns their id.
+fn upsert_person(conn: &mut DbConnection, r: &Registrant, now: NaiveDateTime) -> QueryResult<i64> {
+    let values = (
+        people::first_name.eq(&r.first_name),
+        people::last_name.eq(&r.last_name),
+        people::organization.eq(&r.organization),
+        people::job_title.eq(&r.job_title),
+        people::sector.eq(r.sector),
+        people::state.eq(r.state),
+        people::updated_at.eq(now),
+    );
+    let email = r.email.as_str();
+    let updated = diesel::update(people::table.filter(people::email.eq(email)))
+        .set(values)
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(people::table)
+            .values((values, people::email.eq(email), people::created_at.eq(now)))
+            .execute(conn)?;
+    }
+    people::table
+        .filter(people::email.eq(email))
+        .select(people::id)
+        .first(conn)
+}
+
+/// Registers `r` for the session: one transaction writes the person, the
+/// registration and its confirmation e-mail.
+pub fn register(
+    conn: &mut DbConnection,
+    session_id: i64,
+    r: &Registrant,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> Result<Registered, RegisterError> {
+    conn.transaction(|conn| {
+        if !lock_session(conn, session_id)? {
+            return Err(RegisterError::NotFound);
+        }
+        let (session, series) = find_session(conn, session_id)?.ok_or(RegisterError::NotFound)?;
+        if session.is_cancelled() || session.ends_at <= now {
+            return Err(RegisterError::Closed);
+        }
+        let person_id = upsert_person(conn, r, now)?;
+        let existing: Option<Registration> = registrations::table
+            .filter(registrations::session_id.eq(session_id))
+            .filter(registrations::person_id.eq(person_id))
+            .select(Registration::as_select())
+            .first(conn)
+            .optional()?;
+        let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
+
+        let (reg, outcome) = match existing {
+            Some(reg) if reg.status != CANCELLED => {
+                let recent = reg
+                    .last_confirmation_at
+                    .is_some_and(|at| now - at < policy.resend_confirmation_after);
+                (reg, Outcome::AlreadyRegistered { resent: !recent })
+            }
+            Some(reg) => {
+                // Coming back after cancelling: same manage link, a newer
+                // calendar sequence so calendars accept the new invitation.
+                let status = if has_room { REGISTERED } else { WAITLISTED };
+                diesel::update(registrations::table.find(reg.id))
+                    .set((
+                        registrations::status.eq(status),
+                        registrations::subscribe.eq(r.subscribe),
+                        registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
+                        registrations::cancelled_at.eq(None::<NaiveDateTime>),
+                        registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
+                        registrations::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let reg = registrations::table
+                    .find(reg.id)
+                    .select(Registration::as_select())
+                    .first(conn)?;
+                (reg, outcome_for(status))
+            }
+            None => {
+                let status = if has_room { REGISTERED } else { WAITLISTED };
+                let token = new_token();
+                diesel::insert_into(registrations::table)
+                    .values((
+                        registrations::session_id.eq(session_id),
+                        registrations::person_id.eq(person_id),
+                        registrations::token.eq(&token),
+                        registrations::status.eq(status),
+                        registrations::subscribe.eq(r.subscribe),
+                        registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
+                        registrations::created_at.eq(now),
+                        registrations::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                let reg = registrations::table
+                    .filter(registrations::token.eq(&token))
+                    .select(Registration::as_select())
+                    .first(conn)?;
+                (reg, outcome_for(status))
+            }
+        };
+
+        let send = !matches!(outcome, Outcome::AlreadyRegistered { resent: false });
+        if send {
+            let n = reg.confirmations_sent + 1;
+            let letter = letter(
+                policy,
+                &session,
+                &series,
+                &reg,
+                r.first_name.as_str(),
+                &r.last_name,
+                r.email.as_str(),
+            );
+            let msg = if reg.status == REGISTERED {
+                letter.confirmed(n)
+            } else {
+                letter.waitlisted(n)
+            };
+            outbox::enqueue(conn, &msg, now)?;
+            diesel::update(registrations::table.find(reg.id))
+                .set((
+                    registrations::confirmations_sent.eq(n),
+                    registrations::last_confirmation_at.eq(Some(now)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(Registered {
+            token: reg.token,
+            status: reg.status,
+            outcome,
+        })
+    })
+}
+
+fn outcome_for(status: &str) -> Outcome {
+    if status == REGISTERED {
+        Outcome::Registered
+    } else {
+        Outcome::Waitlisted
+    }
+}
+
+fn letter<'a>(
+    policy: &'a Policy,
+    session: &'a Session,
+    series: &'a Series,
+    reg: &'a Registration,
+    first_name: &'a str,
+    last_name: &'a str,
+    email: &'a str,
+) -> Letter<'a> {
+    Letter {
+        public_url: &policy.public_url,
+        session,
+        series,
+        registration_id: reg.id,
+        token: &reg.token,
+        first_name,
+        last_name,
+        email,
+        calendar_sequence: reg.calendar_sequence,
+    }
+}
+
+/// A registration with everything its manage page shows.
+pub struct Found {
+    pub registration: Registration,
+    pub person: Person,
+    pub session: Session,
+    pub series: Series,
+}
+
+pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Found>> {
+    let Some((registration, person)) = registrations::table
+        .inner_join(people::table)
+        .filter(registrations::token.eq(token))
+        .select((Registration::as_select(), Person::as_select()))
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let Some((session, series)) = find_session(conn, registration.session_id)? else {
+        return Ok(None);
+    };
+    Ok(Some(Found {
+        registration,
+        person,
+        session,
+        series,
+    }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    Cancelled,
+    AlreadyCancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    #[error("no such registration")]
+    NotFound,
+    #[error("the session is over")]
+    Over,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for CancelError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(DbError::Query(e))
+    }
+}
+
+/// Cancels the registration behind `token`, tells the person (removing the
+/// event from their calendar), and gives freed places to the waitlist.
+pub fn cancel(
+    conn: &mut DbConnection,
+    token: &str,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> Result<CancelOutcome, CancelError> {
+    // The token's session never changes, so it is safe to read it before
+    // the write transaction begins.
+    let session_id: i64 = registrations::table
+        .filter(registrations::token.eq(token))
+        .select(registrations::session_id)
+        .first(conn)
+        .optional()?
+        .ok_or(CancelError::NotFound)?;
+    conn.transaction(|conn| {
+        lock_session(conn, session_id)?;
+        let found = find_by_token(conn, token)?.ok_or(CancelError::NotFound)?;
+        let Found {
+            registration: reg,
+            person,
+            session,
+            series,
+        } = found;
+        if reg.status == CANCELLED {
+            return Ok(CancelOutcome::AlreadyCancelled);
+        }
+        if session.ends_at <= now {
+            return Err(CancelError::Over);
+        }
+        let had_invitation = reg.status == REGISTERED;
+        let sequence = reg.calendar_sequence + 1;
+        diesel::update(registrations::table.find(reg.id))
+            .set((
+                registrations::status.eq(CANCELLED),
+                registrations::cancelled_at.eq(Some(now)),
+                registrations::calendar_sequence.eq(sequence),
+                registrations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let reg = Registration {
+            calendar_sequence: sequence,
+            ..reg
+        };
+        let msg = letter(
+            policy,
+            &session,
+            &series,
+            &reg,
+            &person.first_name,
+            &person.last_name,
+            &person.email,
+        )
+        .cancelled(had_invitation);
+        outbox::enqueue(conn, &msg, now)?;
+        if had_invitation && !session.is_cancelled() {
+            promote_waitlisted(conn, &session, &series, policy, now)?;
+        }
+        Ok(CancelOutcome::Cancelled)
+    })
+}
+
+/// Moves waitlisted people, first come first served, into free places.
+fn promote_waitlisted(
+    conn: &mut DbConnection,
+    session: &Session,
+    series: &Series,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let free = i64::from(session.capacity) - registered_count(conn, session.id)?;
+    if free <= 0 {
+        return Ok(0);
+    }
+    let next: Vec<(Registration, Person)> = registrations::table
+        .inner_join(people::table)
+        .filter(registrations::session_id.eq(session.id))
+        .filter(registrations::status.eq(WAITLISTED))
+        .order((registrations::waitlisted_at.asc(), registrations::id.asc()))
+        .limit(free)
+        .select((Registration::as_select(), Person::as_select()))
+        .load(conn)?;
+    for (reg, person) in &next {
+        diesel::update(registrations::table.find(reg.id))
+            .set((
+                registrations::status.eq(REGISTERED),
+                registrations::waitlisted_at.eq(None::<NaiveDateTime>),
+                registrations::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let msg = letter(
+            policy,
+            session,
+            series,
+            reg,
+            &person.first_name,
+            &person.last_name,
+            &person.email,
+        )
+        .promoted();
+        outbox::enqueue(conn, &msg, now)?;
+    }
+    Ok(next.len())
+}

@@ -1,0 +1,137 @@
+//! Rows and queries for series and sessions.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use crate::calendar::ics::{Party, SessionEvent};
+use crate::db::schema::{registrations, series, sessions};
+use crate::db::DbConnection;
+
+pub const SCHEDULED: &str = "scheduled";
+pub const CANCELLED: &str = "cancelled";
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = series)]
+pub struct Series {
+    pub id: i64,
+    pub slug: String,
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub timezone: String,
+    pub start_time: String,
+    pub duration_minutes: i32,
+    pub rule: String,
+    pub capacity: i32,
+    pub join_url: String,
+    pub organizer_name: String,
+    pub organizer_email: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = sessions)]
+pub struct Session {
+    pub id: i64,
+    pub series_id: i64,
+    pub uid: String,
+    pub title: String,
+    pub description: String,
+    pub starts_at: NaiveDateTime,
+    pub ends_at: NaiveDateTime,
+    pub timezone: String,
+    pub capacity: i32,
+    pub join_url: String,
+    pub status: String,
+    pub sequence: i32,
+    pub occurrence_date: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Series {
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+}
+
+impl Session {
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+    pub fn starts_at_utc(&self) -> DateTime<Utc> {
+        self.starts_at.and_utc()
+    }
+    pub fn ends_at_utc(&self) -> DateTime<Utc> {
+        self.ends_at.and_utc()
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.status == CANCELLED
+    }
+
+    /// The session as a calendar event; `attendee` and the sequence bump
+    /// make it one person's copy.
+    pub fn calendar_event(
+        &self,
+        series: &Series,
+        description: String,
+        attendee: Option<Party>,
+        sequence_bump: i32,
+    ) -> SessionEvent {
+        SessionEvent {
+            uid: self.uid.clone(),
+            sequence: (self.sequence + sequence_bump).max(0) as u32,
+            summary: self.title.clone(),
+            description,
+            starts_at: self.starts_at_utc(),
+            ends_at: self.ends_at_utc(),
+            join_url: Some(self.join_url.clone()).filter(|u| !u.is_empty()),
+            organizer: Party {
+                name: series.organizer_name.clone(),
+                email: series.organizer_email.clone(),
+            },
+            attendee,
+        }
+    }
+}
+
+pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Session, Series)>> {
+    sessions::table
+        .inner_join(series::table)
+        .filter(sessions::id.eq(id))
+        .select((Session::as_select(), Series::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// Scheduled sessions that have not ended, soonest first, with their series.
+pub fn upcoming(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(Session, Series)>> {
+    sessions::table
+        .inner_join(series::table)
+        .filter(sessions::ends_at.gt(now))
+        .filter(sessions::status.eq(SCHEDULED))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .limit(limit)
+        .select((Session::as_select(), Series::as_select()))
+        .load(conn)
+}
+
+/// Registrations in `status` per session, for the given sessions.
+pub fn counts(
+    conn: &mut DbConnection,
+    session_ids: &[i64],
+    status: &str,
+) -> QueryResult<Vec<(i64, i64)>> {
+    registrations::table
+        .filter(registrations::session_id.eq_any(session_ids))
+        .filter(registrations::status.eq(status))
+        .group_by(registrations::session_id)
+        .select((registrations::session_id, diesel::dsl::count_star()))
+        .load(conn)
+}

@@ -1,0 +1,87 @@
+//! Logs (tracing) and the Prometheus metrics the service exposes.
+
+use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use tracing_subscriber::EnvFilter;
+
+/// Logs to stderr; `RUST_LOG` picks what (default: info).
+pub fn init_logging() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .try_init();
+}
+
+/// Counters of one process; the outbox depth is read from the database at
+/// each scrape, since it is shared by every process.
+pub struct Metrics {
+    pub registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub registrations: IntCounterVec,
+    pub mails_sent: IntCounter,
+    pub mails_failed: IntCounter,
+    pub outbox_depth: IntGauge,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let http_requests = IntCounterVec::new(
+            Opts::new("convene_http_requests_total", "HTTP requests answered"),
+            &["method", "status"],
+        )
+        .expect("valid metric");
+        let registrations = IntCounterVec::new(
+            Opts::new(
+                "convene_registrations_total",
+                "Registrations accepted, by outcome",
+            ),
+            &["outcome"],
+        )
+        .expect("valid metric");
+        let mails_sent = IntCounter::new(
+            "convene_mails_sent_total",
+            "E-mails handed to the transport",
+        )
+        .expect("valid metric");
+        let mails_failed = IntCounter::new(
+            "convene_mails_failed_total",
+            "E-mails given up on after their last attempt",
+        )
+        .expect("valid metric");
+        let outbox_depth = IntGauge::new("convene_outbox_depth", "E-mails waiting to be sent")
+            .expect("valid metric");
+        for m in [
+            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(registrations.clone()),
+            Box::new(mails_sent.clone()),
+            Box::new(mails_failed.clone()),
+            Box::new(outbox_depth.clone()),
+        ] {
+            registry.register(m).expect("metric registered once");
+        }
+        Self {
+            registry,
+            http_requests,
+            registrations,
+            mails_sent,
+            mails_failed,
+            outbox_depth,
+        }
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus::TextEncoder::new()
+            .encode_utf8(&self.registry.gather(), &mut out)
+            .expect("metrics encode");
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

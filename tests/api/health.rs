@@ -1,0 +1,56 @@
+use crate::helpers::TestApp;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_200_when_the_database_is_up() {
+    let app = TestApp::spawn().await;
+    assert_eq!(app.get("/healthz").await.status().as_u16(), 200, "healthz");
+    let ready = app.get("/readyz").await;
+    assert_eq!(ready.status().as_u16(), 200, "readyz");
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_registrations_and_the_outbox() {
+    let app = TestApp::spawn_with(|s| s.jobs.run_in_serve = false).await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "metrics@example.org").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        text.contains("convene_http_requests_total{method=\"POST\",status=\"303\"} 1"),
+        "request counter missing:\n{text}"
+    );
+    assert!(
+        text.contains("convene_registrations_total{outcome=\"registered\"} 1"),
+        "registration counter missing:\n{text}"
+    );
+    assert!(
+        text.contains("convene_outbox_depth 1"),
+        "the unsent confirmation should be counted:\n{text}"
+    );
+    assert!(
+        text.contains("convene_mails_sent_total 0"),
+        "no worker runs, so nothing is sent:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/api/v1/nothing-here").await;
+    assert_eq!(response.status().as_u16(), 404);
+    let body: serde_json::Value = response.json().await.expect("a JSON body");
+    assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn an_unknown_page_is_an_html_404() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/sessions/999999").await;
+    assert_eq!(response.status().as_u16(), 404);
+    assert!(response.text().await.unwrap().contains("Page not found"));
+    assert_eq!(
+        app.get("/sessions/not-a-number").await.status().as_u16(),
+        404
+    );
+}

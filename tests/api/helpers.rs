@@ -1,0 +1,441 @@
+//! `TestApp`: the running service, its database and its SMTP server.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, TimeZone, Utc, Weekday};
+use convene::config::{DatabaseUrl, MailTransportKind, PublicUrl};
+use convene::db::{self, Pool};
+use convene::{Application, Settings};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use mail_parser::{MessageParser, MimeHeaders};
+use mailin_embedded::{response, Handler, Response};
+
+// ---------------------------------------------------------------- database
+
+/// A database of the test's own, removed afterwards.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match std::env::var("CONVENE_TEST_DATABASE_URL") {
+            Ok(base) if base.starts_with("postgres") => {
+                let name = format!("convene_test_{}", convene::registration::token::new_token());
+                let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
+                    panic!("CONVENE_TEST_DATABASE_URL is set but unreachable: {e}")
+                });
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create test database");
+                let mut url = url::Url::parse(&base).expect("test database URL");
+                url.set_path(&format!("/{name}"));
+                TestDb {
+                    url: DatabaseUrl::Postgres(url.to_string()),
+                    postgres: Some((base, name)),
+                    _dir: dir,
+                }
+            }
+            _ => TestDb {
+                url: DatabaseUrl::Sqlite(dir.path().join("convene.db")),
+                postgres: None,
+                _dir: dir,
+            },
+        }
+    }
+
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => u.clone(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((base, name)) = &self.postgres {
+            if let Ok(mut admin) = PgConnection::establish(base) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- SMTP
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    pub raw: Vec<u8>,
+}
+
+#[derive(Default)]
+struct SmtpState {
+    received: Mutex<Vec<Received>>,
+    /// Answer this many RCPT commands with 451 ("try again later").
+    refuse_transient: AtomicUsize,
+    /// Answer RCPT for addresses containing this with 550.
+    reject_permanently: Mutex<Option<String>>,
+    refused: AtomicUsize,
+    /// Milliseconds to wait before accepting each message.
+    delay_ms: AtomicUsize,
+}
+
+#[derive(Clone)]
+struct SmtpHandler {
+    state: Arc<SmtpState>,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for SmtpHandler {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
+        self.to.clear();
+        self.data.clear();
+        response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if let Some(bad) = self.state.reject_permanently.lock().unwrap().as_deref() {
+            if to.contains(bad) {
+                return response::NO_MAILBOX;
+            }
+        }
+        let refuse = self
+            .state
+            .refuse_transient
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if refuse {
+            self.state.refused.fetch_add(1, Ordering::SeqCst);
+            return Response::custom(451, "Try again later".into());
+        }
+        self.to.push(to.to_string());
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let delay = self.state.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay as u64));
+        }
+        self.state.received.lock().unwrap().push(Received {
+            to: std::mem::take(&mut self.to),
+            raw: std::mem::take(&mut self.data),
+        });
+        response::OK
+    }
+}
+
+/// A real SMTP server (mailin-embedded) on a free loopback port. Its
+/// threads end with the test process.
+#[derive(Clone)]
+pub struct SmtpServer {
+    pub port: u16,
+    state: Arc<SmtpState>,
+}
+
+impl SmtpServer {
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind SMTP port");
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(SmtpState::default());
+        let handler = SmtpHandler {
+            state: state.clone(),
+            to: Vec::new(),
+            data: Vec::new(),
+        };
+        std::thread::spawn(move || {
+            let mut server = mailin_embedded::Server::new(handler);
+            server
+                .with_name("smtp.test")
+                .with_num_threads(4)
+                .with_tcp_listener(listener);
+            // The error type is not Send: deal with it on this thread.
+            if let Err(e) = server.serve() {
+                eprintln!("test SMTP server stopped: {e}");
+            }
+        });
+        Self { port, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    pub fn refuse_next(&self, n: usize) {
+        self.state.refuse_transient.store(n, Ordering::SeqCst);
+    }
+
+    pub fn reject_addresses_containing(&self, needle: &str) {
+        *self.state.reject_permanently.lock().unwrap() = Some(needle.to_string());
+    }
+
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(Ordering::SeqCst)
+    }
+
+    pub fn delay_each_message(&self, ms: usize) {
+        self.state.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Messages to `address`.
+    pub fn to(&self, address: &str) -> Vec<Mail> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
+            .map(|r| Mail::parse(&r.raw))
+            .collect()
+    }
+
+    /// Waits (bounded) until `address` has `n` messages, and returns them.
+    pub async fn wait_for(&self, address: &str, n: usize) -> Vec<Mail> {
+        for _ in 0..300 {
+            let got = self.to(address);
+            if got.len() >= n {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let got = self.to(address);
+        panic!(
+            "expected {n} message(s) to {address} within 15 s, got {}: {:?}",
+            got.len(),
+            got.iter().map(|m| &m.subject).collect::<Vec<_>>()
+        );
+    }
+}
+
+/// A received message, parsed.
+#[derive(Debug, Clone)]
+pub struct Mail {
+    pub subject: String,
+    pub message_id: String,
+    pub text: String,
+    pub html: String,
+    /// (METHOD parameter of the content type, the calendar text) of the
+    /// `text/calendar` alternative.
+    pub calendar: Option<(String, String)>,
+    /// The `invite.ics` attachment's text.
+    pub attachment: Option<String>,
+}
+
+impl Mail {
+    pub fn parse(raw: &[u8]) -> Self {
+        let msg = MessageParser::default()
+            .parse(raw)
+            .expect("a parsable message");
+        let mut calendar = None;
+        let mut attachment = None;
+        for part in &msg.parts {
+            let Some(ct) = part.content_type() else {
+                continue;
+            };
+            let kind = format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or(""));
+            if kind.eq_ignore_ascii_case("text/calendar") {
+                let method = ct.attribute("method").unwrap_or("").to_string();
+                calendar = Some((method, part.text_contents().unwrap_or("").to_string()));
+            } else if kind.eq_ignore_ascii_case("application/ics") {
+                attachment = Some(String::from_utf8_lossy(part.contents()).to_string());
+            }
+        }
+        Mail {
+            subject: msg.subject().unwrap_or("").to_string(),
+            message_id: msg.message_id().unwrap_or("").to_string(),
+            text: msg.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+            html: msg.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+            calendar,
+            attachment,
+        }
+    }
+
+    /// The private manage path (`/r/<token>`) found in the text.
+    pub fn manage_path(&self) -> String {
+        let at = self.text.find("/r/").expect("a manage link in the text");
+        self.text[at..at + 43].to_string()
+    }
+}
+
+// ---------------------------------------------------------------- app
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub smtp: SmtpServer,
+    pub settings: Settings,
+    pub pool: Pool,
+    pub db: TestDb,
+}
+
+/// Settings every test starts from: its database, its SMTP server, fast
+/// polling and short retry delays.
+pub fn test_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
+    let mut s = Settings::defaults().expect("default settings");
+    s.http.bind = "127.0.0.1:0".parse().unwrap();
+    s.http.public_url = PublicUrl::parse("http://convene.test").unwrap();
+    s.database.url = db.url.clone();
+    s.database.pool_size = 4;
+    s.mail.transport = MailTransportKind::Smtp;
+    s.mail.smtp_url = smtp.url();
+    s.mail.smtp_timeout_seconds = 5;
+    s.mail.poll_interval_ms = 50;
+    s.mail.retry_base_ms = 100;
+    s.mail.retry_max_ms = 400;
+    s.jobs.tick_seconds = 3600;
+    s
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Boots the app after `adjust` has changed its settings.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let db = TestDb::new();
+        let smtp = SmtpServer::start();
+        let mut settings = test_settings(&db, &smtp);
+        adjust(&mut settings);
+        let pool = db::connect(&settings.database).expect("connect test database");
+        db::migrate(&pool).expect("migrate test database");
+        let app = Application::build(settings.clone())
+            .await
+            .expect("application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run_until_stopped());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        TestApp {
+            address,
+            client,
+            smtp,
+            settings,
+            pool,
+            db,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn sessions(&self) -> Vec<serde_json::Value> {
+        let body: serde_json::Value = self
+            .get("/api/v1/sessions")
+            .await
+            .json()
+            .await
+            .expect("JSON");
+        body["sessions"].as_array().expect("sessions array").clone()
+    }
+
+    /// The id of the next Jam.
+    pub async fn next_jam(&self) -> i64 {
+        self.sessions().await[0]["id"].as_i64().expect("session id")
+    }
+
+    pub async fn register(&self, session: i64, email: &str) -> reqwest::Response {
+        self.post_form(
+            &format!("/sessions/{session}/register"),
+            &registration_form(email),
+        )
+        .await
+    }
+
+    /// Registers and returns the manage path from the redirect.
+    pub async fn register_ok(&self, session: i64, email: &str) -> String {
+        let response = self.register(session, email).await;
+        assert_eq!(
+            response.status().as_u16(),
+            303,
+            "registration of {email} should redirect"
+        );
+        let location = response.headers()["location"].to_str().unwrap().to_string();
+        location.trim_end_matches("/confirmation").to_string()
+    }
+
+    pub async fn registered_count(&self, session: i64) -> (i64, i64) {
+        let s = self
+            .sessions()
+            .await
+            .into_iter()
+            .find(|s| s["id"].as_i64() == Some(session))
+            .expect("session listed");
+        (
+            s["registered"].as_i64().unwrap(),
+            s["waitlisted"].as_i64().unwrap(),
+        )
+    }
+}
+
+pub fn registration_form(email: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("first_name", "Ada"),
+        ("last_name", "Lovelace"),
+        ("email", email),
+        ("organization", "Analytical Engines Behavioral Health"),
+        ("job_title", "Director"),
+        ("sector", "provider"),
+        ("state", "NY"),
+        ("subscribe", "on"),
+    ]
+}
+
+/// The first third Tuesday at 13:00 New York time after `now`, computed
+/// here independently of the service's schedule code.
+pub fn next_third_tuesday_1pm_new_york(now: DateTime<Utc>) -> DateTime<Utc> {
+    let ny = chrono_tz::America::New_York;
+    let mut day = now.with_timezone(&ny).date_naive();
+    loop {
+        if day.weekday() == Weekday::Tue && (15..=21).contains(&day.day()) {
+            let start = ny
+                .with_ymd_and_hms(day.year(), day.month(), day.day(), 13, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc);
+            if start > now {
+                return start;
+            }
+        }
+        day = day.succ_opt().unwrap();
+    }
+}
+
+/// Runs a blocking database check from a test.
+pub fn with_conn<T>(pool: &Pool, f: impl FnOnce(&mut db::DbConnection) -> T) -> T {
+    let mut conn = pool.get().expect("test connection");
+    f(&mut conn)
+}

@@ -1,0 +1,154 @@
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use convene::mail::outbox::{FAILED, SENT};
+
+use crate::helpers::{with_conn, SmtpServer, TestApp};
+
+fn outbox_rows(app: &TestApp) -> Vec<(String, String, i32)> {
+    with_conn(&app.pool, |c| {
+        use convene::db::schema::outbox::dsl::*;
+        use diesel::prelude::*;
+        outbox
+            .order(id)
+            .select((recipient, status, attempts))
+            .load(c)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn a_refusing_smtp_server_is_retried_until_it_accepts_and_the_message_arrives_once() {
+    let app = TestApp::spawn().await;
+    app.smtp.refuse_next(2);
+    let session = app.next_jam().await;
+    app.register_ok(session, "patient@example.org").await;
+
+    app.smtp.wait_for("patient@example.org", 1).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.refused(), 2, "the server said 451 twice");
+    assert_eq!(
+        app.smtp.to("patient@example.org").len(),
+        1,
+        "delivered exactly once"
+    );
+    let rows = outbox_rows(&app);
+    assert_eq!(
+        rows,
+        vec![("patient@example.org".to_string(), SENT.to_string(), 3)],
+        "sent on the third attempt"
+    );
+}
+
+#[tokio::test]
+async fn a_permanent_refusal_marks_the_message_failed_without_retrying() {
+    let app = TestApp::spawn().await;
+    app.smtp.reject_addresses_containing("nobody");
+    let session = app.next_jam().await;
+    app.register_ok(session, "nobody@example.org").await;
+    app.register_ok(session, "somebody@example.org").await;
+
+    app.smtp.wait_for("somebody@example.org", 1).await;
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = outbox_rows(&app);
+        if rows.iter().all(|r| r.1 != "pending") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        rows[0],
+        ("nobody@example.org".to_string(), FAILED.to_string(), 1),
+        "failed after one attempt"
+    );
+    assert_eq!(rows[1].1, SENT, "the next message is not held up");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("convene_mails_failed_total 1"),
+        "{metrics}"
+    );
+}
+
+/// A `convene worker` process; killed when dropped.
+struct WorkerProcess(Child);
+
+impl WorkerProcess {
+    fn start(app: &TestApp, smtp: &SmtpServer, dir: &std::path::Path) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_convene"))
+            .arg("worker")
+            .current_dir(dir)
+            .env("CONVENE__DATABASE__URL", app.db.url_string())
+            .env("CONVENE__HTTP__PUBLIC_URL", "http://convene.test")
+            .env("CONVENE__MAIL__TRANSPORT", "smtp")
+            .env("CONVENE__MAIL__SMTP_URL", smtp.url())
+            .env("CONVENE__MAIL__POLL_INTERVAL_MS", "50")
+            .env("CONVENE__MAIL__BATCH_SIZE", "1")
+            .env("CONVENE__MAIL__LEASE_SECONDS", "1")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start convene worker");
+        WorkerProcess(child)
+    }
+}
+
+impl Drop for WorkerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_queue_loses_nothing_when_another_takes_over() {
+    // The web app queues; separate `convene worker` processes send.
+    let app = TestApp::spawn_with(|s| s.jobs.run_in_serve = false).await;
+    let session = app.next_jam().await;
+    let people: Vec<String> = (0..6).map(|i| format!("queued{i}@example.org")).collect();
+    for p in &people {
+        app.register_ok(session, p).await;
+    }
+    app.smtp.delay_each_message(200);
+    let dir = tempfile::tempdir().unwrap();
+
+    let first = WorkerProcess::start(&app, &app.smtp, dir.path());
+    for _ in 0..300 {
+        if !app.smtp.received().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !app.smtp.received().is_empty(),
+        "the first worker sent something"
+    );
+    drop(first); // SIGKILL, mid-queue
+    let sent_by_first = app.smtp.received().len();
+    assert!(
+        sent_by_first < people.len(),
+        "the first worker was stopped before the end of the queue"
+    );
+
+    let _second = WorkerProcess::start(&app, &app.smtp, dir.path());
+    for p in &people {
+        app.smtp.wait_for(p, 1).await;
+    }
+    let total = app.smtp.received().len();
+    assert!(
+        total <= people.len() + 1,
+        "at most the one in-flight message is sent twice, got {total}"
+    );
+    for _ in 0..100 {
+        if outbox_rows(&app).iter().all(|r| r.1 == SENT) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        outbox_rows(&app).iter().all(|r| r.1 == SENT),
+        "every row ends sent: {:?}",
+        outbox_rows(&app)
+    );
+}

@@ -1,0 +1,9 @@
+//! Integration tests: each boots the real application on port 0 with its own
+//! database (SQLite, or PostgreSQL when CONVENE_TEST_DATABASE_URL is set)
+//! and a real SMTP server in-process, and drives it over HTTP.
+
+mod health;
+mod helpers;
+mod mail;
+mod registration;
+mod sessions;

@@ -1,0 +1,108 @@
+use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
+use icalendar::Component;
+
+use crate::helpers::{next_third_tuesday_1pm_new_york, TestApp};
+
+#[tokio::test]
+async fn the_api_lists_six_months_of_third_tuesday_jams_at_1pm_new_york() {
+    let app = TestApp::spawn().await;
+    let sessions = app.sessions().await;
+    assert!(
+        (6..=7).contains(&sessions.len()),
+        "about six months of Jams, got {}",
+        sessions.len()
+    );
+    let first: DateTime<Utc> = sessions[0]["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(
+        first,
+        next_third_tuesday_1pm_new_york(Utc::now()),
+        "the next Jam is the next third Tuesday 13:00 New York"
+    );
+    for s in &sessions {
+        assert_eq!(s["series"], "jam");
+        assert_eq!(s["time_zone"], "America/New_York");
+        assert_eq!(s["capacity"], 1000);
+        let start: DateTime<Utc> = s["starts_at"].as_str().unwrap().parse().expect("RFC 3339");
+        let local = start.with_timezone(&chrono_tz::America::New_York);
+        assert_eq!(local.weekday(), Weekday::Tue, "{start}");
+        assert!(
+            (15..=21).contains(&local.day()),
+            "{start} is not a third Tuesday"
+        );
+        assert_eq!(
+            (local.hour(), local.minute()),
+            (13, 0),
+            "{start} is not 13:00 in New York"
+        );
+    }
+}
+
+#[tokio::test]
+async fn starting_again_on_the_same_database_creates_no_duplicate_sessions() {
+    let app = TestApp::spawn().await;
+    let before = app.sessions().await.len();
+    // A second instance (as when several run against one database).
+    let second = convene::Application::build(app.settings.clone())
+        .await
+        .expect("second instance");
+    drop(second);
+    let created = convene::jobs::sync_series(&app.pool, std::sync::Arc::new(app.settings.clone()))
+        .await
+        .unwrap();
+    assert_eq!(created, 0, "a scheduler tick should create nothing new");
+    assert_eq!(
+        app.sessions().await.len(),
+        before,
+        "sessions were duplicated"
+    );
+}
+
+#[tokio::test]
+async fn the_home_page_shows_the_next_jam_in_new_york_time() {
+    let app = TestApp::spawn().await;
+    let page = app.get("/").await.text().await.unwrap();
+    let start =
+        next_third_tuesday_1pm_new_york(Utc::now()).with_timezone(&chrono_tz::America::New_York);
+    let expected = start.format("%A, %B %-d, %Y, 1:00 PM").to_string();
+    assert!(
+        page.contains("<h2>Workforce Solutions Jam</h2>"),
+        "series heading missing"
+    );
+    assert!(
+        page.contains(&expected),
+        "expected `{expected}` on the home page"
+    );
+    assert!(
+        page.contains("America/New_York"),
+        "the time zone should be named"
+    );
+}
+
+#[tokio::test]
+async fn a_session_calendar_file_is_a_published_event_with_its_uid() {
+    let app = TestApp::spawn().await;
+    let session = app.next_jam().await;
+    let response = app.get(&format!("/sessions/{session}/calendar.ics")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/calendar"));
+    let text = response.text().await.unwrap();
+    assert!(text.contains("METHOD:PUBLISH\r\n"), "{text}");
+    let calendar: icalendar::Calendar = text.parse().expect("the file parses as iCalendar");
+    let event = calendar.events().next().expect("one event");
+    let start = next_third_tuesday_1pm_new_york(Utc::now());
+    assert_eq!(
+        event.get_start(),
+        Some(icalendar::DatePerhapsTime::DateTime(
+            icalendar::CalendarDateTime::Utc(start)
+        ))
+    );
+    assert!(
+        event
+            .get_uid()
+            .is_some_and(|u| u.ends_with("@convene.test")),
+        "UID should be ours"
+    );
+}
