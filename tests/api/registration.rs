@@ -362,3 +362,34 @@ async fn a_form_that_is_not_url_encoded_is_a_400_not_a_500() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn concurrent_registrations_never_overfill_a_session() {
+    let app = TestApp::spawn_with(with_capacity(5)).await;
+    let session = app.next_jam().await;
+    let tasks: Vec<_> = (0..24)
+        .map(|i| {
+            let client = app.client.clone();
+            let url = format!("{}/sessions/{session}/register", app.address);
+            tokio::spawn(async move {
+                let email = format!("rush{i}@example.org");
+                client
+                    .post(url)
+                    .form(&registration_form(&email))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 303, "every registration is accepted");
+    }
+    assert_eq!(
+        app.registered_count(session).await,
+        (5, 19),
+        "exactly the capacity is registered, the rest waitlisted"
+    );
+}
