@@ -4,6 +4,7 @@
 
 pub mod schema;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -22,8 +23,34 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The connection pool, plus (for SQLite) a gate that lets one write
+/// transaction at a time through. SQLite has a single writer anyway; waiting
+/// on a mutex hands the lock over at once, where waiting in SQLite's busy
+/// handler sleeps in steps of up to 100 ms.
+#[derive(Clone)]
+pub struct Pool {
+    inner: r2d2::Pool<Manager>,
+    write_gate: Option<Arc<Mutex<()>>>,
+}
+
+impl Pool {
+    pub fn get(&self) -> Result<PooledConnection, r2d2::PoolError> {
+        self.inner.get()
+    }
+
+    /// Runs `f` holding the write gate (SQLite only; PostgreSQL locks rows).
+    pub fn write<T>(&self, f: impl FnOnce() -> T) -> T {
+        match &self.write_gate {
+            Some(gate) => {
+                let _turn = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                f()
+            }
+            None => f(),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -94,11 +121,16 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     };
     // Connect once up front so a wrong URL or password is reported as itself.
     manager.connect()?;
-    r2d2::Pool::builder()
+    let write_gate =
+        matches!(settings.url, DatabaseUrl::Sqlite(_)).then(|| Arc::new(Mutex::new(())));
+    let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
-        .build(manager)
-        .map_err(DbError::from)
+        // A broken connection surfaces as a query error; checking every
+        // checkout would cost a round trip per request.
+        .test_on_check_out(false)
+        .build(manager)?;
+    Ok(Pool { inner, write_gate })
 }
 
 /// Applies pending migrations; returns the names of those applied.
@@ -112,7 +144,7 @@ pub fn migrate(pool: &Pool) -> Result<Vec<String>, DbError> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
-/// Runs blocking database work on tokio's blocking threads, never on the
+/// Runs blocking database reads on tokio's blocking threads, never on the
 /// executor's.
 pub async fn run<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
 where
@@ -120,10 +152,37 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
+    blocking(pool, false, f).await
+}
+
+/// Like `run`, for work that writes: on SQLite it waits its turn at the
+/// pool's write gate first.
+pub async fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    blocking(pool, true, f).await
+}
+
+async fn blocking<T, E, F>(pool: &Pool, writes: bool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
     let pool = pool.clone();
     let task = tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(DbError::from)?;
-        f(&mut conn)
+        let work = || {
+            let mut conn = pool.get().map_err(DbError::from)?;
+            f(&mut conn)
+        };
+        if writes {
+            pool.write(work)
+        } else {
+            work()
+        }
     });
     match task.await {
         Ok(result) => result,

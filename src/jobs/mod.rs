@@ -21,7 +21,7 @@ use crate::telemetry::Metrics;
 /// Writes each configured series and creates its missing sessions; returns
 /// how many sessions were created.
 pub async fn sync_series(pool: &Pool, settings: Arc<Settings>) -> Result<usize, DbError> {
-    db::run(pool, move |conn| {
+    db::write(pool, move |conn| {
         let host = url::Url::parse(settings.http.public_url.as_str())
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))

@@ -52,7 +52,7 @@ impl MailWorker {
     pub async fn process_batch(&self) -> Result<usize, DbError> {
         let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
         let limit = self.settings.batch_size;
-        let rows = db::run(&self.pool, move |conn| {
+        let rows = db::write(&self.pool, move |conn| {
             outbox::claim(conn, db::now(), lease, limit).map_err(DbError::from)
         })
         .await?;
@@ -78,7 +78,7 @@ impl MailWorker {
         };
         match result {
             Ok(()) => {
-                db::run(&self.pool, move |conn| {
+                db::write(&self.pool, move |conn| {
                     outbox::mark_sent(conn, id, db::now()).map_err(DbError::from)
                 })
                 .await?;
@@ -104,7 +104,7 @@ impl MailWorker {
                         warn!(%error, "send failed, giving up")
                     }
                 }
-                db::run(&self.pool, move |conn| {
+                db::write(&self.pool, move |conn| {
                     outbox::record_failure(conn, id, outcome, &error).map_err(DbError::from)
                 })
                 .await?;

@@ -146,7 +146,7 @@ pub async fn register(
     };
     let policy = policy(&state);
     let email = registrant.email.masked();
-    let result = db::run(&state.pool, move |conn| {
+    let result = db::write(&state.pool, move |conn| {
         store::register(conn, id, &registrant, &policy, db::now())
     })
     .await;
@@ -275,7 +275,7 @@ pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> Http
     }
     let policy = policy(&state);
     let t = token.clone();
-    let result = db::run(&state.pool, move |conn| {
+    let result = db::write(&state.pool, move |conn| {
         store::cancel(conn, &t, &policy, db::now())
     })
     .await;

@@ -111,30 +111,36 @@ fn registered_count(conn: &mut DbConnection, session_id: i64) -> QueryResult<i64
         .get_result(conn)
 }
 
-/// Inserts or refreshes the person with this e-mail; returns their id.
+#[derive(QueryableByName)]
+struct Id {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// Inserts the person with this e-mail, or refreshes their details; returns
+/// their id. One statement, safe against a concurrent insert.
 fn upsert_person(conn: &mut DbConnection, r: &Registrant, now: NaiveDateTime) -> QueryResult<i64> {
-    let values = (
-        people::first_name.eq(&r.first_name),
-        people::last_name.eq(&r.last_name),
-        people::organization.eq(&r.organization),
-        people::job_title.eq(&r.job_title),
-        people::sector.eq(r.sector),
-        people::state.eq(r.state),
-        people::updated_at.eq(now),
+    use diesel::sql_types::{Text, Timestamp};
+    let sql = conn.sql(
+        "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, \
+         organization = excluded.organization, job_title = excluded.job_title, sector = excluded.sector, \
+         state = excluded.state, updated_at = excluded.updated_at \
+         RETURNING id",
     );
-    let email = r.email.as_str();
-    let updated = diesel::update(people::table.filter(people::email.eq(email)))
-        .set(values)
-        .execute(conn)?;
-    if updated == 0 {
-        diesel::insert_into(people::table)
-            .values((values, people::email.eq(email), people::created_at.eq(now)))
-            .execute(conn)?;
-    }
-    people::table
-        .filter(people::email.eq(email))
-        .select(people::id)
-        .first(conn)
+    let row: Id = diesel::sql_query(sql)
+        .bind::<Text, _>(r.email.as_str())
+        .bind::<Text, _>(&r.first_name)
+        .bind::<Text, _>(&r.last_name)
+        .bind::<Text, _>(&r.organization)
+        .bind::<Text, _>(&r.job_title)
+        .bind::<Text, _>(r.sector)
+        .bind::<Text, _>(r.state)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .get_result(conn)?;
+    Ok(row.id)
 }
 
 /// Registers `r` for the session: one transaction writes the person, the
@@ -161,7 +167,6 @@ pub fn register(
             .select(Registration::as_select())
             .first(conn)
             .optional()?;
-        let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
 
         let (reg, outcome) = match existing {
             Some(reg) if reg.status != CANCELLED => {
@@ -171,6 +176,7 @@ pub fn register(
                 (reg, Outcome::AlreadyRegistered { resent: !recent })
             }
             Some(reg) => {
+                let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
                 // Coming back after cancelling: same manage link, a newer
                 // calendar sequence so calendars accept the new invitation.
                 let status = if has_room { REGISTERED } else { WAITLISTED };
@@ -191,25 +197,44 @@ pub fn register(
                 (reg, outcome_for(status))
             }
             None => {
+                let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
                 let status = if has_room { REGISTERED } else { WAITLISTED };
-                let token = new_token();
-                diesel::insert_into(registrations::table)
+                // Written with its first confirmation already counted.
+                let reg = diesel::insert_into(registrations::table)
                     .values((
                         registrations::session_id.eq(session_id),
                         registrations::person_id.eq(person_id),
-                        registrations::token.eq(&token),
+                        registrations::token.eq(new_token()),
                         registrations::status.eq(status),
                         registrations::subscribe.eq(r.subscribe),
+                        registrations::confirmations_sent.eq(1),
+                        registrations::last_confirmation_at.eq(Some(now)),
                         registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
                         registrations::created_at.eq(now),
                         registrations::updated_at.eq(now),
                     ))
-                    .execute(conn)?;
-                let reg = registrations::table
-                    .filter(registrations::token.eq(&token))
-                    .select(Registration::as_select())
-                    .first(conn)?;
-                (reg, outcome_for(status))
+                    .returning(registrations::all_columns)
+                    .get_result::<Registration>(conn)?;
+                let letter = letter(
+                    policy,
+                    &session,
+                    &series,
+                    &reg,
+                    &r.first_name,
+                    &r.last_name,
+                    r.email.as_str(),
+                );
+                let msg = if status == REGISTERED {
+                    letter.confirmed(1)
+                } else {
+                    letter.waitlisted(1)
+                };
+                outbox::enqueue(conn, &msg, now)?;
+                return Ok(Registered {
+                    token: reg.token,
+                    status: reg.status,
+                    outcome: outcome_for(status),
+                });
             }
         };
 
