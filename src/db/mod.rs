@@ -3,8 +3,9 @@
 //! async executor.
 
 pub mod schema;
+mod writer;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -25,30 +26,19 @@ pub enum DbConnection {
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
-/// The connection pool, plus (for SQLite) a gate that lets one write
-/// transaction at a time through. SQLite has a single writer anyway; waiting
-/// on a mutex hands the lock over at once, where waiting in SQLite's busy
-/// handler sleeps in steps of up to 100 ms.
+/// The connection pool, plus (for SQLite) the single writer that runs this
+/// process's write transactions in turn, committing them in groups: SQLite
+/// has one writer anyway, and waiting in its busy handler sleeps in steps of
+/// up to 100 ms.
 #[derive(Clone)]
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
-    write_gate: Option<Arc<Mutex<()>>>,
+    writer: Option<Arc<writer::Writer>>,
 }
 
 impl Pool {
     pub fn get(&self) -> Result<PooledConnection, r2d2::PoolError> {
         self.inner.get()
-    }
-
-    /// Runs `f` holding the write gate (SQLite only; PostgreSQL locks rows).
-    pub fn write<T>(&self, f: impl FnOnce() -> T) -> T {
-        match &self.write_gate {
-            Some(gate) => {
-                let _turn = gate.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                f()
-            }
-            None => f(),
-        }
     }
 }
 
@@ -60,6 +50,8 @@ pub enum DbError {
     Pool(#[from] r2d2::PoolError),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
+    #[error("the write was not committed: {0}")]
+    Commit(String),
     #[error("migration failed: {0}")]
     Migration(String),
 }
@@ -121,8 +113,6 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     };
     // Connect once up front so a wrong URL or password is reported as itself.
     manager.connect()?;
-    let write_gate =
-        matches!(settings.url, DatabaseUrl::Sqlite(_)).then(|| Arc::new(Mutex::new(())));
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
@@ -130,7 +120,9 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
         .build(manager)?;
-    Ok(Pool { inner, write_gate })
+    let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
+        .then(|| Arc::new(writer::Writer::start(inner.clone())));
+    Ok(Pool { inner, writer })
 }
 
 /// Applies pending migrations; returns the names of those applied.
@@ -152,42 +144,29 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    blocking(pool, false, f).await
-}
-
-/// Like `run`, for work that writes: on SQLite it waits its turn at the
-/// pool's write gate first.
-pub async fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
-    T: Send + 'static,
-    E: From<DbError> + Send + 'static,
-{
-    blocking(pool, true, f).await
-}
-
-async fn blocking<T, E, F>(pool: &Pool, writes: bool, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
-    T: Send + 'static,
-    E: From<DbError> + Send + 'static,
-{
     let pool = pool.clone();
     let task = tokio::task::spawn_blocking(move || {
-        let work = || {
-            let mut conn = pool.get().map_err(DbError::from)?;
-            f(&mut conn)
-        };
-        if writes {
-            pool.write(work)
-        } else {
-            work()
-        }
+        let mut conn = pool.get().map_err(DbError::from)?;
+        f(&mut conn)
     });
     match task.await {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("blocking database task was cancelled: {e}"),
+    }
+}
+
+/// Runs work that writes, as one transaction: on SQLite through the single
+/// writer (committed with whatever else is waiting), on PostgreSQL like `run`.
+pub async fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+{
+    match &pool.writer {
+        Some(writer) => writer.submit(f).await,
+        None => run(pool, move |conn| conn.transaction(f)).await,
     }
 }
 

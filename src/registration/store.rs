@@ -103,12 +103,23 @@ fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
     Ok(n == 1)
 }
 
-fn registered_count(conn: &mut DbConnection, session_id: i64) -> QueryResult<i64> {
-    registrations::table
-        .filter(registrations::session_id.eq(session_id))
-        .filter(registrations::status.eq(REGISTERED))
-        .count()
-        .get_result(conn)
+/// Registered people, counted no further than `capacity`: enough to tell
+/// whether there is room, at a cost that does not grow with the waitlist.
+fn registered_up_to(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let sql = conn.sql(
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM registrations \
+         WHERE session_id = ? AND status = 'registered' LIMIT ?) AS taken",
+    );
+    let count: Count = diesel::sql_query(sql)
+        .bind::<diesel::sql_types::BigInt, _>(session_id)
+        .bind::<diesel::sql_types::BigInt, _>(i64::from(capacity.max(0)))
+        .get_result(conn)?;
+    Ok(count.n)
 }
 
 #[derive(QueryableByName)]
@@ -176,7 +187,8 @@ pub fn register(
                 (reg, Outcome::AlreadyRegistered { resent: !recent })
             }
             Some(reg) => {
-                let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
+                let has_room = registered_up_to(conn, session_id, session.capacity)?
+                    < i64::from(session.capacity);
                 // Coming back after cancelling: same manage link, a newer
                 // calendar sequence so calendars accept the new invitation.
                 let status = if has_room { REGISTERED } else { WAITLISTED };
@@ -197,7 +209,8 @@ pub fn register(
                 (reg, outcome_for(status))
             }
             None => {
-                let has_room = registered_count(conn, session_id)? < i64::from(session.capacity);
+                let has_room = registered_up_to(conn, session_id, session.capacity)?
+                    < i64::from(session.capacity);
                 let status = if has_room { REGISTERED } else { WAITLISTED };
                 // Written with its first confirmation already counted.
                 let reg = diesel::insert_into(registrations::table)
@@ -423,7 +436,7 @@ fn promote_waitlisted(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let free = i64::from(session.capacity) - registered_count(conn, session.id)?;
+    let free = i64::from(session.capacity) - registered_up_to(conn, session.id, session.capacity)?;
     if free <= 0 {
         return Ok(0);
     }

@@ -3,6 +3,7 @@
 //! and a real SMTP server in-process, and drives it over HTTP.
 
 mod cli;
+mod db;
 mod health;
 mod helpers;
 mod mail;
