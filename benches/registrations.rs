@@ -3,7 +3,7 @@
 //! registration + outbox row) run directly through diesel, in one run.
 //!
 //!     cargo bench --bench registrations
-//!     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench registrations
+//!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench registrations
 //!
 //! BENCH_REGISTRATIONS (default 10000) sets how many of each; BENCH_CLIENTS
 //! (default 256) the concurrency. Workers are off, so only the write path is
@@ -12,13 +12,18 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use convene::config::{DatabaseUrl, PublicUrl};
+use convene::config::PublicUrl;
 use convene::db::{self, Pool};
 use convene::registration::domain::{self, RegistrationForm};
 use convene::registration::store::{self, Policy};
 use convene::{Application, Settings};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+
+// The tests' scratch databases: a temporary SQLite file, or a database of its
+// own on the server CONVENE_TEST_DATABASE_URL names (dropped afterwards).
+#[allow(dead_code)]
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+use helpers::TestDb;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -27,56 +32,7 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// A fresh database for one phase: a temporary SQLite file, or a new
-/// PostgreSQL database next to BENCH_DATABASE_URL (dropped afterwards).
-struct BenchDb {
-    url: DatabaseUrl,
-    drop_pg: Option<(String, String)>,
-    _dir: tempfile::TempDir,
-}
-
-impl BenchDb {
-    fn new(tag: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        match std::env::var("BENCH_DATABASE_URL") {
-            Ok(base) if base.starts_with("postgres") => {
-                let name = format!("convene_bench_{tag}_{}", std::process::id());
-                let mut admin =
-                    PgConnection::establish(&base).expect("BENCH_DATABASE_URL reachable");
-                admin
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
-                    ))
-                    .unwrap();
-                let mut url = url::Url::parse(&base).unwrap();
-                url.set_path(&format!("/{name}"));
-                BenchDb {
-                    url: DatabaseUrl::Postgres(url.to_string()),
-                    drop_pg: Some((base, name)),
-                    _dir: dir,
-                }
-            }
-            _ => BenchDb {
-                url: DatabaseUrl::Sqlite(dir.path().join("bench.db")),
-                drop_pg: None,
-                _dir: dir,
-            },
-        }
-    }
-}
-
-impl Drop for BenchDb {
-    fn drop(&mut self) {
-        if let Some((base, name)) = &self.drop_pg {
-            if let Ok(mut admin) = PgConnection::establish(base) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
-        }
-    }
-}
-
-fn settings(db: &BenchDb) -> Settings {
+fn settings(db: &TestDb) -> Settings {
     let mut s = Settings::defaults().unwrap();
     s.http.bind = "127.0.0.1:0".parse().unwrap();
     s.http.public_url = PublicUrl::parse("http://bench.test").unwrap();
@@ -114,7 +70,7 @@ fn first_session(pool: &Pool) -> i64 {
 
 /// The same transaction the handler runs, called in a loop on one connection.
 async fn raw_rate(n: usize) -> f64 {
-    let db = BenchDb::new("raw");
+    let db = TestDb::new();
     let settings = settings(&db);
     let pool = db::connect(&settings.database).unwrap();
     db::migrate(&pool).unwrap();
@@ -148,7 +104,7 @@ struct HttpResult {
 }
 
 async fn http_rate(n: usize, clients: usize) -> HttpResult {
-    let db = BenchDb::new("http");
+    let db = TestDb::new();
     let settings = settings(&db);
     let pool = db::connect(&settings.database).unwrap();
     db::migrate(&pool).unwrap();
@@ -224,11 +180,12 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let backend = if std::env::var("BENCH_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-        "postgres"
-    } else {
-        "sqlite"
-    };
+    let backend =
+        if std::env::var("CONVENE_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
+            "postgres"
+        } else {
+            "sqlite"
+        };
     runtime.block_on(async {
         let raw = raw_rate(n).await;
         let http = http_rate(n, clients).await;

@@ -26,10 +26,10 @@ pub enum DbConnection {
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
-/// The connection pool, plus (for SQLite) the single writer that runs this
-/// process's write transactions in turn, committing them in groups: SQLite
-/// has one writer anyway, and waiting in its busy handler sleeps in steps of
-/// up to 100 ms.
+/// The connection pool and, for SQLite, the single writer that runs this
+/// process's write transactions in turn, committing them in groups (see
+/// `writer`). SQLite has one writer anyway; on PostgreSQL writes run on
+/// pooled connections in parallel, each its own transaction.
 #[derive(Clone)]
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
@@ -58,7 +58,7 @@ pub enum DbError {
 
 /// Opens connections for the backend the URL names, with SQLite's
 /// per-connection settings applied.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Manager {
     url: DatabaseUrl,
     busy_timeout_ms: u32,
@@ -89,8 +89,11 @@ impl ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(DbError::from)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection given back inside a transaction (its user panicked)
+    /// is closed, never reused with that transaction still open.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::connection::TransactionManager;
+        <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
     }
 }
 
@@ -113,6 +116,8 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     };
     // Connect once up front so a wrong URL or password is reported as itself.
     manager.connect()?;
+    let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
+        .then(|| Arc::new(writer::Writer::start(manager.clone())));
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
@@ -120,8 +125,6 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
         .build(manager)?;
-    let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
-        .then(|| Arc::new(writer::Writer::start(inner.clone())));
     Ok(Pool { inner, writer })
 }
 
@@ -157,16 +160,18 @@ where
 }
 
 /// Runs work that writes, as one transaction: on SQLite through the single
-/// writer (committed with whatever else is waiting), on PostgreSQL like `run`.
+/// writer, committed together with whatever other writes are waiting; on
+/// PostgreSQL on a pooled connection. The work may run twice (alone, if its
+/// SQLite batch fails as a whole), so it must only touch the database.
 pub async fn write<T, E, F>(pool: &Pool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    F: Fn(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
     E: From<DbError> + From<diesel::result::Error> + Send + 'static,
 {
     match &pool.writer {
         Some(writer) => writer.submit(f).await,
-        None => run(pool, move |conn| conn.transaction(f)).await,
+        None => run(pool, move |conn| conn.transaction(&f)).await,
     }
 }
 

@@ -1,14 +1,19 @@
 //! SQLite's single writer, with group commit. SQLite lets one transaction
-//! write at a time, so this process's writes queue here instead of
-//! contending for the file lock; a dedicated thread takes whatever has queued
-//! (up to `MAX_BATCH`) and runs it in one transaction, each job inside its
-//! own savepoint. A job that fails rolls back alone; callers hear back only
-//! after the commit, so an answer still means "durably written".
+//! write at a time, so a process's write transactions queue here instead of
+//! contending for the file lock (and sleeping in its busy handler); one
+//! thread takes whatever has queued (up to `MAX_BATCH`) and runs it as one
+//! transaction, each job inside its own savepoint, so one commit serves many
+//! requests. A job that fails rolls back alone; callers hear back only after
+//! the commit, so an answer still means "durably written". If the batch as a
+//! whole fails (a lost connection, the lock held too long by another process), each
+//! job is run again in a transaction of its own.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
+use std::time::Duration;
 
-use diesel::r2d2;
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::ManageConnection;
 use diesel::Connection;
 use tokio::sync::oneshot;
 
@@ -16,64 +21,101 @@ use super::{DbConnection, DbError, Manager};
 
 const MAX_BATCH: usize = 64;
 
-/// Runs a job's work (or, given no connection, fails it); returns what to
-/// tell its caller once the batch's commit is known.
-type Job = Box<dyn FnOnce(Option<&mut DbConnection>) -> Deliver + Send>;
-type Deliver = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// One caller's work and the way back to it.
+trait Job: Send {
+    /// Runs the work in a savepoint of the open transaction and keeps its
+    /// result. Runs again (replacing that result) if the batch is retried.
+    fn run(&mut self, conn: &mut DbConnection);
+    /// Answers the caller: its kept result if the transaction committed.
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+struct Pending<T, E, F> {
+    work: F,
+    result: Option<Result<T, E>>,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> Job for Pending<T, E, F>
+where
+    F: Fn(&mut DbConnection) -> Result<T, E> + Send,
+    T: Send,
+    E: From<DbError> + From<diesel::result::Error> + Send,
+{
+    fn run(&mut self, conn: &mut DbConnection) {
+        self.result = Some(conn.transaction(|conn| (self.work)(conn)));
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let outcome = match (self.result, committed) {
+            (Some(Err(e)), _) => Err(e),
+            (Some(Ok(value)), Ok(())) => Ok(value),
+            (Some(Ok(_)), Err(e)) | (None, Err(e)) => Err(E::from(DbError::Commit(e))),
+            (None, Ok(())) => Err(E::from(DbError::Commit("the write never ran".into()))),
+        };
+        let _ = self.reply.send(outcome);
+    }
+}
 
 pub struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Box<dyn Job>>,
 }
 
 impl Writer {
-    /// Starts the writer thread; it ends when the last `Writer` handle is
-    /// dropped.
-    pub fn start(pool: r2d2::Pool<Manager>) -> Self {
-        let (jobs, queue) = mpsc::channel::<Job>();
+    /// Starts the writer thread with a connection of its own; the thread
+    /// ends when the last handle is dropped.
+    pub fn start(manager: Manager) -> Self {
+        let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(pool, queue))
-            .expect("start the SQLite writer thread");
+            .name("db-writer".into())
+            .spawn(move || run(manager, queue))
+            .expect("start the database writer thread");
         Self { jobs }
     }
 
-    /// Queues `f` and waits for it to be committed (or to fail).
-    pub async fn submit<T, E, F>(&self, f: F) -> Result<T, E>
+    /// Queues `work` and waits until it is committed (or has failed).
+    /// `work` may run twice: once in a batch, again alone if the batch fails.
+    pub async fn submit<T, E, F>(&self, work: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        F: Fn(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + From<diesel::result::Error> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |conn| {
-            // Its own savepoint: an error undoes this job's writes only.
-            let result = match conn {
-                Some(conn) => conn.transaction(f),
-                None => Err(E::from(DbError::Commit(
-                    "no database connection available".into(),
-                ))),
-            };
-            Box::new(move |commit: Result<(), String>| {
-                let outcome = match (result, commit) {
-                    (Ok(value), Ok(())) => Ok(value),
-                    (Ok(_), Err(e)) => Err(E::from(DbError::Commit(e))),
-                    (Err(e), _) => Err(e),
-                };
-                let _ = reply.send(outcome);
-            })
+        let job = Box::new(Pending {
+            work,
+            result: None,
+            reply,
         });
         self.jobs
             .send(job)
-            .map_err(|_| E::from(DbError::Commit("the SQLite writer has stopped".into())))?;
+            .map_err(|_| E::from(DbError::Commit("the database writer has stopped".into())))?;
         match answer.await {
             Ok(outcome) => outcome,
-            // The job panicked: let the caller's task panic as it would have.
-            Err(_) => panic!("a database write panicked (see the log above)"),
+            // Dropped unanswered: the job panicked. Fail this caller as the
+            // panic would have.
+            Err(_) => panic!("a database write panicked (see the log)"),
         }
     }
 }
 
-fn run(pool: r2d2::Pool<Manager>, queue: mpsc::Receiver<Job>) {
+/// Opens the writer's connection, retrying until the database answers.
+fn connect(manager: &Manager) -> DbConnection {
+    let mut wait = Duration::from_millis(100);
+    loop {
+        match manager.connect() {
+            Ok(conn) => return conn,
+            Err(e) => {
+                tracing::error!(error = %e, "database writer cannot connect; retrying");
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
+fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>) {
+    let mut conn: Option<DbConnection> = None;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -82,37 +124,51 @@ fn run(pool: r2d2::Pool<Manager>, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let mut conn = match pool.get() {
-            Ok(conn) => conn,
-            Err(e) => {
-                tracing::error!(error = %e, "SQLite writer has no connection");
-                for job in batch {
-                    job(None)(Err(e.to_string()));
-                }
-                continue;
-            }
-        };
-        let mut deliveries: Vec<Deliver> = Vec::with_capacity(batch.len());
-        let committed = conn.transaction::<_, diesel::result::Error, _>(|conn| {
-            // Take SQLite's write lock first, so a second process holding it
-            // makes us wait (busy timeout) instead of failing a read-to-write
-            // upgrade later. No row matches; the statement still opens a
-            // write transaction.
-            diesel::connection::SimpleConnection::batch_execute(
-                conn,
-                "UPDATE series SET id = id WHERE id = -1",
-            )?;
-            for job in batch {
-                match catch_unwind(AssertUnwindSafe(|| job(Some(conn)))) {
-                    Ok(deliver) => deliveries.push(deliver),
-                    Err(_) => return Err(diesel::result::Error::RollbackTransaction),
+        let c = conn.get_or_insert_with(|| connect(&manager));
+        let mut panicked = None;
+        let outcome = c.transaction::<_, diesel::result::Error, _>(|c| {
+            // Take the write lock first (SQLite): a second process holding
+            // it makes us wait out the busy timeout instead of failing a
+            // read-to-write upgrade later. No row matches.
+            c.batch_execute("UPDATE series SET id = id WHERE id = -1")?;
+            for (i, job) in batch.iter_mut().enumerate() {
+                if catch_unwind(AssertUnwindSafe(|| job.run(c))).is_err() {
+                    panicked = Some(i);
+                    return Err(diesel::result::Error::RollbackTransaction);
                 }
             }
             Ok(())
         });
-        let committed = committed.map_err(|e| e.to_string());
-        for deliver in deliveries {
-            deliver(committed.clone());
+        if let Some(i) = panicked {
+            // Its savepoint was never closed: start over on a new connection,
+            // and drop the job so its caller learns it panicked.
+            tracing::error!("a database write panicked; its batch is retried without it");
+            drop(batch.remove(i));
+            conn = None;
+        }
+        match outcome {
+            Ok(()) => batch.into_iter().for_each(|job| job.finish(Ok(()))),
+            Err(e) => {
+                if panicked.is_none() {
+                    tracing::warn!(error = %e, jobs = batch.len(), "write batch failed; running its jobs one by one");
+                    if conn
+                        .as_mut()
+                        .is_some_and(|c| c.batch_execute("SELECT 1").is_err())
+                    {
+                        conn = None;
+                    }
+                }
+                for mut job in batch {
+                    let c = conn.get_or_insert_with(|| connect(&manager));
+                    let alone = c
+                        .transaction::<_, diesel::result::Error, _>(|c| {
+                            job.run(c);
+                            Ok(())
+                        })
+                        .map_err(|e| e.to_string());
+                    job.finish(alone);
+                }
+            }
         }
     }
 }

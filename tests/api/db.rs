@@ -72,3 +72,52 @@ async fn concurrent_writes_that_fail_leave_nothing_while_the_others_commit() {
         "{stored:?}"
     );
 }
+
+#[tokio::test]
+async fn a_write_that_panics_fails_alone_and_the_rest_of_its_batch_commits() {
+    let test_db = TestDb::new();
+    let mut settings = convene::Settings::defaults().unwrap();
+    settings.database.url = test_db.url.clone();
+    let pool = db::connect(&settings.database).unwrap();
+    db::migrate(&pool).unwrap();
+
+    let jobs: Vec<_> = (0..12)
+        .map(|i| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                db::write(&pool, move |conn| {
+                    insert_person(conn, &format!("q{i}@example.org"))?;
+                    assert_ne!(i, 5, "job 5 panics after writing");
+                    Ok::<_, DbError>(i)
+                })
+                .await
+            })
+        })
+        .collect();
+    for (i, job) in jobs.into_iter().enumerate() {
+        let outcome = job.await;
+        if i == 5 {
+            assert!(
+                outcome.is_err_and(|e| e.is_panic()),
+                "the panicking write's caller sees the panic"
+            );
+        } else {
+            assert!(
+                matches!(outcome, Ok(Ok(n)) if n == i),
+                "job {i} should commit"
+            );
+        }
+    }
+    let mut conn = pool.get().unwrap();
+    let stored: i64 = convene::db::schema::people::table
+        .count()
+        .get_result(&mut *conn)
+        .unwrap();
+    assert_eq!(stored, 11, "every write but the panicking one is stored");
+    // The writer still works afterwards.
+    let after = db::write(&pool, |conn| {
+        insert_person(conn, "after@example.org").map_err(DbError::from)
+    })
+    .await;
+    assert!(after.is_ok(), "{after:?}");
+}
