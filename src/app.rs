@@ -43,7 +43,11 @@ impl Application {
     /// migrate: run `db::migrate` first.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
-        let pool = db::connect(&settings.database).context("database")?;
+        let database = settings.database.clone();
+        let pool = tokio::task::spawn_blocking(move || db::connect(&database))
+            .await
+            .context("database connect task")?
+            .context("database")?;
         jobs::sync_series(&pool, settings.clone())
             .await
             .context("generating sessions")?;
