@@ -114,7 +114,7 @@ async fn a_worker_killed_mid_queue_loses_nothing_when_another_takes_over() {
     let dir = tempfile::tempdir().unwrap();
 
     let first = WorkerProcess::start(&app, &app.smtp, dir.path());
-    for _ in 0..300 {
+    for _ in 0..750 {
         if !app.smtp.received().is_empty() {
             break;
         }
