@@ -19,7 +19,7 @@ use crate::error::json_error;
 use crate::jobs::{self, Workers};
 use crate::mail::outbox;
 use crate::pages::Pages;
-use crate::telemetry::Metrics;
+use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
 use crate::{registration, series};
 
@@ -96,7 +96,7 @@ impl Application {
                             response
                         }
                     })
-                    .wrap(TracingLogger::default())
+                    .wrap(TracingLogger::<RequestSpan>::new())
                     .app_data(state.clone())
                     .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
                         |err, _req| {
