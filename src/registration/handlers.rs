@@ -193,23 +193,7 @@ async fn registration_context(
             session: s,
             series,
         } = found;
-        let waitlist_position = if r.status == WAITLISTED {
-            use crate::db::schema::registrations as reg;
-            use diesel::prelude::*;
-            let ahead: i64 = reg::table
-                .filter(reg::session_id.eq(s.id))
-                .filter(reg::status.eq(WAITLISTED))
-                .filter(
-                    reg::waitlisted_at
-                        .lt(r.waitlisted_at)
-                        .or(reg::waitlisted_at.eq(r.waitlisted_at).and(reg::id.lt(r.id))),
-                )
-                .count()
-                .get_result(conn)?;
-            Some(ahead + 1)
-        } else {
-            None
-        };
+        let waitlist_position = store::waitlist_position(conn, &r)?;
         let manage_url = public.join(&format!("/r/{token}"));
         let details = format!(
             "Join: {}\n\nManage your registration: {manage_url}",

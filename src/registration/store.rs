@@ -343,6 +343,27 @@ pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option
     }))
 }
 
+/// A waitlisted registration's place in line (1 = next), first come first
+/// served; `None` when not waitlisted.
+pub fn waitlist_position(conn: &mut DbConnection, reg: &Registration) -> QueryResult<Option<i64>> {
+    if reg.status != WAITLISTED {
+        return Ok(None);
+    }
+    let ahead: i64 = registrations::table
+        .filter(registrations::session_id.eq(reg.session_id))
+        .filter(registrations::status.eq(WAITLISTED))
+        .filter(
+            registrations::waitlisted_at
+                .lt(reg.waitlisted_at)
+                .or(registrations::waitlisted_at
+                    .eq(reg.waitlisted_at)
+                    .and(registrations::id.lt(reg.id))),
+        )
+        .count()
+        .get_result(conn)?;
+    Ok(Some(ahead + 1))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CancelOutcome {
     Cancelled,

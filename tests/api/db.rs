@@ -21,13 +21,19 @@ fn insert_person(conn: &mut db::DbConnection, email: &str) -> QueryResult<usize>
         .execute(conn)
 }
 
-#[tokio::test]
-async fn concurrent_writes_that_fail_leave_nothing_while_the_others_commit() {
+/// A migrated database of the test's own, without the application.
+fn migrated_pool() -> (TestDb, db::Pool) {
     let test_db = TestDb::new();
     let mut settings = convene::Settings::defaults().unwrap();
     settings.database.url = test_db.url.clone();
     let pool = db::connect(&settings.database).unwrap();
     db::migrate(&pool).unwrap();
+    (test_db, pool)
+}
+
+#[tokio::test]
+async fn concurrent_writes_that_fail_leave_nothing_while_the_others_commit() {
+    let (_db, pool) = migrated_pool();
 
     let jobs: Vec<_> = (0..40)
         .map(|i| {
@@ -75,11 +81,7 @@ async fn concurrent_writes_that_fail_leave_nothing_while_the_others_commit() {
 
 #[tokio::test]
 async fn a_write_that_panics_fails_alone_and_the_rest_of_its_batch_commits() {
-    let test_db = TestDb::new();
-    let mut settings = convene::Settings::defaults().unwrap();
-    settings.database.url = test_db.url.clone();
-    let pool = db::connect(&settings.database).unwrap();
-    db::migrate(&pool).unwrap();
+    let (_db, pool) = migrated_pool();
 
     let jobs: Vec<_> = (0..12)
         .map(|i| {
