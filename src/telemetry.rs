@@ -10,6 +10,9 @@ pub fn init_logging() {
         .with_env_filter(filter)
         .with_target(false)
         .with_writer(std::io::stderr)
+        // Reporting a failed log write goes to stderr too, and panics when
+        // stderr is a closed pipe: a lost log line must not stop the service.
+        .log_internal_errors(false)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }

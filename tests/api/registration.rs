@@ -393,3 +393,34 @@ async fn concurrent_registrations_never_overfill_a_session() {
         "exactly the capacity is registered, the rest waitlisted"
     );
 }
+
+#[tokio::test]
+async fn what_people_type_is_escaped_in_the_html_mail() {
+    let app = TestApp::spawn().await;
+    let session = app.next_jam().await;
+    let mut form = registration_form("markup@example.org");
+    form[0] = ("first_name", "<b onmouseover=alert(1)>Ada</b>");
+    let response = app
+        .post_form(&format!("/sessions/{session}/register"), &form)
+        .await;
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "a name with markup is still a name"
+    );
+    let mail = app.smtp.wait_for("markup@example.org", 1).await.remove(0);
+    assert!(
+        !mail.html.contains("<b onmouseover"),
+        "markup must not reach the HTML part"
+    );
+    assert!(
+        mail.html
+            .contains("&lt;b onmouseover&#x3D;alert(1)&gt;Ada&lt;/b&gt;"),
+        "escaped name expected in:\n{}",
+        mail.html
+    );
+    assert!(
+        mail.text.contains("Hello <b onmouseover=alert(1)>Ada</b>,"),
+        "the text part shows it as typed"
+    );
+}
