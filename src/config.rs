@@ -422,6 +422,26 @@ mod tests {
     }
 
     #[test]
+    fn the_example_production_overlay_applies_over_the_defaults() {
+        let dir = std::env::temp_dir().join(format!("convene-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            "config/production.example.toml",
+            dir.join("production.toml"),
+        )
+        .unwrap();
+        let s = Settings::load_from(&dir, Some("production"), Env::prefixed("CONVENE_UNUSED__"))
+            .expect("the example overlay is valid");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(s.mail.transport, MailTransportKind::Smtp, "overlay value");
+        assert_eq!(s.http.public_url.as_str(), "https://events.example.org");
+        assert_eq!(
+            s.series["jam"].title, "Workforce Solutions Jam",
+            "untouched keys keep their defaults"
+        );
+    }
+
+    #[test]
     fn a_missing_overlay_is_an_error() {
         let err = Settings::load_from(
             Path::new("config"),
