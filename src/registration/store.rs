@@ -181,6 +181,12 @@ pub fn register(
 
         let (reg, outcome) = match existing {
             Some(reg) if reg.status != CANCELLED => {
+                // Ticking "keep me informed" the second time still counts.
+                if r.subscribe && !reg.subscribe {
+                    diesel::update(registrations::table.find(reg.id))
+                        .set(registrations::subscribe.eq(true))
+                        .execute(conn)?;
+                }
                 let recent = reg
                     .last_confirmation_at
                     .is_some_and(|at| now - at < policy.resend_confirmation_after);

@@ -25,6 +25,10 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new() -> Self {
+        // libpq uses OpenSSL; tell OpenSSL, before libpq first does, not to
+        // tear itself down at exit: servers of finished tests still run
+        // then, and their connections crashed the process in that clean-up.
+        openssl_sys::init();
         let dir = tempfile::tempdir().expect("temp dir");
         match std::env::var("CONVENE_TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => {
