@@ -64,7 +64,8 @@ fn form_page(
         status,
         "session",
         &json!({
-            "title": session.title,
+            // Screen readers announce the title first: say there is a problem.
+            "title": if errors.is_empty() { session.title.clone() } else { format!("Error: {}", session.title) },
             "session": session_json(session, series),
             "open": open,
             "full": registered >= i64::from(session.capacity),

@@ -102,6 +102,10 @@ async fn an_invalid_form_comes_back_with_a_message_per_field_and_writes_nothing(
     }
     assert!(page.contains("There is a problem"), "error summary");
     assert!(
+        page.contains("<title>Error: "),
+        "the page title says there is an error"
+    );
+    assert!(
         page.contains("value=\"not-an-address\""),
         "what was typed is kept"
     );
