@@ -1,9 +1,9 @@
 //! Registration writes, each one transaction that also queues its e-mails.
 //!
 //! Every transaction starts by locking the session row (a no-op UPDATE):
-//! that serializes capacity checks per session on PostgreSQL, and on SQLite
-//! it takes the write lock first, so the busy timeout applies instead of a
-//! failed read-to-write upgrade.
+//! that serializes capacity checks per session on PostgreSQL, across any
+//! number of instances. (On SQLite writes are serialized anyway, by the
+//! database's single writer and `db::write`'s writer thread.)
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
