@@ -202,12 +202,11 @@ impl DbConnection {
     }
 }
 
-/// True when the error is a unique-constraint violation.
-pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
-    matches!(
-        e,
-        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
-    )
+/// The row of an `INSERT … RETURNING id` written as raw SQL.
+#[derive(QueryableByName)]
+pub struct ReturnedId {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
 }
 
 /// Current time truncated to microseconds, the precision both backends keep.

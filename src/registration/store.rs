@@ -122,12 +122,6 @@ fn registered_up_to(conn: &mut DbConnection, session_id: i64, capacity: i32) -> 
     Ok(count.n)
 }
 
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    id: i64,
-}
-
 /// Inserts the person with this e-mail, or refreshes their details; returns
 /// their id. One statement, safe against a concurrent insert.
 fn upsert_person(conn: &mut DbConnection, r: &Registrant, now: NaiveDateTime) -> QueryResult<i64> {
@@ -140,7 +134,7 @@ fn upsert_person(conn: &mut DbConnection, r: &Registrant, now: NaiveDateTime) ->
          state = excluded.state, updated_at = excluded.updated_at \
          RETURNING id",
     );
-    let row: Id = diesel::sql_query(sql)
+    let row: crate::db::ReturnedId = diesel::sql_query(sql)
         .bind::<Text, _>(r.email.as_str())
         .bind::<Text, _>(&r.first_name)
         .bind::<Text, _>(&r.last_name)
@@ -400,8 +394,8 @@ pub fn cancel(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<CancelOutcome, CancelError> {
-    // The token's session never changes, so it is safe to read it before
-    // the write transaction begins.
+    // Lock the session before reading the registration's status, so two
+    // cancellations cannot both promote. (A token's session never changes.)
     let session_id: i64 = registrations::table
         .filter(registrations::token.eq(token))
         .select(registrations::session_id)

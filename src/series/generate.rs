@@ -7,69 +7,46 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
 
 use crate::config::SeriesSettings;
-use crate::db::schema::series;
 use crate::db::{self, DbConnection};
 use crate::registration::token;
 
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = series)]
-struct SeriesValues<'a> {
-    slug: &'a str,
-    kind: &'a str,
-    title: &'a str,
-    description: &'a str,
-    timezone: &'a str,
-    start_time: String,
-    duration_minutes: i32,
-    rule: String,
-    capacity: i32,
-    join_url: &'a str,
-    organizer_name: &'a str,
-    organizer_email: String,
-    updated_at: NaiveDateTime,
-}
-
-/// Writes the configured series; returns its id.
+/// Writes the configured series (insert, or update to match the config);
+/// returns its id. One statement, so instances starting together cannot
+/// collide.
 pub fn sync_series(
     conn: &mut DbConnection,
     slug: &str,
     s: &SeriesSettings,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
-    let values = SeriesValues {
-        slug,
-        kind: s.kind.as_str(),
-        title: &s.title,
-        description: &s.description,
-        timezone: s.timezone.name(),
-        start_time: s.start_time.format("%H:%M").to_string(),
-        duration_minutes: s.duration_minutes as i32,
-        rule: s.rule.to_string(),
-        capacity: s.capacity.min(i32::MAX as u32) as i32,
-        join_url: s.join_url.as_str(),
-        organizer_name: &s.organizer_name,
-        organizer_email: s.organizer_email.to_string(),
-        updated_at: now,
-    };
-    let updated = diesel::update(series::table.filter(series::slug.eq(slug)))
-        .set(&values)
-        .execute(conn)?;
-    if updated == 0 {
-        let inserted = diesel::insert_into(series::table)
-            .values((&values, series::created_at.eq(now)))
-            .execute(conn);
-        match inserted {
-            // Another instance inserted it between our update and insert.
-            Err(e) if db::is_unique_violation(&e) => {}
-            other => {
-                other?;
-            }
-        }
-    }
-    series::table
-        .filter(series::slug.eq(slug))
-        .select(series::id)
-        .first(conn)
+    let sql = conn.sql(
+        "INSERT INTO series (slug, kind, title, description, timezone, start_time, duration_minutes, rule, \
+         capacity, join_url, organizer_name, organizer_email, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (slug) DO UPDATE SET kind = excluded.kind, title = excluded.title, \
+         description = excluded.description, timezone = excluded.timezone, start_time = excluded.start_time, \
+         duration_minutes = excluded.duration_minutes, rule = excluded.rule, capacity = excluded.capacity, \
+         join_url = excluded.join_url, organizer_name = excluded.organizer_name, \
+         organizer_email = excluded.organizer_email, updated_at = excluded.updated_at \
+         RETURNING id",
+    );
+    let row: db::ReturnedId = diesel::sql_query(sql)
+        .bind::<Text, _>(slug)
+        .bind::<Text, _>(s.kind.as_str())
+        .bind::<Text, _>(&s.title)
+        .bind::<Text, _>(&s.description)
+        .bind::<Text, _>(s.timezone.name())
+        .bind::<Text, _>(s.start_time.format("%H:%M").to_string())
+        .bind::<Integer, _>(s.duration_minutes.min(i32::MAX as u32) as i32)
+        .bind::<Text, _>(s.rule.to_string())
+        .bind::<Integer, _>(s.capacity.min(i32::MAX as u32) as i32)
+        .bind::<Text, _>(s.join_url.as_str())
+        .bind::<Text, _>(&s.organizer_name)
+        .bind::<Text, _>(s.organizer_email.to_string())
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .get_result(conn)?;
+    Ok(row.id)
 }
 
 /// Creates the sessions of the coming `months` that do not exist yet;
