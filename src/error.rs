@@ -7,8 +7,6 @@ use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("not found")]
-    NotFound,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -16,23 +14,18 @@ pub enum ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let (code, message) = match self {
-            ApiError::NotFound => ("not_found", "No such resource.".to_string()),
-            ApiError::Internal(e) => {
-                tracing::error!(error = format!("{e:#}"), "API request failed");
-                (
-                    "internal",
-                    "Something went wrong on our side; please try again.".to_string(),
-                )
-            }
-        };
-        json_error(self.status_code(), code, &message)
+        let ApiError::Internal(e) = self;
+        tracing::error!(error = format!("{e:#}"), "API request failed");
+        json_error(
+            self.status_code(),
+            "internal",
+            "Something went wrong on our side; please try again.",
+        )
     }
 }
 

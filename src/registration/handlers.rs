@@ -7,7 +7,7 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::calendar::{display, links};
+use crate::calendar::links;
 use crate::db::{self, DbError};
 use crate::registration::domain::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
 use crate::registration::store::{
@@ -31,7 +31,7 @@ fn session_json(s: &Session, series: &Series) -> serde_json::Value {
         "title": s.title,
         "series_title": series.title,
         "description": s.description,
-        "when": display::time_range(s.starts_at_utc(), s.ends_at_utc(), s.tz()),
+        "when": s.when(),
         "timezone": s.timezone,
         "cancelled": s.is_cancelled(),
     })

@@ -2,7 +2,6 @@
 
 use serde_json::json;
 
-use crate::calendar::display;
 use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
 use crate::mail::{CalendarPart, NewMessage};
@@ -35,7 +34,7 @@ impl Letter<'_> {
             "session_title": s.title,
             "series_title": self.series.title,
             "description": s.description,
-            "when": display::time_range(s.starts_at_utc(), s.ends_at_utc(), s.tz()),
+            "when": s.when(),
             "timezone": s.timezone,
             "join_url": s.join_url,
             "manage_url": self.manage_url(),

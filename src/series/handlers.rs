@@ -9,7 +9,6 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::calendar::display;
 use crate::calendar::ics::{self, Method};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -51,7 +50,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         let item = json!({
             "id": s.id,
             "title": s.title,
-            "when": display::time_range(s.starts_at_utc(), s.ends_at_utc(), s.tz()),
+            "when": s.when(),
             "timezone": s.timezone,
             "full": registered >= i64::from(s.capacity),
         });

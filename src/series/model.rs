@@ -51,12 +51,6 @@ pub struct Session {
     pub updated_at: NaiveDateTime,
 }
 
-impl Series {
-    pub fn tz(&self) -> Tz {
-        self.timezone.parse().unwrap_or(Tz::UTC)
-    }
-}
-
 impl Session {
     pub fn tz(&self) -> Tz {
         self.timezone.parse().unwrap_or(Tz::UTC)
@@ -66,6 +60,10 @@ impl Session {
     }
     pub fn ends_at_utc(&self) -> DateTime<Utc> {
         self.ends_at.and_utc()
+    }
+    /// When it happens, as people read it: in its own zone, zone named.
+    pub fn when(&self) -> String {
+        crate::calendar::display::time_range(self.starts_at_utc(), self.ends_at_utc(), self.tz())
     }
     pub fn is_cancelled(&self) -> bool {
         self.status == CANCELLED
