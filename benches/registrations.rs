@@ -74,7 +74,7 @@ async fn raw_rate(n: usize) -> f64 {
     let settings = settings(&db);
     let pool = db::connect(&settings.database).unwrap();
     db::migrate(&pool).unwrap();
-    convene::jobs::sync_series(&pool, Arc::new(settings.clone()))
+    convene::jobs::sync_series(&pool, Arc::new(settings.clone()), chrono::Utc::now())
         .await
         .unwrap();
     let session = first_session(&pool);
@@ -87,7 +87,14 @@ async fn raw_rate(n: usize) -> f64 {
         let started = Instant::now();
         for i in 0..n {
             let r = domain::parse(&form(&format!("raw{i}@example.org"))).unwrap();
-            store::register(&mut conn, session, &r, &policy, db::now()).unwrap();
+            store::register(
+                &mut conn,
+                session,
+                &r,
+                &policy,
+                convene::clock::Clock::system().naive(),
+            )
+            .unwrap();
         }
         n as f64 / started.elapsed().as_secs_f64()
     })

@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbError, Pool};
 use crate::error::json_error;
@@ -29,12 +30,14 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub pages: Pages,
     pub metrics: Arc<Metrics>,
+    pub clock: Clock,
 }
 
 pub struct Application {
     port: u16,
     server: Server,
     workers: Option<Workers>,
+    clock: Clock,
 }
 
 impl Application {
@@ -42,13 +45,18 @@ impl Application {
     /// and starts the workers when `jobs.run_in_serve` is set. Does not
     /// migrate: run `db::migrate` first.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// `build` with the given clock (tests move a manual one).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
         let settings = Arc::new(settings);
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || db::connect(&database))
             .await
             .context("database connect task")?
             .context("database")?;
-        jobs::sync_series(&pool, settings.clone())
+        jobs::sync_series(&pool, settings.clone(), clock.now())
             .await
             .context("generating sessions")?;
         let metrics = Arc::new(Metrics::new());
@@ -57,6 +65,7 @@ impl Application {
                 settings.clone(),
                 pool.clone(),
                 metrics.clone(),
+                clock.clone(),
             )?)
         } else {
             None
@@ -69,6 +78,7 @@ impl Application {
             settings: settings.clone(),
             pages: Pages::load().context("page templates")?,
             metrics,
+            clock: clock.clone(),
         });
         let server =
             HttpServer::new(move || {
@@ -144,11 +154,17 @@ impl Application {
             port,
             server,
             workers,
+            clock,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The clock every part of this instance reads.
+    pub fn clock(&self) -> Clock {
+        self.clock.clone()
     }
 
     /// Serves until the server is stopped (Ctrl-C, SIGTERM), then stops the

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing::info;
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::jobs::{self, Workers};
@@ -89,8 +90,9 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 async fn worker(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
     let pool = migrate(&settings).await?;
-    jobs::sync_series(&pool, settings.clone()).await?;
-    let workers = Workers::start(settings, pool, Arc::new(Metrics::new()))?;
+    let clock = Clock::system();
+    jobs::sync_series(&pool, settings.clone(), clock.now()).await?;
+    let workers = Workers::start(settings, pool, Arc::new(Metrics::new()), clock)?;
     info!("convene worker is running");
     shutdown_signal().await;
     info!("stopping");

@@ -28,6 +28,18 @@ pub struct Settings {
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
     pub series: BTreeMap<String, SeriesSettings>,
+    /// Mailing lists keyed by slug (`[lists.jam]`); a series names its list.
+    #[serde(default)]
+    pub lists: BTreeMap<String, ListSettings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSettings {
+    /// Shown on the subscribe form and in the `List-Id` header.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +80,16 @@ pub struct MailSettings {
     pub retry_base_ms: u64,
     pub retry_max_ms: u64,
     pub resend_confirmation_after_seconds: u32,
+    /// Messages per second over every worker process together; 0 = no limit.
+    pub rate_per_second: u32,
+    /// Printed at the foot of every list e-mail.
+    pub postal_address: String,
+    /// Optional `mailto:` address offered in `List-Unsubscribe` besides the
+    /// one-click link; empty for none.
+    #[serde(default)]
+    pub unsubscribe_mailto: String,
+    /// How long a subscription's confirmation link works.
+    pub confirm_link_valid_hours: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +117,59 @@ pub struct SeriesSettings {
     pub join_url: url::Url,
     pub organizer_name: String,
     pub organizer_email: lettre::Address,
+    /// The mailing list (a key of `[lists]`) whose subscribers are invited.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// How long before each session subscribers are invited; the last
+    /// (shortest) of several is the "last chance" one.
+    #[serde(default = "default_invitations")]
+    pub invitations: Vec<Offset>,
+    /// How long before each session registrants are reminded.
+    #[serde(default = "default_reminders")]
+    pub reminders: Vec<Offset>,
+}
+
+fn default_invitations() -> Vec<Offset> {
+    vec![Offset::days(21), Offset::days(2)]
+}
+
+fn default_reminders() -> Vec<Offset> {
+    vec![Offset::days(7), Offset::days(1), Offset::hours(1)]
+}
+
+/// A span before a session, written like `21d`, `1h`, `90m`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Offset(chrono::Duration);
+
+impl Offset {
+    pub fn days(n: i64) -> Self {
+        Self(chrono::Duration::days(n))
+    }
+    pub fn hours(n: i64) -> Self {
+        Self(chrono::Duration::hours(n))
+    }
+    pub fn duration(self) -> chrono::Duration {
+        self.0
+    }
+    /// Whole minutes: the stable name used in idempotency keys.
+    pub fn minutes(self) -> i64 {
+        self.0.num_minutes()
+    }
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let d = humantime::parse_duration(s.trim())
+            .map_err(|e| format!("`{s}` is not a duration like 21d, 1h or 90m ({e})"))?;
+        let d = chrono::Duration::from_std(d).map_err(|e| e.to_string())?;
+        if d < chrono::Duration::minutes(1) || d > chrono::Duration::days(366) {
+            return Err(format!("`{s}` must be between 1 minute and 366 days"));
+        }
+        Ok(Self(d))
+    }
+}
+
+impl<'de> Deserialize<'de> for Offset {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Offset::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -297,6 +372,17 @@ impl Settings {
         if self.mail.max_attempts == 0 {
             return bad("mail.max_attempts", "must be at least 1");
         }
+        for slug in self.lists.keys() {
+            if !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            {
+                return bad(
+                    &format!("lists.{slug}"),
+                    "slug must be lowercase letters, digits and dashes",
+                );
+            }
+        }
         if self.jobs.tick_seconds == 0 {
             return bad("jobs.tick_seconds", "must be at least 1");
         }
@@ -323,6 +409,14 @@ impl Settings {
             }
             if s.capacity == 0 {
                 return bad(&format!("series.{slug}.capacity"), "must be at least 1");
+            }
+            if let Some(list) = &s.list {
+                if !self.lists.contains_key(list) {
+                    return bad(
+                        &format!("series.{slug}.list"),
+                        &format!("names `{list}`, which is not one of the [lists]"),
+                    );
+                }
             }
         }
         Ok(())

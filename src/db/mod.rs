@@ -209,8 +209,9 @@ pub struct ReturnedId {
     pub id: i64,
 }
 
-/// Current time truncated to microseconds, the precision both backends keep.
-pub fn now() -> chrono::NaiveDateTime {
-    use chrono::{SubsecRound, Utc};
-    Utc::now().naive_utc().trunc_subsecs(6)
+/// `t` truncated to microseconds, the precision both backends keep. (The
+/// current time comes from `crate::clock::Clock`.)
+pub fn truncate_to_micros(t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
 }

@@ -35,6 +35,7 @@ diesel::table! {
         status -> Text,
         sequence -> Integer,
         occurrence_date -> Nullable<Date>,
+        cancel_reason -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }
@@ -70,6 +71,7 @@ diesel::table! {
         cancelled_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        registered_at -> Nullable<Timestamp>,
     }
 }
 
@@ -88,11 +90,47 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        subscription_id -> Nullable<BigInt>,
+        list_id -> Nullable<Text>,
+        unsubscribe_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        list_slug -> Text,
+        status -> Text,
+        token -> Text,
+        confirm_token -> Nullable<Text>,
+        confirm_sent_at -> Nullable<Timestamp>,
+        confirmed_at -> Nullable<Timestamp>,
+        unsubscribed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    send_rate (name) {
+        name -> Text,
+        next_at_us -> BigInt,
     }
 }
 
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(subscriptions -> people (person_id));
+diesel::joinable!(outbox -> subscriptions (subscription_id));
 diesel::joinable!(registrations -> sessions (session_id));
 diesel::joinable!(registrations -> people (person_id));
 
-diesel::allow_tables_to_appear_in_same_query!(series, sessions, people, registrations, outbox);
+diesel::allow_tables_to_appear_in_same_query!(
+    series,
+    sessions,
+    people,
+    registrations,
+    outbox,
+    subscriptions,
+    send_rate
+);

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbError, Pool};
 use crate::mail::render::EmailTemplates;
@@ -20,7 +21,11 @@ use crate::telemetry::Metrics;
 
 /// Writes each configured series and creates its missing sessions; returns
 /// how many sessions were created.
-pub async fn sync_series(pool: &Pool, settings: Arc<Settings>) -> Result<usize, DbError> {
+pub async fn sync_series(
+    pool: &Pool,
+    settings: Arc<Settings>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbError> {
     db::write(pool, move |conn| {
         let host = url::Url::parse(settings.http.public_url.as_str())
             .ok()
@@ -28,15 +33,9 @@ pub async fn sync_series(pool: &Pool, settings: Arc<Settings>) -> Result<usize, 
             .unwrap_or_else(|| "convene".into());
         let mut created = 0;
         for (slug, s) in &settings.series {
-            let id = generate::sync_series(conn, slug, s, db::now())?;
-            created += generate::ensure_sessions(
-                conn,
-                id,
-                s,
-                &host,
-                chrono::Utc::now(),
-                settings.jobs.horizon_months,
-            )?;
+            let id = generate::sync_series(conn, slug, s, now.naive_utc())?;
+            created +=
+                generate::ensure_sessions(conn, id, s, &host, now, settings.jobs.horizon_months)?;
         }
         Ok(created)
     })
@@ -55,6 +54,7 @@ impl Workers {
         settings: Arc<Settings>,
         pool: Pool,
         metrics: Arc<Metrics>,
+        clock: Clock,
     ) -> anyhow::Result<Self> {
         let (shutdown, rx) = watch::channel(false);
         let mailer = Mailer::from_settings(&settings.mail).map_err(anyhow::Error::msg)?;
@@ -65,9 +65,10 @@ impl Workers {
             templates,
             settings: settings.mail.clone(),
             metrics,
+            clock: clock.clone(),
         };
         let mut handles = vec![tokio::spawn(worker.run(rx.clone()))];
-        handles.push(tokio::spawn(scheduler(settings, pool, rx)));
+        handles.push(tokio::spawn(scheduler(settings, pool, clock, rx)));
         Ok(Self { shutdown, handles })
     }
 
@@ -80,14 +81,19 @@ impl Workers {
     }
 }
 
-async fn scheduler(settings: Arc<Settings>, pool: Pool, mut shutdown: watch::Receiver<bool>) {
+async fn scheduler(
+    settings: Arc<Settings>,
+    pool: Pool,
+    clock: Clock,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let tick = Duration::from_secs(settings.jobs.tick_seconds);
     while !*shutdown.borrow() {
         tokio::select! {
             _ = tokio::time::sleep(tick) => {}
             _ = shutdown.changed() => break,
         }
-        match sync_series(&pool, settings.clone()).await {
+        match sync_series(&pool, settings.clone(), clock.now()).await {
             Ok(0) => {}
             Ok(n) => info!(created = n, "scheduler created sessions"),
             Err(e) => warn!(error = %e, "scheduler tick failed"),

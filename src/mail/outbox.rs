@@ -51,6 +51,12 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// Set on list mail: the subscription it goes to.
+    pub subscription_id: Option<i64>,
+    /// List mail's `List-Id` value.
+    pub list_id: Option<String>,
+    /// List mail's one-click unsubscribe URL.
+    pub unsubscribe_url: Option<String>,
 }
 
 /// Inserts the message unless its key is already queued. Returns whether a
@@ -95,7 +101,8 @@ pub fn claim(
                       AND (locked_until IS NULL OR locked_until <= ?) \
                       ORDER BY next_attempt_at, id LIMIT ?{skip_locked}) \
          RETURNING id, idempotency_key, template, recipient, context, calendar, status, attempts, \
-                   next_attempt_at, locked_until, last_error, created_at, sent_at"
+                   next_attempt_at, locked_until, last_error, created_at, sent_at, \
+                   subscription_id, list_id, unsubscribe_url"
     ));
     let mut rows: Vec<OutboxRow> = diesel::sql_query(sql)
         .bind::<Timestamp, _>(now + lease)

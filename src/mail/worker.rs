@@ -9,6 +9,7 @@ use chrono::Duration as ChronoDuration;
 use tokio::sync::watch;
 use tracing::{info, instrument, warn, Instrument};
 
+use crate::clock::Clock;
 use crate::config::MailSettings;
 use crate::db::{self, DbError, Pool};
 use crate::mail::address::mask;
@@ -24,6 +25,7 @@ pub struct MailWorker {
     pub templates: Arc<EmailTemplates>,
     pub settings: MailSettings,
     pub metrics: Arc<Metrics>,
+    pub clock: Clock,
 }
 
 impl MailWorker {
@@ -52,8 +54,9 @@ impl MailWorker {
     pub async fn process_batch(&self) -> Result<usize, DbError> {
         let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
         let limit = self.settings.batch_size;
+        let now = self.clock.naive();
         let rows = db::write(&self.pool, move |conn| {
-            outbox::claim(conn, db::now(), lease, limit).map_err(DbError::from)
+            outbox::claim(conn, now, lease, limit).map_err(DbError::from)
         })
         .await?;
         let n = rows.len();
@@ -78,8 +81,9 @@ impl MailWorker {
         };
         match result {
             Ok(()) => {
+                let now = self.clock.naive();
                 db::write(&self.pool, move |conn| {
-                    outbox::mark_sent(conn, id, db::now()).map_err(DbError::from)
+                    outbox::mark_sent(conn, id, now).map_err(DbError::from)
                 })
                 .await?;
                 self.metrics.mails_sent.inc();
@@ -90,7 +94,7 @@ impl MailWorker {
                 let outcome = outbox::after_failure(
                     row.attempts,
                     permanent,
-                    db::now(),
+                    self.clock.naive(),
                     s.max_attempts,
                     ChronoDuration::milliseconds(s.retry_base_ms as i64),
                     ChronoDuration::milliseconds(s.retry_max_ms as i64),

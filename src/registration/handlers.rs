@@ -53,7 +53,7 @@ fn form_page(
     form: &RegistrationForm,
     errors: &FieldErrors,
 ) -> HttpResponse {
-    let now = db::now();
+    let now = state.clock.naive();
     let open = !session.is_cancelled() && session.ends_at > now;
     let field_errors: serde_json::Map<String, serde_json::Value> = errors
         .0
@@ -147,8 +147,9 @@ pub async fn register(
     };
     let policy = policy(&state);
     let email = registrant.email.masked();
+    let now = state.clock.naive();
     let result = db::write(&state.pool, move |conn| {
-        store::register(conn, id, &registrant, &policy, db::now())
+        store::register(conn, id, &registrant, &policy, now)
     })
     .await;
     match result {
@@ -184,6 +185,7 @@ async fn registration_context(
     token: String,
 ) -> Result<Option<serde_json::Value>, DbError> {
     let public = state.settings.http.public_url.clone();
+    let now = state.clock.naive();
     db::run(&state.pool, move |conn| {
         let Some(found) = store::find_by_token(conn, &token)? else {
             return Ok(None);
@@ -201,7 +203,7 @@ async fn registration_context(
             s.join_url
         );
         let (start, end) = (s.starts_at_utc(), s.ends_at_utc());
-        let over = s.ends_at <= db::now();
+        let over = s.ends_at <= now;
         Ok(Some(json!({
             "title": s.title,
             "token": token,
@@ -260,8 +262,9 @@ pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> Http
     }
     let policy = policy(&state);
     let t = token.clone();
+    let now = state.clock.naive();
     let result = db::write(&state.pool, move |conn| {
-        store::cancel(conn, &t, &policy, db::now())
+        store::cancel(conn, &t, &policy, now)
     })
     .await;
     match result {

@@ -37,6 +37,8 @@ pub struct Registration {
     pub cancelled_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// When it last became `registered`: reminders due before then are skipped.
+    pub registered_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -199,6 +201,7 @@ pub fn register(
                         registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
                         registrations::cancelled_at.eq(None::<NaiveDateTime>),
                         registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
+                        registrations::registered_at.eq((status == REGISTERED).then_some(now)),
                         registrations::updated_at.eq(now),
                     ))
                     .execute(conn)?;
@@ -223,6 +226,7 @@ pub fn register(
                         registrations::confirmations_sent.eq(1),
                         registrations::last_confirmation_at.eq(Some(now)),
                         registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
+                        registrations::registered_at.eq((status == REGISTERED).then_some(now)),
                         registrations::created_at.eq(now),
                         registrations::updated_at.eq(now),
                     ))
@@ -474,6 +478,7 @@ fn promote_waitlisted(
             .set((
                 registrations::status.eq(REGISTERED),
                 registrations::waitlisted_at.eq(None::<NaiveDateTime>),
+                registrations::registered_at.eq(Some(now)),
                 registrations::updated_at.eq(now),
             ))
             .execute(conn)?;

@@ -60,7 +60,7 @@ pub fn ensure_sessions(
     months: u32,
 ) -> QueryResult<usize> {
     let mut created = 0;
-    let stamp = db::now();
+    let stamp = now.naive_utc();
     for o in s.timetable().upcoming(now, months) {
         let sql = conn.sql(
             "INSERT INTO sessions (series_id, uid, title, description, starts_at, ends_at, timezone, capacity, \

@@ -20,8 +20,9 @@ async fn upcoming_with_counts(
     state: &AppState,
     limit: i64,
 ) -> Result<Vec<(Session, Series, i64, i64)>, DbError> {
+    let now = state.clock.naive();
     db::run(&state.pool, move |conn| {
-        let rows = model::upcoming(conn, db::now(), limit)?;
+        let rows = model::upcoming(conn, now, limit)?;
         let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
         let registered: HashMap<i64, i64> =
             model::counts(conn, &ids, REGISTERED)?.into_iter().collect();

@@ -47,6 +47,8 @@ pub struct Session {
     pub status: String,
     pub sequence: i32,
     pub occurrence_date: Option<NaiveDate>,
+    /// Why it was cancelled, told to registrants.
+    pub cancel_reason: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }

@@ -5,7 +5,7 @@ use crate::helpers::TestDb;
 
 fn insert_person(conn: &mut db::DbConnection, email: &str) -> QueryResult<usize> {
     use convene::db::schema::people;
-    let now = db::now();
+    let now = chrono::Utc::now().naive_utc();
     diesel::insert_into(people::table)
         .values((
             people::email.eq(email),

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc, Weekday};
+use convene::clock::Clock;
 use convene::config::{DatabaseUrl, MailTransportKind, PublicUrl};
 use convene::db::{self, Pool};
 use convene::{Application, Settings};
@@ -288,6 +289,8 @@ pub struct TestApp {
     pub settings: Settings,
     pub pool: Pool,
     pub db: TestDb,
+    /// The app's clock: the system's, or a manual one the test moves.
+    pub clock: Clock,
 }
 
 /// Settings every test starts from: its database, its SMTP server, fast
@@ -315,13 +318,18 @@ impl TestApp {
 
     /// Boots the app after `adjust` has changed its settings.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with_clock(Clock::system(), adjust).await
+    }
+
+    /// Boots the app on `clock` (e.g. `Clock::manual(t)`), after `adjust`.
+    pub async fn spawn_with_clock(clock: Clock, adjust: impl FnOnce(&mut Settings)) -> Self {
         let db = TestDb::new();
         let smtp = SmtpServer::start();
         let mut settings = test_settings(&db, &smtp);
         adjust(&mut settings);
         let pool = db::connect(&settings.database).expect("connect test database");
         db::migrate(&pool).expect("migrate test database");
-        let app = Application::build(settings.clone())
+        let app = Application::build_with_clock(settings.clone(), clock.clone())
             .await
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
@@ -337,6 +345,7 @@ impl TestApp {
             settings,
             pool,
             db,
+            clock,
         }
     }
 

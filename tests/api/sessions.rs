@@ -46,9 +46,13 @@ async fn starting_again_on_the_same_database_creates_no_duplicate_sessions() {
         .await
         .expect("second instance");
     drop(second);
-    let created = convene::jobs::sync_series(&app.pool, std::sync::Arc::new(app.settings.clone()))
-        .await
-        .unwrap();
+    let created = convene::jobs::sync_series(
+        &app.pool,
+        std::sync::Arc::new(app.settings.clone()),
+        app.clock.now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(created, 0, "a scheduler tick should create nothing new");
     assert_eq!(
         app.sessions().await.len(),
