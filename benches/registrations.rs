@@ -78,10 +78,7 @@ async fn raw_rate(n: usize) -> f64 {
         .await
         .unwrap();
     let session = first_session(&pool);
-    let policy = Policy {
-        public_url: settings.http.public_url.clone(),
-        resend_confirmation_after: chrono::Duration::minutes(10),
-    };
+    let policy = Policy::from_settings(&settings);
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
         let started = Instant::now();

@@ -22,7 +22,7 @@ use crate::mail::outbox;
 use crate::pages::Pages;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{registration, series};
+use crate::{lists, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -138,6 +138,21 @@ impl Application {
                         "/r/{token}/cancel",
                         web::post().to(registration::handlers::cancel),
                     )
+                    .route("/subscribe", web::get().to(lists::handlers::subscribe_page))
+                    .route("/subscribe", web::post().to(lists::handlers::subscribe))
+                    .route(
+                        "/subscribe/confirm/{token}",
+                        web::get().to(lists::handlers::confirm_page),
+                    )
+                    .route(
+                        "/subscribe/confirm/{token}",
+                        web::post().to(lists::handlers::confirm),
+                    )
+                    .route(
+                        "/u/{token}",
+                        web::get().to(lists::handlers::unsubscribe_page),
+                    )
+                    .route("/u/{token}", web::post().to(lists::handlers::unsubscribe))
                     .route(
                         "/api/v1/sessions",
                         web::get().to(series::handlers::api_sessions),

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod lists;
 pub mod mail;
 pub mod pages;
 pub mod registration;

@@ -67,4 +67,14 @@ impl Pages {
             &json!({ "title": title, "message": message }),
         )
     }
+
+    /// A page reached by a private link: never stored by caches or the
+    /// browser's history cache.
+    pub fn private(&self, mut page: HttpResponse) -> HttpResponse {
+        page.headers_mut().insert(
+            actix_web::http::header::CACHE_CONTROL,
+            actix_web::http::header::HeaderValue::from_static("no-store"),
+        );
+        page
+    }
 }

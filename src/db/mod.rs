@@ -200,6 +200,23 @@ impl DbConnection {
         }
         out
     }
+
+    /// SQL for a JSON object text: the bound object `base` (a placeholder
+    /// or expression holding JSON text) with `fields` (`key`, SQL
+    /// expression) added. Lets a set-based `INSERT … SELECT` write one
+    /// personalized outbox context per row, escaped by the database.
+    pub fn json_extend(&self, base: &str, fields: &[(&str, &str)]) -> String {
+        let pairs: Vec<String> = fields
+            .iter()
+            .map(|(key, expr)| format!("'{key}', {expr}"))
+            .collect();
+        let pairs = pairs.join(", ");
+        if self.is_postgres() {
+            format!("(CAST({base} AS jsonb) || jsonb_build_object({pairs}))::text")
+        } else {
+            format!("json_patch({base}, json_object({pairs}))")
+        }
+    }
 }
 
 /// The row of an `INSERT … RETURNING id` written as raw SQL.

@@ -1,6 +1,9 @@
-//! Background work: the scheduler tick (keeps each series' sessions
-//! generated) and the mail workers. Runs inside `serve` or alone as
-//! `convene worker`; any number of copies can run against one database.
+//! Background work: the scheduler tick (generates each series' sessions,
+//! enqueues invitations and reminders) and the mail workers. Runs inside
+//! `serve` or alone as `convene worker`; any number of copies can run
+//! against one database.
+
+pub mod outreach;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +43,30 @@ pub async fn sync_series(
         Ok(created)
     })
     .await
+}
+
+/// What one scheduler tick did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tick {
+    pub sessions_created: usize,
+    pub invitations: usize,
+    pub reminders: usize,
+}
+
+/// One scheduler tick at `now`: sessions ahead, then due invitations and
+/// reminders. Safe to run from several instances at once.
+pub async fn tick(
+    pool: &Pool,
+    settings: Arc<Settings>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Tick, DbError> {
+    let sessions_created = sync_series(pool, settings.clone(), now).await?;
+    let (invitations, reminders) = outreach::enqueue_due(pool, &settings, now).await?;
+    Ok(Tick {
+        sessions_created,
+        invitations,
+        reminders,
+    })
 }
 
 /// The running background tasks.
@@ -87,15 +114,20 @@ async fn scheduler(
     clock: Clock,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let tick = Duration::from_secs(settings.jobs.tick_seconds);
+    let every = Duration::from_secs(settings.jobs.tick_seconds);
     while !*shutdown.borrow() {
         tokio::select! {
-            _ = tokio::time::sleep(tick) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = shutdown.changed() => break,
         }
-        match sync_series(&pool, settings.clone(), clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => info!(created = n, "scheduler created sessions"),
+        match tick(&pool, settings.clone(), clock.now()).await {
+            Ok(t) if t == Tick::default() => {}
+            Ok(t) => info!(
+                sessions = t.sessions_created,
+                invitations = t.invitations,
+                reminders = t.reminders,
+                "scheduler queued work"
+            ),
             Err(e) => warn!(error = %e, "scheduler tick failed"),
         }
     }

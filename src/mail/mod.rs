@@ -4,6 +4,7 @@
 
 pub mod address;
 pub mod outbox;
+pub mod rate;
 pub mod render;
 pub mod transport;
 pub mod worker;

@@ -15,6 +15,8 @@ use crate::db::DbConnection;
 pub const PENDING: &str = "pending";
 pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
+/// Never to be sent: list mail whose recipient unsubscribed while it waited.
+pub const SKIPPED: &str = "skipped";
 
 /// A calendar file to attach, kept as data so it is rendered at send time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 
 use chrono::Utc;
 use handlebars::Handlebars;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
@@ -65,7 +65,14 @@ impl EmailTemplates {
     }
 
     /// The complete message for an outbox row.
-    pub fn message(&self, row: &OutboxRow, from: &Mailbox) -> Result<Message, RenderError> {
+    /// `unsubscribe_mailto` (may be empty) joins list mail's one-click URL
+    /// in `List-Unsubscribe`.
+    pub fn message(
+        &self,
+        row: &OutboxRow,
+        from: &Mailbox,
+        unsubscribe_mailto: &str,
+    ) -> Result<Message, RenderError> {
         let context: serde_json::Value =
             serde_json::from_str(&row.context).map_err(|e| RenderError::Data(e.to_string()))?;
         let (subject, text, html) = self.render(&row.template, &context)?;
@@ -115,12 +122,46 @@ impl EmailTemplates {
             })
             .collect();
         let message_id = format!("<{}.{key}@{}>", row.id, from.email.domain());
-        Message::builder()
+        let mut builder = Message::builder()
             .message_id(Some(message_id))
             .from(from.clone())
             .to(to)
-            .subject(subject)
+            .subject(subject);
+        if let Some(url) = &row.unsubscribe_url {
+            for header in list_headers(row, url, unsubscribe_mailto) {
+                builder = builder.raw_header(header);
+            }
+        }
+        builder
             .multipart(body)
             .map_err(|e| RenderError::Build(e.to_string()))
     }
+}
+
+/// RFC 2369 / RFC 8058 headers of list mail: which list, and one-click
+/// unsubscribe (a mail program POSTs `List-Unsubscribe=One-Click` to the
+/// URL), plus a `mailto:` when configured.
+fn list_headers(row: &OutboxRow, url: &str, mailto: &str) -> Vec<HeaderValue> {
+    let mut targets = vec![format!("<{url}>")];
+    if !mailto.is_empty() {
+        let token = url.rsplit('/').next().unwrap_or_default();
+        targets.push(format!("<mailto:{mailto}?subject=unsubscribe%20{token}>"));
+    }
+    let mut headers = vec![
+        HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            targets.join(", "),
+        ),
+        HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click".into(),
+        ),
+    ];
+    if let Some(list_id) = &row.list_id {
+        headers.push(HeaderValue::new(
+            HeaderName::new_from_ascii_str("List-Id"),
+            list_id.clone(),
+        ));
+    }
+    headers
 }

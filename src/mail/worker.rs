@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Duration as ChronoDuration;
+use chrono::{Duration as ChronoDuration, Utc};
+use futures_util::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tracing::{info, instrument, warn, Instrument};
 
@@ -14,6 +15,7 @@ use crate::config::MailSettings;
 use crate::db::{self, DbError, Pool};
 use crate::mail::address::mask;
 use crate::mail::outbox::{self, AfterFailure, OutboxRow};
+use crate::mail::rate;
 use crate::mail::render::EmailTemplates;
 use crate::mail::transport::Mailer;
 use crate::telemetry::Metrics;
@@ -51,26 +53,60 @@ impl MailWorker {
     }
 
     /// Claims one batch and handles it; returns how many messages it took.
+    /// With a rate limit, the claim also reserves the batch's send slots
+    /// (shared by every worker) and each message waits for its slot. Up to
+    /// `smtp_pool_size` messages are in flight at once, each marked sent
+    /// as soon as it is accepted.
     pub async fn process_batch(&self) -> Result<usize, DbError> {
         let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
-        let limit = self.settings.batch_size;
+        let per_second = self.settings.rate_per_second;
+        // A rate-limited batch is at most about a second of sending, so
+        // slots are never reserved far past the lease.
+        let limit = match per_second {
+            0 => self.settings.batch_size,
+            r => self.settings.batch_size.min(r),
+        };
         let now = self.clock.naive();
-        let rows = db::write(&self.pool, move |conn| {
-            outbox::claim(conn, now, lease, limit).map_err(DbError::from)
+        let (rows, first_slot) = db::write(&self.pool, move |conn| {
+            let rows = outbox::claim(conn, now, lease, limit)?;
+            let first = match per_second {
+                0 => None,
+                _ if rows.is_empty() => None,
+                r => Some(rate::reserve(conn, rows.len(), r, Utc::now())?),
+            };
+            Ok::<_, DbError>((rows, first))
         })
         .await?;
         let n = rows.len();
-        for row in rows {
+        let start = first_slot.map(|first| {
+            let wait = (first - Utc::now()).to_std().unwrap_or_default();
+            tokio::time::Instant::now() + wait
+        });
+        let gap = rate::interval(per_second).to_std().unwrap_or_default();
+        let sends = rows.into_iter().enumerate().map(|(i, row)| async move {
+            if let Some(start) = start {
+                tokio::time::sleep_until(start + gap * i as u32).await;
+            }
             let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
-            self.deliver(row).instrument(span).await?;
-        }
+            self.deliver(row).instrument(span).await
+        });
+        let in_flight = self.settings.smtp_pool_size.max(1) as usize;
+        let results: Vec<Result<(), DbError>> = stream::iter(sends)
+            .buffer_unordered(in_flight)
+            .collect()
+            .await;
+        results.into_iter().collect::<Result<Vec<()>, DbError>>()?;
         Ok(n)
     }
 
     #[instrument(skip_all)]
     async fn deliver(&self, row: OutboxRow) -> Result<(), DbError> {
         let id = row.id;
-        let result = match self.templates.message(&row, &self.settings.from) {
+        let result = match self.templates.message(
+            &row,
+            &self.settings.from,
+            &self.settings.unsubscribe_mailto,
+        ) {
             Ok(message) => self
                 .mailer
                 .send(message)

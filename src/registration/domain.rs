@@ -43,7 +43,7 @@ pub struct FieldError {
 }
 
 impl FieldErrors {
-    fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
         self.0.push(FieldError {
             field,
             message: message.into(),
@@ -145,7 +145,7 @@ pub fn sector_label(code: &str) -> &'static str {
 
 /// A required line of text: trimmed, inner whitespace collapsed, no control
 /// characters, at most `max` characters.
-fn text(
+pub(crate) fn text(
     errors: &mut FieldErrors,
     field: &'static str,
     value: &str,

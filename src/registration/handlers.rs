@@ -2,8 +2,7 @@
 //! registers, the confirmation, and the private manage/cancel pages.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse};
-use chrono::Duration;
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -17,12 +16,7 @@ use crate::registration::token::looks_like_token;
 use crate::series::model::{self, Series, Session};
 
 fn policy(state: &AppState) -> Policy {
-    Policy {
-        public_url: state.settings.http.public_url.clone(),
-        resend_confirmation_after: Duration::seconds(i64::from(
-            state.settings.mail.resend_confirmation_after_seconds,
-        )),
-    }
+    Policy::from_settings(&state.settings)
 }
 
 fn session_json(s: &Session, series: &Series) -> serde_json::Value {
@@ -97,21 +91,65 @@ async fn load_session(
     .await
 }
 
-/// `GET /sessions/{id}`
-pub async fn session_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+/// The form filled in for the subscriber behind an invitation's
+/// `?invite=` token; empty for anything else.
+async fn invited_form(state: &AppState, req: &HttpRequest) -> RegistrationForm {
+    let token = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "invite")
+        .map(|(_, v)| v.into_owned());
+    let Some(token) = token.filter(|t| looks_like_token(t)) else {
+        return RegistrationForm::default();
+    };
+    let person = db::run(&state.pool, move |conn| {
+        crate::lists::store::person_for_token(conn, &token).map_err(DbError::from)
+    })
+    .await;
+    match person {
+        Ok(Some(p)) => RegistrationForm {
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email: p.email,
+            organization: p.organization,
+            job_title: p.job_title,
+            sector: p.sector,
+            state: p.state,
+            subscribe: None,
+        },
+        Ok(None) => RegistrationForm::default(),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not fill in the invited form");
+            RegistrationForm::default()
+        }
+    }
+}
+
+/// `GET /sessions/{id}` (`?invite=` fills in the form from an invitation).
+pub async fn session_page(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
     let Ok(id) = path.parse::<i64>() else {
         return state.pages.not_found();
     };
     match load_session(&state, id).await {
-        Ok(Some((session, series, registered))) => form_page(
-            &state,
-            StatusCode::OK,
-            &session,
-            &series,
-            registered,
-            &RegistrationForm::default(),
-            &FieldErrors::default(),
-        ),
+        Ok(Some((session, series, registered))) => {
+            let form = invited_form(&state, &req).await;
+            let page = form_page(
+                &state,
+                StatusCode::OK,
+                &session,
+                &series,
+                registered,
+                &form,
+                &FieldErrors::default(),
+            );
+            if form.email.is_empty() {
+                page
+            } else {
+                state.pages.private(page)
+            }
+        }
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }
@@ -231,14 +269,7 @@ async fn token_page(state: web::Data<AppState>, token: String, template: &str) -
         return state.pages.not_found();
     }
     match registration_context(&state, token).await {
-        Ok(Some(ctx)) => {
-            let mut page = state.pages.ok(template, &ctx);
-            page.headers_mut().insert(
-                actix_web::http::header::CACHE_CONTROL,
-                actix_web::http::header::HeaderValue::from_static("no-store"),
-            );
-            page
-        }
+        Ok(Some(ctx)) => state.pages.private(state.pages.ok(template, &ctx)),
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }

@@ -8,9 +8,12 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::config::PublicUrl;
+use std::collections::BTreeMap;
+
+use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations, sessions};
 use crate::db::{DbConnection, DbError};
+use crate::lists::store::{self as lists, ListPolicy};
 use crate::mail::outbox;
 use crate::registration::domain::Registrant;
 use crate::registration::messages::Letter;
@@ -61,6 +64,27 @@ pub struct Person {
 pub struct Policy {
     pub public_url: PublicUrl,
     pub resend_confirmation_after: Duration,
+    /// Ticking "e-mail me about future sessions" asks to confirm this list,
+    /// by series slug.
+    pub series_lists: BTreeMap<String, String>,
+    pub lists: ListPolicy,
+}
+
+impl Policy {
+    pub fn from_settings(s: &Settings) -> Self {
+        Self {
+            public_url: s.http.public_url.clone(),
+            resend_confirmation_after: Duration::seconds(i64::from(
+                s.mail.resend_confirmation_after_seconds,
+            )),
+            series_lists: s
+                .series
+                .iter()
+                .filter_map(|(slug, c)| Some((slug.clone(), c.list.clone()?)))
+                .collect(),
+            lists: ListPolicy::from_settings(s),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +192,11 @@ pub fn register(
             return Err(RegisterError::Closed);
         }
         let person_id = upsert_person(conn, r, now)?;
+        if r.subscribe {
+            if let Some(list) = policy.series_lists.get(&series.slug) {
+                lists::ask_to_confirm(conn, person_id, &[list.clone()], &policy.lists, now)?;
+            }
+        }
         let existing: Option<Registration> = registrations::table
             .filter(registrations::session_id.eq(session_id))
             .filter(registrations::person_id.eq(person_id))

@@ -424,7 +424,6 @@ pub fn registration_form(email: &str) -> Vec<(&'static str, &str)> {
         ("job_title", "Director"),
         ("sector", "provider"),
         ("state", "NY"),
-        ("subscribe", "on"),
     ]
 }
 
