@@ -194,7 +194,13 @@ pub fn register(
         let person_id = upsert_person(conn, r, now)?;
         if r.subscribe {
             if let Some(list) = policy.series_lists.get(&series.slug) {
-                lists::ask_to_confirm(conn, person_id, &[list.clone()], &policy.lists, now)?;
+                lists::ask_to_confirm(
+                    conn,
+                    person_id,
+                    std::slice::from_ref(list),
+                    &policy.lists,
+                    now,
+                )?;
             }
         }
         let existing: Option<Registration> = registrations::table
