@@ -82,6 +82,8 @@ impl Drop for TestDb {
 pub struct Received {
     pub to: Vec<String>,
     pub raw: Vec<u8>,
+    /// When the server accepted it.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -142,6 +144,7 @@ impl Handler for SmtpHandler {
         self.state.received.lock().unwrap().push(Received {
             to: std::mem::take(&mut self.to),
             raw: std::mem::take(&mut self.data),
+            at: std::time::Instant::now(),
         });
         response::OK
     }
@@ -169,7 +172,7 @@ impl SmtpServer {
             let mut server = mailin_embedded::Server::new(handler);
             server
                 .with_name("smtp.test")
-                .with_num_threads(4)
+                .with_num_threads(16)
                 .with_tcp_listener(listener);
             // The error type is not Send: deal with it on this thread.
             if let Err(e) = server.serve() {
@@ -242,6 +245,8 @@ pub struct Mail {
     pub calendar: Option<(String, String)>,
     /// The `invite.ics` attachment's text.
     pub attachment: Option<String>,
+    /// Top-level headers as (name, unfolded value).
+    pub headers: Vec<(String, String)>,
 }
 
 impl Mail {
@@ -263,7 +268,22 @@ impl Mail {
                 attachment = Some(String::from_utf8_lossy(part.contents()).to_string());
             }
         }
+        let headers = msg
+            .headers()
+            .iter()
+            .map(|h| {
+                let raw = &raw[h.offset_start as usize..h.offset_end as usize];
+                // RFC 5322 unfolding: a line break followed by white space.
+                let value = String::from_utf8_lossy(raw)
+                    .replace("\r\n ", " ")
+                    .replace("\r\n\t", " ")
+                    .trim()
+                    .to_string();
+                (h.name.as_str().to_string(), value)
+            })
+            .collect();
         Mail {
+            headers,
             subject: msg.subject().unwrap_or("").to_string(),
             message_id: msg.message_id().unwrap_or("").to_string(),
             text: msg.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
@@ -271,6 +291,25 @@ impl Mail {
             calendar,
             attachment,
         }
+    }
+
+    /// The unfolded value of header `name`, if present.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first link in the text starting with `prefix` (e.g.
+    /// "http://convene.test/u/"), as a path.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let at = self.text.find(prefix)?;
+        let link: String = self.text[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        Some(link.trim_start_matches("http://convene.test").to_string())
     }
 
     /// The private manage path (`/r/<token>`) found in the text.
@@ -399,6 +438,40 @@ impl TestApp {
         );
         let location = response.headers()["location"].to_str().unwrap().to_string();
         location.trim_end_matches("/confirmation").to_string()
+    }
+
+    /// Subscribes `email` to `lists` and confirms through the e-mailed
+    /// link, as a person would.
+    pub async fn subscribe_confirmed(&self, email: &str, lists: &[&str]) {
+        let mut form = vec![
+            ("first_name", "Sam"),
+            ("last_name", "Subscriber"),
+            ("email", email),
+        ];
+        form.extend(lists.iter().map(|l| ("list", *l)));
+        let response = self.post_form("/subscribe", &form).await;
+        assert_eq!(response.status().as_u16(), 200, "subscribe {email}");
+        let before = self.smtp.to(email).len();
+        let mail = self.smtp.wait_for(email, before + 1).await.pop().unwrap();
+        let confirm = mail
+            .link("http://convene.test/subscribe/confirm/")
+            .expect("a confirmation link");
+        let response = self.post_form(&confirm, &[]).await;
+        assert_eq!(response.status().as_u16(), 200, "confirm {email}");
+    }
+
+    /// Outbox rows (key, recipient, status) whose key starts with `prefix`.
+    pub fn outbox(&self, prefix: &str) -> Vec<(String, String, String)> {
+        with_conn(&self.pool, |c| {
+            use convene::db::schema::outbox::dsl::*;
+            use diesel::prelude::*;
+            outbox
+                .filter(idempotency_key.like(format!("{prefix}%")))
+                .order(idempotency_key)
+                .select((idempotency_key, recipient, status))
+                .load(c)
+                .unwrap()
+        })
     }
 
     pub async fn registered_count(&self, session: i64) -> (i64, i64) {

@@ -6,6 +6,8 @@ mod cli;
 mod db;
 mod health;
 mod helpers;
+mod lists;
 mod mail;
 mod registration;
+mod scheduler;
 mod sessions;
