@@ -384,3 +384,27 @@ async fn an_unknown_or_malformed_series_gets_the_not_found_page() {
     let long = format!("/calendar/{}.ics", "a".repeat(5000));
     assert_eq!(app.get(&long).await.status().as_u16(), 404, "a long slug");
 }
+
+#[tokio::test]
+async fn the_home_and_session_pages_link_the_feed_for_calendar_programs() {
+    let app = TestApp::spawn().await;
+
+    let home = app.get("/").await.text().await.unwrap();
+    let session = app
+        .get(&format!("/sessions/{}", app.next_jam().await))
+        .await
+        .text()
+        .await
+        .unwrap();
+
+    for (name, page) in [("home", &home), ("session", &session)] {
+        assert!(
+            page.contains("href=\"webcal://convene.test/calendar/jam.ics\""),
+            "the {name} page should link the feed with webcal://"
+        );
+        assert!(
+            page.contains("http://convene.test/calendar/jam.ics"),
+            "the {name} page should show the address to paste into web calendars"
+        );
+    }
+}
