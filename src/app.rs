@@ -129,6 +129,10 @@ impl Application {
                         "/sessions/{id}/calendar.ics",
                         web::get().to(series::handlers::session_ics),
                     )
+                    .route(
+                        "/calendar/{slug}.ics",
+                        web::get().to(series::handlers::feed),
+                    )
                     .route("/r/{token}", web::get().to(registration::handlers::manage))
                     .route(
                         "/r/{token}/confirmation",

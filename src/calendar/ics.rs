@@ -1,12 +1,22 @@
 //! iCalendar (RFC 5545) files for sessions, built with the `icalendar` crate.
-//! Times are written in UTC, so no VTIMEZONE is needed; calendar programs
-//! show them in each reader's own zone. The scheduling method (RFC 5546)
-//! says what a file is: PUBLISH (a download), REQUEST (an invitation or its
-//! update), CANCEL (remove it).
+//! Files sent by e-mail (`render`) carry times in UTC, so no VTIMEZONE is
+//! needed; calendar programs show them in each reader's own zone. The
+//! scheduling method (RFC 5546) says what a file is: PUBLISH (a download),
+//! REQUEST (an invitation or its update), CANCEL (remove it). A series'
+//! subscribable feed (`render_feed`) writes local times in the series' zone
+//! with its VTIMEZONE, so recurring times stay put across DST in every
+//! program.
 
-use chrono::{DateTime, Duration, Utc};
-use icalendar::{Alarm, Calendar, Component, Event, EventLike, EventStatus, Property};
+use std::ops::Range;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono_tz::Tz;
+use icalendar::{
+    Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property,
+};
 use serde::{Deserialize, Serialize};
+
+use crate::calendar::vtimezone;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -58,26 +68,116 @@ pub const ALARM_MINUTES: i64 = 15;
 
 /// The whole `.ics` text for `events` with `method`, stamped `stamp`.
 pub fn render(method: Method, events: &[SessionEvent], stamp: DateTime<Utc>) -> String {
+    let mut calendar = header(method);
+    let cancelled = method == Method::Cancel;
+    for e in events {
+        calendar.push(event(e, stamp, cancelled, Flavor::Message));
+    }
+    calendar.to_string()
+}
+
+/// One session in a series' feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEvent {
+    pub event: SessionEvent,
+    pub cancelled: bool,
+    /// When the session last changed; its DTSTAMP, so that the same data
+    /// always gives the same bytes (and the same ETag).
+    pub changed_at: DateTime<Utc>,
+}
+
+/// How often calendar programs should fetch a feed again.
+const FEED_REFRESH: &str = "PT1H";
+
+/// A series' subscribable calendar (PUBLISH): named `name`, times local to
+/// `zone` with its VTIMEZONE covering `covers` and every event. Never
+/// carries attendees. The same input gives the same text.
+pub fn render_feed(
+    name: &str,
+    zone: Tz,
+    covers: Range<DateTime<Utc>>,
+    events: &[FeedEvent],
+) -> String {
+    let mut calendar = header(Method::Publish);
+    calendar
+        .append_property(("X-WR-CALNAME", name))
+        .append_property(("X-WR-TIMEZONE", zone.name()))
+        .append_property(
+            Property::new("REFRESH-INTERVAL", FEED_REFRESH)
+                .add_parameter("VALUE", "DURATION")
+                .done(),
+        )
+        .append_property(("X-PUBLISHED-TTL", FEED_REFRESH));
+    for e in events {
+        calendar.push(event(
+            &e.event,
+            e.changed_at,
+            e.cancelled,
+            Flavor::Feed(zone),
+        ));
+    }
+    let from = events
+        .iter()
+        .map(|e| e.event.starts_at)
+        .fold(covers.start, DateTime::min);
+    let to = events
+        .iter()
+        .map(|e| e.event.ends_at)
+        .fold(covers.end, DateTime::max);
+    // icalendar has no VTIMEZONE type: put ours, already CRLF-terminated
+    // lines, where RFC 5545 readers expect it, before the first event.
+    let mut text = calendar.to_string();
+    let at = text
+        .find("\r\nBEGIN:VEVENT\r\n")
+        .or_else(|| text.find("\r\nEND:VCALENDAR\r\n"))
+        .map_or(text.len(), |i| i + 2);
+    text.insert_str(at, &vtimezone::render(zone, from, to));
+    text
+}
+
+fn header(method: Method) -> Calendar {
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("PRODID", "-//convene//convene//EN"))
         .append_property(("VERSION", "2.0"))
         .append_property(("CALSCALE", "GREGORIAN"))
         .append_property(("METHOD", method.as_str()));
-    for e in events {
-        calendar.push(event(method, e, stamp));
-    }
-    calendar.to_string()
+    calendar
 }
 
-fn event(method: Method, e: &SessionEvent, stamp: DateTime<Utc>) -> Event {
+/// What an event is written for.
+#[derive(Debug, Clone, Copy)]
+enum Flavor {
+    /// A file in an e-mail or a download: UTC times, one person's copy.
+    Message,
+    /// A public feed: local times in the zone, nobody's copy, stable bytes.
+    Feed(Tz),
+}
+
+/// `at` as the feed writes it: the wall time in `zone` with its TZID, or
+/// UTC where that wall time happens twice (a DST fall-back hour) and a
+/// reader would take the first.
+fn in_zone(at: DateTime<Utc>, zone: Tz) -> CalendarDateTime {
+    let local = at.with_timezone(&zone).naive_local();
+    match zone.from_local_datetime(&local).earliest() {
+        Some(first) if first == at => CalendarDateTime::WithTimezone {
+            date_time: local,
+            tzid: zone.name().to_string(),
+        },
+        _ => CalendarDateTime::Utc(at),
+    }
+}
+
+fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor) -> Event {
     let mut event = Event::new();
+    event.uid(&e.uid).sequence(e.sequence).timestamp(stamp);
+    match flavor {
+        Flavor::Message => event.starts(e.starts_at).ends(e.ends_at),
+        Flavor::Feed(zone) => event
+            .starts(in_zone(e.starts_at, zone))
+            .ends(in_zone(e.ends_at, zone)),
+    };
     event
-        .uid(&e.uid)
-        .sequence(e.sequence)
-        .timestamp(stamp)
-        .starts(e.starts_at)
-        .ends(e.ends_at)
         .summary(&e.summary)
         .description(&e.description)
         .append_property(
@@ -88,7 +188,7 @@ fn event(method: Method, e: &SessionEvent, stamp: DateTime<Utc>) -> Event {
     if let Some(url) = &e.join_url {
         event.url(url).location(url);
     }
-    if let Some(a) = &e.attendee {
+    if let (Some(a), Flavor::Message) = (&e.attendee, flavor) {
         event.append_property(
             Property::new("ATTENDEE", format!("mailto:{}", a.email))
                 .add_parameter("CN", &a.name)
@@ -98,13 +198,24 @@ fn event(method: Method, e: &SessionEvent, stamp: DateTime<Utc>) -> Event {
                 .done(),
         );
     }
-    if method == Method::Cancel {
+    if cancelled {
         event.status(EventStatus::Cancelled);
     } else {
-        event.status(EventStatus::Confirmed).alarm(Alarm::display(
+        let mut alarm = Alarm::display(
             &format!("{} starts in {ALARM_MINUTES} minutes", e.summary),
             -Duration::minutes(ALARM_MINUTES),
-        ));
+        );
+        if let Flavor::Feed(_) = flavor {
+            // icalendar fills a missing UID with a random one and DTSTAMP
+            // with the current time; a feed must not change between polls.
+            alarm
+                .append_property(("UID", format!("{}-alarm", e.uid).as_str()))
+                .append_property((
+                    "DTSTAMP",
+                    stamp.format("%Y%m%dT%H%M%SZ").to_string().as_str(),
+                ));
+        }
+        event.status(EventStatus::Confirmed).alarm(alarm);
     }
     event.done()
 }
@@ -196,5 +307,164 @@ mod tests {
             event.get_description().map(|d| d.contains("ünïcödé")),
             Some(true)
         );
+    }
+
+    fn at(rfc3339: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(rfc3339)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn feed_event(uid: &str, starts: &str, cancelled: bool) -> FeedEvent {
+        let starts_at = at(starts);
+        FeedEvent {
+            event: SessionEvent {
+                uid: uid.into(),
+                starts_at,
+                ends_at: starts_at + Duration::hours(1),
+                ..sample()
+            },
+            cancelled,
+            changed_at: at("2026-11-01T12:00:00Z"),
+        }
+    }
+
+    fn jam_feed(events: &[FeedEvent]) -> String {
+        render_feed(
+            "Workforce Solutions Jam",
+            chrono_tz::America::New_York,
+            at("2026-11-15T00:00:00Z")..at("2027-05-15T00:00:00Z"),
+            events,
+        )
+    }
+
+    #[test]
+    fn a_feed_writes_new_york_wall_times_on_both_sides_of_a_dst_change() {
+        let text = jam_feed(&[
+            feed_event("feb@convene.test", "2027-02-16T18:00:00Z", false),
+            feed_event("apr@convene.test", "2027-04-20T17:00:00Z", false),
+        ]);
+        for needle in [
+            "METHOD:PUBLISH\r\n",
+            "X-WR-CALNAME:Workforce Solutions Jam\r\n",
+            "X-WR-TIMEZONE:America/New_York\r\n",
+            "REFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n",
+            "X-PUBLISHED-TTL:PT1H\r\n",
+            "DTSTART;TZID=America/New_York:20270216T130000\r\n",
+            "DTEND;TZID=America/New_York:20270216T140000\r\n",
+            "DTSTART;TZID=America/New_York:20270420T130000\r\n",
+            "DTSTAMP:20261101T120000Z\r\n",
+            "STATUS:CONFIRMED\r\n",
+            "BEGIN:VALARM\r\n",
+        ] {
+            assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+        }
+        let zone = text.find("BEGIN:VTIMEZONE\r\n").expect("a VTIMEZONE");
+        let first_event = text.find("BEGIN:VEVENT\r\n").expect("an event");
+        assert!(
+            zone < first_event,
+            "the VTIMEZONE should come before the events"
+        );
+        assert!(
+            text[zone..first_event].contains("DTSTART:20270314T020000\r\n"),
+            "the March 2027 change should be described:\n{text}"
+        );
+    }
+
+    #[test]
+    fn a_feed_parses_back_to_the_same_instants() {
+        let text = jam_feed(&[feed_event(
+            "feb@convene.test",
+            "2027-02-16T18:00:00Z",
+            false,
+        )]);
+        let parsed: icalendar::Calendar = text.parse().expect("the feed parses");
+        let event = parsed.events().next().expect("one event");
+        let Some(icalendar::DatePerhapsTime::DateTime(CalendarDateTime::WithTimezone {
+            date_time,
+            tzid,
+        })) = event.get_start()
+        else {
+            panic!(
+                "DTSTART should be local with a TZID: {:?}",
+                event.get_start()
+            );
+        };
+        let zone: Tz = tzid.parse().expect("an IANA zone");
+        assert_eq!(
+            zone.from_local_datetime(&date_time).single(),
+            Some(at("2027-02-16T18:00:00Z").with_timezone(&zone))
+        );
+    }
+
+    #[test]
+    fn a_cancelled_feed_event_is_marked_and_does_not_ring() {
+        let text = jam_feed(&[feed_event(
+            "gone@convene.test",
+            "2027-02-16T18:00:00Z",
+            true,
+        )]);
+        assert!(text.contains("STATUS:CANCELLED\r\n"), "{text}");
+        assert!(
+            !text.contains("VALARM"),
+            "a cancelled event should not ring"
+        );
+        assert!(text.contains("SEQUENCE:2\r\n"), "{text}");
+    }
+
+    #[test]
+    fn a_feed_never_names_an_attendee() {
+        let text = jam_feed(&[feed_event(
+            "feb@convene.test",
+            "2027-02-16T18:00:00Z",
+            false,
+        )]);
+        assert!(!text.contains("ATTENDEE"), "{text}");
+        assert!(!text.contains("ada@example.org"), "{text}");
+    }
+
+    #[test]
+    fn the_same_feed_data_gives_the_same_bytes() {
+        let events = [
+            feed_event("feb@convene.test", "2027-02-16T18:00:00Z", false),
+            feed_event("gone@convene.test", "2027-03-16T17:00:00Z", true),
+        ];
+        assert_eq!(jam_feed(&events), jam_feed(&events));
+    }
+
+    #[test]
+    fn a_feed_keeps_crlf_lines_within_75_octets() {
+        let text = jam_feed(&[feed_event(
+            "feb@convene.test",
+            "2027-02-16T18:00:00Z",
+            false,
+        )]);
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+        for line in text.split("\r\n") {
+            assert!(!line.contains('\n'), "bare LF inside a line: {line:?}");
+            assert!(line.len() <= 75, "line longer than 75 octets: {line:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_feed_still_describes_its_zone() {
+        let text = jam_feed(&[]);
+        assert!(
+            text.contains("END:VTIMEZONE\r\nEND:VCALENDAR\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_repeated_fall_back_hour_is_written_in_utc() {
+        // 01:30 New York happens twice on 2026-11-01; the second is 06:30Z.
+        assert_eq!(
+            in_zone(at("2026-11-01T06:30:00Z"), chrono_tz::America::New_York),
+            CalendarDateTime::Utc(at("2026-11-01T06:30:00Z"))
+        );
+        assert!(matches!(
+            in_zone(at("2026-11-01T05:30:00Z"), chrono_tz::America::New_York),
+            CalendarDateTime::WithTimezone { .. }
+        ));
     }
 }

@@ -61,6 +61,7 @@ fn form_page(
             // Screen readers announce the title first: say there is a problem.
             "title": if errors.is_empty() { session.title.clone() } else { format!("Error: {}", session.title) },
             "session": session_json(session, series),
+            "feed": crate::series::handlers::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
             "full": registered >= i64::from(session.capacity),
             "form": form,

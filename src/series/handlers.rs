@@ -1,15 +1,18 @@
-//! Public listing of upcoming sessions, a session's calendar file, and the
-//! read-only sessions API.
+//! Public listing of upcoming sessions, a session's calendar file, each
+//! series' subscribable calendar feed, and the read-only sessions API.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 
-use actix_web::{web, HttpResponse};
-use chrono::SecondsFormat;
+use actix_web::http::header::{self, EntityTag, IfNoneMatch};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use chrono::{Months, SecondsFormat};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::calendar::ics::{self, Method};
+use crate::calendar::ics::{self, FeedEvent, Method};
+use crate::config::PublicUrl;
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::registration::store::{REGISTERED, WAITLISTED};
@@ -67,6 +70,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
                 "title": series.title,
                 "description": series.description,
                 "timezone": series.timezone,
+                "feed": feed_links(&state.settings.http.public_url, &series.slug),
                 "next": sessions.first().cloned(),
                 "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
             })
@@ -92,15 +96,7 @@ pub async fn session_ics(state: web::Data<AppState>, path: web::Path<String>) ->
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let page = state
-        .settings
-        .http
-        .public_url
-        .join(&format!("/sessions/{}", session.id));
-    let description = format!(
-        "Join: {}\n\nDetails and registration: {page}\n\n{}",
-        session.join_url, session.description
-    );
+    let description = public_description(&state.settings.http.public_url, &session);
     let method = if session.is_cancelled() {
         Method::Cancel
     } else {
@@ -119,6 +115,109 @@ pub async fn session_ics(state: web::Data<AppState>, path: web::Path<String>) ->
             format!("attachment; filename=\"{}-{date}.ics\"", series.slug),
         ))
         .body(body)
+}
+
+/// A session's text in calendar files anyone may fetch: how to join, and
+/// where to register.
+fn public_description(public: &PublicUrl, session: &Session) -> String {
+    let page = public.join(&format!("/sessions/{}", session.id));
+    format!(
+        "Join: {}\n\nDetails and registration: {page}\n\n{}",
+        session.join_url, session.description
+    )
+}
+
+/// The feed's addresses for pages: `webcal` (opens the calendar program to
+/// subscribe) and `url`, the same over http(s), to paste into web calendars.
+pub fn feed_links(public: &PublicUrl, slug: &str) -> serde_json::Value {
+    let url = public.join(&format!("/calendar/{slug}.ics"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(&url);
+    json!({ "webcal": format!("webcal://{rest}"), "url": url })
+}
+
+/// Series slugs are lowercase letters, digits and dashes (the config checks
+/// it); anything else is no feed of ours.
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `GET /calendar/{slug}.ics`: every session of the series from three
+/// months back to a year ahead, for calendar programs that subscribe and
+/// poll. Cancelled sessions stay in, marked, so subscribers see them go.
+pub async fn feed(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let slug = path.into_inner();
+    if !is_slug(&slug) {
+        return state.pages.not_found();
+    }
+    let now = state.clock.now();
+    let from = now.checked_sub_months(Months::new(3)).unwrap_or(now);
+    let to = now.checked_add_months(Months::new(12)).unwrap_or(now);
+    let found = db::run(&state.pool, move |conn| {
+        let Some(series) = model::find_series(conn, &slug)? else {
+            return Ok(None);
+        };
+        let sessions =
+            model::sessions_starting_between(conn, series.id, from.naive_utc(), to.naive_utc())?;
+        Ok::<_, DbError>(Some((series, sessions)))
+    })
+    .await;
+    let (series, sessions) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let public = &state.settings.http.public_url;
+    let events: Vec<FeedEvent> = sessions
+        .iter()
+        .map(|s| FeedEvent {
+            event: s.calendar_event(&series, public_description(public, s), None, 0),
+            cancelled: s.is_cancelled(),
+            changed_at: s.updated_at.and_utc(),
+        })
+        .collect();
+    let zone = series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC);
+    let body = ics::render_feed(&series.title, zone, from..to, &events);
+    polled_calendar(&req, body)
+}
+
+/// A calendar that programs poll: cacheable for a quarter of an hour,
+/// with a strong ETag over the body, and a 304 for a client that has it.
+fn polled_calendar(req: &HttpRequest, body: String) -> HttpResponse {
+    // The body changes only with the sessions (or as one leaves or enters
+    // the window), so a hash of it says whether there is anything new.
+    let mut hasher = DefaultHasher::new();
+    body.hash(&mut hasher);
+    let etag = EntityTag::new_strong(format!("{:016x}", hasher.finish()));
+    let unchanged = match req.get_header::<IfNoneMatch>() {
+        Some(IfNoneMatch::Any) => true,
+        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
+        None => false,
+    };
+    let mut response = if unchanged {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header(header::ETag(etag))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=900"));
+    if unchanged {
+        response.finish()
+    } else {
+        response
+            .content_type("text/calendar; charset=utf-8")
+            .body(body)
+    }
 }
 
 #[derive(Serialize)]

@@ -106,6 +106,31 @@ pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Ses
         .optional()
 }
 
+pub fn find_series(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Series>> {
+    series::table
+        .filter(series::slug.eq(slug))
+        .select(Series::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every session of a series, cancelled ones too, starting from `from` to
+/// `to` (both included), soonest first.
+pub fn sessions_starting_between(
+    conn: &mut DbConnection,
+    series_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::series_id.eq(series_id))
+        .filter(sessions::starts_at.ge(from))
+        .filter(sessions::starts_at.le(to))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select(Session::as_select())
+        .load(conn)
+}
+
 /// Scheduled sessions that have not ended, soonest first, with their series.
 pub fn upcoming(
     conn: &mut DbConnection,

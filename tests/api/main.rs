@@ -4,6 +4,7 @@
 
 mod cli;
 mod db;
+mod feeds;
 mod health;
 mod helpers;
 mod lists;
