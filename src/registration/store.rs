@@ -454,7 +454,7 @@ pub fn cancel(
 }
 
 /// Moves waitlisted people, first come first served, into free places.
-fn promote_waitlisted(
+pub(crate) fn promote_waitlisted(
     conn: &mut DbConnection,
     session: &Session,
     series: &Series,
