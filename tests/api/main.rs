@@ -6,6 +6,7 @@ mod cli;
 mod db;
 mod health;
 mod helpers;
+mod lifecycle;
 mod mail;
 mod registration;
 mod sessions;
