@@ -199,7 +199,11 @@ async fn fanout(n: usize, smtp_port: u16, accepted: &AtomicUsize) -> Fanout {
         }
     }
     let deliver = started.elapsed();
-    assert_eq!(accepted.load(Ordering::Relaxed) - before, rows, "all delivered");
+    assert_eq!(
+        accepted.load(Ordering::Relaxed) - before,
+        rows,
+        "all delivered"
+    );
     Fanout {
         enqueue,
         rows,

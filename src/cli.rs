@@ -1,16 +1,20 @@
-//! The command line: `serve`, `worker`, `migrate`. `main.rs` parses and
-//! calls `run`.
+//! The command line: `serve`, `worker`, `migrate`, and `session …` for
+//! organizers. `main.rs` parses and calls `run`.
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{ArgGroup, Parser, Subcommand};
 use tracing::info;
 
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::jobs::{self, Workers};
+use crate::registration::store::Policy;
+use crate::series::manage::{
+    self, Capacity, Changed, Details, JoinUrl, Length, NewSession, Reason, Start, Title,
+};
 use crate::telemetry::Metrics;
 use crate::Application;
 
@@ -33,6 +37,75 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Organizer operations on sessions: list, add, reschedule, change, cancel.
+    #[command(subcommand)]
+    Session(SessionCommand),
+}
+
+/// Every change is one transaction that also queues the e-mails it causes
+/// (calendar updates to registrants); the running service sends them.
+#[derive(Debug, Subcommand)]
+pub enum SessionCommand {
+    /// List upcoming sessions with their registered and waitlisted counts.
+    List {
+        /// Only this series (its slug, e.g. `jam`).
+        #[arg(long)]
+        series: Option<String>,
+        /// Also past and cancelled sessions.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add a one-off session outside the series' rule (e.g. a national meeting).
+    Create {
+        /// The series' slug, e.g. `jam`; what is not given comes from it.
+        #[arg(long)]
+        series: String,
+        /// "2027-01-12 14:00" in the series' time zone, or RFC 3339 with an offset.
+        #[arg(long)]
+        start: Start,
+        /// `90m`, `1h30m` or minutes; default: the series'.
+        #[arg(long, allow_negative_numbers = true)]
+        duration: Option<Length>,
+        #[arg(long)]
+        title: Title,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        join_url: Option<JoinUrl>,
+        #[arg(long)]
+        capacity: Option<Capacity>,
+    },
+    /// Move a session; registrants get the updated calendar invitation.
+    Reschedule {
+        id: i64,
+        /// "2027-01-12 14:00" in the series' time zone, or RFC 3339 with an offset.
+        #[arg(long)]
+        start: Start,
+        /// `90m`, `1h30m` or minutes; default: the session's current length.
+        #[arg(long, allow_negative_numbers = true)]
+        duration: Option<Length>,
+    },
+    /// Change a session's details; more places promote the waitlist.
+    #[command(group(ArgGroup::new("details").required(true).multiple(true)))]
+    Update {
+        id: i64,
+        #[arg(long, group = "details")]
+        title: Option<Title>,
+        #[arg(long, group = "details")]
+        description: Option<String>,
+        #[arg(long, group = "details")]
+        join_url: Option<JoinUrl>,
+        #[arg(long, group = "details", allow_negative_numbers = true)]
+        capacity: Option<Capacity>,
+    },
+    /// Cancel a session (e.g. a skipped month); registrants are told why and
+    /// the event leaves their calendars.
+    Cancel {
+        id: i64,
+        /// Told to everyone registered.
+        #[arg(long)]
+        reason: Reason,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -46,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Migrate => migrate(&settings).await.map(|_| ()),
             Command::Serve => serve(settings).await,
             Command::Worker => worker(settings).await,
+            Command::Session(command) => session(&settings, command).await,
         }
     })
 }
@@ -98,6 +172,209 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     info!("stopping");
     workers.stop().await;
     Ok(())
+}
+
+async fn session(settings: &Settings, command: SessionCommand) -> anyhow::Result<()> {
+    // One command, one transaction: no need to open a service-sized pool.
+    let mut settings = settings.clone();
+    settings.database.pool_size = settings.database.pool_size.min(2);
+    let settings = &settings;
+    let pool = migrate(settings).await?;
+    let now = Clock::system().naive();
+    let policy = Policy::from_settings(settings);
+    let changed = match command {
+        SessionCommand::List { series, all } => {
+            let rows = db::run(&pool, move |conn| {
+                manage::list(conn, series.as_deref(), all, now)
+            })
+            .await?;
+            print_list(&rows, all);
+            return Ok(());
+        }
+        SessionCommand::Create {
+            series,
+            start,
+            duration,
+            title,
+            description,
+            join_url,
+            capacity,
+        } => {
+            let new = NewSession {
+                series,
+                start,
+                length: duration,
+                title,
+                description,
+                join_url,
+                capacity,
+            };
+            let uid = manage::new_uid(&settings.http.public_url);
+            let created =
+                db::write(&pool, move |conn| manage::create(conn, &new, &uid, now)).await?;
+            notes(&created);
+            let s = &created.session;
+            println!(
+                "Created session {} in {}: \"{}\", {}; no messages queued.",
+                s.id,
+                created.series.slug,
+                s.title,
+                s.when()
+            );
+            return Ok(());
+        }
+        SessionCommand::Reschedule {
+            id,
+            start,
+            duration,
+        } => {
+            db::write(&pool, move |conn| {
+                manage::reschedule(conn, &policy, id, start, duration, now)
+            })
+            .await?
+        }
+        SessionCommand::Update {
+            id,
+            title,
+            description,
+            join_url,
+            capacity,
+        } => {
+            let details = Details {
+                title,
+                description,
+                join_url,
+                capacity,
+            };
+            db::write(&pool, move |conn| {
+                manage::update(conn, &policy, id, &details, now)
+            })
+            .await?
+        }
+        SessionCommand::Cancel { id, reason } => {
+            db::write(&pool, move |conn| {
+                manage::cancel(conn, &policy, id, &reason, now)
+            })
+            .await?
+        }
+    };
+    notes(&changed);
+    println!("{}", summary(&changed));
+    Ok(())
+}
+
+fn notes(changed: &Changed) {
+    for note in &changed.notes {
+        eprintln!("note: {note}");
+    }
+}
+
+/// The one line that says what a change did.
+fn summary(c: &Changed) -> String {
+    let (before, after) = (&c.before, &c.session);
+    let id = after.id;
+    if c.unchanged() {
+        return format!("Session {id} already was as asked: nothing changed; no messages queued.");
+    }
+    let queued = match c.queued {
+        0 => "no messages queued".to_string(),
+        1 => "1 message queued".to_string(),
+        n => format!("{n} messages queued"),
+    };
+    let promoted = match c.promoted {
+        0 => String::new(),
+        n => format!(" ({n} promoted from the waitlist)"),
+    };
+    if after.is_cancelled() {
+        return format!(
+            "Cancelled session {id} (\"{}\", {}); {queued}.",
+            after.title,
+            after.when()
+        );
+    }
+    if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at) {
+        return format!(
+            "Rescheduled session {id} (\"{}\") from {} to {}; {queued}.",
+            after.title,
+            before.when(),
+            after.when()
+        );
+    }
+    let mut what = Vec::new();
+    if before.title != after.title {
+        what.push(format!("title \"{}\" → \"{}\"", before.title, after.title));
+    }
+    if before.description != after.description {
+        what.push("description".to_string());
+    }
+    if before.join_url != after.join_url {
+        what.push(format!("join URL {}", after.join_url));
+    }
+    if before.capacity != after.capacity {
+        what.push(format!("capacity {} → {}", before.capacity, after.capacity));
+    }
+    format!(
+        "Updated session {id} (\"{}\"): {}; {queued}{promoted}.",
+        after.title,
+        what.join(", ")
+    )
+}
+
+fn print_list(rows: &[manage::Listed], all: bool) {
+    if rows.is_empty() {
+        println!(
+            "{}",
+            if all {
+                "No sessions."
+            } else {
+                "No upcoming sessions."
+            }
+        );
+        return;
+    }
+    let header = [
+        "ID",
+        "SERIES",
+        "WHEN",
+        "TITLE",
+        "STATUS",
+        "REGISTERED",
+        "WAITLISTED",
+    ];
+    let lines: Vec<[String; 7]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.session.id.to_string(),
+                r.series.slug.clone(),
+                r.session.when(),
+                r.session.title.clone(),
+                r.session.status.clone(),
+                r.registered.to_string(),
+                r.waitlisted.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for line in &lines {
+        for (w, cell) in widths.iter_mut().zip(line) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let row = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", row(&header.map(String::from)));
+    for line in &lines {
+        println!("{}", row(line));
+    }
 }
 
 async fn shutdown_signal() {

@@ -210,6 +210,13 @@ impl PublicUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The host name, for calendar UIDs and `List-Id`s.
+    pub fn host(&self) -> String {
+        url::Url::parse(&self.0)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "convene".into())
+    }
     pub fn parse(s: &str) -> Result<Self, String> {
         let url = url::Url::parse(s).map_err(|e| format!("not a URL ({e})"))?;
         if !matches!(url.scheme(), "http" | "https") {

@@ -30,10 +30,7 @@ pub async fn sync_series(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, DbError> {
     db::write(pool, move |conn| {
-        let host = url::Url::parse(settings.http.public_url.as_str())
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "convene".into());
+        let host = settings.http.public_url.host();
         let mut created = 0;
         for (slug, s) in &settings.series {
             let id = generate::sync_series(conn, slug, s, now.naive_utc())?;

@@ -14,7 +14,45 @@ use crate::config::{Offset, Settings};
 use crate::db::schema::{series, sessions, subscriptions};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::lists::store::CONFIRMED;
+use crate::mail::outbox as mail_outbox;
 use crate::series::model::{Series, Session, SCHEDULED};
+
+/// Key of the invitation for `session` starting at `start` (a reschedule
+/// invites again for the new time), `offset` before, to subscription `sub`.
+fn invitation_key_prefix(session: &Session, offset: Offset) -> String {
+    format!(
+        "invitation:{}:{}m:{}:",
+        session.id,
+        offset.minutes(),
+        session.starts_at.and_utc().timestamp()
+    )
+}
+
+/// Drops the invitations and reminders of a session still queued (it was
+/// moved or cancelled, so they name the wrong time); returns how many.
+pub fn drop_queued_for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<usize> {
+    let mut dropped = mail_outbox::skip_pending(
+        conn,
+        &format!("invitation:{session_id}:%"),
+        "session changed",
+    )?;
+    let sql = conn.sql(
+        "UPDATE outbox SET status = 'skipped', last_error = 'session changed'          WHERE status = 'pending' AND template = 'session_reminder' AND EXISTS          (SELECT 1 FROM registrations r WHERE r.session_id = ?           AND outbox.idempotency_key LIKE 'registration:' || CAST(r.id AS TEXT) || ':reminder:%')",
+    );
+    dropped += diesel::sql_query(sql)
+        .bind::<BigInt, _>(session_id)
+        .execute(conn)?;
+    Ok(dropped)
+}
+
+/// Drops a registration's reminders still queued (it was cancelled).
+pub fn drop_queued_reminders(conn: &mut DbConnection, registration_id: i64) -> QueryResult<usize> {
+    mail_outbox::skip_pending(
+        conn,
+        &format!("registration:{registration_id}:reminder:%"),
+        "registration cancelled",
+    )
+}
 
 /// Subscribers written per transaction: keeps each write short, so
 /// registrations never wait long behind a fan-out.
@@ -168,10 +206,7 @@ pub async fn enqueue_invitations(
         .map(|l| l.name.clone())
         .unwrap_or_else(|| list_slug.to_string());
     let public = &settings.http.public_url;
-    let host = url::Url::parse(public.as_str())
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_string))
-        .unwrap_or_else(|| "convene".into());
+    let host = public.host();
     let base = json!({
         "session_title": session.title,
         "series_title": series.title,
@@ -186,7 +221,7 @@ pub async fn enqueue_invitations(
     })
     .to_string();
     let job = std::sync::Arc::new(InvitationBatch {
-        key_prefix: format!("invitation:{}:{}m:", session.id, offset.minutes()),
+        key_prefix: invitation_key_prefix(session, offset),
         base,
         register_prefix: public.join(&format!("/sessions/{}?invite=", session.id)),
         unsubscribe_prefix: public.join("/u/"),
@@ -281,7 +316,12 @@ pub async fn enqueue_reminders(
         "session_url": public.join(&format!("/sessions/{}", session.id)),
     })
     .to_string();
-    let key_suffix = format!(":reminder:{}m", offset.minutes());
+    // The start is in the key: after a reschedule, reminders go again.
+    let key_suffix = format!(
+        ":reminder:{}m:{}",
+        offset.minutes(),
+        session.starts_at.and_utc().timestamp()
+    );
     let manage_prefix = public.join("/r/");
     let moment = session.starts_at - offset.duration();
     let session_id = session.id;

@@ -180,6 +180,21 @@ pub fn record_failure(
     Ok(())
 }
 
+/// Marks messages still pending whose key matches the SQL `LIKE` pattern
+/// as skipped (they no longer apply); returns how many.
+pub fn skip_pending(conn: &mut DbConnection, key_like: &str, reason: &str) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::status.eq(PENDING))
+            .filter(outbox::idempotency_key.like(key_like)),
+    )
+    .set((
+        outbox::status.eq(SKIPPED),
+        outbox::last_error.eq(Some(reason)),
+    ))
+    .execute(conn)
+}
+
 /// Messages not yet sent or failed.
 pub fn depth(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table

@@ -11,14 +11,14 @@ use diesel::prelude::*;
 use std::collections::BTreeMap;
 
 use crate::config::{PublicUrl, Settings};
-use crate::db::schema::{people, registrations, sessions};
+use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
 use crate::lists::store::{self as lists, ListPolicy};
 use crate::mail::outbox;
 use crate::registration::domain::Registrant;
 use crate::registration::messages::Letter;
 use crate::registration::token::new_token;
-use crate::series::model::{find_session, Series, Session};
+use crate::series::model::{find_session, lock_session, Series, Session};
 
 pub const REGISTERED: &str = "registered";
 pub const WAITLISTED: &str = "waitlisted";
@@ -119,14 +119,6 @@ impl From<diesel::result::Error> for RegisterError {
     fn from(e: diesel::result::Error) -> Self {
         Self::Db(DbError::Query(e))
     }
-}
-
-/// Locks the session row for the rest of the transaction; false if absent.
-fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
-    let n = diesel::update(sessions::table.find(session_id))
-        .set(sessions::updated_at.eq(sessions::updated_at))
-        .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// Registered people, counted no further than `capacity`: enough to tell
@@ -481,6 +473,7 @@ pub fn cancel(
         )
         .cancelled(had_invitation);
         outbox::enqueue(conn, &msg, now)?;
+        crate::jobs::outreach::drop_queued_reminders(conn, reg.id)?;
         if had_invitation && !session.is_cancelled() {
             promote_waitlisted(conn, &session, &series, policy, now)?;
         }
@@ -489,7 +482,7 @@ pub fn cancel(
 }
 
 /// Moves waitlisted people, first come first served, into free places.
-fn promote_waitlisted(
+pub(crate) fn promote_waitlisted(
     conn: &mut DbConnection,
     session: &Session,
     series: &Series,

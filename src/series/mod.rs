@@ -1,9 +1,11 @@
 //! Series (the Jam, an ECHO program) and their sessions: the definitions in
-//! config, sessions generated from each series' rule, the public listing,
-//! the session's calendar file and the read-only sessions API.
+//! config, sessions generated from each series' rule, the organizer's
+//! changes to sessions, the public listing, the session's calendar file and
+//! the read-only sessions API.
 
 pub mod generate;
 pub mod handlers;
+pub mod manage;
 pub mod model;
 
 pub use model::{Series, Session};

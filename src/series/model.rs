@@ -97,6 +97,16 @@ impl Session {
     }
 }
 
+/// Locks the session row for the rest of the transaction (a no-op
+/// UPDATE); false if absent. Every write that checks then changes a
+/// session's state starts here.
+pub fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
+    let n = diesel::update(sessions::table.find(session_id))
+        .set(sessions::updated_at.eq(sessions::updated_at))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
 pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Session, Series)>> {
     sessions::table
         .inner_join(series::table)

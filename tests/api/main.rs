@@ -7,6 +7,7 @@ mod db;
 mod feeds;
 mod health;
 mod helpers;
+mod lifecycle;
 mod lists;
 mod mail;
 mod registration;

@@ -62,12 +62,13 @@ fn subscription_id(app: &TestApp, address: &str) -> i64 {
     })
 }
 
-/// Reminder rows for the session's registrations, as (key, recipient).
+/// Reminder rows for the session's registrations, as (key without the
+/// session's start, recipient).
 fn reminders(app: &TestApp, ids: &[(i64, &str)]) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = ids
         .iter()
         .flat_map(|(id, _)| app.outbox(&format!("registration:{id}:reminder:")))
-        .map(|(k, r, _)| (k, r))
+        .map(|(k, r, _)| (k.rsplit_once(':').unwrap().0.to_string(), r))
         .collect();
     rows.sort();
     rows
@@ -105,11 +106,12 @@ async fn a_month_of_invitations_and_reminders_each_once_and_never_late() {
             .map(|(k, _, _)| k)
             .collect()
     };
+    let t = start.timestamp();
     assert_eq!(
         invited("30240m"),
         vec![
-            format!("invitation:{session}:30240m:{sub_a}"),
-            format!("invitation:{session}:30240m:{sub_b}"),
+            format!("invitation:{session}:30240m:{t}:{sub_a}"),
+            format!("invitation:{session}:30240m:{t}:{sub_b}"),
         ]
     );
 
@@ -157,7 +159,7 @@ async fn a_month_of_invitations_and_reminders_each_once_and_never_late() {
     step(Duration::days(2)).await;
     assert_eq!(
         invited("2880m"),
-        vec![format!("invitation:{session}:2880m:{sub_b}")]
+        vec![format!("invitation:{session}:2880m:{t}:{sub_b}")]
     );
 
     // 1 day and 1 hour before: r1 and the promoted w; not x, not a.
@@ -303,4 +305,71 @@ async fn workers_in_two_processes_share_one_sending_rate() {
             i + k
         );
     }
+}
+
+#[tokio::test]
+async fn a_reschedule_drops_queued_reminders_and_reminds_again_for_the_new_time() {
+    use convene::registration::store::Policy;
+    use convene::series::manage::{self, Start};
+
+    // No workers: reminders stay queued where we can see them.
+    let app = TestApp::spawn_with_clock(Clock::manual(Utc::now()), |s| {
+        s.jobs.run_in_serve = false;
+    })
+    .await;
+    let (session, start) = jam_after_five_weeks(&app).await;
+    app.register_ok(session, "moved@example.org").await;
+    app.register_ok(session, "leaving@example.org").await;
+    let (moved, leaving) = (
+        registration_id(&app, session, "moved@example.org"),
+        registration_id(&app, session, "leaving@example.org"),
+    );
+    app.clock
+        .set(start - Duration::days(1) + Duration::minutes(1));
+    assert_eq!(tick(&app).await.reminders, 2);
+
+    // Cancelling a registration drops its queued reminder.
+    let manage_path = with_conn(&app.pool, |c| {
+        use convene::db::schema::registrations::dsl::*;
+        use diesel::prelude::*;
+        registrations
+            .find(leaving)
+            .select(token)
+            .first::<String>(c)
+            .unwrap()
+    });
+    let cancelled = app
+        .post_form(&format!("/r/{manage_path}/cancel"), &[])
+        .await;
+    assert_eq!(cancelled.status().as_u16(), 303);
+    let status = |id: i64| -> Vec<String> {
+        app.outbox(&format!("registration:{id}:reminder:"))
+            .into_iter()
+            .map(|(_, _, s)| s)
+            .collect()
+    };
+    assert_eq!(status(leaving), vec!["skipped"]);
+
+    // The session moves a week later: the queued reminder names the old
+    // time, so it is dropped; the new time's reminders come in their turn.
+    let policy = Policy::from_settings(&app.settings);
+    let new_start = start + Duration::days(7);
+    let now = app.clock.naive();
+    convene::db::write(&app.pool, move |conn| {
+        manage::reschedule(conn, &policy, session, Start::Exact(new_start), None, now)
+    })
+    .await
+    .expect("reschedule");
+    assert_eq!(status(moved), vec!["skipped"]);
+    app.clock
+        .set(new_start - Duration::days(7) + Duration::minutes(1));
+    assert_eq!(tick(&app).await.reminders, 1, "the 7-day reminder, again");
+    let mut now_queued = status(moved);
+    now_queued.sort();
+    assert_eq!(now_queued, vec!["pending", "skipped"]);
+    assert_eq!(
+        status(leaving),
+        vec!["skipped"],
+        "nothing for the cancelled"
+    );
 }
