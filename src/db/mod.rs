@@ -201,22 +201,40 @@ impl DbConnection {
         out
     }
 
-    /// SQL for a JSON object text: the bound object `base` (a placeholder
-    /// or expression holding JSON text) with `fields` (`key`, SQL
-    /// expression) added. Lets a set-based `INSERT … SELECT` write one
-    /// personalized outbox context per row, escaped by the database.
-    pub fn json_extend(&self, base: &str, fields: &[(&str, &str)]) -> String {
-        let pairs: Vec<String> = fields
-            .iter()
-            .map(|(key, expr)| format!("'{key}', {expr}"))
-            .collect();
-        let pairs = pairs.join(", ");
-        if self.is_postgres() {
-            format!("(CAST({base} AS jsonb) || jsonb_build_object({pairs}))::text")
-        } else {
-            format!("json_patch({base}, json_object({pairs}))")
+    /// SQL for a JSON object's text: `open` (a placeholder bound to
+    /// `open_json_object(..)`, the shared part) followed by `fields` (`key`,
+    /// SQL text expression), each value quoted as a JSON string by the
+    /// database. Lets a set-based `INSERT … SELECT` write one personalized
+    /// outbox context per row. Plain text concatenation: no JSON is parsed
+    /// per row. Keys are literals of ours (letters and `_`).
+    pub fn json_extend(&self, open: &str, fields: &[(&str, &str)]) -> String {
+        let quote = |expr: &str| {
+            if self.is_postgres() {
+                format!("to_json(CAST({expr} AS TEXT))::text")
+            } else {
+                format!("json_quote({expr})")
+            }
+        };
+        let mut sql = format!("({open}");
+        for (key, expr) in fields {
+            debug_assert!(key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+            sql.push_str(&format!(" || ',\"{key}\":' || {}", quote(expr)));
         }
+        sql.push_str(" || '}')");
+        sql
     }
+}
+
+/// `object`'s JSON text without its closing brace, for `json_extend`.
+/// `object` must be a non-empty JSON object.
+pub fn open_json_object(object: &serde_json::Value) -> String {
+    assert!(
+        object.as_object().is_some_and(|o| !o.is_empty()),
+        "open_json_object needs a non-empty object"
+    );
+    let mut text = object.to_string();
+    text.pop();
+    text
 }
 
 /// The row of an `INSERT … RETURNING id` written as raw SQL.

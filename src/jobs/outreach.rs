@@ -218,8 +218,8 @@ pub async fn enqueue_invitations(
         "lineup": [],
         "list_name": list_name,
         "postal_address": settings.mail.postal_address,
-    })
-    .to_string();
+    });
+    let base = db::open_json_object(&base);
     let job = std::sync::Arc::new(InvitationBatch {
         key_prefix: invitation_key_prefix(session, offset),
         base,
@@ -314,8 +314,8 @@ pub async fn enqueue_reminders(
         "join_url": session.join_url,
         "lead": lead(offset),
         "session_url": public.join(&format!("/sessions/{}", session.id)),
-    })
-    .to_string();
+    });
+    let base = db::open_json_object(&base);
     // The start is in the key: after a reschedule, reminders go again.
     let key_suffix = format!(
         ":reminder:{}m:{}",

@@ -323,7 +323,8 @@ fn outcome_for(status: &str) -> Outcome {
     }
 }
 
-fn letter<'a>(
+/// The letter about `reg`, addressed to its person.
+pub(crate) fn letter<'a>(
     policy: &'a Policy,
     session: &'a Session,
     series: &'a Series,

@@ -17,7 +17,6 @@ use crate::db::schema::{people, registrations, series, sessions};
 use crate::db::{DbConnection, DbError};
 use crate::jobs::outreach;
 use crate::mail::outbox;
-use crate::registration::messages::Letter;
 use crate::registration::store::{self, Person, Policy, Registration, REGISTERED, WAITLISTED};
 use crate::registration::token;
 use crate::series::model::{self, Series, Session, CANCELLED, SCHEDULED};
@@ -611,17 +610,15 @@ fn tell_registrants(
         .load(conn)?;
     let mut queued = 0;
     for (reg, person) in &people {
-        let letter = Letter {
-            public_url: &policy.public_url,
-            session: after,
+        let letter = store::letter(
+            policy,
+            after,
             series,
-            registration_id: reg.id,
-            token: &reg.token,
-            first_name: &person.first_name,
-            last_name: &person.last_name,
-            email: &person.email,
-            calendar_sequence: reg.calendar_sequence,
-        };
+            reg,
+            &person.first_name,
+            &person.last_name,
+            &person.email,
+        );
         let invited = reg.status == REGISTERED;
         let msg = match &after.cancel_reason {
             Some(reason) if after.is_cancelled() => letter.session_cancelled(reason, invited),

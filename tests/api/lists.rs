@@ -74,7 +74,9 @@ async fn only_a_confirmed_subscriber_is_invited_and_the_link_works_once() {
     assert_eq!(subscription_status(&app, "not-an-address", "jam"), None);
 
     let form = [
-        ("first_name", "Grace"),
+        // Quotes, a backslash and non-ASCII: the database writes the
+        // personalized JSON, so it must quote them.
+        ("first_name", r#"Grace "Amazing" Hö\pper"#),
         ("last_name", "Hopper"),
         ("email", "Grace@Example.org"),
         ("organization", "Navy Behavioral Health"),
@@ -144,6 +146,13 @@ async fn only_a_confirmed_subscriber_is_invited_and_the_link_works_once() {
         invitation.subject.starts_with("You're invited"),
         "{}",
         invitation.subject
+    );
+    assert!(
+        invitation
+            .text
+            .contains(r#"Hello Grace "Amazing" Hö\pper,"#),
+        "{}",
+        invitation.text
     );
     assert_eq!(
         invitation.header("List-Id"),
