@@ -9,10 +9,11 @@ use actix_web::dev::{Server, Service};
 use actix_web::http::header;
 use actix_web::http::StatusCode;
 use actix_web::middleware::DefaultHeaders;
-use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer, ResponseError};
 use anyhow::Context;
 use tracing_actix_web::TracingLogger;
 
+use crate::auth::tokens::Keys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbError, Pool};
@@ -22,7 +23,7 @@ use crate::mail::outbox;
 use crate::pages::Pages;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{lists, registration, series};
+use crate::{auth, lists, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -31,6 +32,10 @@ pub struct AppState {
     pub pages: Pages,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
+    /// Signs and checks API tokens and organizer sign-ins.
+    pub keys: Keys,
+    /// Sign-in attempts per client IP.
+    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
 }
 
 pub struct Application {
@@ -79,7 +84,15 @@ impl Application {
             pages: Pages::load().context("page templates")?,
             metrics,
             clock: clock.clone(),
+            keys: Keys::new(&settings.auth.jwt_secret, &settings.auth.issuer),
+            login_limiter: Arc::new(governor::RateLimiter::keyed(governor::Quota::per_minute(
+                std::num::NonZeroU32::new(settings.auth.logins_per_ip_per_minute)
+                    .unwrap_or(std::num::NonZeroU32::MIN),
+            ))),
         });
+        if settings.auth.jwt_secret.is_empty() {
+            tracing::warn!("auth.jwt_secret is empty: using a random key; sign-ins end at restart");
+        }
         let server =
             HttpServer::new(move || {
                 let metrics = state.metrics.clone();
@@ -108,6 +121,16 @@ impl Application {
                     })
                     .wrap(TracingLogger::<RequestSpan>::new())
                     .app_data(state.clone())
+                    .app_data(web::JsonConfig::default().limit(64 * 1024).error_handler(
+                        |err, _req| {
+                            let message = format!("The JSON body could not be read: {err}");
+                            actix_web::error::InternalError::from_response(
+                                err,
+                                crate::error::ApiError::invalid(message).error_response(),
+                            )
+                            .into()
+                        },
+                    ))
                     .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
                         |err, _req| {
                             let response = HttpResponse::BadRequest()
@@ -160,6 +183,39 @@ impl Application {
                     .route(
                         "/api/v1/sessions",
                         web::get().to(series::handlers::api_sessions),
+                    )
+                    .route("/api/v1/auth/token", web::post().to(auth::handlers::token))
+                    .route(
+                        "/api/v1/auth/logout",
+                        web::post().to(auth::handlers::logout),
+                    )
+                    .route("/api/v1/auth/me", web::get().to(auth::handlers::me))
+                    .route(
+                        "/api/v1/organizer/sessions",
+                        web::post().to(series::organizer::create_session),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}",
+                        web::patch().to(series::organizer::update_session),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/reschedule",
+                        web::post().to(series::organizer::reschedule_session),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/cancel",
+                        web::post().to(series::organizer::cancel_session),
+                    )
+                    .route("/api/v1/audit", web::get().to(series::organizer::audit))
+                    .route("/organizer", web::get().to(series::organizer::dashboard))
+                    .route(
+                        "/organizer/login",
+                        web::get().to(auth::handlers::login_form),
+                    )
+                    .route("/organizer/login", web::post().to(auth::handlers::login))
+                    .route(
+                        "/organizer/logout",
+                        web::post().to(auth::handlers::logout_page),
                     )
                     .route("/healthz", web::get().to(healthz))
                     .route("/readyz", web::get().to(readyz))

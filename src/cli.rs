@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{ArgGroup, Parser, Subcommand};
 use tracing::info;
 
+use crate::audit::Actor;
+use crate::auth::{password, store as users, Role};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
@@ -40,6 +42,40 @@ pub enum Command {
     /// Organizer operations on sessions: list, add, reschedule, change, cancel.
     #[command(subcommand)]
     Session(SessionCommand),
+    /// Organizer accounts: create, reset a password, disable, list.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Every change is written to the audit log (actor `cli`).
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; prompts for the password (or reads one line with --password-stdin).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, organizer or facilitator.
+        #[arg(long)]
+        role: Role,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a new password; every sign-in of the account ends and a lockout is lifted.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disable an account; its tokens stop working at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+    /// List accounts.
+    List,
 }
 
 /// Every change is one transaction that also queues the e-mails it causes
@@ -120,6 +156,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Serve => serve(settings).await,
             Command::Worker => worker(settings).await,
             Command::Session(command) => session(&settings, command).await,
+            Command::User(command) => user(&settings, command).await,
         }
     })
 }
@@ -210,8 +247,10 @@ async fn session(settings: &Settings, command: SessionCommand) -> anyhow::Result
                 capacity,
             };
             let uid = manage::new_uid(&settings.http.public_url);
-            let created =
-                db::write(&pool, move |conn| manage::create(conn, &new, &uid, now)).await?;
+            let created = db::write(&pool, move |conn| {
+                manage::create(conn, &Actor::cli(), &new, &uid, now)
+            })
+            .await?;
             notes(&created);
             let s = &created.session;
             println!(
@@ -229,7 +268,7 @@ async fn session(settings: &Settings, command: SessionCommand) -> anyhow::Result
             duration,
         } => {
             db::write(&pool, move |conn| {
-                manage::reschedule(conn, &policy, id, start, duration, now)
+                manage::reschedule(conn, &Actor::cli(), &policy, id, start, duration, now)
             })
             .await?
         }
@@ -247,13 +286,13 @@ async fn session(settings: &Settings, command: SessionCommand) -> anyhow::Result
                 capacity,
             };
             db::write(&pool, move |conn| {
-                manage::update(conn, &policy, id, &details, now)
+                manage::update(conn, &Actor::cli(), &policy, id, &details, now)
             })
             .await?
         }
         SessionCommand::Cancel { id, reason } => {
             db::write(&pool, move |conn| {
-                manage::cancel(conn, &policy, id, &reason, now)
+                manage::cancel(conn, &Actor::cli(), &policy, id, &reason, now)
             })
             .await?
         }
@@ -389,4 +428,84 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
+}
+
+/// The new password: one line from stdin, or typed twice at a prompt.
+fn read_new_password(from_stdin: bool) -> anyhow::Result<String> {
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let first = rpassword::prompt_password("New password: ")?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        first
+    };
+    password::check_new(&password).map_err(anyhow::Error::msg)?;
+    Ok(password)
+}
+
+async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let mut settings = settings.clone();
+    settings.database.pool_size = settings.database.pool_size.min(2);
+    let pool = migrate(&settings).await?;
+    let now = Clock::system().naive();
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            crate::mail::EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
+            anyhow::ensure!(!name.trim().is_empty(), "--name must not be empty");
+            let hash = password::hash_async(read_new_password(password_stdin)?)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let user = db::write(&pool, move |conn| {
+                users::create(conn, &Actor::cli(), &email, &name, role, &hash, now)
+            })
+            .await?;
+            println!("Created {} ({}), user {}.", user.email, user.role, user.id);
+        }
+        UserCommand::ResetPassword {
+            email,
+            password_stdin,
+        } => {
+            let hash = password::hash_async(read_new_password(password_stdin)?)
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let user = db::write(&pool, move |conn| {
+                users::set_password(conn, &Actor::cli(), &email, &hash, now)
+            })
+            .await?;
+            println!(
+                "New password set for {}; their sign-ins were ended.",
+                user.email
+            );
+        }
+        UserCommand::Disable { email } => {
+            let user = db::write(&pool, move |conn| {
+                users::disable(conn, &Actor::cli(), &email, now)
+            })
+            .await?;
+            println!("Disabled {}; their tokens no longer work.", user.email);
+        }
+        UserCommand::List => {
+            let all = db::run(&pool, |conn| users::list(conn).map_err(db::DbError::from)).await?;
+            for u in all {
+                let state = if u.is_disabled() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:>4}  {:<40} {:<12} {}  {}",
+                    u.id, u.email, u.role, state, u.name
+                );
+            }
+        }
+    }
+    Ok(())
 }

@@ -24,6 +24,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub mail: MailSettings,
     pub jobs: JobSettings,
+    pub auth: AuthSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -90,6 +91,50 @@ pub struct MailSettings {
     pub unsubscribe_mailto: String,
     /// How long a subscription's confirmation link works.
     pub confirm_link_valid_hours: u32,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 key for tokens and organizer sessions (at least 32 bytes).
+    /// Empty: a random one per start (tokens die with the process, and
+    /// instances do not share them) — set it in production.
+    #[serde(default)]
+    pub jwt_secret: String,
+    /// `iss` of every token.
+    pub issuer: String,
+    /// API bearer tokens live this long.
+    pub token_minutes: u32,
+    /// An organizer page sign-in lives this long.
+    pub session_hours: u32,
+    /// Wrong passwords in a row that lock an account …
+    pub lockout_after: u32,
+    /// … for this long.
+    pub lockout_minutes: u32,
+    /// Sign-in attempts allowed per client IP per minute.
+    pub logins_per_ip_per_minute: u32,
+}
+
+/// Never prints the secret.
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field(
+                "jwt_secret",
+                &if self.jwt_secret.is_empty() {
+                    "(random)"
+                } else {
+                    "***"
+                },
+            )
+            .field("issuer", &self.issuer)
+            .field("token_minutes", &self.token_minutes)
+            .field("session_hours", &self.session_hours)
+            .field("lockout_after", &self.lockout_after)
+            .field("lockout_minutes", &self.lockout_minutes)
+            .field("logins_per_ip_per_minute", &self.logins_per_ip_per_minute)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -389,6 +434,24 @@ impl Settings {
                     "slug must be lowercase letters, digits and dashes",
                 );
             }
+        }
+        if !self.auth.jwt_secret.is_empty() && self.auth.jwt_secret.len() < 32 {
+            return bad(
+                "auth.jwt_secret",
+                "must be at least 32 characters (or empty)",
+            );
+        }
+        if self.auth.token_minutes == 0 || self.auth.session_hours == 0 {
+            return bad(
+                "auth.token_minutes",
+                "and auth.session_hours must be at least 1",
+            );
+        }
+        if self.auth.lockout_after == 0 || self.auth.logins_per_ip_per_minute == 0 {
+            return bad(
+                "auth.lockout_after",
+                "and auth.logins_per_ip_per_minute must be at least 1",
+            );
         }
         if self.jobs.tick_seconds == 0 {
             return bad("jobs.tick_seconds", "must be at least 1");

@@ -1,7 +1,8 @@
-//! The JSON API's one error shape: `{"error": {"code", "message"}}`.
-//! Causes are logged, never sent.
+//! The JSON API's one error shape:
+//! `{"error": {"code", "message", "fields"?}}`. Causes of internal errors
+//! are logged, never sent.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::json;
 
@@ -9,23 +10,82 @@ use serde_json::json;
 pub enum ApiError {
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// No credentials, or ones that are invalid, expired or revoked.
+    #[error("{1}")]
+    Unauthorized(&'static str, String),
+    /// Signed in, but the role does not allow it.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Bad input: a message, and one per field when fields are at fault.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: Vec<(String, String)>,
+    },
+    /// The request is valid but the resource's state does not allow it.
+    #[error("{1}")]
+    Conflict(&'static str, String),
+    #[error("{0}")]
+    TooManyRequests(String),
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Unauthorized(..) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(..) => StatusCode::CONFLICT,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        let ApiError::Internal(e) = self;
-        tracing::error!(error = format!("{e:#}"), "API request failed");
-        json_error(
-            self.status_code(),
-            "internal",
-            "Something went wrong on our side; please try again.",
-        )
+        let status = self.status_code();
+        match self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "API request failed");
+                json_error(
+                    status,
+                    "internal",
+                    "Something went wrong on our side; please try again.",
+                )
+            }
+            ApiError::Unauthorized(code, message) => {
+                let mut response = json_error(status, code, message);
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer realm=\"convene\""),
+                );
+                response
+            }
+            ApiError::Forbidden(m) => json_error(status, "forbidden", m),
+            ApiError::NotFound(m) => json_error(status, "not_found", m),
+            ApiError::Invalid { message, fields } => {
+                let fields: serde_json::Map<String, serde_json::Value> =
+                    fields.iter().map(|(f, m)| (f.clone(), json!(m))).collect();
+                let mut error = json!({ "code": "invalid", "message": message });
+                if !fields.is_empty() {
+                    error["fields"] = serde_json::Value::Object(fields);
+                }
+                HttpResponse::build(status).json(json!({ "error": error }))
+            }
+            ApiError::Conflict(code, m) => json_error(status, code, m),
+            ApiError::TooManyRequests(m) => json_error(status, "too_many_requests", m),
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! Solutions Jam and the Workforce ECHO.
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

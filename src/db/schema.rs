@@ -119,7 +119,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        token_version -> Integer,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+        last_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(subscriptions -> people (person_id));
 diesel::joinable!(outbox -> subscriptions (subscription_id));
 diesel::joinable!(registrations -> sessions (session_id));
@@ -132,5 +163,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     registrations,
     outbox,
     subscriptions,
-    send_rate
+    send_rate,
+    users,
+    audit_log
 );

@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
+use crate::audit::{self, Actor};
 use crate::config::PublicUrl;
 use crate::db::schema::{people, registrations, series, sessions};
 use crate::db::{DbConnection, DbError};
@@ -332,6 +333,7 @@ pub fn list(
 /// called outside the transaction so a second run reuses it.
 pub fn create(
     conn: &mut DbConnection,
+    actor: &Actor,
     new: &NewSession,
     uid: &str,
     now: NaiveDateTime,
@@ -362,6 +364,15 @@ pub fn create(
         ))
         .returning(sessions::all_columns)
         .get_result::<Session>(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "session.create",
+        &format!("session:{}", session.id),
+        None,
+        Some(audit_summary(&session)),
+        now,
+    )?;
     Ok(Changed {
         before: session.clone(),
         session,
@@ -376,6 +387,7 @@ pub fn create(
 /// registrants get the updated invitation.
 pub fn reschedule(
     conn: &mut DbConnection,
+    actor: &Actor,
     policy: &Policy,
     id: i64,
     start: Start,
@@ -391,7 +403,7 @@ pub fn reschedule(
         ends_at: (starts_at + length).naive_utc(),
         ..before.clone()
     };
-    let mut changed = apply(conn, policy, before, after, series, now)?;
+    let mut changed = apply(conn, actor, policy, before, after, series, now)?;
     changed.notes.extend(note);
     Ok(changed)
 }
@@ -401,6 +413,7 @@ pub fn reschedule(
 /// fewer places than are taken waitlist nobody.
 pub fn update(
     conn: &mut DbConnection,
+    actor: &Actor,
     policy: &Policy,
     id: i64,
     details: &Details,
@@ -423,7 +436,7 @@ pub fn update(
         capacity: details.capacity.map_or(before.capacity, |c| c.0),
         ..before.clone()
     };
-    apply(conn, policy, before, after, series, now)
+    apply(conn, actor, policy, before, after, series, now)
 }
 
 /// Cancels a session (e.g. a skipped month): the event is removed from
@@ -431,6 +444,7 @@ pub fn update(
 /// Registrations stay as they are; registering is closed.
 pub fn cancel(
     conn: &mut DbConnection,
+    actor: &Actor,
     policy: &Policy,
     id: i64,
     reason: &Reason,
@@ -448,10 +462,24 @@ pub fn cancel(
         cancel_reason: Some(reason.0.clone()),
         ..before.clone()
     };
-    apply(conn, policy, before, after, series, now)
+    apply(conn, actor, policy, before, after, series, now)
 }
 
 // ---------------------------------------------------------------- inside
+
+/// What the audit log keeps of a session.
+fn audit_summary(s: &Session) -> serde_json::Value {
+    serde_json::json!({
+        "title": s.title,
+        "starts_at": s.starts_at_utc().to_rfc3339(),
+        "ends_at": s.ends_at_utc().to_rfc3339(),
+        "capacity": s.capacity,
+        "join_url": s.join_url,
+        "status": s.status,
+        "cancel_reason": s.cancel_reason,
+        "description_chars": s.description.chars().count(),
+    })
+}
 
 fn find_series(conn: &mut DbConnection, slug: &str) -> Result<Series, ManageError> {
     match model::find_series(conn, slug)? {
@@ -530,6 +558,7 @@ fn calendar_differs(a: &Session, b: &Session) -> bool {
 /// waitlist. Asking for what already is writes and sends nothing.
 fn apply(
     conn: &mut DbConnection,
+    actor: &Actor,
     policy: &Policy,
     before: Session,
     mut after: Session,
@@ -565,6 +594,22 @@ fn apply(
             sessions::updated_at.eq(after.updated_at),
         ))
         .execute(conn)?;
+    let action = if after.is_cancelled() {
+        "session.cancel"
+    } else if after.starts_at != before.starts_at || after.ends_at != before.ends_at {
+        "session.reschedule"
+    } else {
+        "session.update"
+    };
+    audit::record(
+        conn,
+        actor,
+        action,
+        &format!("session:{}", after.id),
+        Some(audit_summary(&before)),
+        Some(audit_summary(&after)),
+        now,
+    )?;
     let mut queued = 0;
     if shown {
         queued += tell_registrants(conn, policy, &before, &after, &series, now)?;

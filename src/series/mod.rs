@@ -7,5 +7,6 @@ pub mod generate;
 pub mod handlers;
 pub mod manage;
 pub mod model;
+pub mod organizer;
 
 pub use model::{Series, Session};

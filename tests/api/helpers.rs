@@ -524,3 +524,49 @@ pub fn with_conn<T>(pool: &Pool, f: impl FnOnce(&mut db::DbConnection) -> T) -> 
     let mut conn = pool.get().expect("test connection");
     f(&mut conn)
 }
+
+/// What one run of the `convene` binary did.
+pub struct CliRun {
+    pub ok: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs the real `convene <args>` against the app's database and public
+/// URL, with `stdin` piped in, off the test's runtime (which also runs the
+/// app's mail worker).
+pub async fn run_convene(app: &TestApp, args: &[&str], stdin: &str) -> CliRun {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_convene"));
+    let dir = tempfile::tempdir().unwrap();
+    cmd.current_dir(dir.path())
+        .args(args)
+        .env_remove("CONVENE_ENV")
+        .env("RUST_LOG", "warn")
+        .env("CONVENE__DATABASE__URL", app.db.url_string())
+        .env(
+            "CONVENE__HTTP__PUBLIC_URL",
+            app.settings.http.public_url.as_str(),
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let stdin = stdin.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().expect("run convene");
+        let mut input = child.stdin.take().unwrap();
+        input.write_all(stdin.as_bytes()).unwrap();
+        drop(input);
+        let out = child.wait_with_output().expect("convene finishes");
+        drop(dir);
+        out
+    })
+    .await
+    .unwrap();
+    CliRun {
+        ok: out.status.success(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}

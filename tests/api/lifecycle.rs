@@ -2,50 +2,16 @@
 //! run against a running app's database; what registrants receive is read
 //! from the app's SMTP server.
 
-use std::process::Command;
-
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use chrono_tz::America::New_York;
 use convene::db::schema::{outbox, sessions};
 use diesel::prelude::*;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventStatus};
 
-use crate::helpers::{with_conn, Mail, TestApp};
+use crate::helpers::{run_convene, with_conn, CliRun, Mail, TestApp};
 
-/// What one run of the binary did.
-struct Run {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `convene <args>` against the app's database, with the app's public
-/// URL (it is written into the e-mails the command queues).
-async fn convene(app: &TestApp, args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_convene"));
-    let dir = tempfile::tempdir().unwrap();
-    cmd.current_dir(dir.path())
-        .args(args)
-        .env_remove("CONVENE_ENV")
-        .env("RUST_LOG", "warn")
-        .env("CONVENE__DATABASE__URL", app.db.url_string())
-        .env(
-            "CONVENE__HTTP__PUBLIC_URL",
-            app.settings.http.public_url.as_str(),
-        );
-    // Off the test's runtime, which also runs the app's mail worker.
-    let out = tokio::task::spawn_blocking(move || {
-        let out = cmd.output().expect("run convene");
-        drop(dir);
-        out
-    })
-    .await
-    .unwrap();
-    Run {
-        ok: out.status.success(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+async fn convene(app: &TestApp, args: &[&str]) -> CliRun {
+    run_convene(app, args, "").await
 }
 
 async fn convene_ok(app: &TestApp, args: &[&str]) -> String {

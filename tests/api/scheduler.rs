@@ -368,7 +368,15 @@ async fn a_reschedule_drops_queued_reminders_and_reminds_again_for_the_new_time(
     let new_start = start + Duration::days(7);
     let now = app.clock.naive();
     convene::db::write(&app.pool, move |conn| {
-        manage::reschedule(conn, &policy, session, Start::Exact(new_start), None, now)
+        manage::reschedule(
+            conn,
+            &convene::audit::Actor::cli(),
+            &policy,
+            session,
+            Start::Exact(new_start),
+            None,
+            now,
+        )
     })
     .await
     .expect("reschedule");

@@ -1,0 +1,349 @@
+//! The organizer side of sessions: the dashboard page, and the JSON API
+//! that creates, changes, reschedules and cancels sessions (the same
+//! `manage` operations as the CLI, so registrants' calendars follow), plus
+//! the audit log for admins. Every route checks the role.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use chrono::NaiveDateTime;
+
+use crate::audit::{self, Actor};
+use crate::auth::{ApiUser, Need, PageUser};
+use crate::db::{self, DbConnection, DbError};
+use crate::error::ApiError;
+use crate::registration::store::{Policy, REGISTERED, WAITLISTED};
+use crate::series::manage::{self, Changed, Details, ManageError, NewSession};
+use crate::series::model;
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> Self {
+        let message = e.to_string();
+        match e {
+            ManageError::NoSession(_) => ApiError::NotFound(message),
+            ManageError::NoSeries(..) => ApiError::Invalid {
+                message: message.clone(),
+                fields: vec![("series".into(), message)],
+            },
+            ManageError::StartInPast(_) => ApiError::Invalid {
+                message: message.clone(),
+                fields: vec![("start".into(), message)],
+            },
+            ManageError::Invalid(_) => ApiError::invalid(message),
+            ManageError::Cancelled(_) | ManageError::AlreadyCancelled(_) | ManageError::Over(_) => {
+                ApiError::Conflict("session_closed", message)
+            }
+            ManageError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Parses an optional field, collecting a message per bad field.
+fn field<T: FromStr<Err = String>>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<&str>,
+) -> Option<T> {
+    let value = value?;
+    match value.parse() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push((name.to_string(), e));
+            None
+        }
+    }
+}
+
+fn required<T>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<T>,
+    given: bool,
+) -> Option<T> {
+    if value.is_none() && !given {
+        errors.push((name.to_string(), format!("`{name}` is required")));
+    }
+    value
+}
+
+fn invalid(fields: Vec<(String, String)>) -> ApiError {
+    ApiError::Invalid {
+        message: "Some fields are not valid.".into(),
+        fields,
+    }
+}
+
+fn changed_json(c: &Changed) -> serde_json::Value {
+    let s = &c.session;
+    json!({
+        "session": {
+            "id": s.id,
+            "series": c.series.slug,
+            "title": s.title,
+            "description": s.description,
+            "starts_at": s.starts_at_utc().to_rfc3339(),
+            "ends_at": s.ends_at_utc().to_rfc3339(),
+            "when": s.when(),
+            "capacity": s.capacity,
+            "join_url": s.join_url,
+            "status": s.status,
+            "sequence": s.sequence,
+            "cancel_reason": s.cancel_reason,
+        },
+        "changed": !c.unchanged(),
+        "messages_queued": c.queued,
+        "promoted": c.promoted,
+        "notes": c.notes,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    series: Option<String>,
+    start: Option<String>,
+    duration: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    join_url: Option<String>,
+    capacity: Option<String>,
+}
+
+/// `POST /api/v1/organizer/sessions`: a one-off session.
+pub async fn create_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let b = body.into_inner();
+    let mut errors = Vec::new();
+    let series = required(&mut errors, "series", b.series.clone(), false);
+    let start = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let title = field(&mut errors, "title", b.title.as_deref());
+    let title = required(&mut errors, "title", title, b.title.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
+    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
+    let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
+    else {
+        return Err(invalid(errors));
+    };
+    let new = NewSession {
+        series,
+        start,
+        length,
+        title,
+        description: b.description,
+        join_url,
+        capacity,
+    };
+    let uid = manage::new_uid(&state.settings.http.public_url);
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let created = db::write(&state.pool, move |conn| {
+        manage::create(conn, &actor, &new, &uid, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(changed_json(&created)))
+}
+
+/// Runs one change to session `id` as `user`, in one transaction.
+async fn change<F>(
+    state: &AppState,
+    user: &ApiUser,
+    id: i64,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(&mut DbConnection, &Actor, &Policy, i64, NaiveDateTime) -> Result<Changed, ManageError>
+        + Send
+        + Sync
+        + 'static,
+{
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let changed = db::write(&state.pool, move |conn| f(conn, &actor, &policy, id, now)).await?;
+    Ok(HttpResponse::Ok().json(changed_json(&changed)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    title: Option<String>,
+    description: Option<String>,
+    join_url: Option<String>,
+    capacity: Option<String>,
+}
+
+/// `PATCH /api/v1/organizer/sessions/{id}`
+pub async fn update_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let b = body.into_inner();
+    let mut errors = Vec::new();
+    let details = Details {
+        title: field(&mut errors, "title", b.title.as_deref()),
+        description: b.description,
+        join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
+        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
+    };
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| manage::update(conn, actor, policy, id, &details, now),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    start: Option<String>,
+    duration: Option<String>,
+}
+
+/// `POST /api/v1/organizer/sessions/{id}/reschedule`
+pub async fn reschedule_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<RescheduleBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let b = body.into_inner();
+    let mut errors = Vec::new();
+    let start: Option<manage::Start> = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    let (Some(start), true) = (start, errors.is_empty()) else {
+        return Err(invalid(errors));
+    };
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| {
+            manage::reschedule(conn, actor, policy, id, start, length, now)
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/organizer/sessions/{id}/cancel` with `{"reason"}`.
+pub async fn cancel_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<CancelBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let mut errors = Vec::new();
+    let given = body.reason.is_some();
+    let reason = field(&mut errors, "reason", body.reason.as_deref());
+    let (Some(reason), true) = (
+        required(&mut errors, "reason", reason, given),
+        errors.is_empty(),
+    ) else {
+        return Err(invalid(errors));
+    };
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| manage::cancel(conn, actor, policy, id, &reason, now),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/audit` (admins): newest first; `?before=<id>` pages.
+pub async fn audit(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Admin)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let before = query.before;
+    let entries = db::run(&state.pool, move |conn| {
+        audit::list(conn, limit, before).map_err(DbError::from)
+    })
+    .await?;
+    let next = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id));
+    Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next.flatten() })))
+}
+
+/// `GET /organizer`: upcoming sessions against their capacity.
+pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    let now = state.clock.naive();
+    let rows = db::run(&state.pool, move |conn| {
+        let rows = model::upcoming(conn, now, 50)?;
+        let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
+        let registered: HashMap<i64, i64> =
+            model::counts(conn, &ids, REGISTERED)?.into_iter().collect();
+        let waitlisted: HashMap<i64, i64> =
+            model::counts(conn, &ids, WAITLISTED)?.into_iter().collect();
+        Ok::<_, DbError>(
+            rows.into_iter()
+                .map(|(s, series)| {
+                    let r = registered.get(&s.id).copied().unwrap_or(0);
+                    json!({
+                        "id": s.id,
+                        "series": series.title,
+                        "title": s.title,
+                        "when": s.when(),
+                        "registered": r,
+                        "waitlisted": waitlisted.get(&s.id).copied().unwrap_or(0),
+                        "capacity": s.capacity,
+                        "percent": (r * 100) / i64::from(s.capacity.max(1)),
+                        "full": r >= i64::from(s.capacity),
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await;
+    match rows {
+        Ok(sessions) => state.pages.private(state.pages.ok(
+            "organizer/dashboard",
+            &json!({
+                "title": "Organizer dashboard",
+                "user": { "name": user.user.name, "email": user.user.email, "role": user.user.role },
+                "csrf": user.csrf,
+                "sessions": sessions,
+            }),
+        )),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
