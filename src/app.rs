@@ -23,7 +23,7 @@ use crate::mail::outbox;
 use crate::pages::Pages;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{auth, lists, registration, series};
+use crate::{auth, lists, mail, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -207,6 +207,19 @@ impl Application {
                         web::post().to(series::organizer::cancel_session),
                     )
                     .route("/api/v1/audit", web::get().to(series::organizer::audit))
+                    .route(
+                        "/api/v1/organizer/outbox",
+                        web::get().to(mail::admin::api_overview),
+                    )
+                    .route(
+                        "/api/v1/organizer/outbox/{id}/retry",
+                        web::post().to(mail::admin::api_retry),
+                    )
+                    .route("/organizer/outbox", web::get().to(mail::admin::page))
+                    .route(
+                        "/organizer/outbox/{id}/retry",
+                        web::post().to(mail::admin::page_retry),
+                    )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
                     .route(
                         "/organizer/login",

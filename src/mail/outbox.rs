@@ -195,6 +195,52 @@ pub fn skip_pending(conn: &mut DbConnection, key_like: &str, reason: &str) -> Qu
     .execute(conn)
 }
 
+/// Failed messages, newest first.
+pub fn failed(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::status.eq(FAILED))
+        .order(outbox::id.desc())
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// How many messages are in each status.
+pub fn status_counts(conn: &mut DbConnection) -> QueryResult<Vec<(String, i64)>> {
+    outbox::table
+        .group_by(outbox::status)
+        .select((outbox::status, diesel::dsl::count_star()))
+        .order(outbox::status)
+        .load(conn)
+}
+
+/// Puts a failed message back in the queue with a fresh set of attempts;
+/// returns the row as it was, or `None` if it is not a failed message.
+pub fn retry(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<OutboxRow>> {
+    let Some(row) = outbox::table
+        .find(id)
+        .filter(outbox::status.eq(FAILED))
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    diesel::update(outbox::table.find(id))
+        .set((
+            outbox::status.eq(PENDING),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(Some(row))
+}
+
 /// Messages not yet sent or failed.
 pub fn depth(conn: &mut DbConnection) -> QueryResult<i64> {
     outbox::table

@@ -494,3 +494,89 @@ async fn accounts_made_and_disabled_at_the_command_line_sign_in_and_are_revoked(
     });
     assert_eq!(audit, vec!["user.create", "user.disable"]);
 }
+
+#[tokio::test]
+async fn a_failed_message_is_listed_for_organizers_and_retried_from_the_outbox_page() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    create_user(&app, "fac@example.org", Role::Facilitator);
+    app.smtp.reject_addresses_containing("bounce");
+    let session = app.next_jam().await;
+    app.register_ok(session, "bounce@example.org").await;
+
+    // Wait (bounded) until the refusal has failed the message.
+    let t = token(&app, "org@example.org").await;
+    let mut failed = Vec::new();
+    for _ in 0..100 {
+        let (_, body) = get_as(&app, "/api/v1/organizer/outbox", Some(&t)).await;
+        failed = body["failed"].as_array().cloned().unwrap_or_default();
+        if !failed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(failed.len(), 1, "one failed message");
+    assert!(
+        failed[0]["last_error"].as_str().unwrap().contains("550"),
+        "{failed:?}"
+    );
+    let id = failed[0]["id"].as_i64().unwrap();
+
+    // A facilitator sees the page but has no retry button and may not retry.
+    let fac = sign_in(&app, "fac@example.org").await;
+    let html = page(&app, "/organizer/outbox", &fac)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("bounce@example.org") && !html.contains(">Retry<"));
+    let fac_token = token(&app, "fac@example.org").await;
+    let refused = app
+        .client
+        .post(format!(
+            "{}/api/v1/organizer/outbox/{id}/retry",
+            app.address
+        ))
+        .bearer_auth(&fac_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+
+    // The server takes it now; the organizer presses "Retry".
+    app.smtp.reject_addresses_containing("\u{0}");
+    let cookie = sign_in(&app, "org@example.org").await;
+    let html = page(&app, "/organizer/outbox", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let retried = app
+        .client
+        .post(format!("{}/organizer/outbox/{id}/retry", app.address))
+        .header("cookie", &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retried.status().as_u16(), 303);
+    let mail = app.smtp.wait_for("bounce@example.org", 1).await;
+    assert!(mail[0].subject.starts_with("You're registered"));
+    let wanted = format!("outbox:{id}");
+    let actions: Vec<String> = with_conn(&app.pool, |c| {
+        use convene::db::schema::audit_log::dsl::*;
+        use diesel::prelude::*;
+        audit_log
+            .filter(subject.eq(&wanted))
+            .select(actor)
+            .load(c)
+            .unwrap()
+    });
+    assert_eq!(actions, vec!["org@example.org"], "the retry is audited");
+}

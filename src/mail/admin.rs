@@ -1,0 +1,128 @@
+//! The outbox for organizers: counts by status, failed messages with their
+//! reason, and "retry" — as a page (`/organizer/outbox`) and in the API.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::handlers::{csrf_refused, CsrfForm};
+use crate::auth::{ApiUser, Need, PageUser};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::mail::outbox::{self, OutboxRow};
+
+const SHOWN: i64 = 200;
+
+fn row_json(r: &OutboxRow) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "template": r.template,
+        "recipient": r.recipient,
+        "attempts": r.attempts,
+        "last_error": r.last_error,
+        "created_at": r.created_at.and_utc().to_rfc3339(),
+    })
+}
+
+async fn overview(state: &AppState) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>), DbError> {
+    db::run(&state.pool, |conn| {
+        Ok::<_, DbError>((outbox::status_counts(conn)?, outbox::failed(conn, SHOWN)?))
+    })
+    .await
+}
+
+/// Retries message `id`, audited; `None` when it is not a failed message.
+async fn retry(
+    state: &AppState,
+    actor: audit::Actor,
+    id: i64,
+) -> Result<Option<OutboxRow>, DbError> {
+    let now = state.clock.naive();
+    db::write(&state.pool, move |conn| {
+        let Some(row) = outbox::retry(conn, id, now)? else {
+            return Ok(None);
+        };
+        audit::record(
+            conn,
+            &actor,
+            "outbox.retry",
+            &format!("outbox:{id}"),
+            Some(json!({ "status": "failed", "last_error": row.last_error })),
+            Some(json!({ "status": "pending" })),
+            now,
+        )?;
+        Ok::<_, DbError>(Some(row))
+    })
+    .await
+}
+
+/// `GET /api/v1/organizer/outbox`
+pub async fn api_overview(
+    state: web::Data<AppState>,
+    user: ApiUser,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let (counts, failed) = overview(&state).await?;
+    let counts: serde_json::Map<String, serde_json::Value> =
+        counts.into_iter().map(|(s, n)| (s, json!(n))).collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "counts": counts,
+        "failed": failed.iter().map(row_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// `POST /api/v1/organizer/outbox/{id}/retry`
+pub async fn api_retry(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    match retry(&state, user.actor(), path.into_inner()).await? {
+        Some(row) => Ok(HttpResponse::Ok().json(json!({ "id": row.id, "status": "pending" }))),
+        None => Err(ApiError::NotFound("No failed message with this id.".into())),
+    }
+}
+
+/// `GET /organizer/outbox`
+pub async fn page(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    match overview(&state).await {
+        Ok((counts, failed)) => state.pages.private(state.pages.ok(
+            "organizer/outbox",
+            &json!({
+                "title": "Outbox",
+                "csrf": user.csrf,
+                "can_retry": user.user.role().allows(Need::Organize),
+                "counts": counts.iter().map(|(s, n)| json!({ "status": s, "count": n })).collect::<Vec<_>>(),
+                "failed": failed.iter().map(row_json).collect::<Vec<_>>(),
+            }),
+        )),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `POST /organizer/outbox/{id}/retry` (the page's button)
+pub async fn page_retry(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: web::Form<CsrfForm>,
+) -> HttpResponse {
+    if !user.csrf_ok(&form.csrf) {
+        return csrf_refused(&state);
+    }
+    if let Some(refused) = user.forbidden(Need::Organize, &state) {
+        return refused;
+    }
+    match retry(&state, user.actor(), path.into_inner()).await {
+        Ok(_) => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, "/organizer/outbox"))
+            .finish(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
