@@ -184,6 +184,11 @@ impl Application {
                         "/api/v1/sessions",
                         web::get().to(series::handlers::api_sessions),
                     )
+                    .route(
+                        "/api/v1/openapi.json",
+                        web::get().to(crate::api_docs::openapi_json),
+                    )
+                    .route("/api/v1/docs", web::get().to(crate::api_docs::docs_page))
                     .route("/api/v1/auth/token", web::post().to(auth::handlers::token))
                     .route(
                         "/api/v1/auth/logout",

@@ -2,6 +2,7 @@
 //! invitations, reminders, attendance and archives for the Workforce
 //! Solutions Jam and the Workforce ECHO.
 
+pub mod api_docs;
 pub mod app;
 pub mod audit;
 pub mod auth;

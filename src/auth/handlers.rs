@@ -19,7 +19,7 @@ use crate::auth::tokens::{API_AUDIENCE, PAGES_AUDIENCE};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     #[serde(default)]
     pub email: String,
@@ -117,7 +117,47 @@ async fn authenticate(
     Ok(user)
 }
 
-/// `POST /api/v1/auth/token` with `{"email", "password"}`.
+/// A bearer token for the organizer API.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
+    pub user: UserSummary,
+}
+
+/// An organizer account as the API shows it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    /// admin, organizer or facilitator.
+    pub role: String,
+    pub disabled: bool,
+}
+
+impl From<&User> for UserSummary {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id,
+            email: u.email.clone(),
+            name: u.name.clone(),
+            role: u.role.clone(),
+            disabled: u.is_disabled(),
+        }
+    }
+}
+
+/// Signs in: a token valid `auth.token_minutes`. Five wrong passwords in a
+/// row lock the account for a while; attempts are limited per address.
+#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong e-mail or password, or the account is locked", body = crate::api_docs::ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = crate::api_docs::ErrorBody)))]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -136,15 +176,18 @@ pub async fn token(
     );
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({
-            "token": token,
-            "token_type": "Bearer",
-            "expires_at": chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.to_rfc3339()),
-            "user": user.summary(),
-        })))
+        .json(TokenResponse {
+            token,
+            token_type: "Bearer".into(),
+            expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).map(|t| t.to_rfc3339()),
+            user: UserSummary::from(&user),
+        }))
 }
 
-/// `POST /api/v1/auth/logout`: revokes every token of the user.
+/// Signs out: every token of the user stops working.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Signed out"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     let (id, now) = (user.user.id, state.clock.naive());
     db::write(&state.pool, move |conn| {
@@ -154,9 +197,12 @@ pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /api/v1/auth/me`
+/// Who the token belongs to.
+#[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = UserSummary),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
 pub async fn me(user: ApiUser) -> HttpResponse {
-    HttpResponse::Ok().json(user.user.summary())
+    HttpResponse::Ok().json(UserSummary::from(&user.user))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -58,7 +58,10 @@ async fn retry(
     .await
 }
 
-/// `GET /api/v1/organizer/outbox`
+/// Messages per status, and the failed ones with their reason.
+#[utoipa::path(get, path = "/api/v1/organizer/outbox", tag = "mail", security(("bearer" = [])),
+    responses((status = 200, description = "Overview", body = crate::api_docs::OutboxOverview),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
 pub async fn api_overview(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -73,7 +76,12 @@ pub async fn api_overview(
     })))
 }
 
-/// `POST /api/v1/organizer/outbox/{id}/retry`
+/// Puts a failed message back in the queue with fresh attempts.
+#[utoipa::path(post, path = "/api/v1/organizer/outbox/{id}/retry", tag = "mail", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Outbox message id")),
+    responses((status = 200, description = "Queued again"),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No failed message with this id", body = crate::api_docs::ErrorBody)))]
 pub async fn api_retry(
     state: web::Data<AppState>,
     user: ApiUser,

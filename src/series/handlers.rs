@@ -220,7 +220,7 @@ fn polled_calendar(req: &HttpRequest, body: String) -> HttpResponse {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionSummary {
     pub id: i64,
     pub series: String,
@@ -236,7 +236,15 @@ pub struct SessionSummary {
     pub url: String,
 }
 
-/// `GET /api/v1/sessions`: upcoming sessions as JSON.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionSummary>,
+}
+
+/// Upcoming sessions of every series, soonest first, with registration
+/// counts. Public.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "public",
+    responses((status = 200, description = "Upcoming sessions", body = SessionList)))]
 pub async fn api_sessions(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let rows = upcoming_with_counts(&state, 500).await?;
     let public = &state.settings.http.public_url;
@@ -255,5 +263,5 @@ pub async fn api_sessions(state: web::Data<AppState>) -> Result<HttpResponse, Ap
             url: public.join(&format!("/sessions/{}", s.id)),
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "sessions": sessions })))
+    Ok(HttpResponse::Ok().json(SessionList { sessions }))
 }

@@ -102,7 +102,7 @@ fn changed_json(c: &Changed) -> serde_json::Value {
     })
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     series: Option<String>,
@@ -114,7 +114,14 @@ pub struct CreateBody {
     capacity: Option<String>,
 }
 
-/// `POST /api/v1/organizer/sessions`: a one-off session.
+/// Creates a one-off session outside the series' rule (`start`: local time
+/// in the series' zone, `2027-01-12 14:00`, or RFC 3339).
+#[utoipa::path(post, path = "/api/v1/organizer/sessions", tag = "sessions", security(("bearer" = [])),
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::api_docs::SessionChange),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn create_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -175,7 +182,7 @@ where
     Ok(HttpResponse::Ok().json(changed_json(&changed)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     title: Option<String>,
@@ -184,7 +191,14 @@ pub struct UpdateBody {
     capacity: Option<String>,
 }
 
-/// `PATCH /api/v1/organizer/sessions/{id}`
+/// Changes a session's details; registrants get an updated invitation when
+/// their calendar shows the change; more places promote the waitlist.
+#[utoipa::path(patch, path = "/api/v1/organizer/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = UpdateBody,
+    responses((status = 200, description = "Changed (or already so)", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn update_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -212,14 +226,20 @@ pub async fn update_session(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
     start: Option<String>,
     duration: Option<String>,
 }
 
-/// `POST /api/v1/organizer/sessions/{id}/reschedule`
+/// Moves a session; registrants get the updated calendar invitation.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = RescheduleBody,
+    responses((status = 200, description = "Moved", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn reschedule_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -246,13 +266,20 @@ pub async fn reschedule_session(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelBody {
     reason: Option<String>,
 }
 
-/// `POST /api/v1/organizer/sessions/{id}/cancel` with `{"reason"}`.
+/// Cancels a session: it leaves registrants' calendars and everyone
+/// registered or waitlisted is told the reason.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = CancelBody,
+    responses((status = 200, description = "Cancelled", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Already cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No reason given", body = crate::api_docs::ErrorBody)))]
 pub async fn cancel_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -284,7 +311,13 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
-/// `GET /api/v1/audit` (admins): newest first; `?before=<id>` pages.
+/// The audit log, newest first (admins). `before`: an entry id, for the
+/// next page; `limit`: 1–500, default 50.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
+    params(("before" = Option<i64>, Query, description = "Entries older than this id"),
+        ("limit" = Option<i64>, Query, description = "How many, 1–500")),
+    responses((status = 200, description = "Entries", body = crate::api_docs::AuditPage),
+        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody)))]
 pub async fn audit(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -54,3 +54,60 @@ async fn an_unknown_page_is_an_html_404() {
         404
     );
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_it() {
+    let app = TestApp::spawn().await;
+    let doc: serde_json::Value = app
+        .get("/api/v1/openapi.json")
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().expect("paths");
+    for (path, method) in [
+        ("/api/v1/sessions", "get"),
+        ("/api/v1/auth/token", "post"),
+        ("/api/v1/auth/logout", "post"),
+        ("/api/v1/auth/me", "get"),
+        ("/api/v1/organizer/sessions", "post"),
+        ("/api/v1/organizer/sessions/{id}", "patch"),
+        ("/api/v1/organizer/sessions/{id}/reschedule", "post"),
+        ("/api/v1/organizer/sessions/{id}/cancel", "post"),
+        ("/api/v1/audit", "get"),
+        ("/api/v1/organizer/outbox", "get"),
+        ("/api/v1/organizer/outbox/{id}/retry", "post"),
+    ] {
+        let op = &paths
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} undocumented"))[method];
+        assert!(op.is_object(), "{method} {path} undocumented");
+        // Every documented route answers (not the catch-all 404).
+        let url = format!("{}{}", app.address, path.replace("{id}", "1"));
+        let response = app
+            .client
+            .request(method.to_uppercase().parse().unwrap(), url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_ne!(
+            body["error"]["message"], "No such resource.",
+            "{method} {path} is not routed"
+        );
+        if path.contains("organizer") || path.contains("audit") {
+            assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{path}");
+        }
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let page = app.get("/api/v1/docs").await;
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<code>POST /api/v1/auth/token</code>"));
+    assert!(html.contains("id=\"schema-ErrorBody\""));
+}
