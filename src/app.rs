@@ -23,7 +23,7 @@ use crate::mail::outbox;
 use crate::pages::Pages;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{auth, lists, mail, registration, series};
+use crate::{auth, interest, lists, mail, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -224,6 +224,16 @@ impl Application {
                     .route(
                         "/organizer/outbox/{id}/retry",
                         web::post().to(mail::admin::page_retry),
+                    )
+                    .route("/interest", web::get().to(interest::handlers::page))
+                    .route("/interest", web::post().to(interest::handlers::submit))
+                    .route(
+                        "/api/v1/organizer/proposals",
+                        web::get().to(interest::handlers::queue),
+                    )
+                    .route(
+                        "/api/v1/organizer/proposals/{id}/decline",
+                        web::post().to(interest::handlers::decline),
                     )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
                     .route(

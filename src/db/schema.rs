@@ -149,7 +149,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    proposals (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        topic -> Text,
+        #[sql_name = "abstract"]
+        abstract_ -> Text,
+        levers -> Text,
+        preferred_months -> Text,
+        status -> Text,
+        decision_message -> Nullable<Text>,
+        session_id -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    working_group_interests (id) {
+        id -> BigInt,
+        person_id -> BigInt,
+        lever -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(proposals -> people (person_id));
+diesel::joinable!(working_group_interests -> people (person_id));
 diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(subscriptions -> people (person_id));
 diesel::joinable!(outbox -> subscriptions (subscription_id));
@@ -165,5 +194,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     subscriptions,
     send_rate,
     users,
-    audit_log
+    audit_log,
+    proposals,
+    working_group_interests
 );

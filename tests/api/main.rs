@@ -8,6 +8,7 @@ mod db;
 mod feeds;
 mod health;
 mod helpers;
+mod interest;
 mod lifecycle;
 mod lists;
 mod mail;

@@ -1,0 +1,2 @@
+DROP TABLE working_group_interests;
+DROP TABLE proposals;

@@ -1,0 +1,195 @@
+//! `GET/POST /interest` (public), and the proposals queue for organizers:
+//! `GET /api/v1/organizer/proposals`, `POST …/{id}/decline`.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use chrono::{Datelike, Months};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::{ApiUser, Need};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::interest::domain::{self, InterestForm};
+use crate::interest::store::{self, DecideError};
+use crate::lineup::levers::LEVERS;
+use crate::lists::store::ListPolicy;
+use crate::registration::domain::{FieldErrors, SECTORS, STATES};
+
+impl From<DecideError> for ApiError {
+    fn from(e: DecideError) -> Self {
+        match e {
+            DecideError::NotFound(_) => ApiError::NotFound(e.to_string()),
+            DecideError::Decided(..) => ApiError::Conflict("already_decided", e.to_string()),
+            DecideError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The next twelve months as ("YYYY-MM", "February 2027").
+fn months(state: &AppState) -> Vec<(String, String)> {
+    let today = state
+        .clock
+        .now()
+        .date_naive()
+        .with_day(1)
+        .unwrap_or_default();
+    (1..=12)
+        .filter_map(|n| today.checked_add_months(Months::new(n)))
+        .map(|d| (d.format("%Y-%m").to_string(), d.format("%B %Y").to_string()))
+        .collect()
+}
+
+fn form_page(
+    state: &AppState,
+    status: StatusCode,
+    form: &InterestForm,
+    errors: &FieldErrors,
+) -> HttpResponse {
+    let choose = |list: &[(&str, &str)], picked: &[String]| -> Vec<serde_json::Value> {
+        list.iter()
+            .map(|(v, l)| json!({ "value": v, "label": l, "checked": picked.iter().any(|p| p == v) }))
+            .collect()
+    };
+    let one = |list: &[(&str, &str)], picked: &str| choose(list, &[picked.to_string()]);
+    let months: Vec<serde_json::Value> = months(state)
+        .into_iter()
+        .map(|(v, l)| json!({ "value": v, "label": l, "checked": form.months.contains(&v) }))
+        .collect();
+    let error: serde_json::Map<String, serde_json::Value> = errors
+        .0
+        .iter()
+        .map(|e| (e.field.to_string(), json!(e.message)))
+        .collect();
+    let wants = |w: &str| form.wants.iter().any(|x| x == w);
+    state.pages.render(
+        status,
+        "interest",
+        &json!({
+            "title": if errors.is_empty() { "Get involved" } else { "Error: Get involved" },
+            "form": {
+                "first_name": form.person.first_name, "last_name": form.person.last_name,
+                "email": form.person.email, "organization": form.person.organization,
+                "job_title": form.person.job_title, "topic": form.topic, "abstract": form.abstract_text,
+            },
+            "want_list": wants("list"), "want_present": wants("present"), "want_group": wants("working_group"),
+            "sectors": one(SECTORS, &form.person.sector),
+            "states": one(STATES, &form.person.state),
+            "levers": choose(&LEVERS, &form.levers),
+            "groups": one(&LEVERS, &form.working_group),
+            "months": months,
+            "errors": errors.0,
+            "error": error,
+            "has_errors": !errors.is_empty(),
+        }),
+    )
+}
+
+/// `GET /interest`
+pub async fn page(state: web::Data<AppState>) -> HttpResponse {
+    form_page(
+        &state,
+        StatusCode::OK,
+        &InterestForm::default(),
+        &FieldErrors::default(),
+    )
+}
+
+/// `POST /interest`
+pub async fn submit(
+    state: web::Data<AppState>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let form = InterestForm::from_pairs(form.into_inner());
+    let offered: Vec<String> = months(&state).into_iter().map(|(v, _)| v).collect();
+    let interest = match domain::parse(&form, &offered) {
+        Ok(i) => i,
+        Err(errors) => return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors),
+    };
+    // The Jam's list: the first series that names one.
+    let list = state.settings.series.values().find_map(|s| s.list.clone());
+    let policy = ListPolicy::from_settings(&state.settings);
+    let now = state.clock.naive();
+    let email = interest.person.email.masked();
+    let wants_list = interest.join_list;
+    let result = db::write(&state.pool, move |conn| {
+        store::submit(conn, &interest, list.as_deref(), &policy, now).map_err(DbError::from)
+    })
+    .await;
+    match result {
+        Ok(_) => {
+            tracing::info!(from = %email, "interest form received");
+            state.pages.ok(
+                "interest_sent",
+                &json!({ "title": "Thank you", "email": form.person.email.trim(), "list": wants_list }),
+            )
+        }
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    status: Option<String>,
+}
+
+/// `GET /api/v1/organizer/proposals?status=pending|accepted|declined`
+pub async fn queue(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let status = query.status.clone();
+    if let Some(s) = &status {
+        if ![store::PENDING, store::ACCEPTED, store::DECLINED].contains(&s.as_str()) {
+            return Err(ApiError::Invalid {
+                message: "Unknown status.".into(),
+                fields: vec![("status".into(), "pending, accepted or declined".into())],
+            });
+        }
+    }
+    let rows = db::run(&state.pool, move |conn| {
+        store::list(conn, status.as_deref()).map_err(DbError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "proposals": rows.iter().map(store::Queued::to_json).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineBody {
+    message: Option<String>,
+}
+
+/// `POST /api/v1/organizer/proposals/{id}/decline` with `{"message"}`:
+/// the proposer is told, in those words.
+pub async fn decline(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<DeclineBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let message = body
+        .message
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or("")
+        .to_string();
+    if message.is_empty() || message.chars().count() > 2000 {
+        return Err(ApiError::Invalid {
+            message: "Write the proposer a message (up to 2000 characters).".into(),
+            fields: vec![("message".into(), "required, at most 2000 characters".into())],
+        });
+    }
+    let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
+    db::write(&state.pool, move |conn| {
+        store::decline(conn, &actor, id, &message, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": id, "status": store::DECLINED })))
+}
