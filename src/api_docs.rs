@@ -105,6 +105,31 @@ pub struct FailedMessage {
     pub created_at: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ProposalQueue {
+    pub proposals: Vec<ProposalItem>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProposalItem {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub organization: String,
+    pub topic: String,
+    #[serde(rename = "abstract")]
+    pub abstract_text: String,
+    /// `[{code, label}]`
+    pub levers: Vec<BTreeMap<String, String>>,
+    /// "YYYY-MM"
+    pub preferred_months: Vec<String>,
+    /// pending, accepted or declined
+    pub status: String,
+    pub decision_message: Option<String>,
+    pub session_id: Option<i64>,
+    pub created_at: String,
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -141,14 +166,17 @@ impl Modify for BearerAuth {
         crate::series::organizer::audit,
         crate::mail::admin::api_overview,
         crate::mail::admin::api_retry,
+        crate::interest::handlers::queue,
+        crate::interest::handlers::decline,
     ),
-    components(schemas(ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry, OutboxOverview, FailedMessage)),
+    components(schemas(ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry, OutboxOverview, FailedMessage, ProposalQueue, ProposalItem)),
     modifiers(&BearerAuth),
     tags(
         (name = "public", description = "No sign-in needed"),
         (name = "auth", description = "Signing in and out"),
         (name = "sessions", description = "Organizer changes to sessions; registrants' calendars follow"),
         (name = "mail", description = "The outbox"),
+        (name = "lineups", description = "Who presents: proposals, lineups"),
         (name = "admin", description = "Admins only"),
     )
 )]

@@ -129,12 +129,18 @@ pub async fn submit(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct QueueQuery {
+    /// pending, accepted or declined; all when absent.
     status: Option<String>,
 }
 
-/// `GET /api/v1/organizer/proposals?status=pending|accepted|declined`
+/// Proposals to present from the interest form, oldest first.
+#[utoipa::path(get, path = "/api/v1/organizer/proposals", tag = "lineups", security(("bearer" = [])),
+    params(QueueQuery),
+    responses((status = 200, description = "The queue", body = crate::api_docs::ProposalQueue),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Unknown status", body = crate::api_docs::ErrorBody)))]
 pub async fn queue(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -159,14 +165,21 @@ pub async fn queue(
     })))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeclineBody {
+    /// Sent to the proposer as written.
     message: Option<String>,
 }
 
-/// `POST /api/v1/organizer/proposals/{id}/decline` with `{"message"}`:
-/// the proposer is told, in those words.
+/// Declines a proposal; the proposer is told, in the message's words.
+#[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/decline", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Proposal id")), request_body = DeclineBody,
+    responses((status = 200, description = "Declined"),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such proposal", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Already decided", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No message", body = crate::api_docs::ErrorBody)))]
 pub async fn decline(
     state: web::Data<AppState>,
     user: ApiUser,

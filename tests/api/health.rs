@@ -78,6 +78,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/audit", "get"),
         ("/api/v1/organizer/outbox", "get"),
         ("/api/v1/organizer/outbox/{id}/retry", "post"),
+        ("/api/v1/organizer/proposals", "get"),
+        ("/api/v1/organizer/proposals/{id}/decline", "post"),
     ] {
         let op = &paths
             .get(path)
