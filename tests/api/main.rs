@@ -12,5 +12,6 @@ mod lifecycle;
 mod lists;
 mod mail;
 mod registration;
+mod registrations;
 mod scheduler;
 mod sessions;
