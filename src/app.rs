@@ -211,6 +211,34 @@ impl Application {
                         "/api/v1/organizer/sessions/{id}/cancel",
                         web::post().to(series::organizer::cancel_session),
                     )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/registrations",
+                        web::get().to(registration::organizer::list),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/registrations",
+                        web::post().to(registration::organizer::add),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/registrations.csv",
+                        web::get().to(registration::organizer::export_csv),
+                    )
+                    .route(
+                        "/api/v1/organizer/registrations/{id}/cancel",
+                        web::post().to(registration::organizer::cancel),
+                    )
+                    .route(
+                        "/api/v1/organizer/registrations/{id}/promote",
+                        web::post().to(registration::organizer::promote),
+                    )
+                    .route(
+                        "/api/v1/organizer/people/export",
+                        web::get().to(registration::organizer::export_person),
+                    )
+                    .route(
+                        "/api/v1/organizer/people/erase",
+                        web::post().to(registration::organizer::erase_person),
+                    )
                     .route("/api/v1/audit", web::get().to(series::organizer::audit))
                     .route(
                         "/api/v1/organizer/outbox",

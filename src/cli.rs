@@ -1,4 +1,4 @@
-//! The command line: `serve`, `worker`, `migrate`, and `session …` for
+//! The command line: `serve`, `worker`, `migrate`, `session …`, `user …` and `people …` for
 //! organizers. `main.rs` parses and calls `run`.
 
 use std::sync::Arc;
@@ -45,6 +45,25 @@ pub enum Command {
     /// Organizer accounts: create, reset a password, disable, list.
     #[command(subcommand)]
     User(UserCommand),
+    /// Personal data held about one e-mail address: export it, or erase it.
+    #[command(subcommand)]
+    People(PeopleCommand),
+}
+
+/// Erasing is written to the audit log (actor `cli`), without the address.
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Print everything held about the address as JSON.
+    Export {
+        #[arg(long)]
+        email: String,
+    },
+    /// Replace the person's details, end their subscriptions and scrub their
+    /// messages; their registrations stay (anonymous) so counts stay right.
+    Erase {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Every change is written to the audit log (actor `cli`).
@@ -157,6 +176,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Worker => worker(settings).await,
             Command::Session(command) => session(&settings, command).await,
             Command::User(command) => user(&settings, command).await,
+            Command::People(command) => people(&settings, command).await,
         }
     })
 }
@@ -505,6 +525,38 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                     u.id, u.email, u.role, state, u.name
                 );
             }
+        }
+    }
+    Ok(())
+}
+
+async fn people(settings: &Settings, command: PeopleCommand) -> anyhow::Result<()> {
+    use crate::registration::people;
+    let mut settings = settings.clone();
+    settings.database.pool_size = settings.database.pool_size.min(2);
+    let pool = migrate(&settings).await?;
+    let now = Clock::system().naive();
+    match command {
+        PeopleCommand::Export { email } => {
+            let email = crate::mail::EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
+            let found = db::run(&pool, move |conn| {
+                people::export(conn, email.as_str()).map_err(db::DbError::from)
+            })
+            .await?
+            .context("nothing is held about that e-mail address")?;
+            println!("{}", serde_json::to_string_pretty(&found)?);
+        }
+        PeopleCommand::Erase { email } => {
+            let email = crate::mail::EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
+            let erased = db::write(&pool, move |conn| {
+                people::erase(conn, &Actor::cli(), email.as_str(), now)
+            })
+            .await?
+            .context("nothing is held about that e-mail address")?;
+            println!(
+                "Erased person {}: {} registration(s) kept anonymously, {} subscription(s) ended, {} message(s) scrubbed.",
+                erased.person_id, erased.registrations, erased.subscriptions, erased.messages
+            );
         }
     }
     Ok(())

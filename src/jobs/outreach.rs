@@ -341,6 +341,7 @@ pub async fn enqueue_reminders(
              NULL, 'pending', 0, ?, ? \
              FROM registrations r JOIN people p ON p.id = r.person_id \
              WHERE r.session_id = ? AND r.status = 'registered' AND r.registered_at <= ? \
+             AND p.email NOT LIKE '%@invalid' \
              ON CONFLICT (idempotency_key) DO NOTHING"
         ));
         diesel::sql_query(sql)

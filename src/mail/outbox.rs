@@ -61,9 +61,17 @@ pub struct OutboxRow {
     pub unsubscribe_url: Option<String>,
 }
 
-/// Inserts the message unless its key is already queued. Returns whether a
-/// row was added. Runs inside the caller's transaction.
+/// The reserved top-level domain (RFC 2606) an erased person's address is
+/// moved to: nothing is ever sent there.
+pub const ERASED_DOMAIN: &str = "@invalid";
+
+/// Inserts the message unless its key is already queued or its recipient
+/// was erased. Returns whether a row was added. Runs inside the caller's
+/// transaction.
 pub fn enqueue(conn: &mut DbConnection, msg: &NewMessage, now: NaiveDateTime) -> QueryResult<bool> {
+    if msg.recipient.ends_with(ERASED_DOMAIN) {
+        return Ok(false);
+    }
     let calendar = msg
         .calendar
         .as_ref()

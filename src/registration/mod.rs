@@ -1,9 +1,12 @@
 //! Registering for a session: the form and its rules, the one-transaction
 //! write (person, registration, confirmation in the outbox), the waitlist,
-//! and the private manage/cancel link.
+//! the private manage/cancel link, the organizer's view of registrations
+//! and a person's data (export, erase).
 
 pub mod domain;
 pub mod handlers;
 pub mod messages;
+pub mod organizer;
+pub mod people;
 pub mod store;
 pub mod token;

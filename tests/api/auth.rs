@@ -3,38 +3,13 @@
 
 use base64::Engine;
 use chrono::{Duration, Utc};
-use convene::audit::Actor;
-use convene::auth::{password, store, Role};
+use convene::auth::Role;
 use convene::clock::Clock;
 use serde_json::{json, Value};
 
-use crate::helpers::{run_convene, with_conn, TestApp};
-
-const PASSWORD: &str = "a long enough passphrase";
-
-fn create_user(app: &TestApp, email: &str, role: Role) {
-    let hash = password::hash(PASSWORD).unwrap();
-    let now = app.clock.naive();
-    with_conn(&app.pool, |c| {
-        store::create(c, &Actor::cli(), email, "Test User", role, &hash, now).unwrap()
-    });
-}
-
-async fn token_response(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
-    app.client
-        .post(format!("{}/api/v1/auth/token", app.address))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn token(app: &TestApp, email: &str) -> String {
-    let response = token_response(app, email, PASSWORD).await;
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.unwrap();
-    body["token"].as_str().unwrap().to_string()
-}
+use crate::helpers::{
+    create_user, run_convene, token, token_response, with_conn, TestApp, PASSWORD,
+};
 
 /// (status, error code) of an authenticated GET.
 async fn get_as(app: &TestApp, path: &str, bearer: Option<&str>) -> (u16, Value) {

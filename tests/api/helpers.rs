@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, TimeZone, Utc, Weekday};
+use convene::auth::Role;
 use convene::clock::Clock;
 use convene::config::{DatabaseUrl, MailTransportKind, PublicUrl};
 use convene::db::{self, Pool};
@@ -14,6 +15,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use mail_parser::{MessageParser, MimeHeaders};
 use mailin_embedded::{response, Handler, Response};
+use serde_json::{json, Value};
 
 // ---------------------------------------------------------------- database
 
@@ -517,6 +519,46 @@ pub fn next_third_tuesday_1pm_new_york(now: DateTime<Utc>) -> DateTime<Utc> {
         }
         day = day.succ_opt().unwrap();
     }
+}
+
+// ---------------------------------------------------------------- organizers
+
+/// The password of every account `create_user` makes.
+pub const PASSWORD: &str = "a long enough passphrase";
+
+/// Creates an organizer account with `PASSWORD`.
+pub fn create_user(app: &TestApp, email: &str, role: Role) {
+    let hash = convene::auth::password::hash(PASSWORD).unwrap();
+    let now = app.clock.naive();
+    with_conn(&app.pool, |c| {
+        convene::auth::store::create(
+            c,
+            &convene::audit::Actor::cli(),
+            email,
+            "Test User",
+            role,
+            &hash,
+            now,
+        )
+        .unwrap()
+    });
+}
+
+pub async fn token_response(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/auth/token", app.address))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An API token for `email`, signed in with `PASSWORD`.
+pub async fn token(app: &TestApp, email: &str) -> String {
+    let response = token_response(app, email, PASSWORD).await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["token"].as_str().unwrap().to_string()
 }
 
 /// Runs a blocking database check from a test.

@@ -1,31 +1,14 @@
 //! The public interest form and the proposals queue.
 
 use chrono::{Datelike, Months, Utc};
-use convene::audit::Actor;
-use convene::auth::{password, store, Role};
+use convene::auth::Role;
 use serde_json::{json, Value};
 
-use crate::helpers::{with_conn, TestApp};
-
-const PASSWORD: &str = "a long enough passphrase";
+use crate::helpers::{create_user, token, with_conn, TestApp};
 
 async fn organizer_token(app: &TestApp, email: &str, role: Role) -> String {
-    let hash = password::hash(PASSWORD).unwrap();
-    let now = app.clock.naive();
-    with_conn(&app.pool, |c| {
-        store::create(c, &Actor::cli(), email, "Organizer", role, &hash, now).unwrap()
-    });
-    let body: Value = app
-        .client
-        .post(format!("{}/api/v1/auth/token", app.address))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["token"].as_str().unwrap().to_string()
+    create_user(app, email, role);
+    token(app, email).await
 }
 
 fn next_month() -> String {

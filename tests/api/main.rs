@@ -13,5 +13,6 @@ mod lifecycle;
 mod lists;
 mod mail;
 mod registration;
+mod registrations;
 mod scheduler;
 mod sessions;

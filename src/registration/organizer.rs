@@ -1,0 +1,513 @@
+//! The organizer API for registrations: list and search a session's
+//! registrations, add, cancel and promote by hand, the CSV export, and a
+//! person's data (export, erase). Every route checks the role; every change
+//! is audited in its own transaction, by ids only (no personal data).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit;
+use crate::auth::{ApiUser, Need};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::mail::EmailAddress;
+use crate::registration::domain::{self, sector_label, RegistrationForm, STATES};
+use crate::registration::people;
+use crate::registration::store::{
+    self, CancelError, CancelOutcome, ListFilter, Person, Policy, PromoteError, RegisterError,
+    Registration, CANCELLED, REGISTERED, WAITLISTED,
+};
+use crate::series::model::{find_session, Session};
+
+const DEFAULT_PER_PAGE: i64 = 50;
+const MAX_PER_PAGE: i64 = 200;
+
+fn iso(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339()
+}
+
+fn registration_json(r: &Registration, p: &Person) -> serde_json::Value {
+    json!({
+        "id": r.id,
+        "session_id": r.session_id,
+        "status": r.status,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "email": p.email,
+        "organization": p.organization,
+        "job_title": p.job_title,
+        "sector": p.sector,
+        "sector_label": sector_label(&p.sector),
+        "state": p.state,
+        "subscribe": r.subscribe,
+        "created_at": iso(r.created_at),
+        "registered_at": r.registered_at.map(iso),
+        "waitlisted_at": r.waitlisted_at.map(iso),
+        "cancelled_at": r.cancelled_at.map(iso),
+    })
+}
+
+fn invalid(fields: Vec<(String, String)>) -> ApiError {
+    ApiError::Invalid {
+        message: "Some fields are not valid.".into(),
+        fields,
+    }
+}
+
+fn no_session(id: i64) -> ApiError {
+    ApiError::NotFound(format!("There is no session {id}."))
+}
+
+fn no_registration(id: i64) -> ApiError {
+    ApiError::NotFound(format!("There is no registration {id}."))
+}
+
+async fn load_session(state: &AppState, id: i64) -> Result<Session, ApiError> {
+    db::run(&state.pool, move |conn| {
+        find_session(conn, id).map_err(DbError::from)
+    })
+    .await?
+    .map(|(s, _)| s)
+    .ok_or_else(|| no_session(id))
+}
+
+/// The one registration with its person, as the API shows it.
+async fn registration_body(state: &AppState, id: i64) -> Result<serde_json::Value, ApiError> {
+    let (registration, person) = db::run(&state.pool, move |conn| {
+        store::find_with_person(conn, id).map_err(DbError::from)
+    })
+    .await?
+    .ok_or_else(|| no_registration(id))?;
+    Ok(registration_json(&registration, &person))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    q: Option<String>,
+    status: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// A whole number from `min` to `max`, or a message for `name`.
+fn number(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<&str>,
+    default: i64,
+    max: i64,
+) -> i64 {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return default;
+    };
+    match value.parse::<i64>() {
+        Ok(n) if (1..=max).contains(&n) => n,
+        _ => {
+            errors.push((
+                name.to_string(),
+                format!("`{name}` must be a whole number from 1 to {max}"),
+            ));
+            default
+        }
+    }
+}
+
+/// `GET /api/v1/organizer/sessions/{id}/registrations?q=&status=&page=&per_page=`
+pub async fn list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let id = path.into_inner();
+    let q = query.into_inner();
+    let mut errors = Vec::new();
+    let status = match q.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => match [REGISTERED, WAITLISTED, CANCELLED]
+            .into_iter()
+            .find(|k| *k == s)
+        {
+            Some(k) => Some(k),
+            None => {
+                errors.push((
+                    "status".into(),
+                    "`status` must be registered, waitlisted or cancelled".into(),
+                ));
+                None
+            }
+        },
+    };
+    let page = number(
+        &mut errors,
+        "page",
+        q.page.as_deref(),
+        1,
+        i64::from(i32::MAX),
+    );
+    let per_page = number(
+        &mut errors,
+        "per_page",
+        q.per_page.as_deref(),
+        DEFAULT_PER_PAGE,
+        MAX_PER_PAGE,
+    );
+    let search = q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if search.as_ref().is_some_and(|s| s.chars().count() > 200) {
+        errors.push(("q".into(), "`q` must be 200 characters or fewer".into()));
+    }
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    load_session(&state, id).await?;
+    let filter = ListFilter {
+        search,
+        status,
+        page,
+        per_page,
+    };
+    let (total, rows) = db::run(&state.pool, move |conn| {
+        store::list(conn, id, &filter).map_err(DbError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "session_id": id,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "registrations": rows.iter().map(|(r, p)| registration_json(r, p)).collect::<Vec<_>>(),
+    })))
+}
+
+/// `POST /api/v1/organizer/sessions/{id}/registrations`: the public form's
+/// fields, as JSON; capacity, waitlist and confirmation e-mail apply.
+pub async fn add(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<RegistrationForm>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let id = path.into_inner();
+    let registrant = domain::parse(&body).map_err(|errors| {
+        invalid(
+            errors
+                .0
+                .into_iter()
+                .map(|e| (e.field.to_string(), e.message))
+                .collect(),
+        )
+    })?;
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let added = db::write(&state.pool, move |conn| {
+        let done = store::register(conn, id, &registrant, &policy, now)?;
+        let reg_id = store::registration_id(conn, &done.token)?;
+        audit::record(
+            conn,
+            &actor,
+            "registration.add",
+            &format!("registration:{reg_id}"),
+            None,
+            Some(json!({ "session": id, "status": done.status })),
+            now,
+        )?;
+        Ok::<_, RegisterError>((reg_id, done))
+    })
+    .await;
+    let (reg_id, done) = match added {
+        Ok(v) => v,
+        Err(RegisterError::NotFound) => return Err(no_session(id)),
+        Err(RegisterError::Closed) => {
+            return Err(ApiError::Conflict(
+                "session_closed",
+                "Registration for this session is closed (cancelled or over).".into(),
+            ))
+        }
+        Err(RegisterError::Db(e)) => return Err(e.into()),
+    };
+    let mut body = registration_body(&state, reg_id).await?;
+    body["outcome"] = json!(match done.outcome {
+        store::Outcome::Registered => "registered",
+        store::Outcome::Waitlisted => "waitlisted",
+        store::Outcome::AlreadyRegistered { .. } => "already_registered",
+    });
+    let status = if matches!(done.outcome, store::Outcome::AlreadyRegistered { .. }) {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::CREATED
+    };
+    Ok(HttpResponse::build(status).json(body))
+}
+
+/// `POST /api/v1/organizer/registrations/{id}/cancel`: as if the person
+/// used their manage link (they are told; the waitlist moves up).
+pub async fn cancel(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let id = path.into_inner();
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let outcome = db::write(&state.pool, move |conn| {
+        let reg = store::find(conn, id)?.ok_or(CancelError::NotFound)?;
+        let outcome = store::cancel(conn, &reg.token, &policy, now)?;
+        if outcome == CancelOutcome::Cancelled {
+            audit::record(
+                conn,
+                &actor,
+                "registration.cancel",
+                &format!("registration:{id}"),
+                Some(json!({ "status": reg.status })),
+                Some(json!({ "status": CANCELLED })),
+                now,
+            )?;
+        }
+        Ok::<_, CancelError>(outcome)
+    })
+    .await;
+    match outcome {
+        Ok(CancelOutcome::Cancelled) => {
+            Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
+        }
+        Ok(CancelOutcome::AlreadyCancelled) => Err(ApiError::Conflict(
+            "already_cancelled",
+            "This registration is already cancelled.".into(),
+        )),
+        Err(CancelError::NotFound) => Err(no_registration(id)),
+        Err(CancelError::Over) => Err(ApiError::Conflict(
+            "session_closed",
+            "The session is over.".into(),
+        )),
+        Err(CancelError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// `POST /api/v1/organizer/registrations/{id}/promote`: off the waitlist
+/// now, even over capacity.
+pub async fn promote(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let id = path.into_inner();
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let promoted = db::write(&state.pool, move |conn| {
+        let reg = store::promote(conn, id, &policy, now)?;
+        audit::record(
+            conn,
+            &actor,
+            "registration.promote",
+            &format!("registration:{id}"),
+            Some(json!({ "status": WAITLISTED })),
+            Some(json!({ "status": reg.status })),
+            now,
+        )?;
+        Ok::<_, PromoteError>(())
+    })
+    .await;
+    match promoted {
+        Ok(()) => Ok(HttpResponse::Ok().json(registration_body(&state, id).await?)),
+        Err(PromoteError::NotFound) => Err(no_registration(id)),
+        Err(PromoteError::NotWaitlisted) => Err(ApiError::Conflict(
+            "not_waitlisted",
+            "This registration is not on the waitlist.".into(),
+        )),
+        Err(PromoteError::Closed) => Err(ApiError::Conflict(
+            "session_closed",
+            "The session is cancelled or over.".into(),
+        )),
+        Err(PromoteError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// A cell a spreadsheet will not run as a formula: one starting with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+pub fn spreadsheet_safe(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_string()
+    }
+}
+
+fn state_label(code: &str) -> &str {
+    STATES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or(code)
+}
+
+/// The CSV file: UTF-8 with a byte-order mark (so Excel reads it as
+/// UTF-8), RFC 4180 quoting, CRLF line ends.
+pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::Result<Vec<u8>> {
+    let tz = session.tz();
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(b"\xEF\xBB\xBF".to_vec());
+    out.write_record([
+        "First name",
+        "Last name",
+        "E-mail",
+        "Organization",
+        "Job title",
+        "Sector",
+        "State",
+        "Status",
+        "Registered at",
+        "Subscribed",
+    ])?;
+    for (r, p) in rows {
+        let at = r
+            .created_at
+            .and_utc()
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string();
+        let cells = [
+            p.first_name.as_str(),
+            &p.last_name,
+            &p.email,
+            &p.organization,
+            &p.job_title,
+            sector_label(&p.sector),
+            state_label(&p.state),
+            &r.status,
+            &at,
+            if r.subscribe { "yes" } else { "no" },
+        ];
+        out.write_record(cells.iter().map(|c| spreadsheet_safe(c)))?;
+    }
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `GET /api/v1/organizer/sessions/{id}/registrations.csv`
+pub async fn export_csv(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let id = path.into_inner();
+    let session = load_session(&state, id).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        store::all_for_session(conn, id).map_err(DbError::from)
+    })
+    .await?;
+    let body = csv_bytes(&session, &rows).map_err(ApiError::Internal)?;
+    let date = session
+        .starts_at_utc()
+        .with_timezone(&session.tz())
+        .format("%Y-%m-%d");
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"registrations-{id}-{date}.csv\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body))
+}
+
+fn email_field(value: Option<&str>) -> Result<EmailAddress, ApiError> {
+    let message = match value.map(EmailAddress::parse) {
+        Some(Ok(email)) => return Ok(email),
+        Some(Err(m)) => m.to_string(),
+        None => "`email` is required".to_string(),
+    };
+    Err(invalid(vec![("email".into(), message)]))
+}
+
+fn no_person() -> ApiError {
+    ApiError::NotFound("Nothing is held about that e-mail address.".into())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmailQuery {
+    email: Option<String>,
+}
+
+/// `GET /api/v1/organizer/people/export?email=…`
+pub async fn export_person(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<EmailQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let email = email_field(query.email.as_deref())?;
+    let found = db::run(&state.pool, move |conn| {
+        people::export(conn, email.as_str()).map_err(DbError::from)
+    })
+    .await?
+    .ok_or_else(no_person)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(found))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EraseBody {
+    email: Option<String>,
+}
+
+/// `POST /api/v1/organizer/people/erase` with `{"email"}` (admins).
+pub async fn erase_person(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<EraseBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Admin)?;
+    let email = email_field(body.email.as_deref())?;
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let erased = db::write(&state.pool, move |conn| {
+        people::erase(conn, &actor, email.as_str(), now)
+    })
+    .await?
+    .ok_or_else(no_person)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "person_id": erased.person_id,
+        "registrations": erased.registrations,
+        "subscriptions": erased.subscriptions,
+        "messages": erased.messages,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_get_a_quote() {
+        for risky in ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["Ada", "a=b", "", "O'Brien"] {
+            assert_eq!(spreadsheet_safe(plain), plain, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
+}
