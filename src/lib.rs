@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod jobs;
+pub mod lineup;
 pub mod lists;
 pub mod mail;
 pub mod pages;

@@ -1,0 +1,9 @@
+//! Presenter lineups: who presents, moderates or sits on the panel of a
+//! session, their invitation to present (accept/decline by one-click link,
+//! one reminder), and the levers of change a session or talk is about.
+
+pub mod domain;
+pub mod handlers;
+pub mod levers;
+pub mod messages;
+pub mod store;
