@@ -9,6 +9,7 @@ mod feeds;
 mod health;
 mod helpers;
 mod lifecycle;
+mod lineup;
 mod lists;
 mod mail;
 mod registration;
