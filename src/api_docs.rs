@@ -168,6 +168,7 @@ impl Modify for BearerAuth {
         crate::mail::admin::api_retry,
         crate::interest::handlers::queue,
         crate::interest::handlers::decline,
+        crate::interest::handlers::accept,
     ),
     components(schemas(ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry, OutboxOverview, FailedMessage, ProposalQueue, ProposalItem)),
     modifiers(&BearerAuth),

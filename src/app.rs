@@ -23,7 +23,7 @@ use crate::mail::outbox;
 use crate::pages::Pages;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{auth, interest, lists, mail, registration, series};
+use crate::{auth, interest, lineup, lists, mail, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -239,6 +239,34 @@ impl Application {
                         "/api/v1/organizer/people/erase",
                         web::post().to(registration::organizer::erase_person),
                     )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/lineup",
+                        web::get().to(lineup::handlers::get_lineup),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/lineup",
+                        web::post().to(lineup::handlers::add_slot),
+                    )
+                    .route(
+                        "/api/v1/organizer/sessions/{id}/levers",
+                        web::put().to(lineup::handlers::put_levers),
+                    )
+                    .route(
+                        "/api/v1/organizer/lineup/{slot_id}",
+                        web::patch().to(lineup::handlers::update_slot),
+                    )
+                    .route(
+                        "/api/v1/organizer/lineup/{slot_id}/invite",
+                        web::post().to(lineup::handlers::invite_slot),
+                    )
+                    .route(
+                        "/present/{token}/{answer}",
+                        web::get().to(lineup::handlers::answer_page),
+                    )
+                    .route(
+                        "/present/{token}/{answer}",
+                        web::post().to(lineup::handlers::answer),
+                    )
                     .route("/api/v1/audit", web::get().to(series::organizer::audit))
                     .route(
                         "/api/v1/organizer/outbox",
@@ -262,6 +290,10 @@ impl Application {
                     .route(
                         "/api/v1/organizer/proposals/{id}/decline",
                         web::post().to(interest::handlers::decline),
+                    )
+                    .route(
+                        "/api/v1/organizer/proposals/{id}/accept",
+                        web::post().to(interest::handlers::accept),
                     )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
                     .route(

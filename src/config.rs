@@ -25,6 +25,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub jobs: JobSettings,
     pub auth: AuthSettings,
+    pub lineup: LineupSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -91,6 +92,15 @@ pub struct MailSettings {
     pub unsubscribe_mailto: String,
     /// How long a subscription's confirmation link works.
     pub confirm_link_valid_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineupSettings {
+    /// How long an invitation's accept/decline link works.
+    pub response_valid_days: u32,
+    /// An invitation still unanswered after this many days gets one reminder.
+    pub remind_after_days: u32,
 }
 
 #[derive(Clone, Deserialize)]
@@ -451,6 +461,12 @@ impl Settings {
             return bad(
                 "auth.lockout_after",
                 "and auth.logins_per_ip_per_minute must be at least 1",
+            );
+        }
+        if self.lineup.response_valid_days == 0 || self.lineup.remind_after_days == 0 {
+            return bad(
+                "lineup.response_valid_days",
+                "and lineup.remind_after_days must be at least 1",
             );
         }
         if self.jobs.tick_seconds == 0 {

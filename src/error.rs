@@ -98,3 +98,9 @@ impl From<crate::db::DbError> for ApiError {
         ApiError::Internal(e.into())
     }
 }
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::Internal(crate::db::DbError::from(e).into())
+    }
+}

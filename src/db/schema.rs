@@ -176,7 +176,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lineup_slots (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        position -> Integer,
+        name -> Text,
+        email -> Text,
+        role -> Text,
+        talk_title -> Text,
+        /// `abstract` is a Rust keyword.
+        #[sql_name = "abstract"]
+        talk_abstract -> Text,
+        minutes -> Nullable<Integer>,
+        bio -> Text,
+        levers -> Text,
+        status -> Text,
+        response_token -> Nullable<Text>,
+        token_expires_at -> Nullable<Timestamp>,
+        invitations_sent -> Integer,
+        invited_at -> Nullable<Timestamp>,
+        responded_at -> Nullable<Timestamp>,
+        reminded_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_levers (session_id, lever) {
+        session_id -> BigInt,
+        lever -> Text,
+    }
+}
+
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(lineup_slots -> sessions (session_id));
+diesel::joinable!(session_levers -> sessions (session_id));
 diesel::joinable!(proposals -> people (person_id));
 diesel::joinable!(working_group_interests -> people (person_id));
 diesel::joinable!(audit_log -> users (user_id));
@@ -196,5 +232,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     audit_log,
     proposals,
-    working_group_interests
+    working_group_interests,
+    lineup_slots,
+    session_levers
 );

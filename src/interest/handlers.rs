@@ -206,3 +206,68 @@ pub async fn decline(
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "id": id, "status": store::DECLINED })))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptBody {
+    /// The session whose lineup the proposer joins.
+    session_id: i64,
+    /// Send the invitation to present now (default true); otherwise the
+    /// slot waits as a draft.
+    #[serde(default = "yes")]
+    invite: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Accepts a proposal into a session's lineup: a presenter slot with the
+/// proposal's topic, abstract and levers, invited at once unless
+/// `invite` is false.
+#[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/accept", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Proposal id")), request_body = AcceptBody,
+    responses((status = 201, description = "The new lineup slot"),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such proposal or session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Already decided, or the session is closed", body = crate::api_docs::ErrorBody)))]
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<AcceptBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let AcceptBody { session_id, invite } = body.into_inner();
+    let token = invite.then(crate::registration::token::new_token);
+    let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
+    let policy = crate::lineup::store::Policy::from_settings(&state.settings);
+    let slot = db::write(&state.pool, move |conn| {
+        if !crate::series::model::lock_session(conn, session_id)? {
+            return Err(ApiError::NotFound(format!("no session {session_id}")));
+        }
+        let queued = store::mark_accepted(conn, &actor, id, session_id, now)?;
+        let p = &queued.proposal;
+        let new = crate::lineup::store::NewSlot {
+            name: queued.name.clone(),
+            email: queued.email.clone(),
+            role: "presenter",
+            talk_title: p.topic.clone(),
+            talk_abstract: p.abstract_.clone(),
+            levers: crate::lineup::levers::from_column(&p.levers),
+            ..Default::default()
+        };
+        crate::lineup::store::add(
+            conn,
+            &actor,
+            session_id,
+            &new,
+            token.as_deref(),
+            &policy,
+            now,
+        )
+        .map_err(ApiError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(slot.to_json()))
+}

@@ -48,10 +48,12 @@ pub struct Tick {
     pub sessions_created: usize,
     pub invitations: usize,
     pub reminders: usize,
+    /// Reminders of invitations to present still unanswered.
+    pub presenter_reminders: usize,
 }
 
 /// One scheduler tick at `now`: sessions ahead, then due invitations and
-/// reminders. Safe to run from several instances at once.
+/// reminders, then reminders of unanswered invitations to present. Safe to run from several instances at once.
 pub async fn tick(
     pool: &Pool,
     settings: Arc<Settings>,
@@ -59,10 +61,16 @@ pub async fn tick(
 ) -> Result<Tick, DbError> {
     let sessions_created = sync_series(pool, settings.clone(), now).await?;
     let (invitations, reminders) = outreach::enqueue_due(pool, &settings, now).await?;
+    let policy = crate::lineup::store::Policy::from_settings(&settings);
+    let presenter_reminders = db::write(pool, move |conn| {
+        crate::lineup::store::remind_due(conn, &policy, now.naive_utc()).map_err(DbError::from)
+    })
+    .await?;
     Ok(Tick {
         sessions_created,
         invitations,
         reminders,
+        presenter_reminders,
     })
 }
 
@@ -123,6 +131,7 @@ async fn scheduler(
                 sessions = t.sessions_created,
                 invitations = t.invitations,
                 reminders = t.reminders,
+                presenter_reminders = t.presenter_reminders,
                 "scheduler queued work"
             ),
             Err(e) => warn!(error = %e, "scheduler tick failed"),

@@ -200,6 +200,15 @@ pub async fn enqueue_invitations(
     let (Some(first), Some(last)) = range else {
         return Ok(0);
     };
+    // Confirmed presenters, in order, for the invitation's "Presenters".
+    let session_id = session.id;
+    let lineup: Vec<serde_json::Value> = db::run(pool, move |conn| {
+        crate::lineup::store::confirmed(conn, session_id).map_err(DbError::from)
+    })
+    .await?
+    .iter()
+    .map(|p| json!({ "name": p.name, "role": p.role, "talk_title": p.talk_title }))
+    .collect();
     let list_name = settings
         .lists
         .get(list_slug)
@@ -215,7 +224,7 @@ pub async fn enqueue_invitations(
         "timezone": session.timezone,
         "session_url": public.join(&format!("/sessions/{}", session.id)),
         "last_chance": last_chance,
-        "lineup": [],
+        "lineup": lineup,
         "list_name": list_name,
         "postal_address": settings.mail.postal_address,
     });

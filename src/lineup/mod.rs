@@ -2,4 +2,8 @@
 //! session, their invitation to present (accept/decline by one-click link,
 //! one reminder), and the levers of change a session or talk is about.
 
+pub mod domain;
+pub mod handlers;
 pub mod levers;
+pub mod messages;
+pub mod store;

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::calendar::links;
 use crate::db::{self, DbError};
+use crate::lineup;
 use crate::registration::domain::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
 use crate::registration::store::{
     self, CancelError, CancelOutcome, Outcome, Policy, RegisterError, REGISTERED, WAITLISTED,
@@ -38,12 +39,14 @@ fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn form_page(
     state: &AppState,
     status: StatusCode,
     session: &Session,
     series: &Series,
     registered: i64,
+    lineup: &Lineup,
     form: &RegistrationForm,
     errors: &FieldErrors,
 ) -> HttpResponse {
@@ -61,6 +64,8 @@ fn form_page(
             // Screen readers announce the title first: say there is a problem.
             "title": if errors.is_empty() { session.title.clone() } else { format!("Error: {}", session.title) },
             "session": session_json(session, series),
+            "presenters": lineup.presenters,
+            "levers": lineup.levers,
             "feed": crate::series::handlers::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
             "full": registered >= i64::from(session.capacity),
@@ -75,10 +80,16 @@ fn form_page(
     )
 }
 
+/// The session's confirmed lineup and its lever tags, as page data.
+struct Lineup {
+    presenters: Vec<serde_json::Value>,
+    levers: Vec<serde_json::Value>,
+}
+
 async fn load_session(
     state: &AppState,
     id: i64,
-) -> Result<Option<(Session, Series, i64)>, DbError> {
+) -> Result<Option<(Session, Series, i64, Lineup)>, DbError> {
     db::run(&state.pool, move |conn| {
         let Some((session, series)) = model::find_session(conn, id)? else {
             return Ok(None);
@@ -87,7 +98,14 @@ async fn load_session(
             .first()
             .map(|(_, n)| *n)
             .unwrap_or(0);
-        Ok(Some((session, series, registered)))
+        let lineup = Lineup {
+            presenters: lineup::store::confirmed(conn, id)?
+                .iter()
+                .map(lineup::store::Slot::public_json)
+                .collect(),
+            levers: lineup::levers::tags(&lineup::store::session_levers(conn, id)?),
+        };
+        Ok(Some((session, series, registered, lineup)))
     })
     .await
 }
@@ -134,7 +152,7 @@ pub async fn session_page(
         return state.pages.not_found();
     };
     match load_session(&state, id).await {
-        Ok(Some((session, series, registered))) => {
+        Ok(Some((session, series, registered, lineup))) => {
             let form = invited_form(&state, &req).await;
             let page = form_page(
                 &state,
@@ -142,6 +160,7 @@ pub async fn session_page(
                 &session,
                 &series,
                 registered,
+                &lineup,
                 &form,
                 &FieldErrors::default(),
             );
@@ -170,12 +189,13 @@ pub async fn register(
         Ok(r) => r,
         Err(errors) => {
             return match load_session(&state, id).await {
-                Ok(Some((session, series, registered))) => form_page(
+                Ok(Some((session, series, registered, lineup))) => form_page(
                     &state,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &session,
                     &series,
                     registered,
+                    &lineup,
                     &form,
                     &errors,
                 ),

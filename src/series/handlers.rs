@@ -127,6 +127,22 @@ fn public_description(public: &PublicUrl, session: &Session) -> String {
     )
 }
 
+/// The confirmed lineup as a paragraph for an event description, or
+/// nothing when there is none.
+fn presenters_text(lineup: Option<&[crate::lineup::store::Slot]>) -> String {
+    let Some(lineup) = lineup.filter(|l| !l.is_empty()) else {
+        return String::new();
+    };
+    let mut text = String::from("\n\nPresenters:");
+    for p in lineup {
+        text.push_str(&format!("\n- {} ({})", p.name, p.role));
+        if !p.talk_title.is_empty() {
+            text.push_str(&format!(": {}", p.talk_title));
+        }
+    }
+    text
+}
+
 /// The feed's addresses for pages: `webcal` (opens the calendar program to
 /// subscribe) and `url`, the same over http(s), to paste into web calendars.
 pub fn feed_links(public: &PublicUrl, slug: &str) -> serde_json::Value {
@@ -168,10 +184,12 @@ pub async fn feed(
         };
         let sessions =
             model::sessions_starting_between(conn, series.id, from.naive_utc(), to.naive_utc())?;
-        Ok::<_, DbError>(Some((series, sessions)))
+        let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
+        let lineups = crate::lineup::store::confirmed_for_sessions(conn, &ids)?;
+        Ok::<_, DbError>(Some((series, sessions, lineups)))
     })
     .await;
-    let (series, sessions) = match found {
+    let (series, sessions, lineups) = match found {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -180,7 +198,13 @@ pub async fn feed(
     let events: Vec<FeedEvent> = sessions
         .iter()
         .map(|s| FeedEvent {
-            event: s.calendar_event(&series, public_description(public, s), None, 0),
+            event: s.calendar_event(
+                &series,
+                public_description(public, s)
+                    + &presenters_text(lineups.get(&s.id).map(Vec::as_slice)),
+                None,
+                0,
+            ),
             cancelled: s.is_cancelled(),
             changed_at: s.updated_at.and_utc(),
         })

@@ -80,6 +80,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/outbox/{id}/retry", "post"),
         ("/api/v1/organizer/proposals", "get"),
         ("/api/v1/organizer/proposals/{id}/decline", "post"),
+        ("/api/v1/organizer/proposals/{id}/accept", "post"),
     ] {
         let op = &paths
             .get(path)

@@ -159,3 +159,100 @@ async fn a_proposal_reaches_the_queue_and_a_decline_reaches_the_proposer() {
     });
     assert_eq!(groups, 1);
 }
+
+#[tokio::test]
+async fn an_accepted_proposal_joins_the_lineup_and_its_author_is_invited_to_present() {
+    let app = TestApp::spawn().await;
+    let form = [
+        ("first_name", "Florence"),
+        ("last_name", "Nightingale"),
+        ("email", "florence@example.org"),
+        ("organization", "Scutari Behavioral Health"),
+        ("sector", "provider"),
+        ("state", "VA"),
+        ("want", "present"),
+        ("topic", "Counting what matters"),
+        ("abstract", "Measuring retention month by month."),
+        ("lever", "quality-accountability"),
+    ];
+    assert_eq!(
+        app.post_form("/interest", &form).await.status().as_u16(),
+        200
+    );
+    let organizer = organizer_token(&app, "org@example.org", Role::Organizer).await;
+    let queue: Value = app
+        .client
+        .get(format!("{}/api/v1/organizer/proposals", app.address))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = queue["proposals"][0]["id"].as_i64().unwrap();
+    let session = app.next_jam().await;
+    let accept = |session: i64| {
+        let (app, organizer) = (&app, organizer.clone());
+        async move {
+            app.client
+                .post(format!(
+                    "{}/api/v1/organizer/proposals/{id}/accept",
+                    app.address
+                ))
+                .bearer_auth(organizer)
+                .json(&json!({ "session_id": session }))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        accept(999_999).await.status().as_u16(),
+        404,
+        "no such session"
+    );
+    let accepted = accept(session).await;
+    assert_eq!(accepted.status().as_u16(), 201);
+    assert_eq!(accept(session).await.status().as_u16(), 409, "decided once");
+
+    let lineup: Value = app
+        .client
+        .get(format!(
+            "{}/api/v1/organizer/sessions/{session}/lineup",
+            app.address
+        ))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let slot = &lineup["slots"][0];
+    assert_eq!(slot["email"], "florence@example.org", "{lineup}");
+    assert_eq!(slot["talk_title"], "Counting what matters");
+    assert_eq!(slot["status"], "invited");
+    let mails = app.smtp.wait_for("florence@example.org", 2).await;
+    assert!(
+        mails
+            .iter()
+            .any(|m| m.subject.starts_with("Invitation to present")),
+        "{:?}",
+        mails.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let queue: Value = app
+        .client
+        .get(format!(
+            "{}/api/v1/organizer/proposals?status=accepted",
+            app.address
+        ))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queue["proposals"][0]["session_id"], json!(session));
+}

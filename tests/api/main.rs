@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod interest;
 mod lifecycle;
+mod lineup;
 mod lists;
 mod mail;
 mod registration;

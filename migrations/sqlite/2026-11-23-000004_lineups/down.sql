@@ -1,0 +1,2 @@
+DROP TABLE session_levers;
+DROP TABLE lineup_slots;

@@ -1,0 +1,383 @@
+//! The lineup's HTTP side: the organizer JSON API (read with any role,
+//! change with `Need::Organize`, every change audited) and the presenter's
+//! accept/decline pages — GET only shows a button (link scanners follow
+//! GETs), POST answers.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::auth::{ApiUser, Need};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::lineup::domain::{self, Answer, CONFIRMED, DECLINED, INVITED, WITHDRAWN};
+use crate::lineup::levers;
+use crate::lineup::store::{self, LineupError, NewSlot, Policy, SlotChanges, Standing};
+use crate::mail::address::EmailAddress;
+use crate::registration::token::{looks_like_token, new_token};
+use crate::series::model;
+
+impl From<LineupError> for ApiError {
+    fn from(e: LineupError) -> Self {
+        let message = e.to_string();
+        match e {
+            LineupError::NoSession(_) | LineupError::NoSlot(_) => ApiError::NotFound(message),
+            LineupError::SessionClosed => ApiError::Conflict("session_closed", message),
+            LineupError::State(_) => ApiError::Conflict("already_answered", message),
+            LineupError::Db(e) => e.into(),
+        }
+    }
+}
+
+fn invalid(fields: Vec<(String, String)>) -> ApiError {
+    ApiError::Invalid {
+        message: "Some fields are not valid.".into(),
+        fields,
+    }
+}
+
+/// Runs `check` on a present value, collecting its message under `name`.
+fn check<T, U>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<T>,
+    check: impl FnOnce(T) -> Result<U, String>,
+) -> Option<U> {
+    match check(value?) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push((name.to_string(), e));
+            None
+        }
+    }
+}
+
+fn email(s: String) -> Result<String, String> {
+    EmailAddress::parse(&s)
+        .map(|e| e.as_str().to_string())
+        .map_err(str::to_string)
+}
+
+fn lever_codes(codes: Vec<String>) -> Result<Vec<&'static str>, String> {
+    levers::parse(&codes)
+}
+
+async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Value, ApiError> {
+    let found = db::run(&state.pool, move |conn| {
+        if model::find_session(conn, session_id)?.is_none() {
+            return Ok(None);
+        }
+        let slots = store::for_session(conn, session_id)?;
+        let levers = store::session_levers(conn, session_id)?;
+        Ok::<_, DbError>(Some((slots, levers)))
+    })
+    .await?;
+    let Some((slots, codes)) = found else {
+        return Err(ApiError::NotFound(format!("no session {session_id}")));
+    };
+    Ok(json!({
+        "session_id": session_id,
+        "levers": levers::tags(&codes),
+        "slots": slots.iter().map(store::Slot::to_json).collect::<Vec<_>>(),
+    }))
+}
+
+/// `GET /api/v1/organizer/sessions/{id}/lineup`
+pub async fn get_lineup(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    Ok(HttpResponse::Ok().json(lineup_json(&state, path.into_inner()).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddBody {
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    talk_title: Option<String>,
+    #[serde(rename = "abstract")]
+    talk_abstract: Option<String>,
+    minutes: Option<i64>,
+    bio: Option<String>,
+    levers: Option<Vec<String>>,
+    position: Option<i64>,
+    #[serde(default)]
+    invite: bool,
+}
+
+/// `POST /api/v1/organizer/sessions/{id}/lineup`: adds a slot; with
+/// `"invite": true` also sends the invitation to present.
+pub async fn add_slot(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<AddBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let b = body.into_inner();
+    let mut e = Vec::new();
+    let name = check(&mut e, "name", Some(b.name.unwrap_or_default()), |s| {
+        domain::required_text(&s, 200)
+    });
+    let address = check(&mut e, "email", Some(b.email.unwrap_or_default()), email);
+    let role = check(&mut e, "role", Some(b.role), |r| match r {
+        Some(r) => domain::parse_role(&r),
+        None => Ok("presenter"),
+    });
+    let talk_title = check(&mut e, "talk_title", b.talk_title, |s| {
+        domain::optional_text(&s, 300)
+    });
+    let talk_abstract = check(&mut e, "abstract", b.talk_abstract, |s| {
+        domain::optional_text(&s, 5000)
+    });
+    let bio = check(&mut e, "bio", b.bio, |s| domain::optional_text(&s, 5000));
+    let minutes = check(&mut e, "minutes", b.minutes, domain::parse_minutes);
+    let codes = check(&mut e, "levers", b.levers, lever_codes);
+    let (Some(name), Some(address), Some(role), true) = (name, address, role, e.is_empty()) else {
+        return Err(invalid(e));
+    };
+    let new = NewSlot {
+        name,
+        email: address,
+        role,
+        talk_title: talk_title.unwrap_or_default(),
+        talk_abstract: talk_abstract.unwrap_or_default(),
+        minutes,
+        bio: bio.unwrap_or_default(),
+        levers: codes.unwrap_or_default(),
+        position: b.position,
+    };
+    let token = b.invite.then(new_token);
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let id = path.into_inner();
+    let slot = db::write(&state.pool, move |conn| {
+        store::add(conn, &actor, id, &new, token.as_deref(), &policy, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(slot.to_json()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    talk_title: Option<String>,
+    #[serde(rename = "abstract")]
+    talk_abstract: Option<String>,
+    /// `null` clears it.
+    #[serde(default, with = "serde_with_double_option")]
+    minutes: Option<Option<i64>>,
+    bio: Option<String>,
+    levers: Option<Vec<String>>,
+    position: Option<i64>,
+    /// Only `withdrawn`: the other statuses follow from invitations and
+    /// answers.
+    status: Option<String>,
+}
+
+/// `Option<Option<T>>` from JSON: absent = `None`, `null` = `Some(None)`.
+mod serde_with_double_option {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn deserialize<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// `PATCH /api/v1/organizer/lineup/{slot_id}`: edit, move (`position`),
+/// withdraw (`"status": "withdrawn"`).
+pub async fn update_slot(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<PatchBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let b = body.into_inner();
+    let mut e = Vec::new();
+    let changes = SlotChanges {
+        name: check(&mut e, "name", b.name, |s| domain::required_text(&s, 200)),
+        email: check(&mut e, "email", b.email, email),
+        role: check(&mut e, "role", b.role, |r| domain::parse_role(&r)),
+        talk_title: check(&mut e, "talk_title", b.talk_title, |s| {
+            domain::optional_text(&s, 300)
+        }),
+        talk_abstract: check(&mut e, "abstract", b.talk_abstract, |s| {
+            domain::optional_text(&s, 5000)
+        }),
+        minutes: check(&mut e, "minutes", b.minutes, |m| {
+            m.map(domain::parse_minutes).transpose()
+        }),
+        bio: check(&mut e, "bio", b.bio, |s| domain::optional_text(&s, 5000)),
+        levers: check(&mut e, "levers", b.levers, lever_codes),
+        position: b.position,
+        withdraw: check(&mut e, "status", b.status, |s| {
+            if s == WITHDRAWN {
+                Ok(true)
+            } else {
+                Err("can only be set to `withdrawn`; invite to change the rest".into())
+            }
+        })
+        .unwrap_or(false),
+    };
+    if !e.is_empty() {
+        return Err(invalid(e));
+    }
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let slot = db::write(&state.pool, move |conn| {
+        store::update(conn, &actor, id, &changes, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(slot.to_json()))
+}
+
+/// `POST /api/v1/organizer/lineup/{slot_id}/invite`: sends the invitation
+/// to present, or sends it again with a fresh link (the old one stops
+/// working).
+pub async fn invite_slot(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let (actor, policy, now, id) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+        path.into_inner(),
+    );
+    let token = new_token();
+    let slot = db::write(&state.pool, move |conn| {
+        store::invite(conn, &actor, id, &token, &policy, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(slot.to_json()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeversBody {
+    levers: Option<Vec<String>>,
+}
+
+/// `PUT /api/v1/organizer/sessions/{id}/levers` with `{"levers": [codes]}`:
+/// replaces the session's levers of change.
+pub async fn put_levers(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<LeversBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let mut e = Vec::new();
+    let given = body.into_inner().levers;
+    if given.is_none() {
+        e.push(("levers".to_string(), "`levers` is required".to_string()));
+    }
+    let codes = check(&mut e, "levers", given, lever_codes);
+    let (Some(codes), true) = (codes, e.is_empty()) else {
+        return Err(invalid(e));
+    };
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let codes = db::write(&state.pool, move |conn| {
+        store::set_session_levers(conn, &actor, id, &codes, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "session_id": id, "levers": levers::tags(&codes) })))
+}
+
+// ------------------------------------------------------------ presenter pages
+
+fn page(state: &AppState, status: StatusCode, s: &Standing, answer: Answer) -> HttpResponse {
+    let slot = &s.slot;
+    let open = slot.status == INVITED
+        && !s.session.is_cancelled()
+        && s.session.ends_at > state.clock.naive();
+    let ctx = json!({
+        "title": format!("Presenting at {}", s.series.title),
+        "name": slot.name,
+        "role": slot.role,
+        "talk_title": slot.talk_title,
+        "session": {
+            "id": s.session.id,
+            "title": s.session.title,
+            "when": s.session.when(),
+            "timezone": s.session.timezone,
+            "cancelled": s.session.is_cancelled(),
+        },
+        "series_title": s.series.title,
+        "token": slot.response_token,
+        "open": open,
+        "accept": answer == Answer::Accept,
+        "confirmed": slot.status == CONFIRMED,
+        "declined": slot.status == DECLINED,
+        "withdrawn": slot.status == WITHDRAWN,
+    });
+    state
+        .pages
+        .private(state.pages.render(status, "present", &ctx))
+}
+
+fn path_parts(path: &(String, String)) -> Option<(String, Answer)> {
+    let (token, answer) = path;
+    let answer = Answer::parse(answer)?;
+    looks_like_token(token).then(|| (token.clone(), answer))
+}
+
+/// `GET /present/{token}/{accept|decline}`: asks to confirm; changes
+/// nothing.
+pub async fn answer_page(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    let Some((token, answer)) = path_parts(&path) else {
+        return state.pages.not_found();
+    };
+    let now = state.clock.naive();
+    let found = db::run(&state.pool, move |conn| {
+        store::standing(conn, &token, now).map_err(DbError::from)
+    })
+    .await;
+    match found {
+        Ok(Some(s)) => page(&state, StatusCode::OK, &s, answer),
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `POST /present/{token}/{accept|decline}`: answers; a second answer shows
+/// where things stand and sends nothing.
+pub async fn answer(state: web::Data<AppState>, path: web::Path<(String, String)>) -> HttpResponse {
+    let Some((token, answer)) = path_parts(&path) else {
+        return state.pages.not_found();
+    };
+    let (policy, now) = (Policy::from_settings(&state.settings), state.clock.naive());
+    let result = db::write(&state.pool, move |conn| {
+        store::answer(conn, &token, answer, &policy, now)
+    })
+    .await;
+    match result {
+        Ok(Some(s)) => {
+            tracing::info!(slot = s.slot.id, status = %s.slot.status, "presenter answered");
+            page(&state, StatusCode::OK, &s, answer)
+        }
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&anyhow::Error::from(e)),
+    }
+}
