@@ -297,6 +297,14 @@ impl Application {
                     )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
                     .route(
+                        "/organizer/sessions/{id}",
+                        web::get().to(series::organizer::session_page),
+                    )
+                    .route(
+                        "/organizer/sessions/{id}/registrations.csv",
+                        web::get().to(series::organizer::session_csv),
+                    )
+                    .route(
                         "/organizer/login",
                         web::get().to(auth::handlers::login_form),
                     )

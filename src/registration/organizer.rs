@@ -413,7 +413,15 @@ pub async fn export_csv(
         store::all_for_session(conn, id).map_err(DbError::from)
     })
     .await?;
-    let body = csv_bytes(&session, &rows).map_err(ApiError::Internal)?;
+    csv_response(&session, &rows).map_err(ApiError::Internal)
+}
+
+/// The CSV download of `rows` (also served to the organizer pages).
+pub fn csv_response(
+    session: &Session,
+    rows: &[(Registration, Person)],
+) -> anyhow::Result<HttpResponse> {
+    let body = csv_bytes(session, rows)?;
     let date = session
         .starts_at_utc()
         .with_timezone(&session.tz())
@@ -422,7 +430,10 @@ pub async fn export_csv(
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"registrations-{id}-{date}.csv\""),
+            format!(
+                "attachment; filename=\"registrations-{}-{date}.csv\"",
+                session.id
+            ),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))

@@ -380,3 +380,111 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
         Err(e) => state.pages.internal_error(&e.into()),
     }
 }
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SessionPageQuery {
+    #[serde(default)]
+    q: String,
+}
+
+/// `GET /organizer/sessions/{id}`: one session with its lineup and its
+/// registrations (`?q=` searches name, e-mail, organization).
+pub async fn session_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    query: web::Query<SessionPageQuery>,
+) -> HttpResponse {
+    use crate::registration::store::{self as registrations, ListFilter};
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    let id = path.into_inner();
+    let search: String = query.q.trim().chars().take(200).collect();
+    let filter = ListFilter {
+        search: Some(search.clone()).filter(|s| !s.is_empty()),
+        status: None,
+        page: 1,
+        per_page: 200,
+    };
+    let loaded = db::run(&state.pool, move |conn| {
+        let Some((session, series)) = model::find_session(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let lineup = crate::lineup::store::for_session(conn, id)?;
+        let (total, rows) = registrations::list(conn, id, &filter)?;
+        let registered = model::counts(conn, &[id], REGISTERED)?
+            .first()
+            .map_or(0, |c| c.1);
+        let waitlisted = model::counts(conn, &[id], WAITLISTED)?
+            .first()
+            .map_or(0, |c| c.1);
+        Ok(Some((
+            session, series, lineup, total, rows, registered, waitlisted,
+        )))
+    })
+    .await;
+    let (session, series, lineup, total, rows, registered, waitlisted) = match loaded {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let tz = session.tz();
+    let shown = rows.len();
+    state.pages.private(state.pages.ok(
+        "organizer/session",
+        &json!({
+            "title": format!("{} — organizer", session.title),
+            "session": {
+                "id": session.id, "title": session.title, "series": series.title,
+                "when": session.when(), "status": session.status,
+                "capacity": session.capacity, "join_url": session.join_url,
+                "cancelled": session.is_cancelled(),
+            },
+            "registered": registered,
+            "waitlisted": waitlisted,
+            "lineup": lineup.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+            "q": search,
+            "total": total,
+            "more": (total as usize) > shown,
+            "registrations": rows.iter().map(|(r, p)| json!({
+                "name": format!("{} {}", p.first_name, p.last_name),
+                "email": p.email,
+                "organization": p.organization,
+                "status": r.status,
+                "at": r.created_at.and_utc().with_timezone(&tz).format("%b %-d, %Y %-I:%M %p").to_string(),
+            })).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// `GET /organizer/sessions/{id}/registrations.csv`: the API's export,
+/// for the signed-in organizer's browser.
+pub async fn session_csv(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    let id = path.into_inner();
+    let loaded = db::run(&state.pool, move |conn| {
+        let Some((session, _)) = model::find_session(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let rows = crate::registration::store::all_for_session(conn, id)?;
+        Ok(Some((session, rows)))
+    })
+    .await;
+    match loaded {
+        Ok(Some((session, rows))) => {
+            match crate::registration::organizer::csv_response(&session, &rows) {
+                Ok(response) => response,
+                Err(e) => state.pages.internal_error(&e),
+            }
+        }
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}

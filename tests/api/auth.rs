@@ -555,3 +555,66 @@ async fn a_failed_message_is_listed_for_organizers_and_retried_from_the_outbox_p
     });
     assert_eq!(actions, vec!["org@example.org"], "the retry is audited");
 }
+
+#[tokio::test]
+async fn the_organizer_session_page_lists_lineup_and_registrations_and_downloads_them() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let session = app.next_jam().await;
+    app.register_ok(session, "grace@example.org").await;
+    app.register_ok(session, "alan@example.org").await;
+    let t = token(&app, "org@example.org").await;
+    let added = app
+        .client
+        .post(format!("{}/api/v1/organizer/sessions/{session}/lineup", app.address))
+        .bearer_auth(&t)
+        .json(&json!({ "name": "Dr. Presenter", "email": "presenter@example.org", "talk_title": "Retention that lasts" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(added.status().as_u16(), 201);
+
+    let anonymous = app.get(&format!("/organizer/sessions/{session}")).await;
+    assert_eq!(anonymous.status().as_u16(), 303, "sign in first");
+    let cookie = sign_in(&app, "org@example.org").await;
+    let html = page(&app, &format!("/organizer/sessions/{session}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Dr. Presenter") && html.contains("Retention that lasts"));
+    assert!(html.contains("grace@example.org") && html.contains("alan@example.org"));
+    assert!(html.contains("2 registered of 1000"));
+    let searched = page(
+        &app,
+        &format!("/organizer/sessions/{session}?q=GRACE"),
+        &cookie,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(searched.contains("grace@example.org") && !searched.contains("alan@example.org"));
+
+    let csv = page(
+        &app,
+        &format!("/organizer/sessions/{session}/registrations.csv"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(csv.status().as_u16(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let body = csv.bytes().await.unwrap();
+    assert!(body.starts_with(b"\xEF\xBB\xBF"), "a BOM for Excel");
+    assert!(String::from_utf8_lossy(&body).contains("alan@example.org"));
+    assert_eq!(
+        page(&app, "/organizer/sessions/999999", &cookie)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+}
