@@ -104,6 +104,37 @@ impl Letter<'_> {
         msg
     }
 
+    /// The session a confirmed presenter holds in their calendar changed
+    /// (or was cancelled): the updated REQUEST, or the CANCEL, under the
+    /// session's UID with its new SEQUENCE.
+    pub fn session_changed(&self) -> NewMessage {
+        let (s, slot) = (self.session, self.slot);
+        let cancelled = s.is_cancelled();
+        let description = format!(
+            "You are the {} of this session.\n\nJoin: {}\n\n{}",
+            slot.role, s.join_url, s.description
+        );
+        let attendee = Party {
+            name: slot.name.clone(),
+            email: slot.email.clone(),
+        };
+        let mut msg = self.message(
+            format!("lineup:{}:session-update:{}", slot.id, s.sequence),
+            "presenting_session_changed",
+        );
+        msg.context["cancelled"] = json!(cancelled);
+        msg.context["reason"] = json!(s.cancel_reason.clone().unwrap_or_default());
+        msg.calendar = Some(CalendarPart {
+            method: if cancelled {
+                Method::Cancel
+            } else {
+                Method::Request
+            },
+            events: vec![s.calendar_event(self.series, description, Some(attendee), 0)],
+        });
+        msg
+    }
+
     /// "Thank you for letting us know".
     pub fn declined(&self) -> NewMessage {
         self.message(

@@ -613,6 +613,7 @@ fn apply(
     let mut queued = 0;
     if shown {
         queued += tell_registrants(conn, policy, &before, &after, &series, now)?;
+        queued += tell_presenters(conn, policy, &after, &series, now)?;
     }
     if after.starts_at != before.starts_at || after.is_cancelled() {
         // Invitations and reminders still queued name the old time.
@@ -670,6 +671,30 @@ fn tell_registrants(
             _ => letter.updated(before, invited),
         };
         if outbox::enqueue(conn, &msg, now)? {
+            queued += 1;
+        }
+    }
+    Ok(queued)
+}
+
+/// Confirmed presenters hold the session in their calendars too: they get
+/// the update (or the cancellation).
+fn tell_presenters(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    after: &Session,
+    series: &Series,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut queued = 0;
+    for slot in crate::lineup::store::confirmed(conn, after.id)? {
+        let letter = crate::lineup::messages::Letter {
+            public_url: &policy.public_url,
+            slot: &slot,
+            session: after,
+            series,
+        };
+        if outbox::enqueue(conn, &letter.session_changed(), now)? {
             queued += 1;
         }
     }

@@ -7,38 +7,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use convene::audit::Actor;
-use convene::auth::{password, store, Role};
+use convene::auth::Role;
 use convene::clock::Clock;
 use convene::config::Offset;
 use convene::jobs;
 use serde_json::{json, Value};
 
-use crate::helpers::{with_conn, Mail, TestApp};
+use crate::helpers::{create_user, token, with_conn, Mail, TestApp};
 
-const PASSWORD: &str = "a long enough passphrase";
 const GRACE: &str = "grace@example.org";
-
-fn create_user(app: &TestApp, email: &str, role: Role) {
-    let hash = password::hash(PASSWORD).unwrap();
-    let now = app.clock.naive();
-    with_conn(&app.pool, |c| {
-        store::create(c, &Actor::cli(), email, "Test User", role, &hash, now).unwrap()
-    });
-}
-
-async fn token(app: &TestApp, email: &str) -> String {
-    let response = app
-        .client
-        .post(format!("{}/api/v1/auth/token", app.address))
-        .json(&json!({ "email": email, "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 200, "a token for {email}");
-    let body: Value = response.json().await.unwrap();
-    body["token"].as_str().unwrap().to_string()
-}
 
 /// An app on a manual clock with an organizer signed in; returns its token.
 async fn organizer_app() -> (TestApp, String) {
@@ -552,4 +529,60 @@ async fn a_facilitator_may_read_the_lineup_but_not_change_it() {
     )
     .await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn a_confirmed_presenter_gets_the_calendar_update_and_the_cancellation() {
+    let (app, t) = organizer_app().await;
+    let session = jam_three_weeks_ahead(&app).await;
+    invite_grace(&app, &t, session).await;
+    let invitation = app.smtp.wait_for(GRACE, 1).await.remove(0);
+    let accepted = app
+        .post_form(&answer_path(&invitation, "accept"), &[])
+        .await;
+    assert_eq!(accepted.status().as_u16(), 200);
+    let confirmed = app.smtp.wait_for(GRACE, 2).await.remove(1);
+    let sequence = |mail: &Mail| -> i64 {
+        let (_, ics) = mail.calendar.clone().expect("a calendar part");
+        let unfolded = ics.replace("\r\n ", "");
+        unfolded
+            .lines()
+            .find_map(|l| l.strip_prefix("SEQUENCE:"))
+            .and_then(|n| n.trim().parse().ok())
+            .expect("a SEQUENCE")
+    };
+    let first = sequence(&confirmed);
+
+    let new_start = app.clock.now() + Duration::days(40);
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{session}/reschedule"),
+        &t,
+        Some(json!({ "start": new_start.to_rfc3339() })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let update = app.smtp.wait_for(GRACE, 3).await.remove(2);
+    assert!(update.subject.starts_with("Updated:"), "{}", update.subject);
+    let (method, ics) = update.calendar.clone().unwrap();
+    assert_eq!(method, "REQUEST");
+    assert!(ics.contains(&format!("UID:{}", session_uid(&app, session))));
+    assert!(sequence(&update) > first);
+
+    let (status, _) = call(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{session}/cancel"),
+        &t,
+        Some(json!({ "reason": "A holiday week" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let cancel = app.smtp.wait_for(GRACE, 4).await.remove(3);
+    let (method, ics) = cancel.calendar.clone().unwrap();
+    assert_eq!(method, "CANCEL");
+    assert!(ics.contains("STATUS:CANCELLED"));
+    assert!(cancel.text.contains("A holiday week"));
+    assert!(sequence(&cancel) > sequence(&update));
 }
