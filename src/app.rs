@@ -297,6 +297,10 @@ impl Application {
                     )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
                     .route(
+                        "/organizer/audit",
+                        web::get().to(series::organizer::audit_page),
+                    )
+                    .route(
                         "/organizer/sessions/{id}",
                         web::get().to(series::organizer::session_page),
                     )

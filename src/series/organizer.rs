@@ -374,6 +374,7 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
                 "title": "Organizer dashboard",
                 "user": { "name": user.user.name, "email": user.user.email, "role": user.user.role },
                 "csrf": user.csrf,
+                "is_admin": user.user.role().allows(Need::Admin),
                 "sessions": sessions,
             }),
         )),
@@ -485,6 +486,43 @@ pub async fn session_csv(
             }
         }
         Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `GET /organizer/audit` (admins): the latest changes, newest first.
+pub async fn audit_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    query: web::Query<AuditQuery>,
+) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Admin, &state) {
+        return refused;
+    }
+    let before = query.before;
+    match db::run(&state.pool, move |conn| {
+        audit::list(conn, 100, before).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(entries) => {
+            let next = (entries.len() == 100)
+                .then(|| entries.last().map(|e| e.id))
+                .flatten();
+            state.pages.private(state.pages.ok(
+                "organizer/audit",
+                &json!({
+                    "title": "Audit log",
+                    "entries": entries.iter().map(|e| json!({
+                        "at": e.created_at.and_utc().format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                        "actor": e.actor, "action": e.action, "subject": e.subject,
+                        "before": e.before.clone().unwrap_or_default(),
+                        "after": e.after.clone().unwrap_or_default(),
+                    })).collect::<Vec<_>>(),
+                    "next": next,
+                }),
+            ))
+        }
         Err(e) => state.pages.internal_error(&e.into()),
     }
 }

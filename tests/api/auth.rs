@@ -618,3 +618,28 @@ async fn the_organizer_session_page_lists_lineup_and_registrations_and_downloads
         404
     );
 }
+
+#[tokio::test]
+async fn only_admins_see_the_audit_log_page() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "admin@example.org", Role::Admin);
+    create_user(&app, "org@example.org", Role::Organizer);
+    let organizer = sign_in(&app, "org@example.org").await;
+    assert_eq!(
+        page(&app, "/organizer/audit", &organizer)
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    let admin = sign_in(&app, "admin@example.org").await;
+    let html = page(&app, "/organizer/audit", &admin)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("user.create") && html.contains("user:"),
+        "{html}"
+    );
+}
