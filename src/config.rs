@@ -101,6 +101,27 @@ pub struct LineupSettings {
     pub response_valid_days: u32,
     /// An invitation still unanswered after this many days gets one reminder.
     pub remind_after_days: u32,
+    /// A prep call for confirmed presenters, this many days before the
+    /// session (0: none) …
+    #[serde(default)]
+    pub prep_call_days_before: u32,
+    /// … at this local time in the series' zone …
+    #[serde(default = "default_prep_time", deserialize_with = "local_time")]
+    pub prep_call_time: NaiveTime,
+    /// … this long …
+    #[serde(default = "default_prep_minutes")]
+    pub prep_call_minutes: u32,
+    /// … joined here (empty: the session's own join link).
+    #[serde(default)]
+    pub prep_call_join_url: String,
+}
+
+fn default_prep_time() -> NaiveTime {
+    NaiveTime::from_hms_opt(12, 0, 0).expect("noon")
+}
+
+fn default_prep_minutes() -> u32 {
+    30
 }
 
 #[derive(Clone, Deserialize)]

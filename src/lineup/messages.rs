@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
-use crate::lineup::store::Slot;
+use crate::lineup::store::{PrepCall, Slot};
 use crate::mail::{CalendarPart, NewMessage};
 use crate::series::{Series, Session};
 
@@ -133,6 +133,56 @@ impl Letter<'_> {
             events: vec![s.calendar_event(self.series, description, Some(attendee), 0)],
         });
         msg
+    }
+
+    /// The prep call's own calendar invitation (its own UID, derived from
+    /// the session's), `days_before` the session's local date at the
+    /// configured local time; `None` when that moment has passed.
+    pub fn prep_call(&self, prep: &PrepCall, now: chrono::NaiveDateTime) -> Option<NewMessage> {
+        let (s, slot) = (self.session, self.slot);
+        let tz = s.tz();
+        let day = s.starts_at_utc().with_timezone(&tz).date_naive()
+            - chrono::Duration::days(i64::from(prep.days_before));
+        let starts_at = day
+            .and_time(prep.time)
+            .and_local_timezone(tz)
+            .earliest()?
+            .with_timezone(&chrono::Utc);
+        if starts_at.naive_utc() <= now {
+            return None;
+        }
+        let join_url = if prep.join_url.is_empty() {
+            s.join_url.clone()
+        } else {
+            prep.join_url.clone()
+        };
+        let summary = format!("Prep call: {}", s.title);
+        let mut msg = self.message(
+            format!("lineup:{}:prep:{}", slot.id, slot.invitations_sent),
+            "presenting_prep_call",
+        );
+        let when = crate::calendar::display::time_range(starts_at, starts_at + prep.length, tz);
+        msg.context["prep_when"] = json!(when);
+        msg.context["prep_join_url"] = json!(join_url);
+        let mut event = s.calendar_event(
+            self.series,
+            format!("A short call to prepare {}.\n\nJoin: {join_url}", s.title),
+            Some(Party {
+                name: slot.name.clone(),
+                email: slot.email.clone(),
+            }),
+            0,
+        );
+        event.uid = format!("prep-{}", s.uid);
+        event.summary = summary;
+        event.starts_at = starts_at;
+        event.ends_at = starts_at + prep.length;
+        event.join_url = Some(join_url).filter(|u| !u.is_empty());
+        msg.calendar = Some(CalendarPart {
+            method: Method::Request,
+            events: vec![event],
+        });
+        Some(msg)
     }
 
     /// "Thank you for letting us know".

@@ -98,6 +98,18 @@ pub struct Policy {
     pub public_url: PublicUrl,
     pub response_valid: Duration,
     pub remind_after: Duration,
+    /// The prep call confirmed presenters are invited to, if any.
+    pub prep_call: Option<PrepCall>,
+}
+
+/// When and where presenters meet before a session.
+#[derive(Debug, Clone)]
+pub struct PrepCall {
+    pub days_before: u32,
+    pub time: chrono::NaiveTime,
+    pub length: Duration,
+    /// Empty: the session's own join link.
+    pub join_url: String,
 }
 
 impl Policy {
@@ -106,6 +118,12 @@ impl Policy {
             public_url: s.http.public_url.clone(),
             response_valid: Duration::days(i64::from(s.lineup.response_valid_days)),
             remind_after: Duration::days(i64::from(s.lineup.remind_after_days)),
+            prep_call: (s.lineup.prep_call_days_before > 0).then(|| PrepCall {
+                days_before: s.lineup.prep_call_days_before,
+                time: s.lineup.prep_call_time,
+                length: Duration::minutes(i64::from(s.lineup.prep_call_minutes.max(1))),
+                join_url: s.lineup.prep_call_join_url.clone(),
+            }),
         }
     }
 }
@@ -549,6 +567,11 @@ pub fn answer(
             Answer::Decline => letter.declined(),
         };
         outbox::enqueue(conn, &msg, now)?;
+        if let (Answer::Accept, Some(prep)) = (answer, &policy.prep_call) {
+            if let Some(msg) = letter.prep_call(prep, now) {
+                outbox::enqueue(conn, &msg, now)?;
+            }
+        }
         // A reminder still queued would ask again.
         outbox::skip_pending(conn, &format!("lineup:{}:reminder", slot.id), "answered")?;
         let actor = Actor {

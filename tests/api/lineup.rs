@@ -586,3 +586,52 @@ async fn a_confirmed_presenter_gets_the_calendar_update_and_the_cancellation() {
     assert!(cancel.text.contains("A holiday week"));
     assert!(sequence(&cancel) > sequence(&update));
 }
+
+#[tokio::test]
+async fn accepting_also_invites_to_the_prep_call_when_one_is_configured() {
+    let app = TestApp::spawn_with_clock(Clock::manual(Utc::now()), |s| {
+        s.lineup.prep_call_days_before = 7;
+        s.lineup.prep_call_join_url = "https://zoom.us/j/prep".into();
+    })
+    .await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let session = jam_three_weeks_ahead(&app).await;
+    invite_grace(&app, &t, session).await;
+    let invitation = app.smtp.wait_for(GRACE, 1).await.remove(0);
+    let accepted = app
+        .post_form(&answer_path(&invitation, "accept"), &[])
+        .await;
+    assert_eq!(accepted.status().as_u16(), 200);
+    let mails = app.smtp.wait_for(GRACE, 3).await;
+    let prep = mails
+        .iter()
+        .find(|m| m.subject.starts_with("Prep call for"))
+        .expect("a prep-call invitation");
+    let (method, ics) = prep.calendar.clone().unwrap();
+    assert_eq!(method, "REQUEST");
+    let uid = session_uid(&app, session);
+    assert!(ics.contains(&format!("UID:prep-{uid}")), "its own UID");
+    assert!(prep.text.contains("https://zoom.us/j/prep"));
+    // Noon New York time, seven days before the session's date.
+    let starts: DateTime<Utc> = app
+        .sessions()
+        .await
+        .into_iter()
+        .find(|s| s["id"].as_i64() == Some(session))
+        .unwrap()["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let ny = chrono_tz::America::New_York;
+    let day = starts.with_timezone(&ny).date_naive() - Duration::days(7);
+    let noon = day
+        .and_hms_opt(12, 0, 0)
+        .unwrap()
+        .and_local_timezone(ny)
+        .unwrap()
+        .with_timezone(&Utc);
+    let dtstart = format!("DTSTART:{}", noon.format("%Y%m%dT%H%M%SZ"));
+    assert!(ics.contains(&dtstart), "{dtstart} in {ics}");
+}
