@@ -130,6 +130,223 @@ pub struct ProposalItem {
     pub created_at: String,
 }
 
+/// The public registration form's fields, as JSON: a missing or bad one
+/// gets a message under its name (422), not a rejected request.
+/// Doc-only: mirrors `registration::domain::RegistrationForm`.
+#[derive(Serialize, ToSchema)]
+pub struct NewRegistration {
+    /// Up to 100 characters.
+    pub first_name: String,
+    /// Up to 100 characters.
+    pub last_name: String,
+    pub email: String,
+    /// Up to 200 characters.
+    pub organization: String,
+    /// Optional; up to 200 characters.
+    #[serde(default)]
+    pub job_title: String,
+    /// A sector code from the public form.
+    pub sector: String,
+    /// A two-letter state code from the public form.
+    pub state: String,
+    /// Joins the mailing list unless absent, empty, `"0"` or `"false"`.
+    pub subscribe: Option<String>,
+}
+
+/// One registration with its person, as the organizer API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationItem {
+    pub id: i64,
+    pub session_id: i64,
+    /// registered, waitlisted or cancelled.
+    pub status: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub job_title: String,
+    /// The sector's code.
+    pub sector: String,
+    /// The sector as people read it.
+    pub sector_label: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// Asked to join the mailing list.
+    pub subscribe: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub registered_at: Option<String>,
+    pub waitlisted_at: Option<String>,
+    pub cancelled_at: Option<String>,
+}
+
+/// A registration added by hand, and what adding did.
+#[derive(Serialize, ToSchema)]
+pub struct AddedRegistration {
+    pub id: i64,
+    pub session_id: i64,
+    /// registered, waitlisted or cancelled.
+    pub status: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: String,
+    pub sector_label: String,
+    pub state: String,
+    pub subscribe: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub registered_at: Option<String>,
+    pub waitlisted_at: Option<String>,
+    pub cancelled_at: Option<String>,
+    /// registered, waitlisted, or already_registered (the existing
+    /// registration, unchanged).
+    pub outcome: String,
+}
+
+/// One page of a session's registrations.
+#[derive(Serialize, ToSchema)]
+pub struct RegistrationPage {
+    pub session_id: i64,
+    /// How many match, over all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub registrations: Vec<RegistrationItem>,
+}
+
+/// Everything held about one e-mail address (a subject access request).
+#[derive(Serialize, ToSchema)]
+pub struct PersonExport {
+    pub person: PersonRecord,
+    pub registrations: Vec<PersonRegistration>,
+    pub subscriptions: Vec<PersonSubscription>,
+    /// Messages by template and dates, not bodies.
+    pub messages: Vec<PersonMessage>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonRecord {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: String,
+    pub sector_label: String,
+    pub state: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonRegistration {
+    pub id: i64,
+    pub session_id: i64,
+    pub session_title: String,
+    pub series_title: String,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    /// As people read it, in the series' zone.
+    pub when: String,
+    /// registered, waitlisted or cancelled.
+    pub status: String,
+    pub subscribe: bool,
+    pub created_at: String,
+    pub registered_at: Option<String>,
+    pub waitlisted_at: Option<String>,
+    pub cancelled_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonSubscription {
+    /// The list's slug.
+    pub list: String,
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+    pub unsubscribed_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonMessage {
+    pub template: String,
+    /// pending, sent, failed or skipped.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// What erasing a person touched, by number only.
+#[derive(Serialize, ToSchema)]
+pub struct ErasedPerson {
+    pub person_id: i64,
+    /// Registrations kept, anonymous, behind new tokens.
+    pub registrations: u64,
+    /// Subscriptions ended.
+    pub subscriptions: u64,
+    /// Messages scrubbed (queued ones skipped).
+    pub messages: u64,
+}
+
+/// A lever of change.
+#[derive(Serialize, ToSchema)]
+pub struct LeverTag {
+    pub code: String,
+    pub label: String,
+}
+
+/// A session's lineup, in order.
+#[derive(Serialize, ToSchema)]
+pub struct Lineup {
+    pub session_id: i64,
+    /// The session's levers of change.
+    pub levers: Vec<LeverTag>,
+    pub slots: Vec<LineupSlot>,
+}
+
+/// One place in a lineup (never its response token).
+#[derive(Serialize, ToSchema)]
+pub struct LineupSlot {
+    pub id: i64,
+    pub session_id: i64,
+    /// 1, 2, 3 … in the lineup.
+    pub position: i32,
+    pub name: String,
+    pub email: String,
+    /// presenter, moderator or panelist.
+    pub role: String,
+    pub talk_title: String,
+    #[serde(rename = "abstract")]
+    pub talk_abstract: String,
+    pub minutes: Option<i32>,
+    pub bio: String,
+    /// Lever codes.
+    pub levers: Vec<String>,
+    /// draft, invited, confirmed, declined or withdrawn.
+    pub status: String,
+    pub invitations_sent: i32,
+    /// RFC 3339, UTC.
+    pub invited_at: Option<String>,
+    /// When the invitation's link stops working.
+    pub token_expires_at: Option<String>,
+    pub responded_at: Option<String>,
+    pub reminded_at: Option<String>,
+}
+
+/// A session's levers of change after replacing them.
+#[derive(Serialize, ToSchema)]
+pub struct SessionLevers {
+    pub session_id: i64,
+    pub levers: Vec<LeverTag>,
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -169,15 +386,35 @@ impl Modify for BearerAuth {
         crate::interest::handlers::queue,
         crate::interest::handlers::decline,
         crate::interest::handlers::accept,
+        crate::registration::organizer::list,
+        crate::registration::organizer::add,
+        crate::registration::organizer::export_csv,
+        crate::registration::organizer::cancel,
+        crate::registration::organizer::promote,
+        crate::registration::organizer::export_person,
+        crate::registration::organizer::erase_person,
+        crate::lineup::handlers::get_lineup,
+        crate::lineup::handlers::add_slot,
+        crate::lineup::handlers::update_slot,
+        crate::lineup::handlers::invite_slot,
+        crate::lineup::handlers::put_levers,
     ),
-    components(schemas(ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry, OutboxOverview, FailedMessage, ProposalQueue, ProposalItem)),
+    components(schemas(
+        ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry,
+        OutboxOverview, FailedMessage, ProposalQueue, ProposalItem,
+        NewRegistration, RegistrationItem, AddedRegistration, RegistrationPage,
+        PersonExport, PersonRecord, PersonRegistration, PersonSubscription, PersonMessage,
+        ErasedPerson, LeverTag, Lineup, LineupSlot, SessionLevers,
+    )),
     modifiers(&BearerAuth),
     tags(
         (name = "public", description = "No sign-in needed"),
         (name = "auth", description = "Signing in and out"),
         (name = "sessions", description = "Organizer changes to sessions; registrants' calendars follow"),
+        (name = "registrations", description = "A session's registrations: list, search, add, cancel, promote, CSV export"),
+        (name = "people", description = "Personal data held about one e-mail address: export and erase"),
         (name = "mail", description = "The outbox"),
-        (name = "lineups", description = "Who presents: proposals, lineups"),
+        (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
         (name = "admin", description = "Admins only"),
     )
 )]

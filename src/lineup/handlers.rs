@@ -84,7 +84,12 @@ async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Va
     }))
 }
 
-/// `GET /api/v1/organizer/sessions/{id}/lineup`
+/// A session's lineup, in order, with the session's levers of change.
+#[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 200, description = "The lineup", body = crate::api_docs::Lineup),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
 pub async fn get_lineup(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -94,25 +99,45 @@ pub async fn get_lineup(
     Ok(HttpResponse::Ok().json(lineup_json(&state, path.into_inner()).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
+    /// Up to 200 characters.
+    #[schema(required = true, value_type = String)]
     name: Option<String>,
+    /// Where the invitation goes.
+    #[schema(required = true, value_type = String)]
     email: Option<String>,
+    /// presenter (default), moderator or panelist.
     role: Option<String>,
+    /// Up to 300 characters.
     talk_title: Option<String>,
+    /// Up to 5000 characters.
     #[serde(rename = "abstract")]
     talk_abstract: Option<String>,
+    /// Speaking time, 1 to 600.
     minutes: Option<i64>,
+    /// Up to 5000 characters.
     bio: Option<String>,
+    /// Lever codes.
     levers: Option<Vec<String>>,
+    /// 1-based place in the lineup; at the end when absent.
     position: Option<i64>,
+    /// Send the invitation to present now (default false: a draft).
     #[serde(default)]
     invite: bool,
 }
 
-/// `POST /api/v1/organizer/sessions/{id}/lineup`: adds a slot; with
-/// `"invite": true` also sends the invitation to present.
+/// Adds a slot to a session's lineup; with `"invite": true` also sends the
+/// invitation to present.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = AddBody,
+    responses((status = 201, description = "The new slot", body = crate::api_docs::LineupSlot),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn add_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -167,20 +192,29 @@ pub async fn add_slot(
     Ok(HttpResponse::Created().json(slot.to_json()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Only the fields given change.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    /// Up to 200 characters; not empty.
     name: Option<String>,
     email: Option<String>,
+    /// presenter, moderator or panelist.
     role: Option<String>,
+    /// Up to 300 characters.
     talk_title: Option<String>,
+    /// Up to 5000 characters.
     #[serde(rename = "abstract")]
     talk_abstract: Option<String>,
-    /// `null` clears it.
+    /// Speaking time, 1 to 600; `null` clears it.
     #[serde(default, with = "serde_with_double_option")]
+    #[schema(value_type = Option<i64>)]
     minutes: Option<Option<i64>>,
+    /// Up to 5000 characters.
     bio: Option<String>,
+    /// Lever codes; replaces the slot's levers.
     levers: Option<Vec<String>>,
+    /// Moves the slot to this 1-based place.
     position: Option<i64>,
     /// Only `withdrawn`: the other statuses follow from invitations and
     /// answers.
@@ -200,8 +234,16 @@ mod serde_with_double_option {
     }
 }
 
-/// `PATCH /api/v1/organizer/lineup/{slot_id}`: edit, move (`position`),
-/// withdraw (`"status": "withdrawn"`).
+/// Edits a slot, moves it (`position`), or withdraws it
+/// (`"status": "withdrawn"`).
+#[utoipa::path(patch, path = "/api/v1/organizer/lineup/{slot_id}", tag = "lineups", security(("bearer" = [])),
+    params(("slot_id" = i64, Path, description = "Lineup slot id")), request_body = PatchBody,
+    responses((status = 200, description = "The slot after the change", body = crate::api_docs::LineupSlot),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such slot", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The session is closed, or the slot cannot change so", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn update_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -247,9 +289,15 @@ pub async fn update_slot(
     Ok(HttpResponse::Ok().json(slot.to_json()))
 }
 
-/// `POST /api/v1/organizer/lineup/{slot_id}/invite`: sends the invitation
-/// to present, or sends it again with a fresh link (the old one stops
-/// working).
+/// Sends the invitation to present, or sends it again with a fresh link
+/// (the old one stops working).
+#[utoipa::path(post, path = "/api/v1/organizer/lineup/{slot_id}/invite", tag = "lineups", security(("bearer" = [])),
+    params(("slot_id" = i64, Path, description = "Lineup slot id")),
+    responses((status = 200, description = "Invited", body = crate::api_docs::LineupSlot),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such slot", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The session is closed, or the slot has already been answered", body = crate::api_docs::ErrorBody)))]
 pub async fn invite_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -270,14 +318,22 @@ pub async fn invite_slot(
     Ok(HttpResponse::Ok().json(slot.to_json()))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeversBody {
+    /// Lever codes (`[]` clears them).
+    #[schema(required = true, value_type = Vec<String>)]
     levers: Option<Vec<String>>,
 }
 
-/// `PUT /api/v1/organizer/sessions/{id}/levers` with `{"levers": [codes]}`:
-/// replaces the session's levers of change.
+/// Replaces a session's levers of change.
+#[utoipa::path(put, path = "/api/v1/organizer/sessions/{id}/levers", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = LeversBody,
+    responses((status = 200, description = "The session's levers now", body = crate::api_docs::SessionLevers),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No or unknown lever codes", body = crate::api_docs::ErrorBody)))]
 pub async fn put_levers(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -85,11 +85,18 @@ async fn registration_body(state: &AppState, id: i64) -> Result<serde_json::Valu
     Ok(registration_json(&registration, &person))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Search names, e-mail and organization (up to 200 characters).
     q: Option<String>,
+    /// registered, waitlisted or cancelled; all when absent.
     status: Option<String>,
+    /// From 1 (default 1).
+    #[param(value_type = Option<i64>, minimum = 1)]
     page: Option<String>,
+    /// From 1 to 200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     per_page: Option<String>,
 }
 
@@ -116,7 +123,14 @@ fn number(
     }
 }
 
-/// `GET /api/v1/organizer/sessions/{id}/registrations?q=&status=&page=&per_page=`
+/// A session's registrations, searched, filtered by status, a page at a
+/// time.
+#[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id"), ListQuery),
+    responses((status = 200, description = "One page", body = crate::api_docs::RegistrationPage),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad status, page, per_page or q", body = crate::api_docs::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -184,8 +198,17 @@ pub async fn list(
     })))
 }
 
-/// `POST /api/v1/organizer/sessions/{id}/registrations`: the public form's
-/// fields, as JSON; capacity, waitlist and confirmation e-mail apply.
+/// Registers someone by hand: the public form's fields, as JSON; capacity,
+/// waitlist and confirmation e-mail apply.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = crate::api_docs::NewRegistration,
+    responses((status = 201, description = "Registered or waitlisted", body = crate::api_docs::AddedRegistration),
+        (status = 200, description = "Already registered: the existing registration", body = crate::api_docs::AddedRegistration),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
 pub async fn add(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -248,8 +271,15 @@ pub async fn add(
     Ok(HttpResponse::build(status).json(body))
 }
 
-/// `POST /api/v1/organizer/registrations/{id}/cancel`: as if the person
-/// used their manage link (they are told; the waitlist moves up).
+/// Cancels a registration as if the person used their manage link (they
+/// are told; the waitlist moves up).
+#[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/cancel", tag = "registrations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Registration id")),
+    responses((status = 200, description = "Cancelled", body = crate::api_docs::RegistrationItem),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such registration", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Already cancelled, or the session is over", body = crate::api_docs::ErrorBody)))]
 pub async fn cancel(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -296,8 +326,14 @@ pub async fn cancel(
     }
 }
 
-/// `POST /api/v1/organizer/registrations/{id}/promote`: off the waitlist
-/// now, even over capacity.
+/// Takes a registration off the waitlist now, even over capacity.
+#[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/promote", tag = "registrations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Registration id")),
+    responses((status = 200, description = "Registered", body = crate::api_docs::RegistrationItem),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such registration", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Not on the waitlist, or the session is cancelled or over", body = crate::api_docs::ErrorBody)))]
 pub async fn promote(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -400,7 +436,13 @@ pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::
     out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// `GET /api/v1/organizer/sessions/{id}/registrations.csv`
+/// A session's registrations as a CSV file for spreadsheets: UTF-8 with a
+/// byte-order mark, CRLF line ends, formula-like cells quoted with `'`.
+#[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations.csv", tag = "registrations", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 200, description = "The CSV file (`text/csv`), as an attachment `registrations-{id}-{date}.csv`", body = String, content_type = "text/csv"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
 pub async fn export_csv(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -452,12 +494,22 @@ fn no_person() -> ApiError {
     ApiError::NotFound("Nothing is held about that e-mail address.".into())
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EmailQuery {
+    /// The person's e-mail address.
+    #[param(required = true, value_type = String)]
     email: Option<String>,
 }
 
-/// `GET /api/v1/organizer/people/export?email=…`
+/// Everything held about one e-mail address, as one JSON document (a
+/// subject access request).
+#[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
+    params(EmailQuery),
+    responses((status = 200, description = "What is held", body = crate::api_docs::PersonExport),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
 pub async fn export_person(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -475,13 +527,24 @@ pub async fn export_person(
         .json(found))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EraseBody {
+    /// The person's e-mail address.
+    #[schema(required = true, value_type = String)]
     email: Option<String>,
 }
 
-/// `POST /api/v1/organizer/people/erase` with `{"email"}` (admins).
+/// Erases a person (admins): their details are replaced, registrations
+/// kept anonymous (so counts stay right), subscriptions ended, queued mail
+/// skipped and every message's address scrubbed; old links stop working.
+#[utoipa::path(post, path = "/api/v1/organizer/people/erase", tag = "people", security(("bearer" = [])),
+    request_body = EraseBody,
+    responses((status = 200, description = "Erased; what was touched, by number", body = crate::api_docs::ErasedPerson),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
 pub async fn erase_person(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -81,13 +81,29 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/proposals", "get"),
         ("/api/v1/organizer/proposals/{id}/decline", "post"),
         ("/api/v1/organizer/proposals/{id}/accept", "post"),
+        ("/api/v1/organizer/sessions/{id}/registrations", "get"),
+        ("/api/v1/organizer/sessions/{id}/registrations", "post"),
+        ("/api/v1/organizer/sessions/{id}/registrations.csv", "get"),
+        ("/api/v1/organizer/registrations/{id}/cancel", "post"),
+        ("/api/v1/organizer/registrations/{id}/promote", "post"),
+        ("/api/v1/organizer/people/export", "get"),
+        ("/api/v1/organizer/people/erase", "post"),
+        ("/api/v1/organizer/sessions/{id}/lineup", "get"),
+        ("/api/v1/organizer/sessions/{id}/lineup", "post"),
+        ("/api/v1/organizer/sessions/{id}/levers", "put"),
+        ("/api/v1/organizer/lineup/{slot_id}", "patch"),
+        ("/api/v1/organizer/lineup/{slot_id}/invite", "post"),
     ] {
         let op = &paths
             .get(path)
             .unwrap_or_else(|| panic!("{path} undocumented"))[method];
         assert!(op.is_object(), "{method} {path} undocumented");
         // Every documented route answers (not the catch-all 404).
-        let url = format!("{}{}", app.address, path.replace("{id}", "1"));
+        let url = format!(
+            "{}{}",
+            app.address,
+            path.replace("{id}", "1").replace("{slot_id}", "1")
+        );
         let response = app
             .client
             .request(method.to_uppercase().parse().unwrap(), url)
@@ -112,5 +128,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("<code>POST /api/v1/auth/token</code>"));
+    assert!(html.contains("<code>GET /api/v1/organizer/sessions/{id}/registrations.csv</code>"));
+    assert!(html.contains("<code>PATCH /api/v1/organizer/lineup/{slot_id}</code>"));
     assert!(html.contains("id=\"schema-ErrorBody\""));
 }
