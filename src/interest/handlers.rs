@@ -130,6 +130,7 @@ pub async fn submit(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct QueueQuery {
     /// pending, accepted or declined; all when absent.
     status: Option<String>,
@@ -227,7 +228,7 @@ fn yes() -> bool {
 /// `invite` is false.
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/accept", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = AcceptBody,
-    responses((status = 201, description = "The new lineup slot"),
+    responses((status = 201, description = "The new lineup slot", body = crate::api_docs::LineupSlot),
         (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
         (status = 404, description = "No such proposal or session", body = crate::api_docs::ErrorBody),
         (status = 409, description = "Already decided, or the session is closed", body = crate::api_docs::ErrorBody)))]
