@@ -506,8 +506,9 @@ pub struct EmailQuery {
 /// subject access request).
 #[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
     params(EmailQuery),
-    responses((status = 200, description = "What is held", body = crate::api_docs::PersonExport),
+    responses((status = 200, description = "What is held (the export is audited)", body = crate::api_docs::PersonExport),
         (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
         (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
         (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
 pub async fn export_person(
@@ -515,10 +516,17 @@ pub async fn export_person(
     user: ApiUser,
     query: web::Query<EmailQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
+    // All of someone's data: organizers and admins only, and on the record.
+    user.require(Need::Organize)?;
     let email = email_field(query.email.as_deref())?;
-    let found = db::run(&state.pool, move |conn| {
-        people::export(conn, email.as_str()).map_err(DbError::from)
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let found = db::write(&state.pool, move |conn| {
+        let Some(found) = people::export(conn, email.as_str())? else {
+            return Ok(None);
+        };
+        let subject = format!("person:{}", found["person"]["id"]);
+        crate::audit::record(conn, &actor, "person.export", &subject, None, None, now)?;
+        Ok::<_, DbError>(Some(found))
     })
     .await?
     .ok_or_else(no_person)?;

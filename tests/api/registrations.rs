@@ -616,8 +616,23 @@ async fn a_person_can_be_exported_and_then_erased_without_changing_counts() {
         "/api/v1/organizer/people/export?email={}",
         "Erase.Me@example.org"
     );
+    let (status, _) = get(&app, &path, &t.facilitator).await;
+    assert_eq!(
+        status, 403,
+        "all of someone's data: not for the read-only role"
+    );
     let (status, export) = get(&app, &path, &t.organizer).await;
     assert_eq!(status, 200, "{export}");
+    let exports: i64 = with_conn(&app.pool, |c| {
+        use convene::db::schema::audit_log::dsl::*;
+        use diesel::prelude::*;
+        audit_log
+            .filter(action.eq("person.export"))
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(exports, 1, "the export is on the record");
     assert_eq!(export["person"]["email"], WHO);
     assert_eq!(export["person"]["organization"], "Private Practice");
     let titles: Vec<&str> = export["registrations"]
@@ -713,7 +728,7 @@ async fn a_person_can_be_exported_and_then_erased_without_changing_counts() {
     let id = erased["person_id"].as_i64().unwrap();
     assert_eq!(
         audit_actions(&app, &format!("person:{id}")),
-        ["person.erase"]
+        ["person.export", "person.erase"]
     );
     let (status, _) = post(&app, "/api/v1/organizer/people/erase", &t.admin, erase).await;
     assert_eq!(status, 404, "erasing twice finds nobody");
