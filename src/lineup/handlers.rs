@@ -282,8 +282,9 @@ pub async fn update_slot(
         return Err(invalid(e));
     }
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let policy = Policy::from_settings(&state.settings);
     let slot = db::write(&state.pool, move |conn| {
-        store::update(conn, &actor, id, &changes, now)
+        store::update(conn, &actor, id, &changes, &policy, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(slot.to_json()))

@@ -185,6 +185,25 @@ impl Letter<'_> {
         Some(msg)
     }
 
+    /// "You are no longer in the lineup", removing the session from the
+    /// presenter's calendar (CANCEL, a SEQUENCE above their copy's).
+    pub fn withdrawn(&self) -> NewMessage {
+        let (s, slot) = (self.session, self.slot);
+        let attendee = Party {
+            name: slot.name.clone(),
+            email: slot.email.clone(),
+        };
+        let mut msg = self.message(
+            format!("lineup:{}:withdrawn", slot.id),
+            "presenting_withdrawn",
+        );
+        msg.calendar = Some(CalendarPart {
+            method: Method::Cancel,
+            events: vec![s.calendar_event(self.series, s.description.clone(), Some(attendee), 1)],
+        });
+        msg
+    }
+
     /// "Thank you for letting us know".
     pub fn declined(&self) -> NewMessage {
         self.message(

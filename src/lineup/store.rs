@@ -370,6 +370,7 @@ pub fn update(
     actor: &Actor,
     id: i64,
     c: &SlotChanges,
+    policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Slot, LineupError> {
     let session_id = load(conn, id)?.session_id;
@@ -403,6 +404,18 @@ pub fn update(
             .execute(conn)?;
         // An invitation or reminder still waiting no longer applies.
         outbox::skip_pending(conn, &format!("lineup:{id}:%"), "withdrawn from the lineup")?;
+        // A confirmed presenter holds the session in their calendar.
+        if before.status == CONFIRMED {
+            if let Some((session, series)) = find_session(conn, session_id)? {
+                let letter = Letter {
+                    public_url: &policy.public_url,
+                    slot: &before,
+                    session: &session,
+                    series: &series,
+                };
+                outbox::enqueue(conn, &letter.withdrawn(), now)?;
+            }
+        }
     }
     if let Some(position) = c.position {
         move_to(conn, session_id, id, position, now)?;

@@ -635,3 +635,40 @@ async fn accepting_also_invites_to_the_prep_call_when_one_is_configured() {
     let dtstart = format!("DTSTART:{}", noon.format("%Y%m%dT%H%M%SZ"));
     assert!(ics.contains(&dtstart), "{dtstart} in {ics}");
 }
+
+#[tokio::test]
+async fn withdrawing_a_confirmed_presenter_removes_the_session_from_their_calendar() {
+    let (app, t) = organizer_app().await;
+    let session = jam_three_weeks_ahead(&app).await;
+    let slot = invite_grace(&app, &t, session).await;
+    let invitation = app.smtp.wait_for(GRACE, 1).await.remove(0);
+    app.post_form(&answer_path(&invitation, "accept"), &[])
+        .await;
+    let confirmed = app.smtp.wait_for(GRACE, 2).await.remove(1);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/organizer/lineup/{slot}"),
+        &t,
+        Some(json!({ "status": "withdrawn" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let gone = app.smtp.wait_for(GRACE, 3).await.remove(2);
+    assert!(
+        gone.subject.starts_with("Change of plans"),
+        "{}",
+        gone.subject
+    );
+    let (method, ics) = gone.calendar.clone().unwrap();
+    assert_eq!(method, "CANCEL");
+    assert!(ics.contains(&format!("UID:{}", session_uid(&app, session))));
+    let seq = |ics: &str| -> i64 {
+        ics.replace("\r\n ", "")
+            .lines()
+            .find_map(|l| l.strip_prefix("SEQUENCE:"))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap()
+    };
+    assert!(seq(&ics) > seq(&confirmed.calendar.unwrap().1));
+}
