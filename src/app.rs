@@ -309,6 +309,18 @@ impl Application {
                         web::get().to(series::organizer::session_csv),
                     )
                     .route(
+                        "/organizer/sessions/{id}/cancel",
+                        web::post().to(series::organizer::page_cancel_session),
+                    )
+                    .route(
+                        "/organizer/sessions/{id}/reschedule",
+                        web::post().to(series::organizer::page_reschedule_session),
+                    )
+                    .route(
+                        "/organizer/registrations/{id}/{action}",
+                        web::post().to(series::organizer::page_registration),
+                    )
+                    .route(
                         "/organizer/login",
                         web::get().to(auth::handlers::login_form),
                     )

@@ -293,20 +293,7 @@ pub async fn cancel(
         state.clock.naive(),
     );
     let outcome = db::write(&state.pool, move |conn| {
-        let reg = store::find(conn, id)?.ok_or(CancelError::NotFound)?;
-        let outcome = store::cancel(conn, &reg.token, &policy, now)?;
-        if outcome == CancelOutcome::Cancelled {
-            audit::record(
-                conn,
-                &actor,
-                "registration.cancel",
-                &format!("registration:{id}"),
-                Some(json!({ "status": reg.status })),
-                Some(json!({ "status": CANCELLED })),
-                now,
-            )?;
-        }
-        Ok::<_, CancelError>(outcome)
+        cancel_as(conn, &actor, id, &policy, now)
     })
     .await;
     match outcome {
@@ -347,17 +334,7 @@ pub async fn promote(
         state.clock.naive(),
     );
     let promoted = db::write(&state.pool, move |conn| {
-        let reg = store::promote(conn, id, &policy, now)?;
-        audit::record(
-            conn,
-            &actor,
-            "registration.promote",
-            &format!("registration:{id}"),
-            Some(json!({ "status": WAITLISTED })),
-            Some(json!({ "status": reg.status })),
-            now,
-        )?;
-        Ok::<_, PromoteError>(())
+        promote_as(conn, &actor, id, &policy, now)
     })
     .await;
     match promoted {
@@ -592,4 +569,50 @@ mod tests {
     fn like_patterns_match_wildcards_literally() {
         assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
+}
+
+/// An organizer cancels registration `id` (audited); the person is told and
+/// the waitlist moves up, as with their own manage link.
+pub fn cancel_as(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    id: i64,
+    policy: &Policy,
+    now: chrono::NaiveDateTime,
+) -> Result<CancelOutcome, CancelError> {
+    let reg = store::find(conn, id)?.ok_or(CancelError::NotFound)?;
+    let outcome = store::cancel(conn, &reg.token, policy, now)?;
+    if outcome == CancelOutcome::Cancelled {
+        audit::record(
+            conn,
+            actor,
+            "registration.cancel",
+            &format!("registration:{id}"),
+            Some(json!({ "status": reg.status })),
+            Some(json!({ "status": CANCELLED })),
+            now,
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// An organizer takes registration `id` off the waitlist (audited).
+pub fn promote_as(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    id: i64,
+    policy: &Policy,
+    now: chrono::NaiveDateTime,
+) -> Result<(), PromoteError> {
+    let reg = store::promote(conn, id, policy, now)?;
+    audit::record(
+        conn,
+        actor,
+        "registration.promote",
+        &format!("registration:{id}"),
+        Some(json!({ "status": WAITLISTED })),
+        Some(json!({ "status": reg.status })),
+        now,
+    )?;
+    Ok(())
 }

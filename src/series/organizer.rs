@@ -444,11 +444,16 @@ pub async fn session_page(
             },
             "registered": registered,
             "waitlisted": waitlisted,
+            "csrf": user.csrf,
+            "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
             "lineup": lineup.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
             "q": search,
             "total": total,
             "more": (total as usize) > shown,
             "registrations": rows.iter().map(|(r, p)| json!({
+                "id": r.id,
+                "active": r.status != "cancelled",
+                "waitlisted": r.status == WAITLISTED,
                 "name": format!("{} {}", p.first_name, p.last_name),
                 "email": p.email,
                 "organization": p.organization,
@@ -525,4 +530,173 @@ pub async fn audit_page(
         }
         Err(e) => state.pages.internal_error(&e.into()),
     }
+}
+
+// ------------------------------------------------------------ page forms
+
+/// Runs one organizer change from a page form: the CSRF token and the role
+/// are checked first; success goes back to `back`, a refusal (a message
+/// for the organizer) shows it, anything else is an internal error.
+async fn page_change<F>(
+    state: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    back: String,
+    change: F,
+) -> HttpResponse
+where
+    F: Fn(&mut DbConnection, &Actor, NaiveDateTime) -> Result<Result<(), String>, DbError>
+        + Send
+        + Sync
+        + 'static,
+{
+    if !user.csrf_ok(csrf) {
+        return crate::auth::handlers::csrf_refused(state);
+    }
+    if let Some(refused) = user.forbidden(Need::Organize, state) {
+        return refused;
+    }
+    let (actor, now) = (user.actor(), state.clock.naive());
+    match db::write(&state.pool, move |conn| change(conn, &actor, now)).await {
+        Ok(Ok(())) => HttpResponse::SeeOther()
+            .insert_header((actix_web::http::header::LOCATION, back))
+            .finish(),
+        Ok(Err(message)) => state.pages.message(
+            actix_web::http::StatusCode::CONFLICT,
+            "That could not be done",
+            &message,
+        ),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// A refusal (not a database error) as the message the organizer reads.
+fn refusal<E: std::fmt::Display>(e: E) -> Result<Result<(), String>, DbError> {
+    Ok(Err(e.to_string()))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CancelSessionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /organizer/sessions/{id}/cancel`
+pub async fn page_cancel_session(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: web::Form<CancelSessionForm>,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let policy = Policy::from_settings(&state.settings);
+    let reason = form.reason.clone();
+    page_change(
+        &state,
+        &user,
+        &form.csrf,
+        format!("/organizer/sessions/{id}"),
+        move |conn, actor, now| {
+            let reason = match reason.parse::<manage::Reason>() {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e)),
+            };
+            match manage::cancel(conn, actor, &policy, id, &reason, now) {
+                Ok(_) => Ok(Ok(())),
+                Err(ManageError::Db(e)) => Err(e),
+                Err(e) => refusal(e),
+            }
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RescheduleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+}
+
+/// `POST /organizer/sessions/{id}/reschedule` (`start`: local time in the
+/// series' zone, e.g. `2027-01-19 14:00`)
+pub async fn page_reschedule_session(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: web::Form<RescheduleForm>,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let policy = Policy::from_settings(&state.settings);
+    let start = form.start.clone();
+    page_change(
+        &state,
+        &user,
+        &form.csrf,
+        format!("/organizer/sessions/{id}"),
+        move |conn, actor, now| {
+            let start = match start.parse::<manage::Start>() {
+                Ok(s) => s,
+                Err(e) => return Ok(Err(e)),
+            };
+            match manage::reschedule(conn, actor, &policy, id, start, None, now) {
+                Ok(_) => Ok(Ok(())),
+                Err(ManageError::Db(e)) => Err(e),
+                Err(e) => refusal(e),
+            }
+        },
+    )
+    .await
+}
+
+/// `POST /organizer/registrations/{id}/cancel|promote` (`action` in the path)
+pub async fn page_registration(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<(i64, String)>,
+    form: web::Form<crate::auth::handlers::CsrfForm>,
+) -> HttpResponse {
+    use crate::registration::organizer::{cancel_as, promote_as};
+    use crate::registration::store::{self as registrations, CancelError, PromoteError};
+    let (id, action) = path.into_inner();
+    if action != "cancel" && action != "promote" {
+        return state.pages.not_found();
+    }
+    let session = match db::run(&state.pool, move |conn| {
+        registrations::find(conn, id).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(Some(reg)) => reg.session_id,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let policy = Policy::from_settings(&state.settings);
+    page_change(
+        &state,
+        &user,
+        &form.csrf,
+        format!("/organizer/sessions/{session}"),
+        move |conn, actor, now| {
+            if action == "cancel" {
+                match cancel_as(conn, actor, id, &policy, now) {
+                    Ok(_) => Ok(Ok(())),
+                    Err(CancelError::Db(e)) => Err(e),
+                    Err(e) => refusal(e),
+                }
+            } else {
+                match promote_as(conn, actor, id, &policy, now) {
+                    Ok(()) => Ok(Ok(())),
+                    Err(PromoteError::Db(e)) => Err(e),
+                    Err(e) => refusal(e),
+                }
+            }
+        },
+    )
+    .await
 }

@@ -643,3 +643,110 @@ async fn only_admins_see_the_audit_log_page() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn organizers_change_sessions_and_registrations_from_the_session_page() {
+    let app = TestApp::spawn_with(|s| s.series.get_mut("jam").unwrap().capacity = 1).await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let session = app.next_jam().await;
+    app.register_ok(session, "first@example.org").await;
+    app.register_ok(session, "second@example.org").await;
+    let cookie = sign_in(&app, "org@example.org").await;
+    let html = page(&app, &format!("/organizer/sessions/{session}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let ids: Vec<i64> = with_conn(&app.pool, |c| {
+        use convene::db::schema::registrations::dsl::*;
+        use diesel::prelude::*;
+        registrations.order(id).select(id).load(c).unwrap()
+    });
+    let post = |path: String, form: Vec<(&'static str, String)>| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            app.client
+                .post(format!("{}{path}", app.address))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Without the form's token: refused.
+    let forged = post(
+        format!("/organizer/registrations/{}/promote", ids[1]),
+        vec![],
+    )
+    .await;
+    assert_eq!(forged.status().as_u16(), 403);
+    // Promote the waitlisted one, then cancel the first.
+    let promoted = post(
+        format!("/organizer/registrations/{}/promote", ids[1]),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(promoted.status().as_u16(), 303);
+    assert_eq!(app.registered_count(session).await, (2, 0));
+    let again = post(
+        format!("/organizer/registrations/{}/promote", ids[1]),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(again.status().as_u16(), 409, "not on the waitlist any more");
+    let cancelled = post(
+        format!("/organizer/registrations/{}/cancel", ids[0]),
+        vec![("csrf", csrf.clone())],
+    )
+    .await;
+    assert_eq!(cancelled.status().as_u16(), 303);
+    assert_eq!(app.registered_count(session).await, (1, 0));
+    let mails = app.smtp.wait_for("first@example.org", 2).await;
+    assert!(
+        mails.iter().any(|m| m.subject.contains("cancelled")),
+        "told"
+    );
+
+    // A start that cannot be read is refused with a message; a good one moves it.
+    let bad = post(
+        format!("/organizer/sessions/{session}/reschedule"),
+        vec![("csrf", csrf.clone()), ("start", "next week-ish".into())],
+    )
+    .await;
+    assert_eq!(bad.status().as_u16(), 409);
+    let when = (Utc::now() + Duration::days(60))
+        .format("%Y-%m-%d 14:00")
+        .to_string();
+    let moved = post(
+        format!("/organizer/sessions/{session}/reschedule"),
+        vec![("csrf", csrf.clone()), ("start", when)],
+    )
+    .await;
+    assert_eq!(moved.status().as_u16(), 303);
+    let update = app.smtp.wait_for("second@example.org", 3).await;
+    assert!(
+        update.iter().any(|m| m.subject.starts_with("New time")
+            && m.calendar.as_ref().is_some_and(|c| c.0 == "REQUEST")),
+        "{:?}",
+        update.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let gone = post(
+        format!("/organizer/sessions/{session}/cancel"),
+        vec![("csrf", csrf.clone()), ("reason", "Snow day".into())],
+    )
+    .await;
+    assert_eq!(gone.status().as_u16(), 303);
+    let html = page(&app, &format!("/organizer/sessions/{session}"), &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("cancelled"));
+}
