@@ -203,6 +203,16 @@ pub fn skip_pending(conn: &mut DbConnection, key_like: &str, reason: &str) -> Qu
     .execute(conn)
 }
 
+/// Whether message `id` still waits to be sent (not skipped meanwhile).
+pub fn is_pending(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let status: Option<String> = outbox::table
+        .find(id)
+        .select(outbox::status)
+        .first(conn)
+        .optional()?;
+    Ok(status.as_deref() == Some(PENDING))
+}
+
 /// Failed messages, newest first.
 pub fn failed(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     outbox::table

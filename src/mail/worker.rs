@@ -102,6 +102,18 @@ impl MailWorker {
     #[instrument(skip_all)]
     async fn deliver(&self, row: OutboxRow) -> Result<(), DbError> {
         let id = row.id;
+        // List mail may have been dropped (unsubscribed) while it waited for
+        // its send slot: look once more, just before sending.
+        if row.subscription_id.is_some() {
+            let pending = db::run(&self.pool, move |conn| {
+                outbox::is_pending(conn, id).map_err(DbError::from)
+            })
+            .await?;
+            if !pending {
+                info!("no longer to be sent");
+                return Ok(());
+            }
+        }
         let result = match self.templates.message(
             &row,
             &self.settings.from,

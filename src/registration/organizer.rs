@@ -551,26 +551,6 @@ pub async fn erase_person(
     })))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_that_a_spreadsheet_would_run_get_a_quote() {
-        for risky in ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"] {
-            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
-        }
-        for plain in ["Ada", "a=b", "", "O'Brien"] {
-            assert_eq!(spreadsheet_safe(plain), plain, "{plain:?}");
-        }
-    }
-
-    #[test]
-    fn like_patterns_match_wildcards_literally() {
-        assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
-    }
-}
-
 /// An organizer cancels registration `id` (audited); the person is told and
 /// the waitlist moves up, as with their own manage link.
 pub fn cancel_as(
@@ -615,4 +595,24 @@ pub fn promote_as(
         now,
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_that_a_spreadsheet_would_run_get_a_quote() {
+        for risky in ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
+        }
+        for plain in ["Ada", "a=b", "", "O'Brien"] {
+            assert_eq!(spreadsheet_safe(plain), plain, "{plain:?}");
+        }
+    }
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+    }
 }

@@ -351,12 +351,7 @@ async fn the_organizer_pages_need_a_sign_in_and_their_forms_a_csrf_token() {
     assert_eq!(dashboard.status().as_u16(), 200);
     let html = dashboard.text().await.unwrap();
     assert!(html.contains("Upcoming sessions") && html.contains("of 1000"));
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&html);
 
     // Signing out without the form's token is refused, and changes nothing.
     let forged = app
@@ -526,12 +521,7 @@ async fn a_failed_message_is_listed_for_organizers_and_retried_from_the_outbox_p
         .text()
         .await
         .unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&html);
     let retried = app
         .client
         .post(format!("{}/organizer/outbox/{id}/retry", app.address))
@@ -657,12 +647,7 @@ async fn organizers_change_sessions_and_registrations_from_the_session_page() {
         .text()
         .await
         .unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_string();
+    let csrf = csrf_of(&html);
     let ids: Vec<i64> = with_conn(&app.pool, |c| {
         use convene::db::schema::registrations::dsl::*;
         use diesel::prelude::*;
@@ -749,4 +734,13 @@ async fn organizers_change_sessions_and_registrations_from_the_session_page() {
         .await
         .unwrap();
     assert!(html.contains("cancelled"));
+}
+
+/// The CSRF token of the first organizer form in a page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a csrf field")
+        .to_string()
 }
