@@ -583,28 +583,47 @@ pub struct CancelSessionForm {
     reason: String,
 }
 
-/// `POST /organizer/sessions/{id}/cancel`
-pub async fn page_cancel_session(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<i64>,
-    form: web::Form<CancelSessionForm>,
+#[derive(Debug, Default, Deserialize)]
+pub struct RescheduleForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    start: String,
+}
+
+/// A change to a session from its organizer page, as typed.
+enum SessionOp {
+    Cancel(String),
+    Reschedule(String),
+}
+
+/// Runs `op` on session `id` through `series::manage` (audited; calendars
+/// follow); a value that cannot be read is shown as a refusal.
+async fn session_change(
+    state: &AppState,
+    user: &PageUser,
+    csrf: &str,
+    id: i64,
+    op: SessionOp,
 ) -> HttpResponse {
-    let id = path.into_inner();
-    let form = form.into_inner();
     let policy = Policy::from_settings(&state.settings);
-    let reason = form.reason.clone();
     page_change(
-        &state,
-        &user,
-        &form.csrf,
+        state,
+        user,
+        csrf,
         format!("/organizer/sessions/{id}"),
         move |conn, actor, now| {
-            let reason = match reason.parse::<manage::Reason>() {
-                Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+            let result = match &op {
+                SessionOp::Cancel(reason) => match reason.parse::<manage::Reason>() {
+                    Ok(r) => manage::cancel(conn, actor, &policy, id, &r, now),
+                    Err(e) => return Ok(Err(e)),
+                },
+                SessionOp::Reschedule(start) => match start.parse::<manage::Start>() {
+                    Ok(s) => manage::reschedule(conn, actor, &policy, id, s, None, now),
+                    Err(e) => return Ok(Err(e)),
+                },
             };
-            match manage::cancel(conn, actor, &policy, id, &reason, now) {
+            match result {
                 Ok(_) => Ok(Ok(())),
                 Err(ManageError::Db(e)) => Err(e),
                 Err(e) => refusal(e),
@@ -614,12 +633,16 @@ pub async fn page_cancel_session(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct RescheduleForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    start: String,
+/// `POST /organizer/sessions/{id}/cancel`
+pub async fn page_cancel_session(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: web::Form<CancelSessionForm>,
+) -> HttpResponse {
+    let form = form.into_inner();
+    let op = SessionOp::Cancel(form.reason);
+    session_change(&state, &user, &form.csrf, path.into_inner(), op).await
 }
 
 /// `POST /organizer/sessions/{id}/reschedule` (`start`: local time in the
@@ -630,28 +653,9 @@ pub async fn page_reschedule_session(
     path: web::Path<i64>,
     form: web::Form<RescheduleForm>,
 ) -> HttpResponse {
-    let id = path.into_inner();
     let form = form.into_inner();
-    let policy = Policy::from_settings(&state.settings);
-    let start = form.start.clone();
-    page_change(
-        &state,
-        &user,
-        &form.csrf,
-        format!("/organizer/sessions/{id}"),
-        move |conn, actor, now| {
-            let start = match start.parse::<manage::Start>() {
-                Ok(s) => s,
-                Err(e) => return Ok(Err(e)),
-            };
-            match manage::reschedule(conn, actor, &policy, id, start, None, now) {
-                Ok(_) => Ok(Ok(())),
-                Err(ManageError::Db(e)) => Err(e),
-                Err(e) => refusal(e),
-            }
-        },
-    )
-    .await
+    let op = SessionOp::Reschedule(form.start);
+    session_change(&state, &user, &form.csrf, path.into_inner(), op).await
 }
 
 /// `POST /organizer/registrations/{id}/cancel|promote` (`action` in the path)
