@@ -350,7 +350,7 @@ pub async fn enqueue_reminders(
              NULL, 'pending', 0, ?, ? \
              FROM registrations r JOIN people p ON p.id = r.person_id \
              WHERE r.session_id = ? AND r.status = 'registered' AND r.registered_at <= ? \
-             AND p.email NOT LIKE '%@invalid' \
+             AND p.email NOT LIKE ? \
              ON CONFLICT (idempotency_key) DO NOTHING"
         ));
         diesel::sql_query(sql)
@@ -361,6 +361,7 @@ pub async fn enqueue_reminders(
             .bind::<Timestamp, _>(now)
             .bind::<BigInt, _>(session_id)
             .bind::<Timestamp, _>(moment)
+            .bind::<Text, _>(format!("%{}", mail_outbox::ERASED_DOMAIN))
             .execute(conn)
             .map_err(DbError::from)
     })

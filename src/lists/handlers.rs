@@ -13,16 +13,11 @@ use crate::lists::domain::{self, SubscribeForm};
 use crate::lists::store::{self, ListPolicy};
 use crate::mail::address::mask;
 use crate::registration::domain::{FieldErrors, SECTORS, STATES};
+use crate::registration::handlers::options;
 use crate::registration::token::looks_like_token;
 
 fn policy(state: &AppState) -> ListPolicy {
     ListPolicy::from_settings(&state.settings)
-}
-
-fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
-    list.iter()
-        .map(|(value, label)| json!({ "value": value, "label": label, "selected": *value == selected }))
-        .collect()
 }
 
 fn form_page(

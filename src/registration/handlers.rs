@@ -33,7 +33,7 @@ fn session_json(s: &Session, series: &Series) -> serde_json::Value {
 }
 
 /// The form's select options with the posted value selected.
-fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
+pub(crate) fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
     list.iter()
         .map(|(value, label)| json!({ "value": value, "label": label, "selected": *value == selected }))
         .collect()
