@@ -51,6 +51,8 @@ impl Letter<'_> {
             "expires": expires,
             "organizer_name": self.series.organizer_name,
             "organizer_email": self.series.organizer_email,
+            "updated": false,
+            "before": "",
         })
     }
 
@@ -70,6 +72,30 @@ impl Letter<'_> {
             format!("lineup:{}:invitation:{n}", self.slot.id),
             "presenting_invitation",
         )
+    }
+
+    /// An invitation still unanswered when its session changed: the
+    /// invitation again, saying what moved (its links still work), or, for
+    /// a cancelled session, the cancellation without a calendar part (the
+    /// presenter never held the event).
+    pub fn invitation_changed(&self, before: &Session) -> NewMessage {
+        let s = self.session;
+        if s.is_cancelled() {
+            let mut msg = self.message(
+                format!("lineup:{}:invitation-cancelled", self.slot.id),
+                "presenting_session_changed",
+            );
+            msg.context["cancelled"] = json!(true);
+            msg.context["reason"] = json!(s.cancel_reason.clone().unwrap_or_default());
+            return msg;
+        }
+        let mut msg = self.message(
+            format!("lineup:{}:invitation-update:{}", self.slot.id, s.sequence),
+            "presenting_invitation",
+        );
+        msg.context["updated"] = json!(true);
+        msg.context["before"] = json!(format!("{}, {}", before.title, before.when()));
+        msg
     }
 
     /// The one reminder of an unanswered invitation.

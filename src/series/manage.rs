@@ -613,7 +613,7 @@ fn apply(
     let mut queued = 0;
     if shown {
         queued += tell_registrants(conn, policy, &before, &after, &series, now)?;
-        queued += tell_presenters(conn, policy, &after, &series, now)?;
+        queued += tell_presenters(conn, policy, &before, &after, &series, now)?;
     }
     if after.starts_at != before.starts_at || after.is_cancelled() {
         // Invitations and reminders still queued name the old time.
@@ -678,23 +678,33 @@ fn tell_registrants(
 }
 
 /// Confirmed presenters hold the session in their calendars too: they get
-/// the update (or the cancellation).
+/// the update (or the cancellation). Presenters invited but yet to answer
+/// get their invitation again with the new details (or the cancellation).
 fn tell_presenters(
     conn: &mut DbConnection,
     policy: &Policy,
+    before: &Session,
     after: &Session,
     series: &Series,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    use crate::lineup::domain::{CONFIRMED, INVITED};
     let mut queued = 0;
-    for slot in crate::lineup::store::confirmed(conn, after.id)? {
+    for slot in crate::lineup::store::for_session(conn, after.id)? {
         let letter = crate::lineup::messages::Letter {
             public_url: &policy.public_url,
             slot: &slot,
             session: after,
             series,
         };
-        if outbox::enqueue(conn, &letter.session_changed(), now)? {
+        let msg = match slot.status.as_str() {
+            CONFIRMED => letter.session_changed(),
+            INVITED if slot.token_expires_at.is_some_and(|at| at > now) => {
+                letter.invitation_changed(before)
+            }
+            _ => continue,
+        };
+        if outbox::enqueue(conn, &msg, now)? {
             queued += 1;
         }
     }

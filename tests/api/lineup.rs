@@ -119,6 +119,33 @@ fn session_uid(app: &TestApp, session: i64) -> String {
     })
 }
 
+/// Reschedules the session to forty days after the clock, over the API.
+async fn move_forty_days_out(app: &TestApp, t: &str, session: i64) {
+    let new_start = app.clock.now() + Duration::days(40);
+    let (status, body) = call(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{session}/reschedule"),
+        t,
+        Some(json!({ "start": new_start.to_rfc3339() })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Cancels the session ("A holiday week"), over the API.
+async fn cancel_for_a_holiday(app: &TestApp, t: &str, session: i64) {
+    let (status, body) = call(
+        app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{session}/cancel"),
+        t,
+        Some(json!({ "reason": "A holiday week" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
+
 async fn tick(app: &TestApp) -> jobs::Tick {
     jobs::tick(&app.pool, Arc::new(app.settings.clone()), app.clock.now())
         .await
@@ -553,16 +580,7 @@ async fn a_confirmed_presenter_gets_the_calendar_update_and_the_cancellation() {
     };
     let first = sequence(&confirmed);
 
-    let new_start = app.clock.now() + Duration::days(40);
-    let (status, body) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/organizer/sessions/{session}/reschedule"),
-        &t,
-        Some(json!({ "start": new_start.to_rfc3339() })),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    move_forty_days_out(&app, &t, session).await;
     let update = app.smtp.wait_for(GRACE, 3).await.remove(2);
     assert!(update.subject.starts_with("Updated:"), "{}", update.subject);
     let (method, ics) = update.calendar.clone().unwrap();
@@ -570,21 +588,68 @@ async fn a_confirmed_presenter_gets_the_calendar_update_and_the_cancellation() {
     assert!(ics.contains(&format!("UID:{}", session_uid(&app, session))));
     assert!(sequence(&update) > first);
 
-    let (status, _) = call(
-        &app,
-        reqwest::Method::POST,
-        &format!("/api/v1/organizer/sessions/{session}/cancel"),
-        &t,
-        Some(json!({ "reason": "A holiday week" })),
-    )
-    .await;
-    assert_eq!(status, 200);
+    cancel_for_a_holiday(&app, &t, session).await;
     let cancel = app.smtp.wait_for(GRACE, 4).await.remove(3);
     let (method, ics) = cancel.calendar.clone().unwrap();
     assert_eq!(method, "CANCEL");
     assert!(ics.contains("STATUS:CANCELLED"));
     assert!(cancel.text.contains("A holiday week"));
     assert!(sequence(&cancel) > sequence(&update));
+}
+
+#[tokio::test]
+async fn a_presenter_yet_to_answer_hears_of_a_new_time_and_of_the_cancellation() {
+    let (app, t) = organizer_app().await;
+    let session = jam_three_weeks_ahead(&app).await;
+    let slot = invite_grace(&app, &t, session).await;
+    let invitation = app.smtp.wait_for(GRACE, 1).await.remove(0);
+    let old_when = invitation.subject.rsplit(" — ").next().unwrap().to_string();
+
+    move_forty_days_out(&app, &t, session).await;
+    let again = app.smtp.wait_for(GRACE, 2).await.remove(1);
+    assert!(
+        again.subject.starts_with("Invitation to present (updated)"),
+        "{}",
+        again.subject
+    );
+    assert!(
+        again.text.contains(&old_when),
+        "names the old time: {}",
+        again.text
+    );
+    assert!(
+        !again.subject.contains(&old_when),
+        "and the new one: {}",
+        again.subject
+    );
+    assert!(
+        again.calendar.is_none(),
+        "nothing to update in their calendar yet"
+    );
+    assert_eq!(
+        answer_path(&again, "accept"),
+        answer_path(&invitation, "accept"),
+        "the links they already hold still work"
+    );
+
+    cancel_for_a_holiday(&app, &t, session).await;
+    let cancel = app.smtp.wait_for(GRACE, 3).await.remove(2);
+    assert!(
+        cancel.subject.starts_with("Cancelled:"),
+        "{}",
+        cancel.subject
+    );
+    assert!(cancel.text.contains("A holiday week"));
+    assert!(cancel.calendar.is_none());
+    let late = app
+        .post_form(&answer_path(&invitation, "accept"), &[])
+        .await;
+    assert_eq!(late.status().as_u16(), 200, "a settled answer page");
+    assert_eq!(
+        slot_status(&app, slot),
+        "invited",
+        "accepting a cancelled session does nothing"
+    );
 }
 
 #[tokio::test]
