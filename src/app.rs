@@ -296,6 +296,11 @@ impl Application {
                         web::post().to(interest::handlers::accept),
                     )
                     .route("/organizer", web::get().to(series::organizer::dashboard))
+                    .route("/organizer/proposals", web::get().to(interest::pages::page))
+                    .route(
+                        "/organizer/proposals/{id}/{action}",
+                        web::post().to(interest::pages::decide),
+                    )
                     .route(
                         "/organizer/audit",
                         web::get().to(series::organizer::audit_page),
@@ -309,12 +314,28 @@ impl Application {
                         web::get().to(series::organizer::session_csv),
                     )
                     .route(
-                        "/organizer/sessions/{id}/cancel",
-                        web::post().to(series::organizer::page_cancel_session),
+                        "/organizer/sessions",
+                        web::post().to(series::organizer::page_create_session),
                     )
                     .route(
-                        "/organizer/sessions/{id}/reschedule",
-                        web::post().to(series::organizer::page_reschedule_session),
+                        "/organizer/sessions/{id}/registrations",
+                        web::post().to(series::organizer::page_add_registration),
+                    )
+                    .route(
+                        "/organizer/sessions/{id}/lineup",
+                        web::post().to(lineup::pages::add),
+                    )
+                    .route(
+                        "/organizer/sessions/{id}/levers",
+                        web::post().to(lineup::pages::levers),
+                    )
+                    .route(
+                        "/organizer/lineup/{slot}/{action}",
+                        web::post().to(lineup::pages::slot_action),
+                    )
+                    .route(
+                        "/organizer/sessions/{id}/{action}",
+                        web::post().to(series::organizer::page_session_change),
                     )
                     .route(
                         "/organizer/registrations/{id}/{action}",

@@ -4,6 +4,7 @@
 //! tokens bound to the page sign-in.
 
 pub mod extract;
+pub mod forms;
 pub mod handlers;
 pub mod password;
 pub mod role;

@@ -173,6 +173,18 @@ pub struct DeclineBody {
     message: Option<String>,
 }
 
+/// The message to a declined proposer: required, up to 2000 characters.
+pub(crate) fn decline_message(given: Option<&str>) -> Result<String, ApiError> {
+    let message = given.map(str::trim).unwrap_or("").to_string();
+    if message.is_empty() || message.chars().count() > 2000 {
+        return Err(ApiError::Invalid {
+            message: "Write the proposer a message (up to 2000 characters).".into(),
+            fields: vec![("message".into(), "required, at most 2000 characters".into())],
+        });
+    }
+    Ok(message)
+}
+
 /// Declines a proposal; the proposer is told, in the message's words.
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/decline", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = DeclineBody,
@@ -188,18 +200,7 @@ pub async fn decline(
     body: web::Json<DeclineBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let message = body
-        .message
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or("")
-        .to_string();
-    if message.is_empty() || message.chars().count() > 2000 {
-        return Err(ApiError::Invalid {
-            message: "Write the proposer a message (up to 2000 characters).".into(),
-            fields: vec![("message".into(), "required, at most 2000 characters".into())],
-        });
-    }
+    let message = decline_message(body.message.as_deref())?;
     let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
     db::write(&state.pool, move |conn| {
         store::decline(conn, &actor, id, &message, now)
@@ -244,31 +245,38 @@ pub async fn accept(
     let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
     let policy = crate::lineup::store::Policy::from_settings(&state.settings);
     let slot = db::write(&state.pool, move |conn| {
-        if !crate::series::model::lock_session(conn, session_id)? {
-            return Err(ApiError::NotFound(format!("no session {session_id}")));
-        }
-        let queued = store::mark_accepted(conn, &actor, id, session_id, now)?;
-        let p = &queued.proposal;
-        let new = crate::lineup::store::NewSlot {
-            name: queued.name.clone(),
-            email: queued.email.clone(),
-            role: "presenter",
-            talk_title: p.topic.clone(),
-            talk_abstract: p.abstract_.clone(),
-            levers: crate::lineup::levers::from_column(&p.levers),
-            ..Default::default()
-        };
-        crate::lineup::store::add(
-            conn,
-            &actor,
-            session_id,
-            &new,
-            token.as_deref(),
-            &policy,
-            now,
-        )
-        .map_err(ApiError::from)
+        accept_into(conn, &actor, id, session_id, token.as_deref(), &policy, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(slot.to_json()))
+}
+
+/// Accepts proposal `id` into session `session_id`'s lineup: a presenter
+/// slot with its topic, abstract and levers, invited when `token` is given.
+pub(crate) fn accept_into(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    id: i64,
+    session_id: i64,
+    token: Option<&str>,
+    policy: &crate::lineup::store::Policy,
+    now: chrono::NaiveDateTime,
+) -> Result<crate::lineup::store::Slot, ApiError> {
+    if !crate::series::model::lock_session(conn, session_id)? {
+        return Err(ApiError::NotFound(format!("no session {session_id}")));
+    }
+    let queued = store::mark_accepted(conn, actor, id, session_id, now)?;
+    let p = &queued.proposal;
+    let new = crate::lineup::store::NewSlot {
+        name: queued.name.clone(),
+        email: queued.email.clone(),
+        role: "presenter",
+        talk_title: p.topic.clone(),
+        talk_abstract: p.abstract_.clone(),
+        levers: crate::lineup::levers::from_column(&p.levers),
+        ..Default::default()
+    };
+    Ok(crate::lineup::store::add(
+        conn, actor, session_id, &new, token, policy, now,
+    )?)
 }

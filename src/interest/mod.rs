@@ -5,4 +5,5 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod pages;
 pub mod store;

@@ -99,53 +99,37 @@ pub async fn get_lineup(
     Ok(HttpResponse::Ok().json(lineup_json(&state, path.into_inner()).await?))
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddBody {
     /// Up to 200 characters.
     #[schema(required = true, value_type = String)]
-    name: Option<String>,
+    pub(crate) name: Option<String>,
     /// Where the invitation goes.
     #[schema(required = true, value_type = String)]
-    email: Option<String>,
+    pub(crate) email: Option<String>,
     /// presenter (default), moderator or panelist.
-    role: Option<String>,
+    pub(crate) role: Option<String>,
     /// Up to 300 characters.
-    talk_title: Option<String>,
+    pub(crate) talk_title: Option<String>,
     /// Up to 5000 characters.
     #[serde(rename = "abstract")]
-    talk_abstract: Option<String>,
+    pub(crate) talk_abstract: Option<String>,
     /// Speaking time, 1 to 600.
-    minutes: Option<i64>,
+    pub(crate) minutes: Option<i64>,
     /// Up to 5000 characters.
-    bio: Option<String>,
+    pub(crate) bio: Option<String>,
     /// Lever codes.
-    levers: Option<Vec<String>>,
+    pub(crate) levers: Option<Vec<String>>,
     /// 1-based place in the lineup; at the end when absent.
-    position: Option<i64>,
+    pub(crate) position: Option<i64>,
     /// Send the invitation to present now (default false: a draft).
     #[serde(default)]
-    invite: bool,
+    pub(crate) invite: bool,
 }
 
-/// Adds a slot to a session's lineup; with `"invite": true` also sends the
-/// invitation to present.
-#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id")), request_body = AddBody,
-    responses((status = 201, description = "The new slot", body = crate::api_docs::LineupSlot),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
-pub async fn add_slot(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<i64>,
-    body: web::Json<AddBody>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Organize)?;
-    let b = body.into_inner();
+/// The slot to add, each field checked, and whether to invite at once.
+pub(crate) fn new_slot(b: AddBody) -> Result<(NewSlot, bool), ApiError> {
     let mut e = Vec::new();
     let name = check(&mut e, "name", Some(b.name.unwrap_or_default()), |s| {
         domain::required_text(&s, 200)
@@ -178,7 +162,28 @@ pub async fn add_slot(
         levers: codes.unwrap_or_default(),
         position: b.position,
     };
-    let token = b.invite.then(new_token);
+    Ok((new, b.invite))
+}
+
+/// Adds a slot to a session's lineup; with `"invite": true` also sends the
+/// invitation to present.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = AddBody,
+    responses((status = 201, description = "The new slot", body = crate::api_docs::LineupSlot),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn add_slot(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<AddBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let (new, invite) = new_slot(body.into_inner())?;
+    let token = invite.then(new_token);
     let (actor, policy, now) = (
         user.actor(),
         Policy::from_settings(&state.settings),
@@ -327,6 +332,21 @@ pub struct LeversBody {
     levers: Option<Vec<String>>,
 }
 
+/// A session's lever codes: required (`[]` clears), each one known.
+pub(crate) fn session_lever_codes(
+    given: Option<Vec<String>>,
+) -> Result<Vec<&'static str>, ApiError> {
+    let mut e = Vec::new();
+    if given.is_none() {
+        e.push(("levers".to_string(), "`levers` is required".to_string()));
+    }
+    let codes = check(&mut e, "levers", given, lever_codes);
+    match (codes, e.is_empty()) {
+        (Some(codes), true) => Ok(codes),
+        _ => Err(invalid(e)),
+    }
+}
+
 /// Replaces a session's levers of change.
 #[utoipa::path(put, path = "/api/v1/organizer/sessions/{id}/levers", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = LeversBody,
@@ -342,15 +362,7 @@ pub async fn put_levers(
     body: web::Json<LeversBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let mut e = Vec::new();
-    let given = body.into_inner().levers;
-    if given.is_none() {
-        e.push(("levers".to_string(), "`levers` is required".to_string()));
-    }
-    let codes = check(&mut e, "levers", given, lever_codes);
-    let (Some(codes), true) = (codes, e.is_empty()) else {
-        return Err(invalid(e));
-    };
+    let codes = session_lever_codes(body.into_inner().levers)?;
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
     let codes = db::write(&state.pool, move |conn| {
         store::set_session_levers(conn, &actor, id, &codes, now)

@@ -6,4 +6,5 @@ pub mod domain;
 pub mod handlers;
 pub mod levers;
 pub mod messages;
+pub mod pages;
 pub mod store;

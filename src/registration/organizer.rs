@@ -217,46 +217,16 @@ pub async fn add(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
     let id = path.into_inner();
-    let registrant = domain::parse(&body).map_err(|errors| {
-        invalid(
-            errors
-                .0
-                .into_iter()
-                .map(|e| (e.field.to_string(), e.message))
-                .collect(),
-        )
-    })?;
+    let registrant = registrant(&body)?;
     let (actor, policy, now) = (
         user.actor(),
         Policy::from_settings(&state.settings),
         state.clock.naive(),
     );
-    let added = db::write(&state.pool, move |conn| {
-        let done = store::register(conn, id, &registrant, &policy, now)?;
-        let reg_id = store::registration_id(conn, &done.token)?;
-        audit::record(
-            conn,
-            &actor,
-            "registration.add",
-            &format!("registration:{reg_id}"),
-            None,
-            Some(json!({ "session": id, "status": done.status })),
-            now,
-        )?;
-        Ok::<_, RegisterError>((reg_id, done))
+    let (reg_id, done) = db::write(&state.pool, move |conn| {
+        add_as(conn, &actor, id, &registrant, &policy, now)
     })
-    .await;
-    let (reg_id, done) = match added {
-        Ok(v) => v,
-        Err(RegisterError::NotFound) => return Err(no_session(id)),
-        Err(RegisterError::Closed) => {
-            return Err(ApiError::Conflict(
-                "session_closed",
-                "Registration for this session is closed (cancelled or over).".into(),
-            ))
-        }
-        Err(RegisterError::Db(e)) => return Err(e.into()),
-    };
+    .await?;
     let mut body = registration_body(&state, reg_id).await?;
     body["outcome"] = json!(match done.outcome {
         store::Outcome::Registered => "registered",
@@ -292,25 +262,11 @@ pub async fn cancel(
         Policy::from_settings(&state.settings),
         state.clock.naive(),
     );
-    let outcome = db::write(&state.pool, move |conn| {
+    db::write(&state.pool, move |conn| {
         cancel_as(conn, &actor, id, &policy, now)
     })
-    .await;
-    match outcome {
-        Ok(CancelOutcome::Cancelled) => {
-            Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
-        }
-        Ok(CancelOutcome::AlreadyCancelled) => Err(ApiError::Conflict(
-            "already_cancelled",
-            "This registration is already cancelled.".into(),
-        )),
-        Err(CancelError::NotFound) => Err(no_registration(id)),
-        Err(CancelError::Over) => Err(ApiError::Conflict(
-            "session_closed",
-            "The session is over.".into(),
-        )),
-        Err(CancelError::Db(e)) => Err(e.into()),
-    }
+    .await?;
+    Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
 }
 
 /// Takes a registration off the waitlist now, even over capacity.
@@ -333,23 +289,11 @@ pub async fn promote(
         Policy::from_settings(&state.settings),
         state.clock.naive(),
     );
-    let promoted = db::write(&state.pool, move |conn| {
+    db::write(&state.pool, move |conn| {
         promote_as(conn, &actor, id, &policy, now)
     })
-    .await;
-    match promoted {
-        Ok(()) => Ok(HttpResponse::Ok().json(registration_body(&state, id).await?)),
-        Err(PromoteError::NotFound) => Err(no_registration(id)),
-        Err(PromoteError::NotWaitlisted) => Err(ApiError::Conflict(
-            "not_waitlisted",
-            "This registration is not on the waitlist.".into(),
-        )),
-        Err(PromoteError::Closed) => Err(ApiError::Conflict(
-            "session_closed",
-            "The session is cancelled or over.".into(),
-        )),
-        Err(PromoteError::Db(e)) => Err(e.into()),
-    }
+    .await?;
+    Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
 }
 
 /// A cell a spreadsheet will not run as a formula: one starting with `=`,
@@ -551,6 +495,54 @@ pub async fn erase_person(
     })))
 }
 
+/// An organizer registers someone for session `id` (audited), as the
+/// public form would: capacity, waitlist and confirmation e-mail apply.
+/// Returns the registration's id and what happened.
+pub fn add_as(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    id: i64,
+    registrant: &domain::Registrant,
+    policy: &Policy,
+    now: chrono::NaiveDateTime,
+) -> Result<(i64, store::Registered), ApiError> {
+    let done = match store::register(conn, id, registrant, policy, now) {
+        Ok(done) => done,
+        Err(RegisterError::NotFound) => return Err(no_session(id)),
+        Err(RegisterError::Closed) => {
+            return Err(ApiError::Conflict(
+                "session_closed",
+                "Registration for this session is closed (cancelled or over).".into(),
+            ))
+        }
+        Err(RegisterError::Db(e)) => return Err(e.into()),
+    };
+    let reg_id = store::registration_id(conn, &done.token)?;
+    audit::record(
+        conn,
+        actor,
+        "registration.add",
+        &format!("registration:{reg_id}"),
+        None,
+        Some(json!({ "session": id, "status": done.status })),
+        now,
+    )?;
+    Ok((reg_id, done))
+}
+
+/// The public form's fields as checked, or a message per field.
+pub fn registrant(form: &RegistrationForm) -> Result<domain::Registrant, ApiError> {
+    domain::parse(form).map_err(|errors| {
+        invalid(
+            errors
+                .0
+                .into_iter()
+                .map(|e| (e.field.to_string(), e.message))
+                .collect(),
+        )
+    })
+}
+
 /// An organizer cancels registration `id` (audited); the person is told and
 /// the waitlist moves up, as with their own manage link.
 pub fn cancel_as(
@@ -559,21 +551,35 @@ pub fn cancel_as(
     id: i64,
     policy: &Policy,
     now: chrono::NaiveDateTime,
-) -> Result<CancelOutcome, CancelError> {
-    let reg = store::find(conn, id)?.ok_or(CancelError::NotFound)?;
-    let outcome = store::cancel(conn, &reg.token, policy, now)?;
-    if outcome == CancelOutcome::Cancelled {
-        audit::record(
-            conn,
-            actor,
-            "registration.cancel",
-            &format!("registration:{id}"),
-            Some(json!({ "status": reg.status })),
-            Some(json!({ "status": CANCELLED })),
-            now,
-        )?;
+) -> Result<(), ApiError> {
+    let reg = store::find(conn, id)?.ok_or_else(|| no_registration(id))?;
+    let outcome = match store::cancel(conn, &reg.token, policy, now) {
+        Ok(outcome) => outcome,
+        Err(CancelError::NotFound) => return Err(no_registration(id)),
+        Err(CancelError::Over) => {
+            return Err(ApiError::Conflict(
+                "session_closed",
+                "The session is over.".into(),
+            ))
+        }
+        Err(CancelError::Db(e)) => return Err(e.into()),
+    };
+    if outcome == CancelOutcome::AlreadyCancelled {
+        return Err(ApiError::Conflict(
+            "already_cancelled",
+            "This registration is already cancelled.".into(),
+        ));
     }
-    Ok(outcome)
+    audit::record(
+        conn,
+        actor,
+        "registration.cancel",
+        &format!("registration:{id}"),
+        Some(json!({ "status": reg.status })),
+        Some(json!({ "status": CANCELLED })),
+        now,
+    )?;
+    Ok(())
 }
 
 /// An organizer takes registration `id` off the waitlist (audited).
@@ -583,8 +589,24 @@ pub fn promote_as(
     id: i64,
     policy: &Policy,
     now: chrono::NaiveDateTime,
-) -> Result<(), PromoteError> {
-    let reg = store::promote(conn, id, policy, now)?;
+) -> Result<(), ApiError> {
+    let reg = match store::promote(conn, id, policy, now) {
+        Ok(reg) => reg,
+        Err(PromoteError::NotFound) => return Err(no_registration(id)),
+        Err(PromoteError::NotWaitlisted) => {
+            return Err(ApiError::Conflict(
+                "not_waitlisted",
+                "This registration is not on the waitlist.".into(),
+            ))
+        }
+        Err(PromoteError::Closed) => {
+            return Err(ApiError::Conflict(
+                "session_closed",
+                "The session is cancelled or over.".into(),
+            ))
+        }
+        Err(PromoteError::Db(e)) => return Err(e.into()),
+    };
     audit::record(
         conn,
         actor,

@@ -14,6 +14,7 @@ use crate::app::AppState;
 use chrono::NaiveDateTime;
 
 use crate::audit::{self, Actor};
+use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
@@ -114,6 +115,32 @@ pub struct CreateBody {
     capacity: Option<String>,
 }
 
+/// A one-off session as asked for, each field checked.
+fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
+    let mut errors = Vec::new();
+    let series = required(&mut errors, "series", b.series.clone(), false);
+    let start = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let title = field(&mut errors, "title", b.title.as_deref());
+    let title = required(&mut errors, "title", title, b.title.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
+    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
+    let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
+    else {
+        return Err(invalid(errors));
+    };
+    Ok(NewSession {
+        series,
+        start,
+        length,
+        title,
+        description: b.description,
+        join_url,
+        capacity,
+    })
+}
+
 /// Creates a one-off session outside the series' rule (`start`: local time
 /// in the series' zone, `2027-01-12 14:00`, or RFC 3339).
 #[utoipa::path(post, path = "/api/v1/organizer/sessions", tag = "sessions", security(("bearer" = [])),
@@ -128,29 +155,7 @@ pub async fn create_session(
     body: web::Json<CreateBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let b = body.into_inner();
-    let mut errors = Vec::new();
-    let series = required(&mut errors, "series", b.series.clone(), false);
-    let start = field(&mut errors, "start", b.start.as_deref());
-    let start = required(&mut errors, "start", start, b.start.is_some());
-    let title = field(&mut errors, "title", b.title.as_deref());
-    let title = required(&mut errors, "title", title, b.title.is_some());
-    let length = field(&mut errors, "duration", b.duration.as_deref());
-    let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
-    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
-    let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
-    else {
-        return Err(invalid(errors));
-    };
-    let new = NewSession {
-        series,
-        start,
-        length,
-        title,
-        description: b.description,
-        join_url,
-        capacity,
-    };
+    let new = new_session(body.into_inner())?;
     let uid = manage::new_uid(&state.settings.http.public_url);
     let (actor, now) = (user.actor(), state.clock.naive());
     let created = db::write(&state.pool, move |conn| {
@@ -191,6 +196,21 @@ pub struct UpdateBody {
     capacity: Option<String>,
 }
 
+/// The details to change, each field checked.
+fn details(b: UpdateBody) -> Result<Details, ApiError> {
+    let mut errors = Vec::new();
+    let details = Details {
+        title: field(&mut errors, "title", b.title.as_deref()),
+        description: b.description,
+        join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
+        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
+    };
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    Ok(details)
+}
+
 /// Changes a session's details; registrants get an updated invitation when
 /// their calendar shows the change; more places promote the waitlist.
 #[utoipa::path(patch, path = "/api/v1/organizer/sessions/{id}", tag = "sessions", security(("bearer" = [])),
@@ -206,17 +226,7 @@ pub async fn update_session(
     body: web::Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let b = body.into_inner();
-    let mut errors = Vec::new();
-    let details = Details {
-        title: field(&mut errors, "title", b.title.as_deref()),
-        description: b.description,
-        join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
-        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
-    };
-    if !errors.is_empty() {
-        return Err(invalid(errors));
-    }
+    let details = details(body.into_inner())?;
     change(
         &state,
         &user,
@@ -233,6 +243,18 @@ pub struct RescheduleBody {
     duration: Option<String>,
 }
 
+/// The new start (required) and length (kept when absent), checked.
+fn new_time(b: RescheduleBody) -> Result<(manage::Start, Option<manage::Length>), ApiError> {
+    let mut errors = Vec::new();
+    let start: Option<manage::Start> = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    match (start, errors.is_empty()) {
+        (Some(start), true) => Ok((start, length)),
+        _ => Err(invalid(errors)),
+    }
+}
+
 /// Moves a session; registrants get the updated calendar invitation.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = RescheduleBody,
@@ -247,14 +269,7 @@ pub async fn reschedule_session(
     body: web::Json<RescheduleBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let b = body.into_inner();
-    let mut errors = Vec::new();
-    let start: Option<manage::Start> = field(&mut errors, "start", b.start.as_deref());
-    let start = required(&mut errors, "start", start, b.start.is_some());
-    let length = field(&mut errors, "duration", b.duration.as_deref());
-    let (Some(start), true) = (start, errors.is_empty()) else {
-        return Err(invalid(errors));
-    };
+    let (start, length) = new_time(body.into_inner())?;
     change(
         &state,
         &user,
@@ -272,6 +287,16 @@ pub struct CancelBody {
     reason: Option<String>,
 }
 
+/// Why a session is cancelled: required, not blank.
+fn reason(b: CancelBody) -> Result<manage::Reason, ApiError> {
+    let mut errors = Vec::new();
+    let reason = field(&mut errors, "reason", b.reason.as_deref());
+    match required(&mut errors, "reason", reason, b.reason.is_some()) {
+        Some(reason) if errors.is_empty() => Ok(reason),
+        _ => Err(invalid(errors)),
+    }
+}
+
 /// Cancels a session: it leaves registrants' calendars and everyone
 /// registered or waitlisted is told the reason.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
@@ -287,15 +312,7 @@ pub async fn cancel_session(
     body: web::Json<CancelBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    let mut errors = Vec::new();
-    let given = body.reason.is_some();
-    let reason = field(&mut errors, "reason", body.reason.as_deref());
-    let (Some(reason), true) = (
-        required(&mut errors, "reason", reason, given),
-        errors.is_empty(),
-    ) else {
-        return Err(invalid(errors));
-    };
+    let reason = reason(body.into_inner())?;
     change(
         &state,
         &user,
@@ -375,6 +392,10 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
                 "user": { "name": user.user.name, "email": user.user.email, "role": user.user.role },
                 "csrf": user.csrf,
                 "is_admin": user.user.role().allows(Need::Admin),
+                "can_change": user.user.role().allows(Need::Organize),
+                "series_choices": state.settings.series.iter()
+                    .map(|(slug, s)| json!({ "value": slug, "label": s.title }))
+                    .collect::<Vec<_>>(),
                 "sessions": sessions,
             }),
         )),
@@ -413,6 +434,7 @@ pub async fn session_page(
             return Ok::<_, DbError>(None);
         };
         let lineup = crate::lineup::store::for_session(conn, id)?;
+        let levers = crate::lineup::store::session_levers(conn, id)?;
         let (total, rows) = registrations::list(conn, id, &filter)?;
         let registered = model::counts(conn, &[id], REGISTERED)?
             .first()
@@ -421,11 +443,11 @@ pub async fn session_page(
             .first()
             .map_or(0, |c| c.1);
         Ok(Some((
-            session, series, lineup, total, rows, registered, waitlisted,
+            session, series, lineup, levers, total, rows, registered, waitlisted,
         )))
     })
     .await;
-    let (session, series, lineup, total, rows, registered, waitlisted) = match loaded {
+    let (session, series, lineup, levers, total, rows, registered, waitlisted) = match loaded {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -438,15 +460,31 @@ pub async fn session_page(
             "title": format!("{} — organizer", session.title),
             "session": {
                 "id": session.id, "title": session.title, "series": series.title,
+                "description": session.description,
                 "when": session.when(), "status": session.status,
                 "capacity": session.capacity, "join_url": session.join_url,
                 "cancelled": session.is_cancelled(),
+                "length": (session.ends_at - session.starts_at).num_minutes(),
+                "timezone": session.timezone,
             },
+            "levers": crate::lineup::levers::tags(&levers),
+            "lever_choices": crate::lineup::levers::LEVERS.iter().map(|(code, label)| json!({
+                "value": code, "label": label, "checked": levers.contains(code),
+            })).collect::<Vec<_>>(),
+            "roles": crate::lineup::domain::ROLES,
+            "sectors": crate::registration::handlers::options(crate::registration::domain::SECTORS, ""),
+            "states": crate::registration::handlers::options(crate::registration::domain::STATES, ""),
             "registered": registered,
             "waitlisted": waitlisted,
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
-            "lineup": lineup.iter().map(|s| s.to_json()).collect::<Vec<_>>(),
+            "lineup": lineup.iter().map(|s| {
+                let mut slot = s.to_json();
+                slot["can_invite"] = json!(matches!(s.status.as_str(), "draft" | "invited" | "declined"));
+                slot["active"] = json!(s.status != "withdrawn");
+                slot["resend"] = json!(s.invitations_sent > 0);
+                slot
+            }).collect::<Vec<_>>(),
             "q": search,
             "total": total,
             "more": (total as usize) > shown,
@@ -534,128 +572,77 @@ pub async fn audit_page(
 
 // ------------------------------------------------------------ page forms
 
-/// Runs one organizer change from a page form: the CSRF token and the role
-/// are checked first; success goes back to `back`, a refusal (a message
-/// for the organizer) shows it, anything else is an internal error.
-async fn page_change<F>(
-    state: &AppState,
-    user: &PageUser,
-    csrf: &str,
-    back: String,
-    change: F,
-) -> HttpResponse
-where
-    F: Fn(&mut DbConnection, &Actor, NaiveDateTime) -> Result<Result<(), String>, DbError>
-        + Send
-        + Sync
-        + 'static,
-{
-    if !user.csrf_ok(csrf) {
-        return crate::auth::handlers::csrf_refused(state);
-    }
-    if let Some(refused) = user.forbidden(Need::Organize, state) {
-        return refused;
-    }
-    let (actor, now) = (user.actor(), state.clock.naive());
-    match db::write(&state.pool, move |conn| change(conn, &actor, now)).await {
-        Ok(Ok(())) => HttpResponse::SeeOther()
-            .insert_header((actix_web::http::header::LOCATION, back))
-            .finish(),
-        Ok(Err(message)) => state.pages.message(
-            actix_web::http::StatusCode::CONFLICT,
-            "That could not be done",
-            &message,
-        ),
-        Err(e) => state.pages.internal_error(&e.into()),
-    }
-}
+type PostedForm = web::Form<Vec<(String, String)>>;
 
-/// A refusal (not a database error) as the message the organizer reads.
-fn refusal<E: std::fmt::Display>(e: E) -> Result<Result<(), String>, DbError> {
-    Ok(Err(e.to_string()))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct CancelSessionForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    reason: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct RescheduleForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    start: String,
-}
-
-/// A change to a session from its organizer page, as typed.
-enum SessionOp {
-    Cancel(String),
-    Reschedule(String),
-}
-
-/// Runs `op` on session `id` through `series::manage` (audited; calendars
-/// follow); a value that cannot be read is shown as a refusal.
-async fn session_change(
-    state: &AppState,
-    user: &PageUser,
-    csrf: &str,
-    id: i64,
-    op: SessionOp,
+/// `POST /organizer/sessions`: a one-off session, from the dashboard's
+/// form (the API's fields); on to its page.
+pub async fn page_create_session(
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: PostedForm,
 ) -> HttpResponse {
-    let policy = Policy::from_settings(&state.settings);
-    page_change(
-        state,
-        user,
-        csrf,
-        format!("/organizer/sessions/{id}"),
-        move |conn, actor, now| {
-            let result = match &op {
-                SessionOp::Cancel(reason) => match reason.parse::<manage::Reason>() {
-                    Ok(r) => manage::cancel(conn, actor, &policy, id, &r, now),
-                    Err(e) => return Ok(Err(e)),
-                },
-                SessionOp::Reschedule(start) => match start.parse::<manage::Start>() {
-                    Ok(s) => manage::reschedule(conn, actor, &policy, id, s, None, now),
-                    Err(e) => return Ok(Err(e)),
-                },
-            };
-            match result {
-                Ok(_) => Ok(Ok(())),
-                Err(ManageError::Db(e)) => Err(e),
-                Err(e) => refusal(e),
-            }
+    let uid = manage::new_uid(&state.settings.http.public_url);
+    let back = "/organizer".to_string();
+    forms::submit(
+        &state,
+        &user,
+        Posted::from_form(form),
+        Need::Organize,
+        back,
+        move |conn, actor, form, now| {
+            let new = new_session(form.body(&[])?)?;
+            let created = manage::create(conn, actor, &new, &uid, now)?;
+            Ok(format!("/organizer/sessions/{}", created.session.id))
         },
     )
     .await
 }
 
-/// `POST /organizer/sessions/{id}/cancel`
-pub async fn page_cancel_session(
+/// `POST /organizer/sessions/{id}/{action}`: `details` (the API's update
+/// fields; a description emptied on purpose is cleared), `reschedule`
+/// (`start`, `duration`) or `cancel` (`reason`), through `series::manage`
+/// like the API, so calendars follow.
+pub async fn page_session_change(
     state: web::Data<AppState>,
     user: PageUser,
-    path: web::Path<i64>,
-    form: web::Form<CancelSessionForm>,
+    path: web::Path<(i64, String)>,
+    form: PostedForm,
 ) -> HttpResponse {
-    let form = form.into_inner();
-    let op = SessionOp::Cancel(form.reason);
-    session_change(&state, &user, &form.csrf, path.into_inner(), op).await
-}
-
-/// `POST /organizer/sessions/{id}/reschedule` (`start`: local time in the
-/// series' zone, e.g. `2027-01-19 14:00`)
-pub async fn page_reschedule_session(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<i64>,
-    form: web::Form<RescheduleForm>,
-) -> HttpResponse {
-    let form = form.into_inner();
-    let op = SessionOp::Reschedule(form.start);
-    session_change(&state, &user, &form.csrf, path.into_inner(), op).await
+    let (id, action) = path.into_inner();
+    if !["details", "reschedule", "cancel"].contains(&action.as_str()) {
+        return state.pages.not_found();
+    }
+    let back = format!("/organizer/sessions/{id}");
+    let policy = Policy::from_settings(&state.settings);
+    let posted = Posted::from_form(form);
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Organize,
+        back.clone(),
+        move |conn, actor, form, now| {
+            match action.as_str() {
+                "details" => {
+                    let mut b: UpdateBody = form.body(&[])?;
+                    if b.description.is_none() && form.has("description") {
+                        b.description = Some(String::new());
+                    }
+                    manage::update(conn, actor, &policy, id, &details(b)?, now)?;
+                }
+                "reschedule" => {
+                    let (start, length) = new_time(form.body(&[])?)?;
+                    manage::reschedule(conn, actor, &policy, id, start, length, now)?;
+                }
+                _ => {
+                    let reason = reason(form.body(&[])?)?;
+                    manage::cancel(conn, actor, &policy, id, &reason, now)?;
+                }
+            }
+            Ok(back.clone())
+        },
+    )
+    .await
 }
 
 /// `POST /organizer/registrations/{id}/cancel|promote` (`action` in the path)
@@ -663,16 +650,15 @@ pub async fn page_registration(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<(i64, String)>,
-    form: web::Form<crate::auth::handlers::CsrfForm>,
+    form: PostedForm,
 ) -> HttpResponse {
     use crate::registration::organizer::{cancel_as, promote_as};
-    use crate::registration::store::{self as registrations, CancelError, PromoteError};
     let (id, action) = path.into_inner();
     if action != "cancel" && action != "promote" {
         return state.pages.not_found();
     }
     let session = match db::run(&state.pool, move |conn| {
-        registrations::find(conn, id).map_err(DbError::from)
+        crate::registration::store::find(conn, id).map_err(DbError::from)
     })
     .await
     {
@@ -680,26 +666,50 @@ pub async fn page_registration(
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
+    let back = format!("/organizer/sessions/{session}");
     let policy = Policy::from_settings(&state.settings);
-    page_change(
+    let posted = Posted::from_form(form);
+    forms::submit(
         &state,
         &user,
-        &form.csrf,
-        format!("/organizer/sessions/{session}"),
-        move |conn, actor, now| {
+        posted,
+        Need::Organize,
+        back.clone(),
+        move |conn, actor, _, now| {
             if action == "cancel" {
-                match cancel_as(conn, actor, id, &policy, now) {
-                    Ok(_) => Ok(Ok(())),
-                    Err(CancelError::Db(e)) => Err(e),
-                    Err(e) => refusal(e),
-                }
+                cancel_as(conn, actor, id, &policy, now)?;
             } else {
-                match promote_as(conn, actor, id, &policy, now) {
-                    Ok(()) => Ok(Ok(())),
-                    Err(PromoteError::Db(e)) => Err(e),
-                    Err(e) => refusal(e),
-                }
+                promote_as(conn, actor, id, &policy, now)?;
             }
+            Ok(back.clone())
+        },
+    )
+    .await
+}
+
+/// `POST /organizer/sessions/{id}/registrations`: someone registered by
+/// hand, with the public form's fields.
+pub async fn page_add_registration(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: PostedForm,
+) -> HttpResponse {
+    use crate::registration::organizer::{add_as, registrant};
+    let id = path.into_inner();
+    let back = format!("/organizer/sessions/{id}");
+    let policy = Policy::from_settings(&state.settings);
+    let posted = Posted::from_form(form);
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Organize,
+        back.clone(),
+        move |conn, actor, form, now| {
+            let person = registrant(&form.body(&[])?)?;
+            add_as(conn, actor, id, &person, &policy, now)?;
+            Ok(back.clone())
         },
     )
     .await

@@ -612,3 +612,65 @@ pub async fn run_convene(app: &TestApp, args: &[&str], stdin: &str) -> CliRun {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// Signs in on the organizer page; returns the `name=value` cookie.
+pub async fn sign_in(app: &TestApp, email: &str) -> String {
+    let response = app
+        .post_form(
+            "/organizer/login",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/organizer"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/organizer"] {
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} in {set_cookie}"
+        );
+    }
+    assert!(!set_cookie.contains("Secure"), "http public URL: no Secure");
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+pub async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The CSRF token of the first organizer form in a page.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a csrf field")
+        .to_string()
+}
+
+/// Posts an organizer page form with the sign-in's cookie (no redirects
+/// followed, as the test client is built).
+pub async fn post_page(
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}

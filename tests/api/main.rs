@@ -13,6 +13,7 @@ mod lifecycle;
 mod lineup;
 mod lists;
 mod mail;
+mod organizer_pages;
 mod registration;
 mod registrations;
 mod scheduler;
