@@ -1,13 +1,12 @@
 //! The outbox for organizers: counts by status, failed messages with their
 //! reason, and "retry" — as a page (`/organizer/outbox`) and in the API.
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::app::AppState;
 use crate::audit;
-use crate::auth::handlers::{csrf_refused, CsrfForm};
+use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -34,28 +33,25 @@ async fn overview(state: &AppState) -> Result<(Vec<(String, i64)>, Vec<OutboxRow
 }
 
 /// Retries message `id`, audited; `None` when it is not a failed message.
-async fn retry(
-    state: &AppState,
-    actor: audit::Actor,
+/// Puts failed message `id` back in the queue (audited).
+fn retry(
+    conn: &mut crate::db::DbConnection,
+    actor: &audit::Actor,
     id: i64,
-) -> Result<Option<OutboxRow>, DbError> {
-    let now = state.clock.naive();
-    db::write(&state.pool, move |conn| {
-        let Some(row) = outbox::retry(conn, id, now)? else {
-            return Ok(None);
-        };
-        audit::record(
-            conn,
-            &actor,
-            "outbox.retry",
-            &format!("outbox:{id}"),
-            Some(json!({ "status": "failed", "last_error": row.last_error })),
-            Some(json!({ "status": "pending" })),
-            now,
-        )?;
-        Ok::<_, DbError>(Some(row))
-    })
-    .await
+    now: chrono::NaiveDateTime,
+) -> Result<OutboxRow, ApiError> {
+    let row = outbox::retry(conn, id, now)?
+        .ok_or_else(|| ApiError::NotFound("No failed message with this id.".into()))?;
+    audit::record(
+        conn,
+        actor,
+        "outbox.retry",
+        &format!("outbox:{id}"),
+        Some(json!({ "status": "failed", "last_error": row.last_error })),
+        Some(json!({ "status": "pending" })),
+        now,
+    )?;
+    Ok(row)
 }
 
 /// Messages per status, and the failed ones with their reason.
@@ -88,10 +84,9 @@ pub async fn api_retry(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
-    match retry(&state, user.actor(), path.into_inner()).await? {
-        Some(row) => Ok(HttpResponse::Ok().json(json!({ "id": row.id, "status": "pending" }))),
-        None => Err(ApiError::NotFound("No failed message with this id.".into())),
-    }
+    let (actor, id, now) = (user.actor(), path.into_inner(), state.clock.naive());
+    let row = db::write(&state.pool, move |conn| retry(conn, &actor, id, now)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "id": row.id, "status": "pending" })))
 }
 
 /// `GET /organizer/outbox`
@@ -119,18 +114,21 @@ pub async fn page_retry(
     state: web::Data<AppState>,
     user: PageUser,
     path: web::Path<i64>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    if !user.csrf_ok(&form.csrf) {
-        return csrf_refused(&state);
-    }
-    if let Some(refused) = user.forbidden(Need::Organize, &state) {
-        return refused;
-    }
-    match retry(&state, user.actor(), path.into_inner()).await {
-        Ok(_) => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, "/organizer/outbox"))
-            .finish(),
-        Err(e) => state.pages.internal_error(&e.into()),
-    }
+    let id = path.into_inner();
+    let back = "/organizer/outbox".to_string();
+    let posted = Posted::from_form(form);
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Organize,
+        back.clone(),
+        move |conn, actor, _, now| {
+            retry(conn, actor, id, now)?;
+            Ok(back.clone())
+        },
+    )
+    .await
 }
