@@ -140,6 +140,7 @@ impl Application {
                         },
                     ))
                     .route("/", web::get().to(series::handlers::index))
+                    .configure(crate::echo::routes)
                     .route(
                         "/sessions/{id}",
                         web::get().to(registration::handlers::session_page),

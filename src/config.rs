@@ -7,7 +7,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveTime;
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
@@ -203,6 +203,45 @@ pub struct SeriesSettings {
     /// How long before each session registrants are reminded.
     #[serde(default = "default_reminders")]
     pub reminders: Vec<Offset>,
+    /// An ECHO program's cohorts to create if missing, keyed by slug
+    /// (`[series.echo.cohorts.cohort-3]`); facilitators add more.
+    #[serde(default)]
+    pub cohorts: BTreeMap<String, CohortSettings>,
+}
+
+/// A cohort of an ECHO program. What is left out comes from the program
+/// (its rule, start time, length, capacity, join link).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CohortSettings {
+    pub name: String,
+    /// Dates as quoted strings, `"2027-01-14"`.
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    #[serde(default)]
+    pub rule: Option<Rule>,
+    #[serde(default, deserialize_with = "optional_local_time")]
+    pub start_time: Option<NaiveTime>,
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    pub applications_open_on: NaiveDate,
+    pub applications_close_on: NaiveDate,
+    /// Share of sessions to attend to complete, in percent.
+    #[serde(default = "default_completion_percent")]
+    pub completion_percent: u32,
+    /// Case presentations per session.
+    #[serde(default = "default_case_slots")]
+    pub case_slots: u32,
+}
+
+fn default_completion_percent() -> u32 {
+    80
+}
+
+fn default_case_slots() -> u32 {
+    2
 }
 
 fn default_invitations() -> Vec<Offset> {
@@ -393,9 +432,19 @@ fn timezone<'de, D: Deserializer<'de>>(d: D) -> Result<Tz, D::Error> {
 
 fn local_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
     let s = String::deserialize(d)?;
-    NaiveTime::parse_from_str(&s, "%H:%M")
-        .or_else(|_| NaiveTime::parse_from_str(&s, "%H:%M:%S"))
-        .map_err(|_| serde::de::Error::custom(format!("`{s}` is not a time of day like 13:00")))
+    parse_local_time(&s).map_err(serde::de::Error::custom)
+}
+
+fn optional_local_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_local_time(&s).map(Some).map_err(serde::de::Error::custom)
+}
+
+/// A time of day written `13:00` (or `13:00:00`).
+pub fn parse_local_time(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s.trim(), "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(s.trim(), "%H:%M:%S"))
+        .map_err(|_| format!("`{s}` is not a time of day like 13:00"))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -516,6 +565,15 @@ impl Settings {
             }
             if s.capacity == 0 {
                 return bad(&format!("series.{slug}.capacity"), "must be at least 1");
+            }
+            for (cohort, c) in &s.cohorts {
+                let key = format!("series.{slug}.cohorts.{cohort}");
+                if s.kind != SeriesKind::Echo {
+                    return bad(&key, "only a series of kind \"echo\" has cohorts");
+                }
+                if let Err(e) = crate::echo::cohorts::check_settings(cohort, c) {
+                    return bad(&key, &e);
+                }
             }
             if let Some(list) = &s.list {
                 if !self.lists.contains_key(list) {

@@ -210,7 +210,110 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cohorts (id) {
+        id -> BigInt,
+        series_id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        rule -> Text,
+        timezone -> Text,
+        start_time -> Text,
+        duration_minutes -> Integer,
+        capacity -> Integer,
+        join_url -> Text,
+        applications_open_on -> Date,
+        applications_close_on -> Date,
+        completion_percent -> Integer,
+        case_slots -> Integer,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    echo_sessions (session_id) {
+        session_id -> BigInt,
+        cohort_id -> BigInt,
+        occurrence_date -> Date,
+        didactic_topic -> Text,
+        faculty_name -> Text,
+        faculty_email -> Text,
+        case_slots -> Integer,
+    }
+}
+
+diesel::table! {
+    applications (id) {
+        id -> BigInt,
+        cohort_id -> BigInt,
+        person_id -> BigInt,
+        organization_type -> Text,
+        role -> Text,
+        hopes_to_bring -> Text,
+        hopes_to_learn -> Text,
+        status -> Text,
+        decision_message -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        access_token -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        cohort_id -> BigInt,
+        title -> Text,
+        organization_type -> Text,
+        size_band -> Text,
+        setting -> Text,
+        state -> Text,
+        challenge -> Text,
+        tried -> Text,
+        question -> Text,
+        levers -> Text,
+        preferred_session_id -> Nullable<BigInt>,
+        attested -> Bool,
+        status -> Text,
+        revision -> Integer,
+        session_id -> Nullable<BigInt>,
+        review_message -> Nullable<Text>,
+        recommendations -> Nullable<Text>,
+        recommendations_at -> Nullable<Timestamp>,
+        follow_up_due_at -> Nullable<Timestamp>,
+        follow_up_sent_at -> Nullable<Timestamp>,
+        follow_up_answer -> Nullable<Text>,
+        follow_up_answered_at -> Nullable<Timestamp>,
+        submitted_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_attachments (case_id) {
+        case_id -> BigInt,
+        filename -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        content -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(cohorts -> series (series_id));
+diesel::joinable!(echo_sessions -> sessions (session_id));
+diesel::joinable!(echo_sessions -> cohorts (cohort_id));
+diesel::joinable!(applications -> cohorts (cohort_id));
+diesel::joinable!(applications -> people (person_id));
+diesel::joinable!(cases -> applications (application_id));
+diesel::joinable!(case_attachments -> cases (case_id));
 diesel::joinable!(lineup_slots -> sessions (session_id));
 diesel::joinable!(session_levers -> sessions (session_id));
 diesel::joinable!(proposals -> people (person_id));
@@ -234,5 +337,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     proposals,
     working_group_interests,
     lineup_slots,
-    session_levers
+    session_levers,
+    cohorts,
+    echo_sessions,
+    applications,
+    cases,
+    case_attachments
 );

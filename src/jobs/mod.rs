@@ -34,6 +34,13 @@ pub async fn sync_series(
         let mut created = 0;
         for (slug, s) in &settings.series {
             let id = generate::sync_series(conn, slug, s, now.naive_utc())?;
+            if s.kind == crate::config::SeriesKind::Echo {
+                // An ECHO program meets in cohorts, each with its own rule.
+                let program = crate::series::model::find_series(conn, slug)?
+                    .ok_or(diesel::result::Error::NotFound)?;
+                created += crate::echo::cohorts::seed(conn, &program, s, &host, now.naive_utc())?;
+                continue;
+            }
             created +=
                 generate::ensure_sessions(conn, id, s, &host, now, settings.jobs.horizon_months)?;
         }

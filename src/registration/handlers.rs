@@ -152,6 +152,9 @@ pub async fn session_page(
         return state.pages.not_found();
     };
     match load_session(&state, id).await {
+        Ok(Some((_, series, ..))) if series.kind == crate::series::model::ECHO => {
+            crate::auth::forms::see_other(&format!("/echo/session/{id}"))
+        }
         Ok(Some((session, series, registered, lineup))) => {
             let form = invited_form(&state, &req).await;
             let page = form_page(

@@ -18,7 +18,7 @@ use crate::mail::outbox;
 use crate::registration::domain::Registrant;
 use crate::registration::messages::Letter;
 use crate::registration::token::new_token;
-use crate::series::model::{find_session, lock_session, Series, Session};
+use crate::series::model::{find_session, lock_session, Series, Session, ECHO};
 
 pub const REGISTERED: &str = "registered";
 pub const WAITLISTED: &str = "waitlisted";
@@ -180,7 +180,8 @@ pub fn register(
             return Err(RegisterError::NotFound);
         }
         let (session, series) = find_session(conn, session_id)?.ok_or(RegisterError::NotFound)?;
-        if session.is_cancelled() || session.ends_at <= now {
+        // A cohort's ECHO sessions are for its approved participants.
+        if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
             return Err(RegisterError::Closed);
         }
         let person_id = upsert_person(conn, r, now)?;

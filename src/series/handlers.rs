@@ -25,7 +25,7 @@ async fn upcoming_with_counts(
 ) -> Result<Vec<(Session, Series, i64, i64)>, DbError> {
     let now = state.clock.naive();
     db::run(&state.pool, move |conn| {
-        let rows = model::upcoming(conn, now, limit)?;
+        let rows = model::upcoming_public(conn, now, limit)?;
         let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
         let registered: HashMap<i64, i64> =
             model::counts(conn, &ids, REGISTERED)?.into_iter().collect();
@@ -216,7 +216,7 @@ pub async fn feed(
 
 /// A calendar that programs poll: cacheable for a quarter of an hour,
 /// with a strong ETag over the body, and a 304 for a client that has it.
-fn polled_calendar(req: &HttpRequest, body: String) -> HttpResponse {
+pub(crate) fn polled_calendar(req: &HttpRequest, body: String) -> HttpResponse {
     // The body changes only with the sessions (or as one leaves or enters
     // the window), so a hash of it says whether there is anything new.
     let mut hasher = DefaultHasher::new();

@@ -10,6 +10,9 @@ use crate::db::DbConnection;
 
 pub const SCHEDULED: &str = "scheduled";
 pub const CANCELLED: &str = "cancelled";
+/// The kind of an ECHO program's series: its sessions are cohorts', not
+/// open for registration, and not listed with the webinars.
+pub const ECHO: &str = "echo";
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = series)]
@@ -138,6 +141,24 @@ pub fn sessions_starting_between(
         .filter(sessions::starts_at.le(to))
         .order((sessions::starts_at.asc(), sessions::id.asc()))
         .select(Session::as_select())
+        .load(conn)
+}
+
+/// Scheduled sessions open for registration (not an ECHO cohort's) that
+/// have not ended, soonest first, with their series.
+pub fn upcoming_public(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(Session, Series)>> {
+    sessions::table
+        .inner_join(series::table)
+        .filter(sessions::ends_at.gt(now))
+        .filter(sessions::status.eq(SCHEDULED))
+        .filter(series::kind.ne(ECHO))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .limit(limit)
+        .select((Session::as_select(), Series::as_select()))
         .load(conn)
 }
 

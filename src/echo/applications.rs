@@ -1,0 +1,569 @@
+//! Applications to join a cohort: the public form's rules, the pending →
+//! approved | waitlisted | declined decision with its e-mail, and the
+//! participant's magic link. Each write is one transaction with its
+//! e-mails and, for facilitators' decisions, its audit entry.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::calendar::ics::Method;
+use crate::config::PublicUrl;
+use crate::db::schema::{applications, people};
+use crate::db::DbConnection;
+use crate::echo::cohorts::{self, Cohort};
+use crate::error::ApiError;
+use crate::lists::domain::Subscriber;
+use crate::lists::store as lists;
+use crate::mail::address::EmailAddress;
+use crate::mail::outbox::{self, CalendarPart, NewMessage};
+use crate::registration::domain::{text, FieldErrors, STATES};
+use crate::registration::token;
+use crate::series::model::Series;
+
+pub const PENDING: &str = "pending";
+pub const APPROVED: &str = "approved";
+pub const WAITLISTED: &str = "waitlisted";
+pub const DECLINED: &str = "declined";
+
+pub const PARTICIPANT: &str = "participant";
+pub const OBSERVER: &str = "observer";
+
+/// Organization types, with the sector a person record gets from each.
+pub const ORGANIZATION_TYPES: &[(&str, &str, &str)] = &[
+    ("cmhc", "Community mental health center", "provider"),
+    ("sud-provider", "Substance use treatment provider", "provider"),
+    ("state-association", "State association", "association"),
+    ("other", "Other", "other"),
+];
+
+pub const ROLES: &[(&str, &str)] = &[
+    (PARTICIPANT, "Participant — I will present a case from my organization"),
+    (OBSERVER, "Observer — I will take part in discussions"),
+];
+
+pub fn organization_type_label(code: &str) -> &'static str {
+    ORGANIZATION_TYPES
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map_or("Other", |(_, label, _)| label)
+}
+
+/// The application form as typed; bad values come back to the page.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ApplicationForm {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub organization_type: String,
+    pub state: String,
+    pub job_title: String,
+    pub role: String,
+    pub hopes_to_bring: String,
+    pub hopes_to_learn: String,
+}
+
+/// An application whose every field has been checked.
+#[derive(Debug, Clone)]
+pub struct Applicant {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: EmailAddress,
+    pub organization: String,
+    pub organization_type: &'static str,
+    pub sector: &'static str,
+    pub state: &'static str,
+    pub job_title: String,
+    pub role: &'static str,
+    pub hopes_to_bring: String,
+    pub hopes_to_learn: String,
+}
+
+/// Checks the form: an `Applicant`, or a message for every bad field.
+pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let e = &mut errors;
+    let first_name = text(e, "first_name", &form.first_name, "first name", true, 100);
+    let last_name = text(e, "last_name", &form.last_name, "last name", true, 100);
+    let email = EmailAddress::parse(&form.email)
+        .map_err(|m| e.add("email", m))
+        .ok();
+    let organization = text(e, "organization", &form.organization, "organization", true, 200);
+    let kind = ORGANIZATION_TYPES
+        .iter()
+        .find(|(c, ..)| *c == form.organization_type.trim());
+    if kind.is_none() {
+        e.add("organization_type", "Choose the kind of organization you work for.");
+    }
+    let state = STATES
+        .iter()
+        .find(|(c, _)| *c == form.state.trim())
+        .map(|(c, _)| *c);
+    if state.is_none() {
+        e.add("state", "Choose your state or territory, or “Outside the United States”.");
+    }
+    let job_title = text(e, "job_title", &form.job_title, "job title", true, 200);
+    let role = ROLES
+        .iter()
+        .find(|(c, _)| *c == form.role.trim())
+        .map(|(c, _)| *c);
+    if role.is_none() {
+        e.add("role", "Choose whether you will present a case or observe.");
+    }
+    let hopes_to_bring = text(
+        e,
+        "hopes_to_bring",
+        &form.hopes_to_bring,
+        "answer about what you hope to bring",
+        true,
+        2000,
+    );
+    let hopes_to_learn = text(
+        e,
+        "hopes_to_learn",
+        &form.hopes_to_learn,
+        "answer about what you hope to learn",
+        true,
+        2000,
+    );
+    match (email, kind, state, role) {
+        (Some(email), Some((code, _, sector)), Some(state), Some(role)) if errors.is_empty() => {
+            Ok(Applicant {
+                first_name,
+                last_name,
+                email,
+                organization,
+                organization_type: code,
+                sector,
+                state,
+                job_title,
+                role,
+                hopes_to_bring,
+                hopes_to_learn,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = applications)]
+pub struct Application {
+    pub id: i64,
+    pub cohort_id: i64,
+    pub person_id: i64,
+    pub organization_type: String,
+    pub role: String,
+    pub hopes_to_bring: String,
+    pub hopes_to_learn: String,
+    pub status: String,
+    pub decision_message: Option<String>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub access_token: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// An application with who sent it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub application: Application,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub job_title: String,
+    pub state: String,
+}
+
+impl Applied {
+    /// For facilitators (never the access token).
+    pub fn to_json(&self) -> serde_json::Value {
+        let a = &self.application;
+        json!({
+            "id": a.id,
+            "name": format!("{} {}", self.first_name, self.last_name),
+            "email": self.email,
+            "organization": self.organization,
+            "organization_type": a.organization_type,
+            "organization_type_label": organization_type_label(&a.organization_type),
+            "job_title": self.job_title,
+            "state": self.state,
+            "role": a.role,
+            "hopes_to_bring": a.hopes_to_bring,
+            "hopes_to_learn": a.hopes_to_learn,
+            "status": a.status,
+            "decision_message": a.decision_message,
+            "decided_at": a.decided_at.map(|t| t.and_utc().to_rfc3339()),
+            "created_at": a.created_at.and_utc().to_rfc3339(),
+        })
+    }
+}
+
+/// What applying did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Received,
+    /// This address already applied to this cohort: nothing changed.
+    AlreadyApplied,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("applications to this cohort are not open")]
+    Closed,
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+}
+
+impl From<diesel::result::Error> for ApplyError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// Writes an application (and the person, filling only blank fields of an
+/// existing record) and queues the receipt.
+pub fn apply(
+    conn: &mut DbConnection,
+    cohort: &Cohort,
+    a: &Applicant,
+    public_url: &PublicUrl,
+    now: NaiveDateTime,
+) -> Result<Outcome, ApplyError> {
+    if !cohort.accepts_applications(now) {
+        return Err(ApplyError::Closed);
+    }
+    let person_id = lists::upsert_subscriber(
+        conn,
+        &Subscriber {
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            email: a.email.clone(),
+            organization: a.organization.clone(),
+            sector: a.sector,
+            state: a.state,
+            lists: Vec::new(),
+        },
+        now,
+    )?;
+    diesel::update(people::table.find(person_id).filter(people::job_title.eq("")))
+        .set(people::job_title.eq(&a.job_title))
+        .execute(conn)?;
+    let sql = conn.sql(
+        "INSERT INTO applications (cohort_id, person_id, organization_type, role, hopes_to_bring, \
+         hopes_to_learn, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (cohort_id, person_id) DO NOTHING RETURNING id",
+    );
+    let inserted: Vec<crate::db::ReturnedId> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(cohort.id)
+        .bind::<BigInt, _>(person_id)
+        .bind::<Text, _>(a.organization_type)
+        .bind::<Text, _>(a.role)
+        .bind::<Text, _>(&a.hopes_to_bring)
+        .bind::<Text, _>(&a.hopes_to_learn)
+        .bind::<Text, _>(PENDING)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .load(conn)?;
+    let Some(row) = inserted.first() else {
+        return Ok(Outcome::AlreadyApplied);
+    };
+    outbox::enqueue(
+        conn,
+        &NewMessage {
+            key: format!("application:{}:received", row.id),
+            template: "application_received",
+            recipient: a.email.as_str().to_string(),
+            context: json!({
+                "first_name": a.first_name,
+                "cohort": cohort.name,
+                "participant": a.role == PARTICIPANT,
+                "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
+            }),
+            calendar: None,
+        },
+        now,
+    )?;
+    Ok(Outcome::Received)
+}
+
+type Row = (Application, String, String, String, String, String, String);
+
+fn applied((application, first_name, last_name, email, organization, job_title, state): Row) -> Applied {
+    Applied {
+        application,
+        first_name,
+        last_name,
+        email,
+        organization,
+        job_title,
+        state,
+    }
+}
+
+macro_rules! with_person {
+    ($query:expr) => {
+        $query.inner_join(people::table).select((
+            Application::as_select(),
+            people::first_name,
+            people::last_name,
+            people::email,
+            people::organization,
+            people::job_title,
+            people::state,
+        ))
+    };
+}
+
+/// A cohort's applications, oldest first, optionally of one status.
+pub fn list(conn: &mut DbConnection, cohort_id: i64, status: Option<&str>) -> QueryResult<Vec<Applied>> {
+    let mut query = with_person!(applications::table)
+        .filter(applications::cohort_id.eq(cohort_id))
+        .order((applications::created_at.asc(), applications::id.asc()))
+        .into_boxed();
+    if let Some(status) = status {
+        query = query.filter(applications::status.eq(status.to_string()));
+    }
+    Ok(query.load::<Row>(conn)?.into_iter().map(applied).collect())
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Applied>> {
+    Ok(with_person!(applications::table)
+        .filter(applications::id.eq(id))
+        .first::<Row>(conn)
+        .optional()?
+        .map(applied))
+}
+
+/// The approved application behind a magic link, with its cohort.
+pub fn by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(Applied, Cohort)>> {
+    let found = with_person!(applications::table)
+        .filter(applications::access_token.eq(token))
+        .filter(applications::status.eq(APPROVED))
+        .first::<Row>(conn)
+        .optional()?;
+    let Some(row) = found else { return Ok(None) };
+    let a = applied(row);
+    Ok(cohorts::find_by_id(conn, a.application.cohort_id)?.map(|c| (a, c)))
+}
+
+/// Applications per status of a cohort.
+pub fn counts(conn: &mut DbConnection, cohort_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    applications::table
+        .filter(applications::cohort_id.eq(cohort_id))
+        .group_by(applications::status)
+        .select((applications::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// A facilitator's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Waitlist,
+    Decline,
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            APPROVED | "approve" => Ok(Self::Approve),
+            WAITLISTED | "waitlist" => Ok(Self::Waitlist),
+            DECLINED | "decline" => Ok(Self::Decline),
+            other => Err(format!("`{other}` is not a decision: approved, waitlisted or declined")),
+        }
+    }
+}
+
+impl Decision {
+    pub fn status(self) -> &'static str {
+        match self {
+            Self::Approve => APPROVED,
+            Self::Waitlist => WAITLISTED,
+            Self::Decline => DECLINED,
+        }
+    }
+}
+
+/// Decides application `id` (pending or waitlisted) and e-mails the
+/// applicant: approval brings the cohort's whole calendar and the magic
+/// link to their page (`token`, made outside the transaction). A full
+/// cohort refuses approval. Audited.
+pub fn decide(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    decision: Decision,
+    message: Option<&str>,
+    token: &str,
+    public_url: &PublicUrl,
+    now: NaiveDateTime,
+) -> Result<Applied, ApiError> {
+    let before = find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    let cohort = cohorts::find_by_id(conn, before.application.cohort_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    // Decisions on one cohort queue up behind each other, so two approvals
+    // cannot both take its last place.
+    diesel::update(crate::db::schema::cohorts::table.find(cohort.id))
+        .set(crate::db::schema::cohorts::updated_at.eq(crate::db::schema::cohorts::updated_at))
+        .execute(conn)?;
+    let status = &before.application.status;
+    if status != PENDING && status != WAITLISTED {
+        return Err(ApiError::Conflict(
+            "already_decided",
+            format!("This application was already {status}."),
+        ));
+    }
+    if status == decision.status() {
+        return Err(ApiError::Conflict(
+            "already_decided",
+            format!("This application is already {status}."),
+        ));
+    }
+    if decision == Decision::Approve {
+        let approved: i64 = applications::table
+            .filter(applications::cohort_id.eq(cohort.id))
+            .filter(applications::status.eq(APPROVED))
+            .count()
+            .get_result(conn)?;
+        if approved >= i64::from(cohort.capacity) {
+            return Err(ApiError::Conflict(
+                "cohort_full",
+                format!(
+                    "{} is full ({} of {} places taken): waitlist the application instead.",
+                    cohort.name, approved, cohort.capacity
+                ),
+            ));
+        }
+    }
+    let message = message.map(str::trim).filter(|m| !m.is_empty());
+    diesel::update(applications::table.find(id))
+        .set((
+            applications::status.eq(decision.status()),
+            applications::decision_message.eq(message),
+            applications::decided_at.eq(Some(now)),
+            applications::access_token.eq((decision == Decision::Approve).then_some(token)),
+            applications::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let after = find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    let letter = letter(conn, &after, &cohort, message, public_url)?;
+    outbox::enqueue(conn, &letter, now)?;
+    audit::record(
+        conn,
+        actor,
+        &format!("application.{}", decision.status()),
+        &format!("application:{id}"),
+        Some(json!({ "status": before.application.status })),
+        Some(json!({ "status": after.application.status, "message": message })),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// The participant's page and personal calendar feed.
+pub fn page_url(public_url: &PublicUrl, token: &str) -> String {
+    public_url.join(&format!("/echo/p/{token}"))
+}
+
+pub fn feed_url(public_url: &PublicUrl, token: &str) -> String {
+    public_url.join(&format!("/echo/p/{token}/calendar.ics"))
+}
+
+/// The e-mail that tells an applicant the decision.
+fn letter(
+    conn: &mut DbConnection,
+    a: &Applied,
+    cohort: &Cohort,
+    message: Option<&str>,
+    public_url: &PublicUrl,
+) -> QueryResult<NewMessage> {
+    let status = a.application.status.as_str();
+    let mut context = json!({
+        "first_name": a.first_name,
+        "cohort": cohort.name,
+        "message": message.unwrap_or_default(),
+        "role": a.application.role,
+        "participant": a.application.role == PARTICIPANT,
+        "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
+    });
+    let mut calendar = None;
+    let template = match status {
+        APPROVED => {
+            let token = a.application.access_token.as_deref().unwrap_or_default();
+            let program = program_of(conn, cohort)?;
+            let sessions = cohorts::sessions_of(conn, cohort.id)?;
+            context["page_url"] = json!(page_url(public_url, token));
+            context["feed_url"] = json!(feed_url(public_url, token));
+            context["sessions"] = json!(sessions
+                .iter()
+                .filter(|(s, _)| !s.is_cancelled())
+                .map(|(s, _)| s.when())
+                .collect::<Vec<_>>());
+            calendar = Some(CalendarPart {
+                method: Method::Publish,
+                events: sessions
+                    .iter()
+                    .filter(|(s, _)| !s.is_cancelled())
+                    .map(|(s, e)| {
+                        s.calendar_event(&program, session_description(s, e, public_url, token), None, 0)
+                    })
+                    .collect(),
+            });
+            "application_approved"
+        }
+        WAITLISTED => "application_waitlisted",
+        _ => "application_declined",
+    };
+    Ok(NewMessage {
+        key: format!("application:{}:{status}", a.application.id),
+        template,
+        recipient: a.email.clone(),
+        context,
+        calendar,
+    })
+}
+
+/// What a participant's calendar says of a session.
+pub fn session_description(
+    s: &crate::series::model::Session,
+    e: &cohorts::EchoSession,
+    public_url: &PublicUrl,
+    token: &str,
+) -> String {
+    let mut text = String::new();
+    if !e.didactic_topic.is_empty() {
+        text.push_str(&format!("Didactic: {}", e.didactic_topic));
+        if !e.faculty_name.is_empty() {
+            text.push_str(&format!(" ({})", e.faculty_name));
+        }
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!(
+        "Join: {}\n\nYour ECHO page: {}",
+        s.join_url,
+        page_url(public_url, token)
+    ));
+    text
+}
+
+/// The ECHO program (series) a cohort belongs to.
+pub fn program_of(conn: &mut DbConnection, cohort: &Cohort) -> QueryResult<Series> {
+    use crate::db::schema::series;
+    series::table
+        .find(cohort.series_id)
+        .select(Series::as_select())
+        .first(conn)
+}
+
+/// A fresh magic-link token (call outside the transaction).
+pub fn new_access_token() -> String {
+    token::new_token()
+}

@@ -1,0 +1,470 @@
+//! Cohorts and their sessions. A cohort's sessions are all created with
+//! the cohort, for its whole span, from its rule evaluated in its zone (so
+//! 15:00 New York stays 15:00 across daylight-saving changes). Each
+//! session row (time, title, join link) has an `echo_sessions` row beside
+//! it: its didactic topic, faculty presenter and case slots.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
+use serde_json::json;
+
+use crate::audit::{self, Actor};
+use crate::calendar::schedule::{self, Rule};
+use crate::config::{CohortSettings, SeriesSettings};
+use crate::db::schema::{echo_sessions, sessions};
+use crate::db::{self, DbConnection};
+use crate::registration::token;
+use crate::series::model::{Series, Session, SCHEDULED};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = crate::db::schema::cohorts)]
+pub struct Cohort {
+    pub id: i64,
+    pub series_id: i64,
+    pub slug: String,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub rule: String,
+    pub timezone: String,
+    pub start_time: String,
+    pub duration_minutes: i32,
+    pub capacity: i32,
+    pub join_url: String,
+    pub applications_open_on: NaiveDate,
+    pub applications_close_on: NaiveDate,
+    pub completion_percent: i32,
+    pub case_slots: i32,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Cohort {
+    pub fn tz(&self) -> Tz {
+        self.timezone.parse().unwrap_or(Tz::UTC)
+    }
+
+    /// Whether applications are taken on `today` (the cohort's local date).
+    pub fn accepts_applications(&self, now: NaiveDateTime) -> bool {
+        let today = now.and_utc().with_timezone(&self.tz()).date_naive();
+        self.applications_open_on <= today && today <= self.applications_close_on
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        json!({
+            "slug": self.slug,
+            "name": self.name,
+            "starts_on": self.starts_on,
+            "ends_on": self.ends_on,
+            "rule": self.rule,
+            "timezone": self.timezone,
+            "start_time": self.start_time,
+            "duration_minutes": self.duration_minutes,
+            "capacity": self.capacity,
+            "join_url": self.join_url,
+            "applications_open_on": self.applications_open_on,
+            "applications_close_on": self.applications_close_on,
+            "completion_percent": self.completion_percent,
+            "case_slots": self.case_slots,
+        })
+    }
+}
+
+/// The ECHO side of one of a cohort's sessions.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = echo_sessions)]
+pub struct EchoSession {
+    pub session_id: i64,
+    pub cohort_id: i64,
+    pub occurrence_date: NaiveDate,
+    pub didactic_topic: String,
+    pub faculty_name: String,
+    pub faculty_email: String,
+    pub case_slots: i32,
+}
+
+/// A cohort to create, every field checked.
+#[derive(Debug, Clone)]
+pub struct NewCohort {
+    pub slug: String,
+    pub name: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub rule: Rule,
+    pub timezone: Tz,
+    pub start_time: NaiveTime,
+    pub duration_minutes: i32,
+    pub capacity: i32,
+    pub join_url: String,
+    pub applications_open_on: NaiveDate,
+    pub applications_close_on: NaiveDate,
+    pub completion_percent: i32,
+    pub case_slots: i32,
+}
+
+/// At most this many sessions in one cohort (a weekly rule over years is
+/// a mistake, not a cohort).
+pub const MAX_SESSIONS: usize = 60;
+
+/// The rules a cohort's fields follow, one message per field at fault.
+pub fn check(new: &NewCohort) -> Vec<(String, String)> {
+    let mut errors = Vec::new();
+    let mut fail = |field: &str, message: String| errors.push((field.to_string(), message));
+    if !is_slug(&new.slug) {
+        fail(
+            "slug",
+            "use 1 to 60 lowercase letters, digits and dashes, e.g. cohort-3".into(),
+        );
+    }
+    if new.name.trim().is_empty() || new.name.chars().count() > 200 {
+        fail("name", "give a name of up to 200 characters".into());
+    }
+    if new.ends_on < new.starts_on {
+        fail("ends_on", "the cohort must end on or after its start".into());
+    } else {
+        let n = dates(new).len();
+        if n == 0 {
+            fail(
+                "rule",
+                format!("`{}` gives no session between the start and the end", new.rule),
+            );
+        } else if n > MAX_SESSIONS {
+            fail(
+                "rule",
+                format!("`{}` gives {n} sessions; a cohort has at most {MAX_SESSIONS}", new.rule),
+            );
+        }
+    }
+    if new.applications_close_on < new.applications_open_on {
+        fail(
+            "applications_close_on",
+            "applications must close on or after they open".into(),
+        );
+    } else if new.applications_close_on > new.ends_on {
+        fail(
+            "applications_close_on",
+            "applications must close by the cohort's end".into(),
+        );
+    }
+    if !(1..=24 * 60).contains(&new.duration_minutes) {
+        fail("duration_minutes", "between 1 and 1440 minutes".into());
+    }
+    if new.capacity < 1 {
+        fail("capacity", "at least 1".into());
+    }
+    if !(1..=100).contains(&new.completion_percent) {
+        fail("completion_percent", "a percentage from 1 to 100".into());
+    }
+    if !(0..=5).contains(&new.case_slots) {
+        fail("case_slots", "from 0 to 5 case presentations a session".into());
+    }
+    errors
+}
+
+fn is_slug(s: &str) -> bool {
+    (1..=60).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// A configured cohort as a `NewCohort`, defaults from its program.
+pub fn from_settings(slug: &str, c: &CohortSettings, program: &SeriesSettings) -> NewCohort {
+    let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    NewCohort {
+        slug: slug.to_string(),
+        name: c.name.clone(),
+        starts_on: c.starts_on,
+        ends_on: c.ends_on,
+        rule: c.rule.clone().unwrap_or_else(|| program.rule.clone()),
+        timezone: program.timezone,
+        start_time: c.start_time.unwrap_or(program.start_time),
+        duration_minutes: clamp(c.duration_minutes.unwrap_or(program.duration_minutes)),
+        capacity: clamp(c.capacity.unwrap_or(program.capacity)),
+        join_url: program.join_url.to_string(),
+        applications_open_on: c.applications_open_on,
+        applications_close_on: c.applications_close_on,
+        completion_percent: clamp(c.completion_percent),
+        case_slots: clamp(c.case_slots),
+    }
+}
+
+/// The config's check of one cohort (the program fills the rest in when
+/// it is created, so only the cohort's own fields are checked here).
+pub fn check_settings(slug: &str, c: &CohortSettings) -> Result<(), String> {
+    let new = NewCohort {
+        slug: slug.to_string(),
+        name: c.name.clone(),
+        starts_on: c.starts_on,
+        ends_on: c.ends_on,
+        rule: c
+            .rule
+            .clone()
+            .unwrap_or(Rule::Weekly { weekdays: all_days() }),
+        timezone: Tz::UTC,
+        start_time: NaiveTime::MIN,
+        duration_minutes: c.duration_minutes.map_or(60, |d| d.min(100_000) as i32),
+        capacity: c.capacity.map_or(1, |n| n.min(1_000_000) as i32),
+        join_url: String::new(),
+        applications_open_on: c.applications_open_on,
+        applications_close_on: c.applications_close_on,
+        completion_percent: c.completion_percent.min(1000) as i32,
+        case_slots: c.case_slots.min(1000) as i32,
+    };
+    let mut errors = check(&new);
+    if c.rule.is_none() {
+        // Checked against the program's rule when the cohort is created.
+        errors.retain(|(field, _)| field != "rule");
+    }
+    match errors.first() {
+        None => Ok(()),
+        Some((field, message)) => Err(format!("{field}: {message}")),
+    }
+}
+
+fn all_days() -> Vec<chrono::Weekday> {
+    use chrono::Weekday::*;
+    vec![Mon, Tue, Wed, Thu, Fri, Sat, Sun]
+}
+
+/// The cohort's meeting days, first to last, both ends included.
+pub fn dates(new: &NewCohort) -> Vec<NaiveDate> {
+    let until = new.ends_on.succ_opt().unwrap_or(new.ends_on);
+    schedule::local_dates(&new.rule, new.starts_on, until)
+        .into_iter()
+        .take(MAX_SESSIONS + 1)
+        .collect()
+}
+
+/// Creates the cohort and all its sessions, unless a cohort with its slug
+/// exists (then `None`, and nothing is written): one statement decides,
+/// so instances seeding from config at once create it once. `actor` is
+/// audited when a person created it.
+pub fn create(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    program: &Series,
+    new: &NewCohort,
+    host: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Cohort>> {
+    let sql = conn.sql(
+        "INSERT INTO cohorts (series_id, slug, name, starts_on, ends_on, rule, timezone, start_time, \
+         duration_minutes, capacity, join_url, applications_open_on, applications_close_on, \
+         completion_percent, case_slots, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (slug) DO NOTHING RETURNING id",
+    );
+    let inserted: Vec<db::ReturnedId> = diesel::sql_query(sql)
+        .bind::<BigInt, _>(program.id)
+        .bind::<Text, _>(&new.slug)
+        .bind::<Text, _>(new.name.trim())
+        .bind::<Date, _>(new.starts_on)
+        .bind::<Date, _>(new.ends_on)
+        .bind::<Text, _>(new.rule.to_string())
+        .bind::<Text, _>(new.timezone.name())
+        .bind::<Text, _>(new.start_time.format("%H:%M").to_string())
+        .bind::<Integer, _>(new.duration_minutes)
+        .bind::<Integer, _>(new.capacity)
+        .bind::<Text, _>(&new.join_url)
+        .bind::<Date, _>(new.applications_open_on)
+        .bind::<Date, _>(new.applications_close_on)
+        .bind::<Integer, _>(new.completion_percent)
+        .bind::<Integer, _>(new.case_slots)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .load(conn)?;
+    let Some(row) = inserted.first() else {
+        return Ok(None);
+    };
+    let length = chrono::Duration::minutes(i64::from(new.duration_minutes));
+    for (n, date) in dates(new).into_iter().enumerate() {
+        let starts_at = schedule::local_to_utc(new.timezone, date, new.start_time);
+        let session_id: i64 = diesel::insert_into(sessions::table)
+            .values((
+                sessions::series_id.eq(program.id),
+                sessions::uid.eq(format!("{}@{host}", token::new_token())),
+                sessions::title.eq(format!("{} — {}, session {}", program.title, new.name.trim(), n + 1)),
+                sessions::description.eq(&program.description),
+                sessions::starts_at.eq(starts_at.naive_utc()),
+                sessions::ends_at.eq((starts_at + length).naive_utc()),
+                sessions::timezone.eq(new.timezone.name()),
+                sessions::capacity.eq(new.capacity),
+                sessions::join_url.eq(&new.join_url),
+                sessions::status.eq(SCHEDULED),
+                sessions::sequence.eq(0),
+                sessions::created_at.eq(now),
+                sessions::updated_at.eq(now),
+            ))
+            .returning(sessions::id)
+            .get_result(conn)?;
+        diesel::insert_into(echo_sessions::table)
+            .values((
+                echo_sessions::session_id.eq(session_id),
+                echo_sessions::cohort_id.eq(row.id),
+                echo_sessions::occurrence_date.eq(date),
+                echo_sessions::didactic_topic.eq(""),
+                echo_sessions::faculty_name.eq(""),
+                echo_sessions::faculty_email.eq(""),
+                echo_sessions::case_slots.eq(new.case_slots),
+            ))
+            .execute(conn)?;
+    }
+    let cohort = find_by_id(conn, row.id)?.ok_or(diesel::result::Error::NotFound)?;
+    if let Some(actor) = actor {
+        audit::record(
+            conn,
+            actor,
+            "cohort.create",
+            &format!("cohort:{}", cohort.slug),
+            None,
+            Some(cohort.to_json()),
+            now,
+        )?;
+    }
+    Ok(Some(cohort))
+}
+
+/// Creates the program's configured cohorts that do not exist yet;
+/// returns how many it created.
+pub fn seed(
+    conn: &mut DbConnection,
+    program: &Series,
+    settings: &SeriesSettings,
+    host: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut created = 0;
+    for (slug, c) in &settings.cohorts {
+        if find(conn, slug)?.is_some() {
+            continue;
+        }
+        let new = from_settings(slug, c, settings);
+        if let Some((field, message)) = check(&new).first() {
+            tracing::warn!(cohort = slug, field, message, "configured cohort not created");
+            continue;
+        }
+        if create(conn, None, program, &new, host, now)?.is_some() {
+            created += 1;
+        }
+    }
+    Ok(created)
+}
+
+pub fn find(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Cohort>> {
+    use crate::db::schema::cohorts;
+    cohorts::table
+        .filter(cohorts::slug.eq(slug))
+        .select(Cohort::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_id(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Cohort>> {
+    use crate::db::schema::cohorts;
+    cohorts::table
+        .find(id)
+        .select(Cohort::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Every cohort, latest start first.
+pub fn all(conn: &mut DbConnection) -> QueryResult<Vec<Cohort>> {
+    use crate::db::schema::cohorts;
+    cohorts::table
+        .order((cohorts::starts_on.desc(), cohorts::id.desc()))
+        .select(Cohort::as_select())
+        .load(conn)
+}
+
+/// The cohort's sessions in order, with their ECHO details.
+pub fn sessions_of(
+    conn: &mut DbConnection,
+    cohort_id: i64,
+) -> QueryResult<Vec<(Session, EchoSession)>> {
+    sessions::table
+        .inner_join(echo_sessions::table)
+        .filter(echo_sessions::cohort_id.eq(cohort_id))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select((Session::as_select(), EchoSession::as_select()))
+        .load(conn)
+}
+
+/// The ECHO details of session `id`, with its cohort; `None` for a session
+/// that is not a cohort's.
+pub fn echo_session(
+    conn: &mut DbConnection,
+    session_id: i64,
+) -> QueryResult<Option<(EchoSession, Cohort)>> {
+    use crate::db::schema::cohorts;
+    echo_sessions::table
+        .inner_join(cohorts::table)
+        .filter(echo_sessions::session_id.eq(session_id))
+        .select((EchoSession::as_select(), Cohort::as_select()))
+        .first(conn)
+        .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn cohort(rule: &str, from: &str, to: &str) -> NewCohort {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        NewCohort {
+            slug: "cohort-3".into(),
+            name: "Cohort 3".into(),
+            starts_on: d(from),
+            ends_on: d(to),
+            rule: rule.parse().unwrap(),
+            timezone: chrono_tz::America::New_York,
+            start_time: NaiveTime::from_hms_opt(15, 0, 0).unwrap(),
+            duration_minutes: 60,
+            capacity: 40,
+            join_url: "https://zoom.us/j/1".into(),
+            applications_open_on: d(from) - chrono::Duration::days(60),
+            applications_close_on: d(from),
+            completion_percent: 80,
+            case_slots: 2,
+        }
+    }
+
+    #[test]
+    fn a_monthly_cohort_meets_on_its_day_at_the_same_local_time_across_dst() {
+        let c = cohort("FREQ=MONTHLY;BYDAY=2TH", "2026-11-01", "2027-04-30");
+        let days = dates(&c);
+        let text: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+        assert_eq!(
+            text,
+            ["2026-11-12", "2026-12-10", "2027-01-14", "2027-02-11", "2027-03-11", "2027-04-08"]
+        );
+        let utc = |d: &NaiveDate| schedule::local_to_utc(c.timezone, *d, c.start_time);
+        // 15:00 EST is 20:00 UTC; after 2027-03-14, 15:00 EDT is 19:00 UTC.
+        assert_eq!(utc(&days[4]), Utc.with_ymd_and_hms(2027, 3, 11, 20, 0, 0).unwrap());
+        assert_eq!(utc(&days[5]), Utc.with_ymd_and_hms(2027, 4, 8, 19, 0, 0).unwrap());
+        assert!(check(&c).is_empty(), "{:?}", check(&c));
+    }
+
+    #[test]
+    fn a_cohort_includes_its_first_and_last_day() {
+        let c = cohort("FREQ=WEEKLY;BYDAY=TH", "2027-01-07", "2027-01-28");
+        assert_eq!(dates(&c).len(), 4);
+    }
+
+    #[test]
+    fn bad_cohorts_are_refused_field_by_field() {
+        let mut c = cohort("FREQ=MONTHLY;BYDAY=2TH", "2027-04-30", "2026-11-01");
+        c.slug = "Cohort 3".into();
+        c.completion_percent = 0;
+        c.applications_close_on = c.applications_open_on - chrono::Duration::days(1);
+        let fields: Vec<String> = check(&c).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, ["slug", "ends_on", "applications_close_on", "completion_percent"]);
+        let none = cohort("FREQ=MONTHLY;BYDAY=2TH", "2027-01-15", "2027-02-10");
+        assert_eq!(check(&none)[0].0, "rule", "no second Thursday in that span");
+        let daily = cohort("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "2027-01-01", "2027-12-31");
+        assert!(check(&daily)[0].1.contains("at most 60"));
+    }
+}

@@ -1,0 +1,298 @@
+//! The ECHO's public side: the program page with its cohorts, a cohort's
+//! page and application form, and the participant's own page and calendar
+//! feed, reached by the magic link e-mailed on approval (no password).
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Months;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::calendar::ics::{self, FeedEvent};
+use crate::db::{self, DbError};
+use crate::echo::applications::{
+    self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
+};
+use crate::echo::cohorts::{self, Cohort, EchoSession};
+use crate::registration::domain::{FieldErrors, STATES};
+use crate::registration::handlers::options;
+use crate::registration::token::looks_like_token;
+use crate::series::model::Session;
+
+/// A cohort's sessions as pages show them.
+fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> {
+    sessions
+        .iter()
+        .enumerate()
+        .map(|(i, (s, e))| {
+            json!({
+                "n": i + 1,
+                "when": s.when(),
+                "cancelled": s.is_cancelled(),
+                "topic": e.didactic_topic,
+                "faculty": e.faculty_name,
+                "case_slots": e.case_slots,
+            })
+        })
+        .collect()
+}
+
+fn cohort_json(c: &Cohort, now: chrono::NaiveDateTime) -> serde_json::Value {
+    let date = |d: chrono::NaiveDate| d.format("%B %-d, %Y").to_string();
+    let mut v = c.to_json();
+    v["open"] = json!(c.accepts_applications(now));
+    v["dates"] = json!(format!("{} – {}", date(c.starts_on), date(c.ends_on)));
+    v["applications"] = json!(format!(
+        "{} – {}",
+        date(c.applications_open_on),
+        date(c.applications_close_on)
+    ));
+    v
+}
+
+/// `GET /echo`: the program's cohorts, latest first.
+pub async fn program(state: web::Data<AppState>) -> HttpResponse {
+    let now = state.clock.naive();
+    match db::run(&state.pool, |conn| cohorts::all(conn).map_err(DbError::from)).await {
+        Ok(all) => state.pages.ok(
+            "echo/program",
+            &json!({
+                "title": "Workforce ECHO",
+                "cohorts": all.iter().map(|c| cohort_json(c, now)).collect::<Vec<_>>(),
+            }),
+        ),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+async fn load_cohort(
+    state: &AppState,
+    slug: String,
+) -> Result<Option<(Cohort, Vec<(Session, EchoSession)>)>, DbError> {
+    db::run(&state.pool, move |conn| {
+        let Some(cohort) = cohorts::find(conn, &slug)? else {
+            return Ok(None);
+        };
+        let sessions = cohorts::sessions_of(conn, cohort.id)?;
+        Ok(Some((cohort, sessions)))
+    })
+    .await
+}
+
+fn cohort_page(
+    state: &AppState,
+    status: StatusCode,
+    cohort: &Cohort,
+    sessions: &[(Session, EchoSession)],
+    form: &ApplicationForm,
+    errors: &FieldErrors,
+) -> HttpResponse {
+    let field_errors: serde_json::Map<String, serde_json::Value> = errors
+        .0
+        .iter()
+        .map(|e| (e.field.to_string(), json!(e.message)))
+        .collect();
+    let kinds: Vec<(&str, &str)> = ORGANIZATION_TYPES.iter().map(|(c, l, _)| (*c, *l)).collect();
+    state.pages.render(
+        status,
+        "echo/cohort",
+        &json!({
+            "title": if errors.is_empty() { cohort.name.clone() } else { format!("Error: {}", cohort.name) },
+            "cohort": cohort_json(cohort, state.clock.naive()),
+            "sessions": sessions_json(sessions),
+            "form": form,
+            "errors": errors.0,
+            "error": field_errors,
+            "has_errors": !errors.is_empty(),
+            "organization_types": options(&kinds, &form.organization_type),
+            "states": options(STATES, &form.state),
+            "roles": ROLES.iter().map(|(v, l)| json!({ "value": v, "label": l, "checked": *v == form.role })).collect::<Vec<_>>(),
+        }),
+    )
+}
+
+/// `GET /echo/{cohort}`: dates, sessions and, while applications are
+/// open, the form.
+pub async fn cohort(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    match load_cohort(&state, path.into_inner()).await {
+        Ok(Some((cohort, sessions))) => cohort_page(
+            &state,
+            StatusCode::OK,
+            &cohort,
+            &sessions,
+            &ApplicationForm::default(),
+            &FieldErrors::default(),
+        ),
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `POST /echo/{cohort}/apply`: 422 with a message per field, or the
+/// thank-you page (the same whether or not the address applied before).
+pub async fn apply(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<ApplicationForm>,
+) -> HttpResponse {
+    let (cohort, sessions) = match load_cohort(&state, path.into_inner()).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let form = form.into_inner();
+    let applicant = match applications::parse(&form) {
+        Ok(a) => a,
+        Err(errors) => {
+            return cohort_page(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &cohort,
+                &sessions,
+                &form,
+                &errors,
+            )
+        }
+    };
+    let (public, now) = (state.settings.http.public_url.clone(), state.clock.naive());
+    let c = cohort.clone();
+    let applied = db::write(&state.pool, move |conn| {
+        applications::apply(conn, &c, &applicant, &public, now)
+    })
+    .await;
+    match applied {
+        Ok(outcome) => state.pages.ok(
+            "echo/applied",
+            &json!({
+                "title": "Application received",
+                "cohort": cohort.name,
+                "email": form.email.trim(),
+                "again": outcome == Outcome::AlreadyApplied,
+            }),
+        ),
+        Err(ApplyError::Closed) => state.pages.message(
+            StatusCode::CONFLICT,
+            "Applications are closed",
+            &format!(
+                "{} takes applications from {} to {}.",
+                cohort.name,
+                cohort.applications_open_on.format("%B %-d, %Y"),
+                cohort.applications_close_on.format("%B %-d, %Y")
+            ),
+        ),
+        Err(ApplyError::Db(e)) => state.pages.internal_error(&e.into()),
+    }
+}
+
+type Participant = (applications::Applied, Cohort, Vec<(Session, EchoSession)>);
+
+async fn participant(state: &AppState, token: String) -> Result<Option<Participant>, DbError> {
+    if !looks_like_token(&token) {
+        return Ok(None);
+    }
+    db::run(&state.pool, move |conn| {
+        let Some((applied, cohort)) = applications::by_token(conn, &token)? else {
+            return Ok(None);
+        };
+        let sessions = cohorts::sessions_of(conn, cohort.id)?;
+        Ok(Some((applied, cohort, sessions)))
+    })
+    .await
+}
+
+/// `GET /echo/p/{token}`: the participant's page — their cohort's
+/// sessions with join links, and their calendar.
+pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let token = path.into_inner();
+    let (applied, cohort, sessions) = match participant(&state, token.clone()).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let public = &state.settings.http.public_url;
+    let now = state.clock.naive();
+    let mut rows = sessions_json(&sessions);
+    for (row, (s, _)) in rows.iter_mut().zip(&sessions) {
+        row["join_url"] = json!(s.join_url);
+        row["past"] = json!(s.ends_at <= now);
+    }
+    let feed_url = applications::feed_url(public, &token);
+    let webcal = feed_url
+        .split_once("://")
+        .map_or(feed_url.clone(), |(_, rest)| format!("webcal://{rest}"));
+    state.pages.private(state.pages.ok(
+        "echo/participant",
+        &json!({
+            "title": format!("Your {}", cohort.name),
+            "first_name": applied.first_name,
+            "cohort": cohort_json(&cohort, now),
+            "role": applied.application.role,
+            "participant": applied.application.role == PARTICIPANT,
+            "sessions": rows,
+            "feed": { "url": feed_url, "webcal": webcal },
+        }),
+    ))
+}
+
+/// `GET /echo/p/{token}/calendar.ics`: every session of the participant's
+/// cohort, for calendar programs that subscribe and poll.
+pub async fn participant_feed(
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    req: HttpRequest,
+) -> HttpResponse {
+    let token = path.into_inner();
+    let (applied, cohort, sessions) = match participant(&state, token.clone()).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    debug_assert_eq!(applied.application.status, APPROVED);
+    let program = match db::run(&state.pool, {
+        let cohort = cohort.clone();
+        move |conn| applications::program_of(conn, &cohort).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let public = &state.settings.http.public_url;
+    let events: Vec<FeedEvent> = sessions
+        .iter()
+        .map(|(s, e)| FeedEvent {
+            event: s.calendar_event(
+                &program,
+                applications::session_description(s, e, public, &token),
+                None,
+                0,
+            ),
+            cancelled: s.is_cancelled(),
+            changed_at: s.updated_at.and_utc(),
+        })
+        .collect();
+    let (Some(first), Some(last)) = (sessions.first(), sessions.last()) else {
+        return state.pages.not_found();
+    };
+    let from = first.0.starts_at_utc().checked_sub_months(Months::new(1)).unwrap_or(first.0.starts_at_utc());
+    let to = last.0.ends_at_utc().checked_add_months(Months::new(1)).unwrap_or(last.0.ends_at_utc());
+    let body = ics::render_feed(&cohort.name, cohort.tz(), from..to, &events);
+    let mut response = crate::series::handlers::polled_calendar(&req, body);
+    // A personal feed: never in a shared cache.
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("private, max-age=900"),
+    );
+    response
+}
+
+/// `GET /echo/session/{id}`: a cohort's session, seen from its public
+/// session link: its cohort's page.
+pub async fn session_redirect(state: web::Data<AppState>, path: web::Path<i64>) -> HttpResponse {
+    let id = path.into_inner();
+    match db::run(&state.pool, move |conn| cohorts::echo_session(conn, id).map_err(DbError::from)).await {
+        Ok(Some((_, cohort))) => crate::auth::forms::see_other(&format!("/echo/{}", cohort.slug)),
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}

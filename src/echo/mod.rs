@@ -1,0 +1,57 @@
+//! The Workforce ECHO: cohorts of an ECHO program (a series of kind
+//! `echo`) with their sessions, applications to join a cohort, the
+//! participant's page reached by a magic link, and case submissions.
+
+pub mod applications;
+pub mod cohorts;
+pub mod handlers;
+pub mod organizer;
+
+use actix_web::web;
+
+/// The ECHO's routes: public pages, the participant's page, the
+/// facilitators' API and pages.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/echo", web::get().to(handlers::program))
+        .route("/echo/p/{token}", web::get().to(handlers::participant_page))
+        .route("/echo/session/{id}", web::get().to(handlers::session_redirect))
+        .route(
+            "/echo/p/{token}/calendar.ics",
+            web::get().to(handlers::participant_feed),
+        )
+        .route("/echo/{cohort}", web::get().to(handlers::cohort))
+        .route("/echo/{cohort}/apply", web::post().to(handlers::apply))
+        .route("/api/v1/echo/cohorts", web::get().to(organizer::list))
+        .route("/api/v1/echo/cohorts", web::post().to(organizer::create))
+        .route("/api/v1/echo/cohorts/{slug}", web::get().to(organizer::get))
+        .route(
+            "/api/v1/echo/cohorts/{slug}",
+            web::patch().to(organizer::update),
+        )
+        .route(
+            "/api/v1/echo/cohorts/{slug}/applications",
+            web::get().to(organizer::applications_list),
+        )
+        .route(
+            "/api/v1/echo/sessions/{id}",
+            web::patch().to(organizer::update_session),
+        )
+        .route(
+            "/api/v1/echo/applications/{id}/decision",
+            web::post().to(organizer::decide),
+        )
+        .route("/organizer/echo", web::get().to(organizer::cohorts_page))
+        .route(
+            "/organizer/echo/cohorts",
+            web::post().to(organizer::page_create),
+        )
+        .route(
+            "/organizer/echo/sessions/{id}",
+            web::post().to(organizer::page_session),
+        )
+        .route(
+            "/organizer/echo/applications/{id}",
+            web::post().to(organizer::page_decide),
+        )
+        .route("/organizer/echo/{slug}", web::get().to(organizer::cohort_page));
+}

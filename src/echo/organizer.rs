@@ -1,0 +1,708 @@
+//! Facilitators' side of the ECHO: cohorts (create, edit, their sessions'
+//! didactic topic and faculty) and the applications queue with its
+//! decisions, as a JSON API and as organizer pages. Reading needs any
+//! role; changing needs `Need::Facilitate` (facilitators and admins).
+//! Every change is audited in its own transaction.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::forms::{self, Posted};
+use crate::auth::{ApiUser, Need, PageUser};
+use crate::calendar::schedule::Rule;
+use crate::config::{parse_local_time, SeriesKind};
+use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
+use crate::db::{self, DbConnection, DbError};
+use crate::echo::applications::{self, Decision};
+use crate::echo::cohorts::{self, Cohort, NewCohort};
+use crate::error::ApiError;
+use crate::series::manage::{self, Details};
+use crate::series::model;
+
+fn invalid(fields: Vec<(String, String)>) -> ApiError {
+    ApiError::Invalid {
+        message: "Some fields are not valid.".into(),
+        fields,
+    }
+}
+
+fn no_cohort(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("no cohort `{slug}`"))
+}
+
+/// Collects a message per field that does not parse.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse<T>(&mut self, name: &str, value: Option<&str>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        match parse(value?.trim()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.push((name.to_string(), e));
+                None
+            }
+        }
+    }
+
+    fn required<T>(&mut self, name: &str, value: Option<&str>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        if value.is_none_or(|v| v.trim().is_empty()) {
+            self.0.push((name.to_string(), format!("`{name}` is required")));
+            return None;
+        }
+        self.parse(name, value, parse)
+    }
+}
+
+fn date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date like 2027-01-14"))
+}
+
+fn number(s: &str) -> Result<i32, String> {
+    s.parse().map_err(|_| format!("`{s}` is not a whole number"))
+}
+
+fn rule(s: &str) -> Result<Rule, String> {
+    s.parse::<Rule>().map_err(|e| e.to_string())
+}
+
+// ---------------------------------------------------------------- cohorts
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CohortBody {
+    /// The ECHO program (a series of kind `echo`); the only one when absent.
+    program: Option<String>,
+    /// Lowercase letters, digits and dashes, e.g. `cohort-3`.
+    slug: Option<String>,
+    name: Option<String>,
+    /// `YYYY-MM-DD`, in the program's zone.
+    starts_on: Option<String>,
+    ends_on: Option<String>,
+    /// RFC 5545, e.g. `FREQ=MONTHLY;BYDAY=2TH`; the program's when absent.
+    rule: Option<String>,
+    /// `15:00`; the program's when absent.
+    start_time: Option<String>,
+    duration_minutes: Option<String>,
+    capacity: Option<String>,
+    applications_open_on: Option<String>,
+    applications_close_on: Option<String>,
+    /// Default 80.
+    completion_percent: Option<String>,
+    /// Default 2.
+    case_slots: Option<String>,
+}
+
+/// The program a new cohort belongs to, from config (its defaults) and the
+/// database (its row).
+fn program(
+    state: &AppState,
+    conn: &mut DbConnection,
+    slug: Option<&str>,
+) -> Result<(model::Series, crate::config::SeriesSettings), ApiError> {
+    let echo: Vec<_> = state
+        .settings
+        .series
+        .iter()
+        .filter(|(_, s)| s.kind == SeriesKind::Echo)
+        .collect();
+    let found = match slug {
+        Some(slug) => echo.iter().find(|(s, _)| s.as_str() == slug),
+        None if echo.len() == 1 => echo.first(),
+        None => None,
+    };
+    let known = echo.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ");
+    let Some((slug, settings)) = found else {
+        return Err(invalid(vec![(
+            "program".into(),
+            format!("name the ECHO program (known: {known})"),
+        )]));
+    };
+    let row = model::find_series(conn, slug)?.ok_or_else(|| {
+        ApiError::Conflict("not_ready", "The program is not set up yet; try again in a minute.".into())
+    })?;
+    Ok((row, (*settings).clone()))
+}
+
+/// The cohort asked for, defaults from the program, every field checked.
+fn new_cohort(b: &CohortBody, program: &crate::config::SeriesSettings) -> Result<NewCohort, ApiError> {
+    let mut f = Fields(Vec::new());
+    let slug = f.required("slug", b.slug.as_deref(), |s| Ok(s.to_string()));
+    let name = f.required("name", b.name.as_deref(), |s| Ok(s.to_string()));
+    let starts_on = f.required("starts_on", b.starts_on.as_deref(), date);
+    let ends_on = f.required("ends_on", b.ends_on.as_deref(), date);
+    let open = f.required("applications_open_on", b.applications_open_on.as_deref(), date);
+    let close = f.required("applications_close_on", b.applications_close_on.as_deref(), date);
+    let rule = f.parse("rule", b.rule.as_deref(), rule);
+    let start_time = f.parse("start_time", b.start_time.as_deref(), parse_local_time);
+    let duration = f.parse("duration_minutes", b.duration_minutes.as_deref(), number);
+    let capacity = f.parse("capacity", b.capacity.as_deref(), number);
+    let completion = f.parse("completion_percent", b.completion_percent.as_deref(), number);
+    let case_slots = f.parse("case_slots", b.case_slots.as_deref(), number);
+    let (Some(slug), Some(name), Some(starts_on), Some(ends_on), Some(open), Some(close), true) =
+        (slug, name, starts_on, ends_on, open, close, f.0.is_empty())
+    else {
+        return Err(invalid(f.0));
+    };
+    let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    let new = NewCohort {
+        slug,
+        name,
+        starts_on,
+        ends_on,
+        rule: rule.unwrap_or_else(|| program.rule.clone()),
+        timezone: program.timezone,
+        start_time: start_time.unwrap_or(program.start_time),
+        duration_minutes: duration.unwrap_or(clamp(program.duration_minutes)),
+        capacity: capacity.unwrap_or(clamp(program.capacity)),
+        join_url: program.join_url.to_string(),
+        applications_open_on: open,
+        applications_close_on: close,
+        completion_percent: completion.unwrap_or(80),
+        case_slots: case_slots.unwrap_or(2),
+    };
+    match cohorts::check(&new) {
+        errors if errors.is_empty() => Ok(new),
+        errors => Err(invalid(errors)),
+    }
+}
+
+/// Creates a cohort with all its sessions (checked, audited); a taken
+/// slug is a conflict.
+fn create_cohort(
+    state: &AppState,
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &CohortBody,
+    now: chrono::NaiveDateTime,
+) -> Result<Cohort, ApiError> {
+    let (row, settings) = program(state, conn, b.program.as_deref())?;
+    let new = new_cohort(b, &settings)?;
+    let host = state.settings.http.public_url.host();
+    cohorts::create(conn, Some(actor), &row, &new, &host, now)?.ok_or_else(|| {
+        ApiError::Conflict("slug_taken", format!("There is already a cohort `{}`.", new.slug))
+    })
+}
+
+async fn cohort_json(state: &AppState, slug: String) -> Result<serde_json::Value, ApiError> {
+    let found = db::run(&state.pool, move |conn| {
+        let Some(cohort) = cohorts::find(conn, &slug)? else {
+            return Ok::<_, DbError>(Err(slug));
+        };
+        let sessions = cohorts::sessions_of(conn, cohort.id)?;
+        let counts = applications::counts(conn, cohort.id)?;
+        Ok(Ok((cohort, sessions, counts)))
+    })
+    .await?;
+    let (cohort, sessions, counts) = found.map_err(|slug| no_cohort(&slug))?;
+    let mut v = cohort.to_json();
+    v["sessions"] = json!(sessions
+        .iter()
+        .map(|(s, e)| json!({
+            "id": s.id,
+            "title": s.title,
+            "starts_at": s.starts_at_utc().to_rfc3339(),
+            "ends_at": s.ends_at_utc().to_rfc3339(),
+            "when": s.when(),
+            "status": s.status,
+            "occurrence_date": e.occurrence_date,
+            "didactic_topic": e.didactic_topic,
+            "faculty_name": e.faculty_name,
+            "faculty_email": e.faculty_email,
+            "case_slots": e.case_slots,
+        }))
+        .collect::<Vec<_>>());
+    v["applications"] = json!(counts.into_iter().collect::<std::collections::BTreeMap<_, _>>());
+    Ok(v)
+}
+
+/// Every cohort, latest start first.
+#[utoipa::path(get, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
+    responses((status = 200, description = "Cohorts"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let all = db::run(&state.pool, |conn| cohorts::all(conn).map_err(DbError::from)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "cohorts": all.iter().map(Cohort::to_json).collect::<Vec<_>>() })))
+}
+
+/// Creates a cohort and all its sessions, from its rule over its span.
+#[utoipa::path(post, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
+    request_body = CohortBody,
+    responses((status = 201, description = "The cohort with its sessions"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "The slug is taken", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<CohortBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (actor, now, b) = (user.actor(), state.clock.naive(), body.into_inner());
+    let app = state.clone();
+    let cohort = db::write(&state.pool, move |conn| create_cohort(&app, conn, &actor, &b, now)).await?;
+    Ok(HttpResponse::Created().json(cohort_json(&state, cohort.slug).await?))
+}
+
+/// One cohort with its sessions and its applications per status.
+#[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Cohort slug")),
+    responses((status = 200, description = "The cohort"),
+        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody)))]
+pub async fn get(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    Ok(HttpResponse::Ok().json(cohort_json(&state, path.into_inner()).await?))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CohortPatch {
+    name: Option<String>,
+    capacity: Option<String>,
+    applications_open_on: Option<String>,
+    applications_close_on: Option<String>,
+    completion_percent: Option<String>,
+}
+
+/// Changes a cohort's name, capacity, application window or completion
+/// threshold (its sessions are moved one by one, like any session).
+fn update_cohort(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    slug: &str,
+    b: &CohortPatch,
+    now: chrono::NaiveDateTime,
+) -> Result<Cohort, ApiError> {
+    let mut f = Fields(Vec::new());
+    let name = f.parse("name", b.name.as_deref(), |s| Ok(s.to_string()));
+    let capacity = f.parse("capacity", b.capacity.as_deref(), number);
+    let open = f.parse("applications_open_on", b.applications_open_on.as_deref(), date);
+    let close = f.parse("applications_close_on", b.applications_close_on.as_deref(), date);
+    let completion = f.parse("completion_percent", b.completion_percent.as_deref(), number);
+    if !f.0.is_empty() {
+        return Err(invalid(f.0));
+    }
+    let before = cohorts::find(conn, slug)?.ok_or_else(|| no_cohort(slug))?;
+    diesel::update(cohorts_table::table.find(before.id))
+        .set(cohorts_table::updated_at.eq(cohorts_table::updated_at))
+        .execute(conn)?;
+    let check = NewCohort {
+        slug: before.slug.clone(),
+        name: name.unwrap_or_else(|| before.name.clone()),
+        starts_on: before.starts_on,
+        ends_on: before.ends_on,
+        rule: before.rule.parse().unwrap_or(Rule::Weekly { weekdays: vec![chrono::Weekday::Mon] }),
+        timezone: before.tz(),
+        start_time: parse_local_time(&before.start_time).unwrap_or_default(),
+        duration_minutes: before.duration_minutes,
+        capacity: capacity.unwrap_or(before.capacity),
+        join_url: before.join_url.clone(),
+        applications_open_on: open.unwrap_or(before.applications_open_on),
+        applications_close_on: close.unwrap_or(before.applications_close_on),
+        completion_percent: completion.unwrap_or(before.completion_percent),
+        case_slots: before.case_slots,
+    };
+    let errors: Vec<_> = cohorts::check(&check).into_iter().filter(|(field, _)| field != "rule").collect();
+    if !errors.is_empty() {
+        return Err(invalid(errors));
+    }
+    diesel::update(cohorts_table::table.find(before.id))
+        .set((
+            cohorts_table::name.eq(check.name.trim()),
+            cohorts_table::capacity.eq(check.capacity),
+            cohorts_table::applications_open_on.eq(check.applications_open_on),
+            cohorts_table::applications_close_on.eq(check.applications_close_on),
+            cohorts_table::completion_percent.eq(check.completion_percent),
+            cohorts_table::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    let after = cohorts::find_by_id(conn, before.id)?.ok_or_else(|| no_cohort(slug))?;
+    audit::record(
+        conn,
+        actor,
+        "cohort.update",
+        &format!("cohort:{}", after.slug),
+        Some(before.to_json()),
+        Some(after.to_json()),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Changes a cohort's name, capacity, application window or completion
+/// threshold.
+#[utoipa::path(patch, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Cohort slug")), request_body = CohortPatch,
+    responses((status = 200, description = "The cohort"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn update(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    body: web::Json<CohortPatch>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (actor, now, slug, b) = (user.actor(), state.clock.naive(), path.into_inner(), body.into_inner());
+    let cohort = db::write(&state.pool, move |conn| update_cohort(conn, &actor, &slug, &b, now)).await?;
+    Ok(HttpResponse::Ok().json(cohort_json(&state, cohort.slug).await?))
+}
+
+// ---------------------------------------------------------------- sessions
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EchoSessionPatch {
+    /// Also becomes the session's title ("Workforce ECHO: <topic>").
+    didactic_topic: Option<String>,
+    faculty_name: Option<String>,
+    faculty_email: Option<String>,
+    case_slots: Option<String>,
+}
+
+/// Sets a cohort session's didactic topic, faculty presenter or case
+/// slots; a new topic retitles the session (calendars follow).
+fn update_echo_session(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    policy: &crate::registration::store::Policy,
+    id: i64,
+    b: &EchoSessionPatch,
+    now: chrono::NaiveDateTime,
+) -> Result<cohorts::EchoSession, ApiError> {
+    let mut f = Fields(Vec::new());
+    let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), |s| {
+        if s.chars().count() > 300 { Err("at most 300 characters".into()) } else { Ok(s.to_string()) }
+    });
+    let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), |s| {
+        if s.chars().count() > 200 { Err("at most 200 characters".into()) } else { Ok(s.to_string()) }
+    });
+    let email = f.parse("faculty_email", b.faculty_email.as_deref(), |s| {
+        if s.is_empty() {
+            return Ok(String::new());
+        }
+        crate::mail::address::EmailAddress::parse(s)
+            .map(|e| e.as_str().to_string())
+            .map_err(str::to_string)
+    });
+    let slots = f.parse("case_slots", b.case_slots.as_deref(), |s| match number(s)? {
+        n @ 0..=5 => Ok(n),
+        _ => Err("from 0 to 5 case presentations".into()),
+    });
+    if !f.0.is_empty() {
+        return Err(invalid(f.0));
+    }
+    let (before, cohort) = cohorts::echo_session(conn, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
+    diesel::update(echo_sessions::table.find(id))
+        .set((
+            echo_sessions::didactic_topic.eq(topic.as_deref().unwrap_or(&before.didactic_topic)),
+            echo_sessions::faculty_name.eq(faculty.as_deref().unwrap_or(&before.faculty_name)),
+            echo_sessions::faculty_email.eq(email.as_deref().unwrap_or(&before.faculty_email)),
+            echo_sessions::case_slots.eq(slots.unwrap_or(before.case_slots)),
+        ))
+        .execute(conn)?;
+    if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
+        let program = applications::program_of(conn, &cohort)?;
+        let title = format!("{}: {topic}", program.title).parse::<manage::Title>().map_err(ApiError::invalid)?;
+        let details = Details { title: Some(title), ..Default::default() };
+        manage::update(conn, actor, policy, id, &details, now)?;
+    }
+    let (after, _) = cohorts::echo_session(conn, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
+    audit::record(
+        conn,
+        actor,
+        "echo_session.update",
+        &format!("session:{id}"),
+        Some(json!({ "didactic_topic": before.didactic_topic, "faculty_name": before.faculty_name, "case_slots": before.case_slots })),
+        Some(json!({ "didactic_topic": after.didactic_topic, "faculty_name": after.faculty_name, "case_slots": after.case_slots })),
+        now,
+    )?;
+    Ok(after)
+}
+
+/// Sets a cohort session's didactic topic, faculty presenter (name and
+/// e-mail) or number of case slots.
+#[utoipa::path(patch, path = "/api/v1/echo/sessions/{id}", tag = "echo", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = EchoSessionPatch,
+    responses((status = 200, description = "The session's ECHO details"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "Not a cohort's session", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn update_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<EchoSessionPatch>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (actor, now, id, b) = (user.actor(), state.clock.naive(), path.into_inner(), body.into_inner());
+    let policy = crate::registration::store::Policy::from_settings(&state.settings);
+    let after = db::write(&state.pool, move |conn| update_echo_session(conn, &actor, &policy, id, &b, now)).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "session_id": after.session_id,
+        "didactic_topic": after.didactic_topic,
+        "faculty_name": after.faculty_name,
+        "faculty_email": after.faculty_email,
+        "case_slots": after.case_slots,
+    })))
+}
+
+// ---------------------------------------------------------------- applications
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ApplicationsQuery {
+    /// pending, approved, waitlisted or declined; all when absent.
+    status: Option<String>,
+}
+
+fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
+    use applications::{APPROVED, DECLINED, PENDING, WAITLISTED};
+    match status {
+        Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => Err(invalid(vec![(
+            "status".into(),
+            "pending, approved, waitlisted or declined".into(),
+        )])),
+        other => Ok(other),
+    }
+}
+
+/// A cohort's applications, oldest first.
+#[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/applications", tag = "echo", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Cohort slug"), ApplicationsQuery),
+    responses((status = 200, description = "Applications"),
+        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Unknown status", body = crate::api_docs::ErrorBody)))]
+pub async fn applications_list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    query: web::Query<ApplicationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let status = status_filter(query.into_inner().status)?;
+    let slug = path.into_inner();
+    let rows = db::run(&state.pool, move |conn| {
+        let cohort = cohorts::find(conn, &slug)?.ok_or_else(|| no_cohort(&slug))?;
+        Ok::<_, ApiError>(applications::list(conn, cohort.id, status.as_deref())?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "applications": rows.iter().map(applications::Applied::to_json).collect::<Vec<_>>()
+    })))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionBody {
+    /// approved, waitlisted or declined.
+    #[schema(required = true, value_type = String)]
+    decision: Option<String>,
+    /// Sent to the applicant with the decision.
+    message: Option<String>,
+}
+
+fn decision(b: &DecisionBody) -> Result<(Decision, Option<String>), ApiError> {
+    let mut f = Fields(Vec::new());
+    let d = f.required("decision", b.decision.as_deref(), |s| s.parse::<Decision>());
+    let message = f.parse("message", b.message.as_deref(), |s| {
+        if s.chars().count() > 2000 { Err("at most 2000 characters".into()) } else { Ok(s.to_string()) }
+    });
+    match (d, f.0.is_empty()) {
+        (Some(d), true) => Ok((d, message)),
+        _ => Err(invalid(f.0)),
+    }
+}
+
+/// Decides a pending or waitlisted application; the applicant is e-mailed
+/// (approval brings the cohort's calendar and their page's link).
+#[utoipa::path(post, path = "/api/v1/echo/applications/{id}/decision", tag = "echo", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Application id")), request_body = DecisionBody,
+    responses((status = 200, description = "The application after the decision"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Already decided, or the cohort is full", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn decide(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<DecisionBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (d, message) = decision(&body)?;
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let (token, public) = (applications::new_access_token(), state.settings.http.public_url.clone());
+    let after = db::write(&state.pool, move |conn| {
+        applications::decide(conn, &actor, id, d, message.as_deref(), &token, &public, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(after.to_json()))
+}
+
+// ---------------------------------------------------------------- pages
+
+/// `GET /organizer/echo`: the cohorts, and a form to create one.
+pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    let loaded = db::run(&state.pool, |conn| {
+        let all = cohorts::all(conn)?;
+        let mut rows = Vec::new();
+        for c in all {
+            let counts = applications::counts(conn, c.id)?;
+            rows.push((c, counts));
+        }
+        Ok::<_, DbError>(rows)
+    })
+    .await;
+    match loaded {
+        Ok(rows) => state.pages.private(state.pages.ok(
+            "organizer/cohorts",
+            &json!({
+                "title": "Workforce ECHO cohorts",
+                "csrf": user.csrf,
+                "can_change": user.user.role().allows(Need::Facilitate),
+                "programs": state.settings.series.iter().filter(|(_, s)| s.kind == SeriesKind::Echo)
+                    .map(|(slug, s)| json!({ "value": slug, "label": s.title })).collect::<Vec<_>>(),
+                "cohorts": rows.iter().map(|(c, counts)| {
+                    let mut v = c.to_json();
+                    v["pending"] = json!(counts.iter().find(|(s, _)| s == applications::PENDING).map_or(0, |c| c.1));
+                    v["approved"] = json!(counts.iter().find(|(s, _)| s == applications::APPROVED).map_or(0, |c| c.1));
+                    v
+                }).collect::<Vec<_>>(),
+            }),
+        )),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
+/// forms) and its applications (decision forms).
+pub async fn cohort_page(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<String>,
+) -> HttpResponse {
+    if let Some(refused) = user.forbidden(Need::Read, &state) {
+        return refused;
+    }
+    let slug = path.into_inner();
+    let loaded = db::run(&state.pool, move |conn| {
+        let Some(cohort) = cohorts::find(conn, &slug)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let sessions = cohorts::sessions_of(conn, cohort.id)?;
+        let apps = applications::list(conn, cohort.id, None)?;
+        Ok(Some((cohort, sessions, apps)))
+    })
+    .await;
+    let (cohort, sessions, apps) = match loaded {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let open = |a: &applications::Applied| {
+        [applications::PENDING, applications::WAITLISTED].contains(&a.application.status.as_str())
+    };
+    state.pages.private(state.pages.ok(
+        "organizer/cohort",
+        &json!({
+            "title": format!("{} — facilitators", cohort.name),
+            "csrf": user.csrf,
+            "can_change": user.user.role().allows(Need::Facilitate),
+            "cohort": cohort.to_json(),
+            "sessions": sessions.iter().enumerate().map(|(i, (s, e))| json!({
+                "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
+                "topic": e.didactic_topic, "faculty_name": e.faculty_name,
+                "faculty_email": e.faculty_email, "case_slots": e.case_slots,
+            })).collect::<Vec<_>>(),
+            "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
+            "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+type PostedForm = web::Form<Vec<(String, String)>>;
+
+/// `POST /organizer/echo/cohorts`: the API's fields; on to the cohort.
+pub async fn page_create(state: web::Data<AppState>, user: PageUser, form: PostedForm) -> HttpResponse {
+    let app = state.clone();
+    let posted = Posted::from_form(form);
+    forms::submit(&state, &user, posted, Need::Facilitate, "/organizer/echo".into(), move |conn, actor, form, now| {
+        let cohort = create_cohort(&app, conn, actor, &form.body(&[])?, now)?;
+        Ok(format!("/organizer/echo/{}", cohort.slug))
+    })
+    .await
+}
+
+/// `POST /organizer/echo/sessions/{id}`: topic, faculty, case slots.
+pub async fn page_session(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: PostedForm,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let back = match db::run(&state.pool, move |conn| cohorts::echo_session(conn, id).map_err(DbError::from)).await {
+        Ok(Some((_, cohort))) => format!("/organizer/echo/{}", cohort.slug),
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let policy = crate::registration::store::Policy::from_settings(&state.settings);
+    let posted = Posted::from_form(form);
+    forms::submit(&state, &user, posted, Need::Facilitate, back.clone(), move |conn, actor, form, now| {
+        let mut b: EchoSessionPatch = form.body(&[])?;
+        // A field emptied on purpose is cleared.
+        for (name, field) in [("faculty_name", &mut b.faculty_name), ("faculty_email", &mut b.faculty_email)] {
+            if field.is_none() && form.has(name) {
+                *field = Some(String::new());
+            }
+        }
+        update_echo_session(conn, actor, &policy, id, &b, now)?;
+        Ok(back.clone())
+    })
+    .await
+}
+
+/// `POST /organizer/echo/applications/{id}`: `decision`, `message`.
+pub async fn page_decide(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: PostedForm,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let back = match db::run(&state.pool, move |conn| {
+        let Some(a) = applications::find(conn, id)? else { return Ok::<_, DbError>(None) };
+        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(Some(cohort)) => format!("/organizer/echo/{}", cohort.slug),
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let (token, public) = (applications::new_access_token(), state.settings.http.public_url.clone());
+    let posted = Posted::from_form(form);
+    forms::submit(&state, &user, posted, Need::Facilitate, back.clone(), move |conn, actor, form, now| {
+        let (d, message) = decision(&form.body(&[])?)?;
+        applications::decide(conn, actor, id, d, message.as_deref(), &token, &public, now)?;
+        Ok(back.clone())
+    })
+    .await
+}
