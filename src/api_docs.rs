@@ -398,6 +398,13 @@ impl Modify for BearerAuth {
         crate::lineup::handlers::update_slot,
         crate::lineup::handlers::invite_slot,
         crate::lineup::handlers::put_levers,
+        crate::echo::organizer::list,
+        crate::echo::organizer::create,
+        crate::echo::organizer::get,
+        crate::echo::organizer::update,
+        crate::echo::organizer::update_session,
+        crate::echo::organizer::applications_list,
+        crate::echo::organizer::decide,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry,
@@ -415,6 +422,7 @@ impl Modify for BearerAuth {
         (name = "people", description = "Personal data held about one e-mail address: export and erase"),
         (name = "mail", description = "The outbox"),
         (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
+        (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications (facilitators change; any role reads)"),
         (name = "admin", description = "Admins only"),
     )
 )]

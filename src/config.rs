@@ -437,7 +437,9 @@ fn local_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
 
 fn optional_local_time<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
     let s = String::deserialize(d)?;
-    parse_local_time(&s).map(Some).map_err(serde::de::Error::custom)
+    parse_local_time(&s)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 /// A time of day written `13:00` (or `13:00:00`).

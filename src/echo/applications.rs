@@ -35,13 +35,20 @@ pub const OBSERVER: &str = "observer";
 /// Organization types, with the sector a person record gets from each.
 pub const ORGANIZATION_TYPES: &[(&str, &str, &str)] = &[
     ("cmhc", "Community mental health center", "provider"),
-    ("sud-provider", "Substance use treatment provider", "provider"),
+    (
+        "sud-provider",
+        "Substance use treatment provider",
+        "provider",
+    ),
     ("state-association", "State association", "association"),
     ("other", "Other", "other"),
 ];
 
 pub const ROLES: &[(&str, &str)] = &[
-    (PARTICIPANT, "Participant — I will present a case from my organization"),
+    (
+        PARTICIPANT,
+        "Participant — I will present a case from my organization",
+    ),
     (OBSERVER, "Observer — I will take part in discussions"),
 ];
 
@@ -93,19 +100,32 @@ pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
     let email = EmailAddress::parse(&form.email)
         .map_err(|m| e.add("email", m))
         .ok();
-    let organization = text(e, "organization", &form.organization, "organization", true, 200);
+    let organization = text(
+        e,
+        "organization",
+        &form.organization,
+        "organization",
+        true,
+        200,
+    );
     let kind = ORGANIZATION_TYPES
         .iter()
         .find(|(c, ..)| *c == form.organization_type.trim());
     if kind.is_none() {
-        e.add("organization_type", "Choose the kind of organization you work for.");
+        e.add(
+            "organization_type",
+            "Choose the kind of organization you work for.",
+        );
     }
     let state = STATES
         .iter()
         .find(|(c, _)| *c == form.state.trim())
         .map(|(c, _)| *c);
     if state.is_none() {
-        e.add("state", "Choose your state or territory, or “Outside the United States”.");
+        e.add(
+            "state",
+            "Choose your state or territory, or “Outside the United States”.",
+        );
     }
     let job_title = text(e, "job_title", &form.job_title, "job title", true, 200);
     let role = ROLES
@@ -252,9 +272,13 @@ pub fn apply(
         },
         now,
     )?;
-    diesel::update(people::table.find(person_id).filter(people::job_title.eq("")))
-        .set(people::job_title.eq(&a.job_title))
-        .execute(conn)?;
+    diesel::update(
+        people::table
+            .find(person_id)
+            .filter(people::job_title.eq("")),
+    )
+    .set(people::job_title.eq(&a.job_title))
+    .execute(conn)?;
     let sql = conn.sql(
         "INSERT INTO applications (cohort_id, person_id, organization_type, role, hopes_to_bring, \
          hopes_to_learn, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -295,7 +319,9 @@ pub fn apply(
 
 type Row = (Application, String, String, String, String, String, String);
 
-fn applied((application, first_name, last_name, email, organization, job_title, state): Row) -> Applied {
+fn applied(
+    (application, first_name, last_name, email, organization, job_title, state): Row,
+) -> Applied {
     Applied {
         application,
         first_name,
@@ -322,7 +348,11 @@ macro_rules! with_person {
 }
 
 /// A cohort's applications, oldest first, optionally of one status.
-pub fn list(conn: &mut DbConnection, cohort_id: i64, status: Option<&str>) -> QueryResult<Vec<Applied>> {
+pub fn list(
+    conn: &mut DbConnection,
+    cohort_id: i64,
+    status: Option<&str>,
+) -> QueryResult<Vec<Applied>> {
     let mut query = with_person!(applications::table)
         .filter(applications::cohort_id.eq(cohort_id))
         .order((applications::created_at.asc(), applications::id.asc()))
@@ -377,7 +407,9 @@ impl std::str::FromStr for Decision {
             APPROVED | "approve" => Ok(Self::Approve),
             WAITLISTED | "waitlist" => Ok(Self::Waitlist),
             DECLINED | "decline" => Ok(Self::Decline),
-            other => Err(format!("`{other}` is not a decision: approved, waitlisted or declined")),
+            other => Err(format!(
+                "`{other}` is not a decision: approved, waitlisted or declined"
+            )),
         }
     }
 }
@@ -392,21 +424,30 @@ impl Decision {
     }
 }
 
+/// A decision as a facilitator sends it.
+#[derive(Debug, Clone)]
+pub struct Ruling {
+    pub decision: Decision,
+    /// For the applicant, with the decision.
+    pub message: Option<String>,
+    /// The magic link's token, should this approve.
+    pub token: String,
+}
+
 /// Decides application `id` (pending or waitlisted) and e-mails the
 /// applicant: approval brings the cohort's whole calendar and the magic
-/// link to their page (`token`, made outside the transaction). A full
-/// cohort refuses approval. Audited.
+/// link to their page. A full cohort refuses approval. Audited.
 pub fn decide(
     conn: &mut DbConnection,
     actor: &Actor,
     id: i64,
-    decision: Decision,
-    message: Option<&str>,
-    token: &str,
+    ruling: &Ruling,
     public_url: &PublicUrl,
     now: NaiveDateTime,
 ) -> Result<Applied, ApiError> {
-    let before = find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    let (decision, token) = (ruling.decision, ruling.token.as_str());
+    let before =
+        find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
     let cohort = cohorts::find_by_id(conn, before.application.cohort_id)?
         .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
     // Decisions on one cohort queue up behind each other, so two approvals
@@ -443,7 +484,11 @@ pub fn decide(
             ));
         }
     }
-    let message = message.map(str::trim).filter(|m| !m.is_empty());
+    let message = ruling
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty());
     diesel::update(applications::table.find(id))
         .set((
             applications::status.eq(decision.status()),
@@ -453,7 +498,8 @@ pub fn decide(
             applications::updated_at.eq(now),
         ))
         .execute(conn)?;
-    let after = find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    let after =
+        find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
     let letter = letter(conn, &after, &cohort, message, public_url)?;
     outbox::enqueue(conn, &letter, now)?;
     audit::record(
@@ -505,7 +551,13 @@ fn letter(
             context["sessions"] = json!(sessions
                 .iter()
                 .filter(|(s, _)| !s.is_cancelled())
-                .map(|(s, _)| s.when())
+                .map(
+                    |(s, e)| match (e.didactic_topic.as_str(), e.faculty_name.as_str()) {
+                        ("", _) => s.when(),
+                        (topic, "") => format!("{} — {topic}", s.when()),
+                        (topic, faculty) => format!("{} — {topic} ({faculty})", s.when()),
+                    }
+                )
                 .collect::<Vec<_>>());
             calendar = Some(CalendarPart {
                 method: Method::Publish,
@@ -513,7 +565,12 @@ fn letter(
                     .iter()
                     .filter(|(s, _)| !s.is_cancelled())
                     .map(|(s, e)| {
-                        s.calendar_event(&program, session_description(s, e, public_url, token), None, 0)
+                        s.calendar_event(
+                            &program,
+                            session_description(s, e, public_url, token),
+                            None,
+                            0,
+                        )
                     })
                     .collect(),
             });

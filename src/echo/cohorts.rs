@@ -112,28 +112,34 @@ pub const MAX_SESSIONS: usize = 60;
 pub fn check(new: &NewCohort) -> Vec<(String, String)> {
     let mut errors = Vec::new();
     let mut fail = |field: &str, message: String| errors.push((field.to_string(), message));
-    if !is_slug(&new.slug) {
-        fail(
-            "slug",
-            "use 1 to 60 lowercase letters, digits and dashes, e.g. cohort-3".into(),
-        );
+    if let Err(e) = slug(&new.slug) {
+        fail("slug", e);
     }
-    if new.name.trim().is_empty() || new.name.chars().count() > 200 {
-        fail("name", "give a name of up to 200 characters".into());
+    if let Err(e) = name(&new.name) {
+        fail("name", e);
     }
     if new.ends_on < new.starts_on {
-        fail("ends_on", "the cohort must end on or after its start".into());
+        fail(
+            "ends_on",
+            "the cohort must end on or after its start".into(),
+        );
     } else {
         let n = dates(new).len();
         if n == 0 {
             fail(
                 "rule",
-                format!("`{}` gives no session between the start and the end", new.rule),
+                format!(
+                    "`{}` gives no session between the start and the end",
+                    new.rule
+                ),
             );
         } else if n > MAX_SESSIONS {
             fail(
                 "rule",
-                format!("`{}` gives {n} sessions; a cohort has at most {MAX_SESSIONS}", new.rule),
+                format!(
+                    "`{}` gives {n} sessions; a cohort has at most {MAX_SESSIONS}",
+                    new.rule
+                ),
             );
         }
     }
@@ -158,15 +164,34 @@ pub fn check(new: &NewCohort) -> Vec<(String, String)> {
         fail("completion_percent", "a percentage from 1 to 100".into());
     }
     if !(0..=5).contains(&new.case_slots) {
-        fail("case_slots", "from 0 to 5 case presentations a session".into());
+        fail(
+            "case_slots",
+            "from 0 to 5 case presentations a session".into(),
+        );
     }
     errors
 }
 
-fn is_slug(s: &str) -> bool {
-    (1..=60).contains(&s.len())
+/// A cohort's short name for links: 1 to 60 lowercase letters, digits
+/// and dashes.
+pub fn slug(s: &str) -> Result<String, String> {
+    let ok = (1..=60).contains(&s.len())
         && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err("use 1 to 60 lowercase letters, digits and dashes, e.g. cohort-3".into())
+    }
+}
+
+/// A cohort's name: not blank, up to 200 characters.
+pub fn name(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() || s.chars().count() > 200 {
+        return Err("give a name of up to 200 characters".into());
+    }
+    Ok(s.to_string())
 }
 
 /// A configured cohort as a `NewCohort`, defaults from its program.
@@ -198,10 +223,9 @@ pub fn check_settings(slug: &str, c: &CohortSettings) -> Result<(), String> {
         name: c.name.clone(),
         starts_on: c.starts_on,
         ends_on: c.ends_on,
-        rule: c
-            .rule
-            .clone()
-            .unwrap_or(Rule::Weekly { weekdays: all_days() }),
+        rule: c.rule.clone().unwrap_or(Rule::Weekly {
+            weekdays: all_days(),
+        }),
         timezone: Tz::UTC,
         start_time: NaiveTime::MIN,
         duration_minutes: c.duration_minutes.map_or(60, |d| d.min(100_000) as i32),
@@ -285,7 +309,12 @@ pub fn create(
             .values((
                 sessions::series_id.eq(program.id),
                 sessions::uid.eq(format!("{}@{host}", token::new_token())),
-                sessions::title.eq(format!("{} — {}, session {}", program.title, new.name.trim(), n + 1)),
+                sessions::title.eq(format!(
+                    "{} — {}, session {}",
+                    program.title,
+                    new.name.trim(),
+                    n + 1
+                )),
                 sessions::description.eq(&program.description),
                 sessions::starts_at.eq(starts_at.naive_utc()),
                 sessions::ends_at.eq((starts_at + length).naive_utc()),
@@ -342,7 +371,12 @@ pub fn seed(
         }
         let new = from_settings(slug, c, settings);
         if let Some((field, message)) = check(&new).first() {
-            tracing::warn!(cohort = slug, field, message, "configured cohort not created");
+            tracing::warn!(
+                cohort = slug,
+                field,
+                message,
+                "configured cohort not created"
+            );
             continue;
         }
         if create(conn, None, program, &new, host, now)?.is_some() {
@@ -439,12 +473,25 @@ mod tests {
         let text: Vec<String> = days.iter().map(|d| d.to_string()).collect();
         assert_eq!(
             text,
-            ["2026-11-12", "2026-12-10", "2027-01-14", "2027-02-11", "2027-03-11", "2027-04-08"]
+            [
+                "2026-11-12",
+                "2026-12-10",
+                "2027-01-14",
+                "2027-02-11",
+                "2027-03-11",
+                "2027-04-08"
+            ]
         );
         let utc = |d: &NaiveDate| schedule::local_to_utc(c.timezone, *d, c.start_time);
         // 15:00 EST is 20:00 UTC; after 2027-03-14, 15:00 EDT is 19:00 UTC.
-        assert_eq!(utc(&days[4]), Utc.with_ymd_and_hms(2027, 3, 11, 20, 0, 0).unwrap());
-        assert_eq!(utc(&days[5]), Utc.with_ymd_and_hms(2027, 4, 8, 19, 0, 0).unwrap());
+        assert_eq!(
+            utc(&days[4]),
+            Utc.with_ymd_and_hms(2027, 3, 11, 20, 0, 0).unwrap()
+        );
+        assert_eq!(
+            utc(&days[5]),
+            Utc.with_ymd_and_hms(2027, 4, 8, 19, 0, 0).unwrap()
+        );
         assert!(check(&c).is_empty(), "{:?}", check(&c));
     }
 
@@ -461,10 +508,22 @@ mod tests {
         c.completion_percent = 0;
         c.applications_close_on = c.applications_open_on - chrono::Duration::days(1);
         let fields: Vec<String> = check(&c).into_iter().map(|(f, _)| f).collect();
-        assert_eq!(fields, ["slug", "ends_on", "applications_close_on", "completion_percent"]);
+        assert_eq!(
+            fields,
+            [
+                "slug",
+                "ends_on",
+                "applications_close_on",
+                "completion_percent"
+            ]
+        );
         let none = cohort("FREQ=MONTHLY;BYDAY=2TH", "2027-01-15", "2027-02-10");
         assert_eq!(check(&none)[0].0, "rule", "no second Thursday in that span");
-        let daily = cohort("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "2027-01-01", "2027-12-31");
+        let daily = cohort(
+            "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+            "2027-01-01",
+            "2027-12-31",
+        );
         assert!(check(&daily)[0].1.contains("at most 60"));
     }
 }

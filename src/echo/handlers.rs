@@ -53,7 +53,11 @@ fn cohort_json(c: &Cohort, now: chrono::NaiveDateTime) -> serde_json::Value {
 /// `GET /echo`: the program's cohorts, latest first.
 pub async fn program(state: web::Data<AppState>) -> HttpResponse {
     let now = state.clock.naive();
-    match db::run(&state.pool, |conn| cohorts::all(conn).map_err(DbError::from)).await {
+    match db::run(&state.pool, |conn| {
+        cohorts::all(conn).map_err(DbError::from)
+    })
+    .await
+    {
         Ok(all) => state.pages.ok(
             "echo/program",
             &json!({
@@ -92,7 +96,10 @@ fn cohort_page(
         .iter()
         .map(|e| (e.field.to_string(), json!(e.message)))
         .collect();
-    let kinds: Vec<(&str, &str)> = ORGANIZATION_TYPES.iter().map(|(c, l, _)| (*c, *l)).collect();
+    let kinds: Vec<(&str, &str)> = ORGANIZATION_TYPES
+        .iter()
+        .map(|(c, l, _)| (*c, *l))
+        .collect();
     state.pages.render(
         status,
         "echo/cohort",
@@ -274,8 +281,16 @@ pub async fn participant_feed(
     let (Some(first), Some(last)) = (sessions.first(), sessions.last()) else {
         return state.pages.not_found();
     };
-    let from = first.0.starts_at_utc().checked_sub_months(Months::new(1)).unwrap_or(first.0.starts_at_utc());
-    let to = last.0.ends_at_utc().checked_add_months(Months::new(1)).unwrap_or(last.0.ends_at_utc());
+    let from = first
+        .0
+        .starts_at_utc()
+        .checked_sub_months(Months::new(1))
+        .unwrap_or(first.0.starts_at_utc());
+    let to = last
+        .0
+        .ends_at_utc()
+        .checked_add_months(Months::new(1))
+        .unwrap_or(last.0.ends_at_utc());
     let body = ics::render_feed(&cohort.name, cohort.tz(), from..to, &events);
     let mut response = crate::series::handlers::polled_calendar(&req, body);
     // A personal feed: never in a shared cache.
@@ -290,7 +305,11 @@ pub async fn participant_feed(
 /// session link: its cohort's page.
 pub async fn session_redirect(state: web::Data<AppState>, path: web::Path<i64>) -> HttpResponse {
     let id = path.into_inner();
-    match db::run(&state.pool, move |conn| cohorts::echo_session(conn, id).map_err(DbError::from)).await {
+    match db::run(&state.pool, move |conn| {
+        cohorts::echo_session(conn, id).map_err(DbError::from)
+    })
+    .await
+    {
         Ok(Some((_, cohort))) => crate::auth::forms::see_other(&format!("/echo/{}", cohort.slug)),
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),

@@ -14,7 +14,10 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/echo", web::get().to(handlers::program))
         .route("/echo/p/{token}", web::get().to(handlers::participant_page))
-        .route("/echo/session/{id}", web::get().to(handlers::session_redirect))
+        .route(
+            "/echo/session/{id}",
+            web::get().to(handlers::session_redirect),
+        )
         .route(
             "/echo/p/{token}/calendar.ics",
             web::get().to(handlers::participant_feed),
@@ -53,5 +56,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizer/echo/applications/{id}",
             web::post().to(organizer::page_decide),
         )
-        .route("/organizer/echo/{slug}", web::get().to(organizer::cohort_page));
+        .route(
+            "/organizer/echo/{slug}",
+            web::get().to(organizer::cohort_page),
+        );
 }

@@ -39,7 +39,12 @@ fn no_cohort(slug: &str) -> ApiError {
 struct Fields(Vec<(String, String)>);
 
 impl Fields {
-    fn parse<T>(&mut self, name: &str, value: Option<&str>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match parse(value?.trim()) {
             Ok(v) => Some(v),
             Err(e) => {
@@ -49,21 +54,40 @@ impl Fields {
         }
     }
 
-    fn required<T>(&mut self, name: &str, value: Option<&str>, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn required<T>(
+        &mut self,
+        name: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         if value.is_none_or(|v| v.trim().is_empty()) {
-            self.0.push((name.to_string(), format!("`{name}` is required")));
+            self.0
+                .push((name.to_string(), format!("`{name}` is required")));
             return None;
         }
         self.parse(name, value, parse)
     }
 }
 
+/// A number field a JSON client may send as a number or as text (forms
+/// send text).
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
 fn date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date like 2027-01-14"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date like 2027-01-14"))
 }
 
 fn number(s: &str) -> Result<i32, String> {
-    s.parse().map_err(|_| format!("`{s}` is not a whole number"))
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))
 }
 
 fn rule(s: &str) -> Result<Rule, String> {
@@ -87,13 +111,21 @@ pub struct CohortBody {
     rule: Option<String>,
     /// `15:00`; the program's when absent.
     start_time: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     duration_minutes: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     capacity: Option<String>,
     applications_open_on: Option<String>,
     applications_close_on: Option<String>,
     /// Default 80.
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     completion_percent: Option<String>,
     /// Default 2.
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     case_slots: Option<String>,
 }
 
@@ -115,7 +147,11 @@ fn program(
         None if echo.len() == 1 => echo.first(),
         None => None,
     };
-    let known = echo.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(", ");
+    let known = echo
+        .iter()
+        .map(|(s, _)| s.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let Some((slug, settings)) = found else {
         return Err(invalid(vec![(
             "program".into(),
@@ -123,25 +159,43 @@ fn program(
         )]));
     };
     let row = model::find_series(conn, slug)?.ok_or_else(|| {
-        ApiError::Conflict("not_ready", "The program is not set up yet; try again in a minute.".into())
+        ApiError::Conflict(
+            "not_ready",
+            "The program is not set up yet; try again in a minute.".into(),
+        )
     })?;
     Ok((row, (*settings).clone()))
 }
 
 /// The cohort asked for, defaults from the program, every field checked.
-fn new_cohort(b: &CohortBody, program: &crate::config::SeriesSettings) -> Result<NewCohort, ApiError> {
+fn new_cohort(
+    b: &CohortBody,
+    program: &crate::config::SeriesSettings,
+) -> Result<NewCohort, ApiError> {
     let mut f = Fields(Vec::new());
-    let slug = f.required("slug", b.slug.as_deref(), |s| Ok(s.to_string()));
-    let name = f.required("name", b.name.as_deref(), |s| Ok(s.to_string()));
+    let slug = f.required("slug", b.slug.as_deref(), cohorts::slug);
+    let name = f.required("name", b.name.as_deref(), cohorts::name);
     let starts_on = f.required("starts_on", b.starts_on.as_deref(), date);
     let ends_on = f.required("ends_on", b.ends_on.as_deref(), date);
-    let open = f.required("applications_open_on", b.applications_open_on.as_deref(), date);
-    let close = f.required("applications_close_on", b.applications_close_on.as_deref(), date);
+    let open = f.required(
+        "applications_open_on",
+        b.applications_open_on.as_deref(),
+        date,
+    );
+    let close = f.required(
+        "applications_close_on",
+        b.applications_close_on.as_deref(),
+        date,
+    );
     let rule = f.parse("rule", b.rule.as_deref(), rule);
     let start_time = f.parse("start_time", b.start_time.as_deref(), parse_local_time);
     let duration = f.parse("duration_minutes", b.duration_minutes.as_deref(), number);
     let capacity = f.parse("capacity", b.capacity.as_deref(), number);
-    let completion = f.parse("completion_percent", b.completion_percent.as_deref(), number);
+    let completion = f.parse(
+        "completion_percent",
+        b.completion_percent.as_deref(),
+        number,
+    );
     let case_slots = f.parse("case_slots", b.case_slots.as_deref(), number);
     let (Some(slug), Some(name), Some(starts_on), Some(ends_on), Some(open), Some(close), true) =
         (slug, name, starts_on, ends_on, open, close, f.0.is_empty())
@@ -184,7 +238,10 @@ fn create_cohort(
     let new = new_cohort(b, &settings)?;
     let host = state.settings.http.public_url.host();
     cohorts::create(conn, Some(actor), &row, &new, &host, now)?.ok_or_else(|| {
-        ApiError::Conflict("slug_taken", format!("There is already a cohort `{}`.", new.slug))
+        ApiError::Conflict(
+            "slug_taken",
+            format!("There is already a cohort `{}`.", new.slug),
+        )
     })
 }
 
@@ -216,7 +273,9 @@ async fn cohort_json(state: &AppState, slug: String) -> Result<serde_json::Value
             "case_slots": e.case_slots,
         }))
         .collect::<Vec<_>>());
-    v["applications"] = json!(counts.into_iter().collect::<std::collections::BTreeMap<_, _>>());
+    v["applications"] = json!(counts
+        .into_iter()
+        .collect::<std::collections::BTreeMap<_, _>>());
     Ok(v)
 }
 
@@ -226,8 +285,12 @@ async fn cohort_json(state: &AppState, slug: String) -> Result<serde_json::Value
         (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let all = db::run(&state.pool, |conn| cohorts::all(conn).map_err(DbError::from)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "cohorts": all.iter().map(Cohort::to_json).collect::<Vec<_>>() })))
+    let all = db::run(&state.pool, |conn| {
+        cohorts::all(conn).map_err(DbError::from)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "cohorts": all.iter().map(Cohort::to_json).collect::<Vec<_>>() })))
 }
 
 /// Creates a cohort and all its sessions, from its rule over its span.
@@ -245,7 +308,10 @@ pub async fn create(
     user.require(Need::Facilitate)?;
     let (actor, now, b) = (user.actor(), state.clock.naive(), body.into_inner());
     let app = state.clone();
-    let cohort = db::write(&state.pool, move |conn| create_cohort(&app, conn, &actor, &b, now)).await?;
+    let cohort = db::write(&state.pool, move |conn| {
+        create_cohort(&app, conn, &actor, &b, now)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(cohort_json(&state, cohort.slug).await?))
 }
 
@@ -267,9 +333,13 @@ pub async fn get(
 #[serde(deny_unknown_fields)]
 pub struct CohortPatch {
     name: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     capacity: Option<String>,
     applications_open_on: Option<String>,
     applications_close_on: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     completion_percent: Option<String>,
 }
 
@@ -283,11 +353,23 @@ fn update_cohort(
     now: chrono::NaiveDateTime,
 ) -> Result<Cohort, ApiError> {
     let mut f = Fields(Vec::new());
-    let name = f.parse("name", b.name.as_deref(), |s| Ok(s.to_string()));
+    let name = f.parse("name", b.name.as_deref(), cohorts::name);
     let capacity = f.parse("capacity", b.capacity.as_deref(), number);
-    let open = f.parse("applications_open_on", b.applications_open_on.as_deref(), date);
-    let close = f.parse("applications_close_on", b.applications_close_on.as_deref(), date);
-    let completion = f.parse("completion_percent", b.completion_percent.as_deref(), number);
+    let open = f.parse(
+        "applications_open_on",
+        b.applications_open_on.as_deref(),
+        date,
+    );
+    let close = f.parse(
+        "applications_close_on",
+        b.applications_close_on.as_deref(),
+        date,
+    );
+    let completion = f.parse(
+        "completion_percent",
+        b.completion_percent.as_deref(),
+        number,
+    );
     if !f.0.is_empty() {
         return Err(invalid(f.0));
     }
@@ -300,7 +382,9 @@ fn update_cohort(
         name: name.unwrap_or_else(|| before.name.clone()),
         starts_on: before.starts_on,
         ends_on: before.ends_on,
-        rule: before.rule.parse().unwrap_or(Rule::Weekly { weekdays: vec![chrono::Weekday::Mon] }),
+        rule: before.rule.parse().unwrap_or(Rule::Weekly {
+            weekdays: vec![chrono::Weekday::Mon],
+        }),
         timezone: before.tz(),
         start_time: parse_local_time(&before.start_time).unwrap_or_default(),
         duration_minutes: before.duration_minutes,
@@ -311,7 +395,10 @@ fn update_cohort(
         completion_percent: completion.unwrap_or(before.completion_percent),
         case_slots: before.case_slots,
     };
-    let errors: Vec<_> = cohorts::check(&check).into_iter().filter(|(field, _)| field != "rule").collect();
+    let errors: Vec<_> = cohorts::check(&check)
+        .into_iter()
+        .filter(|(field, _)| field != "rule")
+        .collect();
     if !errors.is_empty() {
         return Err(invalid(errors));
     }
@@ -353,8 +440,16 @@ pub async fn update(
     body: web::Json<CohortPatch>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let (actor, now, slug, b) = (user.actor(), state.clock.naive(), path.into_inner(), body.into_inner());
-    let cohort = db::write(&state.pool, move |conn| update_cohort(conn, &actor, &slug, &b, now)).await?;
+    let (actor, now, slug, b) = (
+        user.actor(),
+        state.clock.naive(),
+        path.into_inner(),
+        body.into_inner(),
+    );
+    let cohort = db::write(&state.pool, move |conn| {
+        update_cohort(conn, &actor, &slug, &b, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(cohort_json(&state, cohort.slug).await?))
 }
 
@@ -367,6 +462,8 @@ pub struct EchoSessionPatch {
     didactic_topic: Option<String>,
     faculty_name: Option<String>,
     faculty_email: Option<String>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    #[schema(value_type = Option<i32>)]
     case_slots: Option<String>,
 }
 
@@ -382,10 +479,18 @@ fn update_echo_session(
 ) -> Result<cohorts::EchoSession, ApiError> {
     let mut f = Fields(Vec::new());
     let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), |s| {
-        if s.chars().count() > 300 { Err("at most 300 characters".into()) } else { Ok(s.to_string()) }
+        if s.chars().count() > 300 {
+            Err("at most 300 characters".into())
+        } else {
+            Ok(s.to_string())
+        }
     });
     let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), |s| {
-        if s.chars().count() > 200 { Err("at most 200 characters".into()) } else { Ok(s.to_string()) }
+        if s.chars().count() > 200 {
+            Err("at most 200 characters".into())
+        } else {
+            Ok(s.to_string())
+        }
     });
     let email = f.parse("faculty_email", b.faculty_email.as_deref(), |s| {
         if s.is_empty() {
@@ -395,9 +500,11 @@ fn update_echo_session(
             .map(|e| e.as_str().to_string())
             .map_err(str::to_string)
     });
-    let slots = f.parse("case_slots", b.case_slots.as_deref(), |s| match number(s)? {
-        n @ 0..=5 => Ok(n),
-        _ => Err("from 0 to 5 case presentations".into()),
+    let slots = f.parse("case_slots", b.case_slots.as_deref(), |s| {
+        match number(s)? {
+            n @ 0..=5 => Ok(n),
+            _ => Err("from 0 to 5 case presentations".into()),
+        }
     });
     if !f.0.is_empty() {
         return Err(invalid(f.0));
@@ -414,8 +521,13 @@ fn update_echo_session(
         .execute(conn)?;
     if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
         let program = applications::program_of(conn, &cohort)?;
-        let title = format!("{}: {topic}", program.title).parse::<manage::Title>().map_err(ApiError::invalid)?;
-        let details = Details { title: Some(title), ..Default::default() };
+        let title = format!("{}: {topic}", program.title)
+            .parse::<manage::Title>()
+            .map_err(ApiError::invalid)?;
+        let details = Details {
+            title: Some(title),
+            ..Default::default()
+        };
         manage::update(conn, actor, policy, id, &details, now)?;
     }
     let (after, _) = cohorts::echo_session(conn, id)?
@@ -425,8 +537,12 @@ fn update_echo_session(
         actor,
         "echo_session.update",
         &format!("session:{id}"),
-        Some(json!({ "didactic_topic": before.didactic_topic, "faculty_name": before.faculty_name, "case_slots": before.case_slots })),
-        Some(json!({ "didactic_topic": after.didactic_topic, "faculty_name": after.faculty_name, "case_slots": after.case_slots })),
+        Some(
+            json!({ "didactic_topic": before.didactic_topic, "faculty_name": before.faculty_name, "case_slots": before.case_slots }),
+        ),
+        Some(
+            json!({ "didactic_topic": after.didactic_topic, "faculty_name": after.faculty_name, "case_slots": after.case_slots }),
+        ),
         now,
     )?;
     Ok(after)
@@ -448,9 +564,17 @@ pub async fn update_session(
     body: web::Json<EchoSessionPatch>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let (actor, now, id, b) = (user.actor(), state.clock.naive(), path.into_inner(), body.into_inner());
+    let (actor, now, id, b) = (
+        user.actor(),
+        state.clock.naive(),
+        path.into_inner(),
+        body.into_inner(),
+    );
     let policy = crate::registration::store::Policy::from_settings(&state.settings);
-    let after = db::write(&state.pool, move |conn| update_echo_session(conn, &actor, &policy, id, &b, now)).await?;
+    let after = db::write(&state.pool, move |conn| {
+        update_echo_session(conn, &actor, &policy, id, &b, now)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({
         "session_id": after.session_id,
         "didactic_topic": after.didactic_topic,
@@ -472,10 +596,12 @@ pub struct ApplicationsQuery {
 fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
     use applications::{APPROVED, DECLINED, PENDING, WAITLISTED};
     match status {
-        Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => Err(invalid(vec![(
-            "status".into(),
-            "pending, approved, waitlisted or declined".into(),
-        )])),
+        Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => {
+            Err(invalid(vec![(
+                "status".into(),
+                "pending, approved, waitlisted or declined".into(),
+            )]))
+        }
         other => Ok(other),
     }
 }
@@ -515,14 +641,22 @@ pub struct DecisionBody {
     message: Option<String>,
 }
 
-fn decision(b: &DecisionBody) -> Result<(Decision, Option<String>), ApiError> {
+fn ruling(b: &DecisionBody) -> Result<applications::Ruling, ApiError> {
     let mut f = Fields(Vec::new());
     let d = f.required("decision", b.decision.as_deref(), |s| s.parse::<Decision>());
     let message = f.parse("message", b.message.as_deref(), |s| {
-        if s.chars().count() > 2000 { Err("at most 2000 characters".into()) } else { Ok(s.to_string()) }
+        if s.chars().count() > 2000 {
+            Err("at most 2000 characters".into())
+        } else {
+            Ok(s.to_string())
+        }
     });
     match (d, f.0.is_empty()) {
-        (Some(d), true) => Ok((d, message)),
+        (Some(decision), true) => Ok(applications::Ruling {
+            decision,
+            message,
+            token: applications::new_access_token(),
+        }),
         _ => Err(invalid(f.0)),
     }
 }
@@ -543,11 +677,11 @@ pub async fn decide(
     body: web::Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let (d, message) = decision(&body)?;
+    let ruling = ruling(&body)?;
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
-    let (token, public) = (applications::new_access_token(), state.settings.http.public_url.clone());
+    let public = state.settings.http.public_url.clone();
     let after = db::write(&state.pool, move |conn| {
-        applications::decide(conn, &actor, id, d, message.as_deref(), &token, &public, now)
+        applications::decide(conn, &actor, id, &ruling, &public, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(after.to_json()))
@@ -640,13 +774,24 @@ pub async fn cohort_page(
 type PostedForm = web::Form<Vec<(String, String)>>;
 
 /// `POST /organizer/echo/cohorts`: the API's fields; on to the cohort.
-pub async fn page_create(state: web::Data<AppState>, user: PageUser, form: PostedForm) -> HttpResponse {
+pub async fn page_create(
+    state: web::Data<AppState>,
+    user: PageUser,
+    form: PostedForm,
+) -> HttpResponse {
     let app = state.clone();
     let posted = Posted::from_form(form);
-    forms::submit(&state, &user, posted, Need::Facilitate, "/organizer/echo".into(), move |conn, actor, form, now| {
-        let cohort = create_cohort(&app, conn, actor, &form.body(&[])?, now)?;
-        Ok(format!("/organizer/echo/{}", cohort.slug))
-    })
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Facilitate,
+        "/organizer/echo".into(),
+        move |conn, actor, form, now| {
+            let cohort = create_cohort(&app, conn, actor, &form.body(&[])?, now)?;
+            Ok(format!("/organizer/echo/{}", cohort.slug))
+        },
+    )
     .await
 }
 
@@ -658,24 +803,38 @@ pub async fn page_session(
     form: PostedForm,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let back = match db::run(&state.pool, move |conn| cohorts::echo_session(conn, id).map_err(DbError::from)).await {
+    let back = match db::run(&state.pool, move |conn| {
+        cohorts::echo_session(conn, id).map_err(DbError::from)
+    })
+    .await
+    {
         Ok(Some((_, cohort))) => format!("/organizer/echo/{}", cohort.slug),
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let policy = crate::registration::store::Policy::from_settings(&state.settings);
     let posted = Posted::from_form(form);
-    forms::submit(&state, &user, posted, Need::Facilitate, back.clone(), move |conn, actor, form, now| {
-        let mut b: EchoSessionPatch = form.body(&[])?;
-        // A field emptied on purpose is cleared.
-        for (name, field) in [("faculty_name", &mut b.faculty_name), ("faculty_email", &mut b.faculty_email)] {
-            if field.is_none() && form.has(name) {
-                *field = Some(String::new());
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Facilitate,
+        back.clone(),
+        move |conn, actor, form, now| {
+            let mut b: EchoSessionPatch = form.body(&[])?;
+            // A field emptied on purpose is cleared.
+            for (name, field) in [
+                ("faculty_name", &mut b.faculty_name),
+                ("faculty_email", &mut b.faculty_email),
+            ] {
+                if field.is_none() && form.has(name) {
+                    *field = Some(String::new());
+                }
             }
-        }
-        update_echo_session(conn, actor, &policy, id, &b, now)?;
-        Ok(back.clone())
-    })
+            update_echo_session(conn, actor, &policy, id, &b, now)?;
+            Ok(back.clone())
+        },
+    )
     .await
 }
 
@@ -688,7 +847,9 @@ pub async fn page_decide(
 ) -> HttpResponse {
     let id = path.into_inner();
     let back = match db::run(&state.pool, move |conn| {
-        let Some(a) = applications::find(conn, id)? else { return Ok::<_, DbError>(None) };
+        let Some(a) = applications::find(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
         cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
     })
     .await
@@ -697,12 +858,19 @@ pub async fn page_decide(
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let (token, public) = (applications::new_access_token(), state.settings.http.public_url.clone());
+    let public = state.settings.http.public_url.clone();
     let posted = Posted::from_form(form);
-    forms::submit(&state, &user, posted, Need::Facilitate, back.clone(), move |conn, actor, form, now| {
-        let (d, message) = decision(&form.body(&[])?)?;
-        applications::decide(conn, actor, id, d, message.as_deref(), &token, &public, now)?;
-        Ok(back.clone())
-    })
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Facilitate,
+        back.clone(),
+        move |conn, actor, form, now| {
+            let ruling = ruling(&form.body(&[])?)?;
+            applications::decide(conn, actor, id, &ruling, &public, now)?;
+            Ok(back.clone())
+        },
+    )
     .await
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod cli;
 mod db;
+mod echo;
 mod feeds;
 mod health;
 mod helpers;
