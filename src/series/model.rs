@@ -97,6 +97,29 @@ impl Session {
     }
 }
 
+/// A scheduled hour-long session starting at `t`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_session(t: NaiveDateTime) -> Session {
+    Session {
+        id: 1,
+        series_id: 1,
+        uid: "u@x".into(),
+        title: "Jam".into(),
+        description: "d".into(),
+        starts_at: t,
+        ends_at: t + chrono::Duration::hours(1),
+        timezone: "America/New_York".into(),
+        capacity: 10,
+        join_url: "https://zoom.us/j/1".into(),
+        status: SCHEDULED.into(),
+        sequence: 0,
+        occurrence_date: None,
+        cancel_reason: None,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
 /// Locks the session row for the rest of the transaction (a no-op
 /// UPDATE); false if absent. Every write that checks then changes a
 /// session's state starts here.
