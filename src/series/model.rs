@@ -11,7 +11,7 @@ use crate::db::DbConnection;
 pub const SCHEDULED: &str = "scheduled";
 pub const CANCELLED: &str = "cancelled";
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = series)]
 pub struct Series {
     pub id: i64,
@@ -29,6 +29,20 @@ pub struct Series {
     pub organizer_email: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The defaults an organizer has taken over from config, as
+    /// `,title,capacity,` (see `series::defaults`).
+    pub edited_fields: String,
+}
+
+impl Series {
+    /// The names of the defaults the database owns (config no longer
+    /// writes them), in the order stored.
+    pub fn edited(&self) -> Vec<&str> {
+        self.edited_fields
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
