@@ -161,6 +161,14 @@ pub fn find_series(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Se
         .optional()
 }
 
+/// Every series in the database (configured or not any more), by slug.
+pub fn all_series(conn: &mut DbConnection) -> QueryResult<Vec<Series>> {
+    series::table
+        .order(series::slug.asc())
+        .select(Series::as_select())
+        .load(conn)
+}
+
 /// Every session of a series, cancelled ones too, starting from `from` to
 /// `to` (both included), soonest first.
 pub fn sessions_starting_between(

@@ -44,7 +44,7 @@ impl From<ManageError> for ApiError {
 }
 
 /// Parses an optional field, collecting a message per bad field.
-fn field<T: FromStr<Err = String>>(
+pub(crate) fn field<T: FromStr<Err = String>>(
     errors: &mut Vec<(String, String)>,
     name: &str,
     value: Option<&str>,
@@ -71,7 +71,7 @@ fn required<T>(
     value
 }
 
-fn invalid(fields: Vec<(String, String)>) -> ApiError {
+pub(crate) fn invalid(fields: Vec<(String, String)>) -> ApiError {
     ApiError::Invalid {
         message: "Some fields are not valid.".into(),
         fields,
@@ -367,8 +367,12 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
         )
     })
     .await;
-    match rows {
-        Ok(sessions) => state.pages.private(state.pages.ok(
+    let series = db::run(&state.pool, |conn| {
+        model::all_series(conn).map_err(DbError::from)
+    })
+    .await;
+    match rows.and_then(|sessions| Ok((sessions, series?))) {
+        Ok((sessions, series)) => state.pages.private(state.pages.ok(
             "organizer/dashboard",
             &json!({
                 "title": "Organizer dashboard",
@@ -376,6 +380,7 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
                 "csrf": user.csrf,
                 "is_admin": user.user.role().allows(Need::Admin),
                 "sessions": sessions,
+                "series": series.iter().map(|s| json!({ "slug": s.slug, "title": s.title })).collect::<Vec<_>>(),
             }),
         )),
         Err(e) => state.pages.internal_error(&e.into()),
@@ -537,7 +542,7 @@ pub async fn audit_page(
 /// Runs one organizer change from a page form: the CSRF token and the role
 /// are checked first; success goes back to `back`, a refusal (a message
 /// for the organizer) shows it, anything else is an internal error.
-async fn page_change<F>(
+pub(crate) async fn page_change<F>(
     state: &AppState,
     user: &PageUser,
     csrf: &str,
