@@ -8,7 +8,8 @@ use convene::clock::Clock;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, run_convene, token, token_response, with_conn, TestApp, PASSWORD,
+    create_user, csrf_of, page, run_convene, sign_in, token, token_response, with_conn, TestApp,
+    PASSWORD,
 };
 
 /// (status, error code) of an authenticated GET.
@@ -284,42 +285,6 @@ async fn changes_through_the_api_are_audited_with_before_and_after() {
     );
     assert!(entries.iter().all(|(_, who, _)| who == "admin@example.org"));
     assert!(entries[0].2.contains("Merged into the January Jam"));
-}
-
-/// Signs in on the organizer page; returns the `name=value` cookie.
-async fn sign_in(app: &TestApp, email: &str) -> String {
-    let response = app
-        .post_form(
-            "/organizer/login",
-            &[
-                ("email", email),
-                ("password", PASSWORD),
-                ("next", "/organizer"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/organizer"] {
-        assert!(
-            set_cookie.contains(attribute),
-            "{attribute} in {set_cookie}"
-        );
-    }
-    assert!(!set_cookie.contains("Secure"), "http public URL: no Secure");
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.address))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -734,13 +699,4 @@ async fn organizers_change_sessions_and_registrations_from_the_session_page() {
         .await
         .unwrap();
     assert!(html.contains("cancelled"));
-}
-
-/// The CSRF token of the first organizer form in a page.
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a form with a csrf field")
-        .to_string()
 }
