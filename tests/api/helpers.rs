@@ -597,6 +597,22 @@ pub async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response 
         .unwrap()
 }
 
+/// Posts `form` from the organizer pages, signed in with `cookie`.
+pub async fn post_page(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// An API request, with a bearer token when given: (status, JSON body or
 /// null).
 pub async fn send(

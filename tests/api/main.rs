@@ -16,4 +16,5 @@ mod mail;
 mod registration;
 mod registrations;
 mod scheduler;
+mod series;
 mod sessions;
