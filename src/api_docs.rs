@@ -380,6 +380,9 @@ impl Modify for BearerAuth {
         crate::series::organizer::update_session,
         crate::series::organizer::reschedule_session,
         crate::series::organizer::cancel_session,
+        crate::series::defaults::list,
+        crate::series::defaults::one,
+        crate::series::defaults::update,
         crate::series::organizer::audit,
         crate::mail::admin::api_overview,
         crate::mail::admin::api_retry,
@@ -412,12 +415,15 @@ impl Modify for BearerAuth {
         NewRegistration, RegistrationItem, AddedRegistration, RegistrationPage,
         PersonExport, PersonRecord, PersonRegistration, PersonSubscription, PersonMessage,
         ErasedPerson, LeverTag, Lineup, LineupSlot, SessionLevers,
+        crate::series::defaults::SeriesList, crate::series::defaults::SeriesView,
+        crate::series::defaults::SeriesChange, crate::series::defaults::Defaults,
     )),
     modifiers(&BearerAuth),
     tags(
         (name = "public", description = "No sign-in needed"),
         (name = "auth", description = "Signing in and out"),
         (name = "sessions", description = "Organizer changes to sessions; registrants' calendars follow"),
+        (name = "series", description = "A series' defaults: config seeds them, an organizer's edit wins per field until reset; the schedule stays in config"),
         (name = "registrations", description = "A session's registrations: list, search, add, cancel, promote, CSV export"),
         (name = "people", description = "Personal data held about one e-mail address: export and erase"),
         (name = "mail", description = "The outbox"),
@@ -443,6 +449,25 @@ fn schema_name(schema: &Value) -> String {
         Some(t) => t.to_string(),
         None => "object".into(),
     }
+}
+
+/// A schema's properties by name, with those of its `allOf` parts (a
+/// `#[serde(flatten)]`ed struct).
+fn properties<'a>(doc: &'a Value, schema: &'a Value) -> Vec<(&'a String, &'a Value)> {
+    let mut found: Vec<_> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        let part = match part["$ref"].as_str() {
+            Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap_or(r)],
+            None => part,
+        };
+        found.extend(properties(doc, part));
+    }
+    found.sort_by(|a, b| a.0.cmp(b.0));
+    found
 }
 
 /// `GET /api/v1/docs`: the same document, as a page to read.
@@ -501,18 +526,14 @@ pub async fn docs_page(state: web::Data<AppState>) -> HttpResponse {
         .map(|s| {
             s.iter()
                 .map(|(name, schema)| {
-                    let fields: Vec<Value> = schema["properties"]
-                        .as_object()
-                        .map(|ps| {
-                            ps.iter()
-                                .map(|(f, p)| json!({
-                                    "name": f,
-                                    "type": schema_name(p),
-                                    "description": p["description"].as_str().unwrap_or(""),
-                                }))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let fields: Vec<Value> = properties(&doc, schema)
+                        .into_iter()
+                        .map(|(f, p)| json!({
+                            "name": f,
+                            "type": schema_name(p),
+                            "description": p["description"].as_str().unwrap_or(""),
+                        }))
+                        .collect();
                     json!({ "name": name, "description": schema["description"].as_str().unwrap_or(""), "fields": fields })
                 })
                 .collect()

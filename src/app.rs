@@ -213,6 +213,18 @@ impl Application {
                         web::post().to(series::organizer::cancel_session),
                     )
                     .route(
+                        "/api/v1/organizer/series",
+                        web::get().to(series::defaults::list),
+                    )
+                    .route(
+                        "/api/v1/organizer/series/{slug}",
+                        web::get().to(series::defaults::one),
+                    )
+                    .route(
+                        "/api/v1/organizer/series/{slug}",
+                        web::patch().to(series::defaults::update),
+                    )
+                    .route(
                         "/api/v1/organizer/sessions/{id}/registrations",
                         web::get().to(registration::organizer::list),
                     )
@@ -305,6 +317,14 @@ impl Application {
                     .route(
                         "/organizer/audit",
                         web::get().to(series::organizer::audit_page),
+                    )
+                    .route(
+                        "/organizer/series/{slug}",
+                        web::get().to(series::defaults::page),
+                    )
+                    .route(
+                        "/organizer/series/{slug}",
+                        web::post().to(series::defaults::page_update),
                     )
                     .route(
                         "/organizer/sessions/{id}",

@@ -17,6 +17,7 @@ diesel::table! {
         organizer_email -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        edited_fields -> Text,
     }
 }
 

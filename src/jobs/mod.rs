@@ -22,8 +22,9 @@ use crate::mail::worker::MailWorker;
 use crate::series::generate;
 use crate::telemetry::Metrics;
 
-/// Writes each configured series and creates its missing sessions; returns
-/// how many sessions were created.
+/// Writes each configured series (organizers' edits to its defaults stay)
+/// and creates its missing sessions from the row; returns how many sessions
+/// were created.
 pub async fn sync_series(
     pool: &Pool,
     settings: Arc<Settings>,
@@ -33,16 +34,20 @@ pub async fn sync_series(
         let host = settings.http.public_url.host();
         let mut created = 0;
         for (slug, s) in &settings.series {
-            let id = generate::sync_series(conn, slug, s, now.naive_utc())?;
+            let series = generate::sync_series(conn, slug, s, now.naive_utc())?;
             if s.kind == crate::config::SeriesKind::Echo {
                 // An ECHO program meets in cohorts, each with its own rule.
-                let program = crate::series::model::find_series(conn, slug)?
-                    .ok_or(diesel::result::Error::NotFound)?;
-                created += crate::echo::cohorts::seed(conn, &program, s, &host, now.naive_utc())?;
+                created += crate::echo::cohorts::seed(conn, &series, s, &host, now.naive_utc())?;
                 continue;
             }
-            created +=
-                generate::ensure_sessions(conn, id, s, &host, now, settings.jobs.horizon_months)?;
+            created += generate::ensure_sessions(
+                conn,
+                &series,
+                s,
+                &host,
+                now,
+                settings.jobs.horizon_months,
+            )?;
         }
         Ok(created)
     })

@@ -202,6 +202,7 @@ mod tests {
             organizer_email: "jam@convene.test".into(),
             created_at: at("2026-11-01T00:00:00Z"),
             updated_at: at("2026-11-01T00:00:00Z"),
+            edited_fields: String::new(),
         }
     }
 

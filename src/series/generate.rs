@@ -1,67 +1,91 @@
 //! Keeps the database in step with the configured series: each series row
-//! matches its config, and its sessions exist for the coming months —
-//! created once, never duplicated, whichever instance gets there first.
+//! follows its config — except the defaults an organizer has taken over
+//! (`series::defaults`) — and its sessions exist for the coming months,
+//! made from the row: created once, never duplicated, whichever instance
+//! gets there first.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
 
 use crate::config::SeriesSettings;
-use crate::db::{self, DbConnection};
+use crate::db::DbConnection;
 use crate::registration::token;
+use crate::series::defaults::{Defaults, Field};
+use crate::series::model::Series;
 
-/// Writes the configured series (insert, or update to match the config);
-/// returns its id. One statement, so instances starting together cannot
+/// The upsert's `SET` list: the schedule always from config; each
+/// organizer-editable default from config unless the row's
+/// `edited_fields` names it (`LIKE '%,title,%'`, on both backends).
+fn upsert_set() -> String {
+    let mut set: Vec<String> = ["kind", "timezone", "start_time", "rule", "updated_at"]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    set.extend(Field::ALL.iter().map(|f| {
+        let c = f.name();
+        format!(
+            "{c} = CASE WHEN series.edited_fields LIKE '%,{c},%' THEN series.{c} ELSE excluded.{c} END"
+        )
+    }));
+    set.join(", ")
+}
+
+/// Writes the configured series (insert, or update to match the config
+/// where the organizer has not taken a default over); returns the row as
+/// it now is. One statement, so instances starting together cannot
 /// collide.
 pub fn sync_series(
     conn: &mut DbConnection,
     slug: &str,
     s: &SeriesSettings,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
-    let sql = conn.sql(
+) -> QueryResult<Series> {
+    let sql = conn.sql(&format!(
         "INSERT INTO series (slug, kind, title, description, timezone, start_time, duration_minutes, rule, \
          capacity, join_url, organizer_name, organizer_email, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (slug) DO UPDATE SET kind = excluded.kind, title = excluded.title, \
-         description = excluded.description, timezone = excluded.timezone, start_time = excluded.start_time, \
-         duration_minutes = excluded.duration_minutes, rule = excluded.rule, capacity = excluded.capacity, \
-         join_url = excluded.join_url, organizer_name = excluded.organizer_name, \
-         organizer_email = excluded.organizer_email, updated_at = excluded.updated_at \
-         RETURNING id",
-    );
-    let row: db::ReturnedId = diesel::sql_query(sql)
+         ON CONFLICT (slug) DO UPDATE SET {} RETURNING *",
+        upsert_set()
+    ));
+    let d = Defaults::from_config(s);
+    diesel::sql_query(sql)
         .bind::<Text, _>(slug)
         .bind::<Text, _>(s.kind.as_str())
-        .bind::<Text, _>(&s.title)
-        .bind::<Text, _>(&s.description)
+        .bind::<Text, _>(d.title)
+        .bind::<Text, _>(d.description)
         .bind::<Text, _>(s.timezone.name())
         .bind::<Text, _>(s.start_time.format("%H:%M").to_string())
-        .bind::<Integer, _>(s.duration_minutes.min(i32::MAX as u32) as i32)
+        .bind::<Integer, _>(d.duration_minutes)
         .bind::<Text, _>(s.rule.to_string())
-        .bind::<Integer, _>(s.capacity.min(i32::MAX as u32) as i32)
-        .bind::<Text, _>(s.join_url.as_str())
-        .bind::<Text, _>(&s.organizer_name)
-        .bind::<Text, _>(s.organizer_email.to_string())
+        .bind::<Integer, _>(d.capacity)
+        .bind::<Text, _>(d.join_url)
+        .bind::<Text, _>(d.organizer_name)
+        .bind::<Text, _>(d.organizer_email)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
-        .get_result(conn)?;
-    Ok(row.id)
+        .get_result(conn)
 }
 
-/// Creates the sessions of the coming `months` that do not exist yet;
-/// returns how many it created. Safe to run anywhere, any number of times.
+/// Creates the sessions of the coming `months` that do not exist yet, with
+/// the series row's current defaults (title, description, capacity, join
+/// link, length) on the configured rule, zone and start time; returns how
+/// many it created. Safe to run anywhere, any number of times.
 pub fn ensure_sessions(
     conn: &mut DbConnection,
-    series_id: i64,
+    series: &Series,
     s: &SeriesSettings,
     host: &str,
     now: DateTime<Utc>,
     months: u32,
 ) -> QueryResult<usize> {
+    let timetable = crate::calendar::schedule::Timetable {
+        duration: chrono::Duration::minutes(i64::from(series.duration_minutes)),
+        ..s.timetable()
+    };
     let mut created = 0;
     let stamp = now.naive_utc();
-    for o in s.timetable().upcoming(now, months) {
+    for o in timetable.upcoming(now, months) {
         let sql = conn.sql(
             "INSERT INTO sessions (series_id, uid, title, description, starts_at, ends_at, timezone, capacity, \
              join_url, status, sequence, occurrence_date, created_at, updated_at) \
@@ -69,19 +93,48 @@ pub fn ensure_sessions(
              ON CONFLICT (series_id, occurrence_date) DO NOTHING",
         );
         created += diesel::sql_query(sql)
-            .bind::<BigInt, _>(series_id)
+            .bind::<BigInt, _>(series.id)
             .bind::<Text, _>(format!("{}@{host}", token::new_token()))
-            .bind::<Text, _>(&s.title)
-            .bind::<Text, _>(&s.description)
+            .bind::<Text, _>(&series.title)
+            .bind::<Text, _>(&series.description)
             .bind::<Timestamp, _>(o.starts_at.naive_utc())
             .bind::<Timestamp, _>(o.ends_at.naive_utc())
             .bind::<Text, _>(s.timezone.name())
-            .bind::<Integer, _>(s.capacity.min(i32::MAX as u32) as i32)
-            .bind::<Text, _>(s.join_url.as_str())
+            .bind::<Integer, _>(series.capacity)
+            .bind::<Text, _>(&series.join_url)
             .bind::<Date, _>(o.local_date)
             .bind::<Timestamp, _>(stamp)
             .bind::<Timestamp, _>(stamp)
             .execute(conn)?;
     }
     Ok(created)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upsert_keeps_each_edited_default_and_always_takes_the_schedule() {
+        let set = upsert_set();
+        for f in Field::ALL {
+            let c = f.name();
+            assert!(
+                set.contains(&format!(
+                    "{c} = CASE WHEN series.edited_fields LIKE '%,{c},%' THEN series.{c} ELSE excluded.{c} END"
+                )),
+                "{c} should be kept when edited: {set}"
+            );
+        }
+        for c in ["kind", "timezone", "start_time", "rule"] {
+            assert!(
+                set.contains(&format!("{c} = excluded.{c}")),
+                "{c} always follows config: {set}"
+            );
+        }
+        assert!(
+            !set.contains("edited_fields ="),
+            "config never writes the edits"
+        );
+    }
 }

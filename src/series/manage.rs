@@ -111,6 +111,11 @@ impl Length {
     pub fn duration(self) -> Duration {
         self.0
     }
+
+    pub fn whole_minutes(self) -> i32 {
+        // At most a day: always fits.
+        self.0.num_minutes() as i32
+    }
 }
 
 impl FromStr for Length {
@@ -146,6 +151,12 @@ impl FromStr for Title {
     }
 }
 
+impl Title {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Where people join: an http(s) URL with a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JoinUrl(String);
@@ -162,6 +173,12 @@ impl FromStr for JoinUrl {
             ));
         }
         Ok(Self(url.to_string()))
+    }
+}
+
+impl JoinUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -183,6 +200,12 @@ impl FromStr for Capacity {
         i32::try_from(n)
             .map(Self)
             .map_err(|_| format!("the capacity {n} is too large"))
+    }
+}
+
+impl Capacity {
+    pub fn get(self) -> i32 {
+        self.0
     }
 }
 
@@ -419,8 +442,24 @@ pub fn update(
     details: &Details,
     now: NaiveDateTime,
 ) -> Result<Changed, ManageError> {
+    revise(conn, actor, policy, id, details, None, now)
+}
+
+/// `update`, and with `length` also how long the session lasts (same
+/// start, new end) — as one change, so a series' new defaults reach each
+/// registrant as one update and one SEQUENCE step, not one per field.
+pub fn revise(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    policy: &Policy,
+    id: i64,
+    details: &Details,
+    length: Option<Length>,
+    now: NaiveDateTime,
+) -> Result<Changed, ManageError> {
     let (before, series) = open_for_change(conn, id, now)?;
     let after = Session {
+        ends_at: length.map_or(before.ends_at, |l| before.starts_at + l.duration()),
         title: details
             .title
             .as_ref()
@@ -804,24 +843,7 @@ mod tests {
             .unwrap()
             .and_hms_opt(19, 0, 0)
             .unwrap();
-        let s = Session {
-            id: 1,
-            series_id: 1,
-            uid: "u@x".into(),
-            title: "Jam".into(),
-            description: "d".into(),
-            starts_at: t,
-            ends_at: t + Duration::hours(1),
-            timezone: "America/New_York".into(),
-            capacity: 10,
-            join_url: "https://zoom.us/j/1".into(),
-            status: SCHEDULED.into(),
-            sequence: 0,
-            occurrence_date: None,
-            cancel_reason: None,
-            created_at: t,
-            updated_at: t,
-        };
+        let s = model::test_session(t);
         let more_places = Session {
             capacity: 20,
             ..s.clone()

@@ -1,8 +1,9 @@
 //! Series (the Jam, an ECHO program) and their sessions: the definitions in
-//! config, sessions generated from each series' rule, the organizer's
-//! changes to sessions, the public listing, the session's calendar file and
-//! the read-only sessions API.
+//! config and the defaults organizers take over from it, sessions generated
+//! from each series' rule, the organizer's changes to sessions, the public
+//! listing, the session's calendar file and the read-only sessions API.
 
+pub mod defaults;
 pub mod generate;
 pub mod handlers;
 pub mod manage;

@@ -14,7 +14,7 @@ pub const CANCELLED: &str = "cancelled";
 /// open for registration, and not listed with the webinars.
 pub const ECHO: &str = "echo";
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = series)]
 pub struct Series {
     pub id: i64,
@@ -32,6 +32,20 @@ pub struct Series {
     pub organizer_email: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The defaults an organizer has taken over from config, as
+    /// `,title,capacity,` (see `series::defaults`).
+    pub edited_fields: String,
+}
+
+impl Series {
+    /// The names of the defaults the database owns (config no longer
+    /// writes them), in the order stored.
+    pub fn edited(&self) -> Vec<&str> {
+        self.edited_fields
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -100,6 +114,29 @@ impl Session {
     }
 }
 
+/// A scheduled hour-long session starting at `t`, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_session(t: NaiveDateTime) -> Session {
+    Session {
+        id: 1,
+        series_id: 1,
+        uid: "u@x".into(),
+        title: "Jam".into(),
+        description: "d".into(),
+        starts_at: t,
+        ends_at: t + chrono::Duration::hours(1),
+        timezone: "America/New_York".into(),
+        capacity: 10,
+        join_url: "https://zoom.us/j/1".into(),
+        status: SCHEDULED.into(),
+        sequence: 0,
+        occurrence_date: None,
+        cancel_reason: None,
+        created_at: t,
+        updated_at: t,
+    }
+}
+
 /// Locks the session row for the rest of the transaction (a no-op
 /// UPDATE); false if absent. Every write that checks then changes a
 /// session's state starts here.
@@ -125,6 +162,14 @@ pub fn find_series(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Se
         .select(Series::as_select())
         .first(conn)
         .optional()
+}
+
+/// Every series in the database (configured or not any more), by slug.
+pub fn all_series(conn: &mut DbConnection) -> QueryResult<Vec<Series>> {
+    series::table
+        .order(series::slug.asc())
+        .select(Series::as_select())
+        .load(conn)
 }
 
 /// Every session of a series, cancelled ones too, starting from `from` to

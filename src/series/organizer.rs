@@ -45,7 +45,7 @@ impl From<ManageError> for ApiError {
 }
 
 /// Parses an optional field, collecting a message per bad field.
-fn field<T: FromStr<Err = String>>(
+pub(crate) fn field<T: FromStr<Err = String>>(
     errors: &mut Vec<(String, String)>,
     name: &str,
     value: Option<&str>,
@@ -72,7 +72,7 @@ fn required<T>(
     value
 }
 
-fn invalid(fields: Vec<(String, String)>) -> ApiError {
+pub(crate) fn invalid(fields: Vec<(String, String)>) -> ApiError {
     ApiError::Invalid {
         message: "Some fields are not valid.".into(),
         fields,
@@ -384,8 +384,12 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
         )
     })
     .await;
-    match rows {
-        Ok(sessions) => state.pages.private(state.pages.ok(
+    let series = db::run(&state.pool, |conn| {
+        model::all_series(conn).map_err(DbError::from)
+    })
+    .await;
+    match rows.and_then(|sessions| Ok((sessions, series?))) {
+        Ok((sessions, series)) => state.pages.private(state.pages.ok(
             "organizer/dashboard",
             &json!({
                 "title": "Organizer dashboard",
@@ -397,6 +401,7 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
                     .map(|(slug, s)| json!({ "value": slug, "label": s.title }))
                     .collect::<Vec<_>>(),
                 "sessions": sessions,
+                "series": series.iter().map(|s| json!({ "slug": s.slug, "title": s.title })).collect::<Vec<_>>(),
             }),
         )),
         Err(e) => state.pages.internal_error(&e.into()),

@@ -527,7 +527,7 @@ async fn facilitators_run_cohorts_from_their_pages() {
         ("completion_percent", ""),
         ("case_slots", ""),
     ];
-    let created = post_page(&app, &cookie, "/organizer/echo/cohorts", &fields).await;
+    let created = post_page(&app, "/organizer/echo/cohorts", &cookie, &fields).await;
     assert_eq!(created.status().as_u16(), 303);
     assert_eq!(created.headers()["location"], "/organizer/echo/cohort-3");
     apply(&app, &application("dorothea@example.org", "participant")).await;
@@ -551,8 +551,8 @@ async fn facilitators_run_cohorts_from_their_pages() {
     });
     let saved = post_page(
         &app,
-        &cookie,
         &format!("/organizer/echo/sessions/{session}"),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("didactic_topic", "Paying for peer support"),
@@ -566,16 +566,16 @@ async fn facilitators_run_cohorts_from_their_pages() {
     let id = application_ids(&app)[0];
     let bad = post_page(
         &app,
-        &cookie,
         &format!("/organizer/echo/applications/{id}"),
+        &cookie,
         &[("csrf", &csrf), ("decision", "perhaps")],
     )
     .await;
     assert_eq!(bad.status().as_u16(), 422);
     let decided = post_page(
         &app,
-        &cookie,
         &format!("/organizer/echo/applications/{id}"),
+        &cookie,
         &[("csrf", &csrf), ("decision", "approved"), ("message", "")],
     )
     .await;

@@ -75,6 +75,9 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/sessions/{id}", "patch"),
         ("/api/v1/organizer/sessions/{id}/reschedule", "post"),
         ("/api/v1/organizer/sessions/{id}/cancel", "post"),
+        ("/api/v1/organizer/series", "get"),
+        ("/api/v1/organizer/series/{slug}", "get"),
+        ("/api/v1/organizer/series/{slug}", "patch"),
         ("/api/v1/audit", "get"),
         ("/api/v1/organizer/outbox", "get"),
         ("/api/v1/organizer/outbox/{id}/retry", "post"),
@@ -111,7 +114,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             app.address,
             path.replace("{id}", "1")
                 .replace("{slot_id}", "1")
-                .replace("{slug}", "none")
+                .replace("{slug}", "jam")
         );
         let response = app
             .client
@@ -131,6 +134,10 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         }
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    assert!(
+        doc["components"]["schemas"]["SeriesPatch"]["properties"]["reset"].is_object(),
+        "the series PATCH body has its own name"
+    );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let page = app.get("/api/v1/docs").await;
@@ -140,4 +147,15 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
     assert!(html.contains("<code>GET /api/v1/organizer/sessions/{id}/registrations.csv</code>"));
     assert!(html.contains("<code>PATCH /api/v1/organizer/lineup/{slot_id}</code>"));
     assert!(html.contains("id=\"schema-ErrorBody\""));
+    let series_view = html
+        .split("id=\"schema-SeriesView\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("SeriesView described");
+    for field in ["title", "capacity", "edited", "config", "upcoming_sessions"] {
+        assert!(
+            series_view.contains(&format!("<code>{field}</code>")),
+            "a flattened struct's fields are listed too: `{field}` in {series_view}"
+        );
+    }
 }

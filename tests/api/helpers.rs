@@ -561,6 +561,88 @@ pub async fn token(app: &TestApp, email: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
+/// Signs in on the organizer page; returns the `name=value` cookie.
+pub async fn sign_in(app: &TestApp, email: &str) -> String {
+    let response = app
+        .post_form(
+            "/organizer/login",
+            &[
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", "/organizer"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 303);
+    let set_cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/organizer"] {
+        assert!(
+            set_cookie.contains(attribute),
+            "{attribute} in {set_cookie}"
+        );
+    }
+    assert!(!set_cookie.contains("Secure"), "http public URL: no Secure");
+    set_cookie.split(';').next().unwrap().to_string()
+}
+
+pub async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
+    app.client
+        .get(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Posts `form` from the organizer pages, signed in with `cookie`.
+pub async fn post_page(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// An API request, with a bearer token when given: (status, JSON body or
+/// null).
+pub async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = app.client.request(method, format!("{}{path}", app.address));
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The CSRF token of the first organizer form in a page.
+pub fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a csrf field")
+        .to_string()
+}
+
 /// Runs a blocking database check from a test.
 pub fn with_conn<T>(pool: &Pool, f: impl FnOnce(&mut db::DbConnection) -> T) -> T {
     let mut conn = pool.get().expect("test connection");
@@ -611,66 +693,4 @@ pub async fn run_convene(app: &TestApp, args: &[&str], stdin: &str) -> CliRun {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
-}
-
-/// Signs in on the organizer page; returns the `name=value` cookie.
-pub async fn sign_in(app: &TestApp, email: &str) -> String {
-    let response = app
-        .post_form(
-            "/organizer/login",
-            &[
-                ("email", email),
-                ("password", PASSWORD),
-                ("next", "/organizer"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/organizer"] {
-        assert!(
-            set_cookie.contains(attribute),
-            "{attribute} in {set_cookie}"
-        );
-    }
-    assert!(!set_cookie.contains("Secure"), "http public URL: no Secure");
-    set_cookie.split(';').next().unwrap().to_string()
-}
-
-pub async fn page(app: &TestApp, path: &str, cookie: &str) -> reqwest::Response {
-    app.client
-        .get(format!("{}{path}", app.address))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The CSRF token of the first organizer form in a page.
-pub fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a form with a csrf field")
-        .to_string()
-}
-
-/// Posts an organizer page form with the sign-in's cookie (no redirects
-/// followed, as the test client is built).
-pub async fn post_page(
-    app: &TestApp,
-    cookie: &str,
-    path: &str,
-    form: &[(&str, &str)],
-) -> reqwest::Response {
-    app.client
-        .post(format!("{}{path}", app.address))
-        .header("cookie", cookie)
-        .form(form)
-        .send()
-        .await
-        .unwrap()
 }

@@ -18,4 +18,5 @@ mod organizer_pages;
 mod registration;
 mod registrations;
 mod scheduler;
+mod series;
 mod sessions;

@@ -59,8 +59,8 @@ async fn a_one_off_session_is_created_from_the_dashboard_and_its_details_edited(
     let before = app.sessions().await.len();
     let bad = post_page(
         &app,
-        &cookie,
         "/organizer/sessions",
+        &cookie,
         &[
             ("csrf", &csrf),
             ("series", "jam"),
@@ -79,8 +79,8 @@ async fn a_one_off_session_is_created_from_the_dashboard_and_its_details_edited(
 
     let created = post_page(
         &app,
-        &cookie,
         "/organizer/sessions",
+        &cookie,
         &[
             ("csrf", &csrf),
             ("series", "jam"),
@@ -108,8 +108,8 @@ async fn a_one_off_session_is_created_from_the_dashboard_and_its_details_edited(
     assert!(html.contains("Edit the details"));
     let edited = post_page(
         &app,
-        &cookie,
         &format!("/organizer/sessions/{id}/details"),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("title", "Special: the 988 crisis workforce"),
@@ -131,8 +131,8 @@ async fn a_one_off_session_is_created_from_the_dashboard_and_its_details_edited(
 
     let bad = post_page(
         &app,
-        &cookie,
         &format!("/organizer/sessions/{id}/details"),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("title", "x"),
@@ -161,14 +161,14 @@ async fn someone_is_registered_by_hand_from_the_session_page() {
 
     let mut form = registration_form("not an address");
     form.push(("csrf", &csrf));
-    let bad = post_page(&app, &cookie, &path, &form).await;
+    let bad = post_page(&app, &path, &cookie, &form).await;
     assert_eq!(bad.status().as_u16(), 422);
     assert!(bad.text().await.unwrap().contains("email:"));
     assert_eq!(app.registered_count(session).await, (0, 0));
 
     let mut form = registration_form("grace@example.org");
     form.push(("csrf", &csrf));
-    let added = post_page(&app, &cookie, &path, &form).await;
+    let added = post_page(&app, &path, &cookie, &form).await;
     assert_eq!(location(&added), format!("/organizer/sessions/{session}"));
     assert_eq!(app.registered_count(session).await, (1, 0));
     let confirmation = app.smtp.wait_for("grace@example.org", 1).await.remove(0);
@@ -178,7 +178,7 @@ async fn someone_is_registered_by_hand_from_the_session_page() {
     assert!(html.contains("grace@example.org"));
 
     // Without the sign-in's token nothing happens.
-    let forged = post_page(&app, &cookie, &path, &registration_form("eve@example.org")).await;
+    let forged = post_page(&app, &path, &cookie, &registration_form("eve@example.org")).await;
     assert_eq!(forged.status().as_u16(), 403);
     assert_eq!(app.registered_count(session).await, (1, 0));
 }
@@ -206,8 +206,8 @@ async fn the_lineup_is_managed_from_the_session_page() {
             }
             post_page(
                 app,
-                &cookie,
                 &format!("/organizer/sessions/{session}/lineup"),
+                &cookie,
                 &form,
             )
             .await
@@ -226,8 +226,8 @@ async fn the_lineup_is_managed_from_the_session_page() {
 
     let bad = post_page(
         &app,
-        &cookie,
         &format!("/organizer/sessions/{session}/lineup"),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("name", ""),
@@ -263,8 +263,8 @@ async fn the_lineup_is_managed_from_the_session_page() {
         async move {
             post_page(
                 app,
-                &cookie,
                 &format!("/organizer/lineup/{slot}/{action}"),
+                &cookie,
                 &[("csrf", &csrf)],
             )
             .await
@@ -290,8 +290,8 @@ async fn the_lineup_is_managed_from_the_session_page() {
     // The session's own tags, shown on the public page.
     let tagged = post_page(
         &app,
-        &cookie,
         &format!("/organizer/sessions/{session}/levers"),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("levers", "technology"),
@@ -348,8 +348,8 @@ async fn proposals_are_accepted_or_declined_from_their_page() {
 
     let accepted = post_page(
         &app,
-        &cookie,
         &format!("/organizer/proposals/{}/accept", ids[0]),
+        &cookie,
         &[
             ("csrf", &csrf),
             ("session_id", &session_id),
@@ -368,16 +368,16 @@ async fn proposals_are_accepted_or_declined_from_their_page() {
 
     let unexplained = post_page(
         &app,
-        &cookie,
         &format!("/organizer/proposals/{}/decline", ids[1]),
+        &cookie,
         &[("csrf", &csrf), ("message", " ")],
     )
     .await;
     assert_eq!(unexplained.status().as_u16(), 422);
     let declined = post_page(
         &app,
-        &cookie,
         &format!("/organizer/proposals/{}/decline", ids[1]),
+        &cookie,
         &[
             ("csrf", &csrf),
             (
@@ -394,8 +394,8 @@ async fn proposals_are_accepted_or_declined_from_their_page() {
         .any(|m| m.text.contains("please try again in the fall")));
     let again = post_page(
         &app,
-        &cookie,
         &format!("/organizer/proposals/{}/decline", ids[1]),
+        &cookie,
         &[("csrf", &csrf), ("message", "Twice")],
     )
     .await;
@@ -416,8 +416,8 @@ async fn a_facilitator_reads_the_pages_but_their_forms_are_refused() {
     let csrf = csrf_of(&text(&app, "/organizer", &cookie).await);
     let refused = post_page(
         &app,
-        &cookie,
         &format!("/organizer/sessions/{session}/details"),
+        &cookie,
         &[("csrf", &csrf), ("title", "Mine now")],
     )
     .await;

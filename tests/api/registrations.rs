@@ -7,7 +7,7 @@ use convene::auth::Role;
 use diesel::prelude::*;
 use serde_json::{json, Value};
 
-use crate::helpers::{create_user, run_convene, token, with_conn, TestApp};
+use crate::helpers::{create_user, run_convene, send, token, with_conn, TestApp};
 
 const ADMIN: &str = "admin@example.org";
 const ORGANIZER: &str = "org@example.org";
@@ -33,31 +33,12 @@ struct Tokens {
     facilitator: String,
 }
 
-async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    bearer: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.address))
-        .bearer_auth(bearer);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn get(app: &TestApp, path: &str, bearer: &str) -> (u16, Value) {
-    send(app, reqwest::Method::GET, path, bearer, None).await
+    send(app, reqwest::Method::GET, path, Some(bearer), None).await
 }
 
 async fn post(app: &TestApp, path: &str, bearer: &str, body: Value) -> (u16, Value) {
-    send(app, reqwest::Method::POST, path, bearer, Some(body)).await
+    send(app, reqwest::Method::POST, path, Some(bearer), Some(body)).await
 }
 
 /// A one-off session 40 days out with room for `capacity`.
