@@ -11,6 +11,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod echo;
 pub mod error;
 pub mod interest;
 pub mod jobs;
