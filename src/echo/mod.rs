@@ -3,4 +3,5 @@
 //! holds the pure rules the case workflow calls: the de-identification
 //! screen, the attachment check and the facilitators' rich text.
 
+pub mod attachment;
 pub mod screen;
