@@ -510,6 +510,17 @@ mod tests {
         one(text).into_iter().map(|(k, ..)| k).collect()
     }
 
+    fn assert_found_once(text: &str, kind: Kind, excerpt: &str) {
+        let found = one(text);
+        assert_eq!(
+            found.len(),
+            1,
+            "{text:?} should give one finding: {found:?}"
+        );
+        assert_eq!(found[0].0, kind, "{text:?}");
+        assert_eq!(found[0].1, excerpt, "{text:?}");
+    }
+
     fn assert_clean(text: &str) {
         let found = screen(&[("case", text)]);
         assert!(found.is_empty(), "{text:?} should pass, found {found:?}");
@@ -623,10 +634,7 @@ mod tests {
             ("she was born Mar 14 1985", "*** ** 1985"),
             ("birthdate: Mar. 14th, 1985", "***. ****, 1985"),
         ] {
-            let found = one(text);
-            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
-            assert_eq!(found[0].0, Kind::DateOfBirth, "{text:?}");
-            assert_eq!(found[0].1, excerpt, "{text:?}");
+            assert_found_once(text, Kind::DateOfBirth, excerpt);
         }
     }
 
@@ -668,10 +676,7 @@ mod tests {
             ("12 Elm Ct #3", "** Elm Ct #*"),
             ("77 Sunset Blvd", "** Sunset Blvd"),
         ] {
-            let found = one(text);
-            assert_eq!(found.len(), 1, "{text:?}: {found:?}");
-            assert_eq!(found[0].0, Kind::StreetAddress, "{text:?}");
-            assert_eq!(found[0].1, excerpt, "{text:?}");
+            assert_found_once(text, Kind::StreetAddress, excerpt);
         }
     }
 
