@@ -4,4 +4,5 @@
 //! screen, the attachment check and the facilitators' rich text.
 
 pub mod attachment;
+pub mod richtext;
 pub mod screen;
