@@ -11,17 +11,19 @@
 //!   start with 2–9 (as every US one does); the exchange is not checked, so
 //!   the `555-123-4567` of examples is still found. Seven-digit local numbers
 //!   (`555-1234`) are not flagged: without an area code they are too often
-//!   something else.
+//!   something else. Toll-free numbers (800, 833, 844, 855, 866, 877, 888)
+//!   are not flagged either: in these cases they are help and crisis lines
+//!   (`1-800-273-8255`), which identify no client or employee.
 //! - **Dates of birth**: a *full* date (month, day and year) in one of the
 //!   forms `03/14/1985`, `3-14-85`, `3.14.1985`, `1985-03-14`,
 //!   `March 14, 1985`, `Mar. 14th 1985`, `14 March 1985`, that is a real
 //!   calendar date *and* follows a birth cue — `DOB`, `D.O.B.`, `born`,
-//!   `birth`, `birthday`, `birthdate`, `date of birth` — by at most three words
-//!   in the same sentence and line. A full date with no cue is an event date
-//!   ("on 2024-03-14 the board met") and is left alone, and so is a partial
-//!   date after a cue ("born in March 1985"). There is no clock here, so the
-//!   age the date implies is not checked: the cue is what makes it a birth
-//!   date.
+//!   `birth`, `birthday`, `birthdate`, `date of birth` — by at most three
+//!   words (and 80 bytes) in the same sentence and line. A full date with no
+//!   cue is an event date ("on 2024-03-14 the board met") and is left alone,
+//!   and so is a partial date after a cue ("born in March 1985"). There is no
+//!   clock here, so the age the date implies is not checked: the cue is what
+//!   makes it a birth date.
 //! - **Social security numbers**: `123-45-6789` or `123 45 6789` (one kind
 //!   of separator), and nine digits alone within a few characters after `SSN`,
 //!   `SS#`, `S.S.N.` or `social security`. Numbers the SSA never issues are
@@ -193,11 +195,8 @@ fn scan(re: &Regex, text: &str, accept: impl Fn(&Captures) -> Option<Hit>) -> Ve
             }
             None => from = whole.start() + 1,
         }
-        while from < text.len() && !text.is_char_boundary(from) {
+        while !text.is_char_boundary(from) {
             from += 1;
-        }
-        if from > text.len() {
-            break;
         }
     }
     hits
@@ -209,7 +208,7 @@ fn stands_alone(text: &str, span: Range<usize>) -> bool {
     let mut before = text[..span.start].chars().rev();
     let glued_before = match before.next() {
         None => false,
-        Some(c) if c.is_alphanumeric() || "$#@_".contains(c) => true,
+        Some(c) if c.is_alphanumeric() || "$@_".contains(c) => true,
         Some(c) if "-./,:".contains(c) => before.next().is_some_and(|c| c.is_ascii_digit()),
         Some(_) => false,
     };
@@ -266,6 +265,9 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
+/// Toll-free area codes: help and crisis lines, which name no person.
+const TOLL_FREE: [&str; 7] = ["800", "833", "844", "855", "866", "877", "888"];
+
 fn phone_numbers(text: &str) -> Vec<Hit> {
     scan(&PHONE, text, |caps| {
         let m = caps.get(0)?;
@@ -274,6 +276,9 @@ fn phone_numbers(text: &str) -> Vec<Hit> {
         }
         let d = digits(m.as_str());
         let d = &d[d.len() - 10..];
+        if TOLL_FREE.contains(&&d[..3]) {
+            return None;
+        }
         Some(Hit {
             at: m.start(),
             end: m.end(),
@@ -292,9 +297,10 @@ static SSN_AFTER_CUE: LazyLock<Regex> = LazyLock::new(|| {
 fn social_security_numbers(text: &str) -> Vec<Hit> {
     let grouped = scan(&SSN, text, |caps| {
         let m = caps.get(0)?;
-        (caps[2] == caps[4] && stands_alone(text, m.range()))
-            .then(|| ssn_hit(m.range(), &caps[1], &caps[3], &caps[5]))
-            .flatten()
+        if caps[2] != caps[4] || !stands_alone(text, m.range()) {
+            return None;
+        }
+        ssn_hit(m.range(), &caps[1], &caps[3], &caps[5])
     });
     let after_cue = scan(&SSN_AFTER_CUE, text, |caps| {
         let m = caps.get(1)?;
@@ -379,6 +385,8 @@ static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| regex(r"[.!?;](?:\s|$)|\
 
 /// How many words may stand between a birth cue and the date.
 const CUE_REACH_WORDS: usize = 3;
+/// ... and so many bytes, which bounds the work on a text full of cues.
+const CUE_REACH_BYTES: usize = 80;
 
 fn dates_of_birth(text: &str) -> Vec<Hit> {
     let cue_ends: Vec<usize> = BIRTH_CUE.find_iter(text).map(|m| m.end()).collect();
@@ -387,7 +395,7 @@ fn dates_of_birth(text: &str) -> Vec<Hit> {
     }
     let cued = |at: usize| {
         cue_ends.iter().any(|&end| {
-            end <= at && {
+            end <= at && at - end <= CUE_REACH_BYTES && {
                 let gap = &text[end..at];
                 !SENTENCE_END.is_match(gap)
                     && gap
@@ -574,6 +582,7 @@ mod tests {
             "Account 1234567890 starts with 1.",
             "Invoice 55512345678 is eleven digits.",
             "Local number 555-1234 has no area code.",
+            "The old lifeline, 1-800-273-8255, and SAMHSA's (800) 662-4357 are help lines.",
         ] {
             assert_clean(text);
         }
@@ -603,6 +612,8 @@ mod tests {
             kinds("his social security number is 123456789"),
             vec![Kind::SocialSecurityNumber]
         );
+        assert_eq!(kinds("SSN#123456789"), vec![Kind::SocialSecurityNumber]);
+        assert_eq!(kinds("SSN#123-45-6789"), vec![Kind::SocialSecurityNumber]);
         assert_clean("Grant number 123456789 was renewed.");
     }
 
@@ -829,14 +840,18 @@ meet 8:30-5:00, ext. 2 for intake. Our ZIP is 59301. We need 1200 staff hours by
     }
 
     fn phone() -> impl Strategy<Value = String> {
-        (200u32..1000, 0u32..1000, 0u32..10000, 0usize..6).prop_map(|(a, e, l, form)| match form {
-            0 => format!("{a}-{e:03}-{l:04}"),
-            1 => format!("({a}) {e:03}-{l:04}"),
-            2 => format!("{a}.{e:03}.{l:04}"),
-            3 => format!("+1 {a} {e:03} {l:04}"),
-            4 => format!("1-{a}-{e:03}-{l:04}"),
-            _ => format!("{a}{e:03}{l:04}"),
-        })
+        (200u32..1000, 0u32..1000, 0u32..10000, 0usize..6)
+            .prop_filter("toll-free numbers are help lines", |(a, ..)| {
+                !TOLL_FREE.contains(&a.to_string().as_str())
+            })
+            .prop_map(|(a, e, l, form)| match form {
+                0 => format!("{a}-{e:03}-{l:04}"),
+                1 => format!("({a}) {e:03}-{l:04}"),
+                2 => format!("{a}.{e:03}.{l:04}"),
+                3 => format!("+1 {a} {e:03} {l:04}"),
+                4 => format!("1-{a}-{e:03}-{l:04}"),
+                _ => format!("{a}{e:03}{l:04}"),
+            })
     }
 
     fn ssn() -> impl Strategy<Value = String> {
