@@ -3,9 +3,12 @@
 //! participant's page reached by a magic link, and case submissions.
 
 pub mod applications;
+pub mod attachment;
 pub mod cohorts;
 pub mod handlers;
 pub mod organizer;
+pub mod richtext;
+pub mod screen;
 
 use actix_web::web;
 

@@ -1,0 +1,925 @@
+//! The de-identification screen for an ECHO case: finds what could identify
+//! a client or an employee in the case form's free text, so the form can ask
+//! for it to be removed before peers read the case. No I/O.
+//!
+//! # What is flagged
+//!
+//! - **E-mail addresses**: `local@domain.tld`.
+//! - **US phone numbers**: `555-123-4567`, `(555) 123-4567`, `555.123.4567`,
+//!   `555 123 4567`, `+1 555 123 4567`, `1-555-123-4567`, `+1 (555) 123-4567`,
+//!   and ten digits alone (`5551234567`, `+15551234567`). The area code must
+//!   start with 2–9 (as every US one does); the exchange is not checked, so
+//!   the `555-123-4567` of examples is still found. Seven-digit local numbers
+//!   (`555-1234`) are not flagged: without an area code they are too often
+//!   something else. Toll-free numbers (800, 833, 844, 855, 866, 877, 888)
+//!   are not flagged either: in these cases they are help and crisis lines
+//!   (`1-800-273-8255`), which identify no client or employee.
+//! - **Dates of birth**: a *full* date (month, day and year) in one of the
+//!   forms `03/14/1985`, `3-14-85`, `3.14.1985`, `1985-03-14`,
+//!   `March 14, 1985`, `Mar. 14th 1985`, `14 March 1985`, that is a real
+//!   calendar date *and* follows a birth cue — `DOB`, `D.O.B.`, `born`,
+//!   `birth`, `birthday`, `birthdate`, `date of birth` — by at most three
+//!   words (and 80 bytes) in the same sentence and line. A full date with no
+//!   cue is an event date ("on 2024-03-14 the board met") and is left alone,
+//!   and so is a partial date after a cue ("born in March 1985"). There is no
+//!   clock here, so the age the date implies is not checked: the cue is what
+//!   makes it a birth date.
+//! - **Social security numbers**: `123-45-6789` or `123 45 6789` (one kind
+//!   of separator), and nine digits alone within a few characters after `SSN`,
+//!   `SS#`, `S.S.N.` or `social security`. Numbers the SSA never issues are
+//!   not flagged: area `000`, `666` or `9xx`, group `00`, serial `0000`.
+//! - **Street addresses**: a house number (`12`, `12B`), one to four street
+//!   name words that start with a capital or a digit (`Main`, `N`, `5th`,
+//!   `St.`), and a capitalized street suffix (`St`, `Street`, `Ave`, `Rd`,
+//!   `Blvd`, `Dr`, `Ln`, `Ct`, `Way`, `Pl`, `Pkwy`, `Hwy`, `Terrace`,
+//!   `Circle`, … with an optional period), then optionally a direction
+//!   (`NW`) and a unit (`Apt 4B`, `Suite 200`, `#3`); and post office boxes
+//!   (`P.O. Box 123`, `PO Box 12`, `Post Office Box 9`). Capitals are asked
+//!   for so that counts in running prose ("3 staff members Dr. Lee trained")
+//!   are not taken for addresses. A road named without a house number and
+//!   suffix (`Route 66`, `Highway 50`, `County Road 12`) is not flagged: it
+//!   names a road, not where someone lives.
+//!
+//! A number glued to a longer number, a word, a currency sign or a percent
+//! sign (`$5551234567`, `2019-555-123-4567`, `5551234567%`) is not flagged.
+//! Where two findings overlap, the one that starts first (then the longer)
+//! is kept.
+//!
+//! # Excerpts
+//!
+//! A finding's `excerpt` is the matched text, partly masked so that the
+//! message that quotes it does not repeat the secret in full:
+//! e-mail `j***@example.org`; phone, whatever its form, `(555) ***-4567`;
+//! SSN `***-**-6789`; date of birth keeps only its year
+//! (`**/**/1985`, `***** **, 1985`); address and PO box have their digits
+//! starred (`*** Main St Apt *B`, `P.O. Box ***`).
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use regex::{Captures, Regex};
+use serde::Serialize;
+
+/// What kind of identifying information a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    EmailAddress,
+    PhoneNumber,
+    DateOfBirth,
+    SocialSecurityNumber,
+    StreetAddress,
+}
+
+impl Kind {
+    /// How a person calls it: "phone number".
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::EmailAddress => "e-mail address",
+            Kind::PhoneNumber => "phone number",
+            Kind::DateOfBirth => "date of birth",
+            Kind::SocialSecurityNumber => "social security number",
+            Kind::StreetAddress => "street address",
+        }
+    }
+
+    fn article(self) -> &'static str {
+        match self {
+            Kind::EmailAddress => "an",
+            _ => "a",
+        }
+    }
+}
+
+/// One piece of identifying information in one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The field name as given to [`screen`].
+    pub field: String,
+    pub kind: Kind,
+    /// The matched text, masked (see the module docs).
+    pub excerpt: String,
+    /// 1-based, within the field's text.
+    pub line: usize,
+    /// 1-based, in characters (not bytes) from the start of the line.
+    pub column: usize,
+}
+
+impl Finding {
+    /// `"Case question, line 2: a phone number (555) ***-4567 — remove it"`,
+    /// where `field_label` is what the form calls the field.
+    pub fn message(&self, field_label: &str) -> String {
+        format!(
+            "{field_label}, line {}: {} {} {} — remove it",
+            self.line,
+            self.kind.article(),
+            self.kind.label(),
+            self.excerpt
+        )
+    }
+}
+
+/// Every finding in `fields` (field name, text), in field order, then in
+/// order of position within the field.
+pub fn screen(fields: &[(&str, &str)]) -> Vec<Finding> {
+    fields
+        .iter()
+        .flat_map(|&(field, text)| {
+            screen_text(text).into_iter().map(move |m| {
+                let (line, column) = line_and_column(text, m.at);
+                Finding {
+                    field: field.to_owned(),
+                    kind: m.kind,
+                    excerpt: m.excerpt,
+                    line,
+                    column,
+                }
+            })
+        })
+        .collect()
+}
+
+/// A finding before it is placed: byte offsets into the field's text.
+struct Hit {
+    at: usize,
+    end: usize,
+    kind: Kind,
+    excerpt: String,
+}
+
+fn screen_text(text: &str) -> Vec<Hit> {
+    let detectors: [fn(&str) -> Vec<Hit>; 5] = [
+        email_addresses,
+        phone_numbers,
+        social_security_numbers,
+        dates_of_birth,
+        street_addresses,
+    ];
+    let mut hits: Vec<Hit> = detectors.iter().flat_map(|detect| detect(text)).collect();
+    hits.sort_by_key(|h| (h.at, std::cmp::Reverse(h.end)));
+    let mut kept: Vec<Hit> = Vec::with_capacity(hits.len());
+    for hit in hits {
+        if kept.last().is_none_or(|k| hit.at >= k.end) {
+            kept.push(hit);
+        }
+    }
+    kept
+}
+
+fn line_and_column(text: &str, at: usize) -> (usize, usize) {
+    let before = &text[..at];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
+}
+
+fn regex(pattern: &str) -> Regex {
+    Regex::new(pattern).expect("screen patterns are valid")
+}
+
+/// Every match of `re` that `accept` turns into a hit. A refused match is
+/// retried one character later, so that a near miss does not hide a real
+/// match inside it.
+fn scan(re: &Regex, text: &str, accept: impl Fn(&Captures) -> Option<Hit>) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    let mut from = 0;
+    while let Some(caps) = re.captures_at(text, from) {
+        let whole = caps.get(0).expect("group 0 always matches");
+        match accept(&caps) {
+            Some(hit) => {
+                from = hit.end.max(whole.start() + 1);
+                hits.push(hit);
+            }
+            None => from = whole.start() + 1,
+        }
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    hits
+}
+
+/// The span is not part of a longer number, a word, an amount or a
+/// percentage.
+fn stands_alone(text: &str, span: Range<usize>) -> bool {
+    let mut before = text[..span.start].chars().rev();
+    let glued_before = match before.next() {
+        None => false,
+        Some(c) if c.is_alphanumeric() || "$@_".contains(c) => true,
+        Some(c) if "-./,:".contains(c) => before.next().is_some_and(|c| c.is_ascii_digit()),
+        Some(_) => false,
+    };
+    let mut after = text[span.end..].chars();
+    let glued_after = match after.next() {
+        None => false,
+        Some(c) if c.is_alphanumeric() || "%@_".contains(c) => true,
+        Some(c) if "-./,".contains(c) => after.next().is_some_and(|c| c.is_ascii_digit()),
+        Some(_) => false,
+    };
+    !glued_before && !glued_after
+}
+
+/// `text` with its letters and digits starred where `keep` says no.
+fn star(text: &str, keep: impl Fn(usize, char) -> bool) -> String {
+    text.char_indices()
+        .map(|(i, c)| {
+            if c.is_alphanumeric() && !keep(i, c) {
+                '*'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn digits(text: &str) -> String {
+    text.chars().filter(char::is_ascii_digit).collect()
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
+});
+
+fn email_addresses(text: &str) -> Vec<Hit> {
+    scan(&EMAIL, text, |caps| {
+        let m = caps.get(0)?;
+        Some(Hit {
+            at: m.start(),
+            end: m.end(),
+            kind: Kind::EmailAddress,
+            excerpt: crate::mail::address::mask(m.as_str()),
+        })
+    })
+}
+
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(concat!(
+        // Grouped: optional country code, area code (bracketed or not),
+        // exchange, line.
+        r"(?:\+1[ .-]?|1[ .-])?(?:\([2-9][0-9]{2}\) ?|[2-9][0-9]{2}[ .-])[0-9]{3}[ .-][0-9]{4}",
+        // Ten digits alone, optionally after +1.
+        r"|(?:\+1)?[2-9][0-9]{9}",
+    ))
+});
+
+/// Toll-free area codes: help and crisis lines, which name no person.
+const TOLL_FREE: [&str; 7] = ["800", "833", "844", "855", "866", "877", "888"];
+
+fn phone_numbers(text: &str) -> Vec<Hit> {
+    scan(&PHONE, text, |caps| {
+        let m = caps.get(0)?;
+        if !stands_alone(text, m.range()) {
+            return None;
+        }
+        let d = digits(m.as_str());
+        let d = &d[d.len() - 10..];
+        if TOLL_FREE.contains(&&d[..3]) {
+            return None;
+        }
+        Some(Hit {
+            at: m.start(),
+            end: m.end(),
+            kind: Kind::PhoneNumber,
+            excerpt: format!("({}) ***-{}", &d[..3], &d[6..]),
+        })
+    })
+}
+
+static SSN: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"\b([0-9]{3})([- ])([0-9]{2})([- ])([0-9]{4})\b"));
+static SSN_AFTER_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(?:ssn|ss#|s\.s\.n\.?|social[ \t]+security)[^0-9\n]{0,25}?([0-9]{9})\b")
+});
+
+fn social_security_numbers(text: &str) -> Vec<Hit> {
+    let grouped = scan(&SSN, text, |caps| {
+        let m = caps.get(0)?;
+        if caps[2] != caps[4] || !stands_alone(text, m.range()) {
+            return None;
+        }
+        ssn_hit(m.range(), &caps[1], &caps[3], &caps[5])
+    });
+    let after_cue = scan(&SSN_AFTER_CUE, text, |caps| {
+        let m = caps.get(1)?;
+        if !stands_alone(text, m.range()) {
+            return None;
+        }
+        let n = m.as_str();
+        ssn_hit(m.range(), &n[..3], &n[3..5], &n[5..])
+    });
+    grouped.into_iter().chain(after_cue).collect()
+}
+
+/// A hit unless the number is one the SSA never issues.
+fn ssn_hit(span: Range<usize>, area: &str, group: &str, serial: &str) -> Option<Hit> {
+    let never_issued = area == "000"
+        || area == "666"
+        || area.starts_with('9')
+        || group == "00"
+        || serial == "0000";
+    (!never_issued).then(|| Hit {
+        at: span.start,
+        end: span.end,
+        kind: Kind::SocialSecurityNumber,
+        excerpt: format!("***-**-{serial}"),
+    })
+}
+
+const MONTHS: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
+
+/// A full date in each accepted form, and which capture groups hold its
+/// month, day and year.
+struct DateForm {
+    re: Regex,
+    month: usize,
+    day: usize,
+    year: usize,
+    /// Numeric forms must use one separator throughout.
+    separators: Option<(usize, usize)>,
+}
+
+static DATE_FORMS: LazyLock<[DateForm; 4]> = LazyLock::new(|| {
+    [
+        DateForm {
+            re: regex(r"\b([0-9]{1,2})([/.-])([0-9]{1,2})([/.-])([0-9]{4}|[0-9]{2})\b"),
+            month: 1,
+            day: 3,
+            year: 5,
+            separators: Some((2, 4)),
+        },
+        DateForm {
+            re: regex(r"\b([0-9]{4})([/.-])([0-9]{1,2})([/.-])([0-9]{1,2})\b"),
+            month: 3,
+            day: 5,
+            year: 1,
+            separators: Some((2, 4)),
+        },
+        DateForm {
+            re: regex(&format!(
+                r"(?i)\b{MONTHS}\.?[ \t]+([0-9]{{1,2}})(?:st|nd|rd|th)?,?[ \t]+([0-9]{{4}})\b"
+            )),
+            month: 1,
+            day: 2,
+            year: 3,
+            separators: None,
+        },
+        DateForm {
+            re: regex(&format!(
+                r"(?i)\b([0-9]{{1,2}})(?:st|nd|rd|th)?[ \t]+(?:of[ \t]+)?{MONTHS}\.?,?[ \t]+([0-9]{{4}})\b"
+            )),
+            month: 2,
+            day: 1,
+            year: 3,
+            separators: None,
+        },
+    ]
+});
+
+static BIRTH_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(?:date[ \t]+of[ \t]+birth|d\.?o\.?b\b\.?|born|birth(?:day|date)?)")
+});
+static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| regex(r"[.!?;](?:\s|$)|\n"));
+
+/// How many words may stand between a birth cue and the date.
+const CUE_REACH_WORDS: usize = 3;
+/// ... and so many bytes, which bounds the work on a text full of cues.
+const CUE_REACH_BYTES: usize = 80;
+
+fn dates_of_birth(text: &str) -> Vec<Hit> {
+    let cue_ends: Vec<usize> = BIRTH_CUE.find_iter(text).map(|m| m.end()).collect();
+    if cue_ends.is_empty() {
+        return Vec::new();
+    }
+    let cued = |at: usize| {
+        cue_ends.iter().any(|&end| {
+            end <= at && at - end <= CUE_REACH_BYTES && {
+                let gap = &text[end..at];
+                !SENTENCE_END.is_match(gap)
+                    && gap
+                        .split_whitespace()
+                        .filter(|w| w.chars().any(char::is_alphanumeric))
+                        .count()
+                        <= CUE_REACH_WORDS
+            }
+        })
+    };
+    DATE_FORMS
+        .iter()
+        .flat_map(|form| {
+            scan(&form.re, text, |caps| {
+                let m = caps.get(0)?;
+                if let Some((a, b)) = form.separators {
+                    if caps[a] != caps[b] || !stands_alone(text, m.range()) {
+                        return None;
+                    }
+                }
+                if !is_calendar_date(&caps[form.month], &caps[form.day], &caps[form.year])
+                    || !cued(m.start())
+                {
+                    return None;
+                }
+                let year = caps.get(form.year)?.range();
+                let year = year.start - m.start()..year.end - m.start();
+                Some(Hit {
+                    at: m.start(),
+                    end: m.end(),
+                    kind: Kind::DateOfBirth,
+                    excerpt: star(m.as_str(), |i, _| year.contains(&i)),
+                })
+            })
+        })
+        .collect()
+}
+
+fn is_calendar_date(month: &str, day: &str, year: &str) -> bool {
+    let month = month.parse::<u32>().ok().or_else(|| month_number(month));
+    let year = match year.parse::<i32>() {
+        // Only whether the day exists matters here; any century will do.
+        Ok(y) if year.len() == 2 => Some(1900 + y),
+        Ok(y) => Some(y),
+        Err(_) => None,
+    };
+    match (year, month, day.parse::<u32>().ok()) {
+        (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y, m, d).is_some(),
+        _ => false,
+    }
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    const ABBREVIATIONS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let prefix = name.get(..3)?.to_ascii_lowercase();
+    let index = ABBREVIATIONS.iter().position(|&a| a == prefix)?;
+    u32::try_from(index + 1).ok()
+}
+
+const STREET_SUFFIXES: &str = concat!(
+    "st|street|ave?|avenue|rd|road|blvd|boulevard|dr|drive|ln|lane|ct|court|way|pl|place|",
+    "pkwy|parkway|hwy|highway|ter|terrace|cir|circle|sq|square|trl|trail|loop|pike|plz|plaza|",
+    "aly|alley|row|xing|crossing|cres|crescent|walk"
+);
+
+static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(&format!(
+        concat!(
+            r"(?i)\b[0-9]{{1,6}}[a-z]?[ \t]+",
+            r"((?:[a-z0-9][a-z0-9'.-]*[ \t]+){{1,4}}?)",
+            r"({STREET_SUFFIXES})\b\.?",
+            r"(?:[ \t]+(?:n|s|e|w|ne|nw|se|sw)\b\.?)?",
+            r"(?:,?[ \t]+(?:apt|apartment|suite|ste|unit|rm|room|fl|floor|bldg|building|lot)\b\.?[ \t]*#?[ \t]*[a-z0-9-]+",
+            r"|[ \t]*#[ \t]*[a-z0-9-]+)?",
+        ),
+        STREET_SUFFIXES = STREET_SUFFIXES
+    ))
+});
+static PO_BOX: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office[ \t]+box)[ \t]*#?[ \t]*[0-9]+\b")
+});
+
+fn street_addresses(text: &str) -> Vec<Hit> {
+    let starts_capitalized = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+    };
+    let hit = |m: regex::Match| Hit {
+        at: m.start(),
+        end: m.end(),
+        kind: Kind::StreetAddress,
+        excerpt: star(m.as_str(), |_, c| !c.is_ascii_digit()),
+    };
+    let streets = scan(&STREET_ADDRESS, text, |caps| {
+        let m = caps.get(0)?;
+        let capitalized =
+            caps[1].split_whitespace().all(starts_capitalized) && starts_capitalized(&caps[2]);
+        (capitalized && stands_alone(text, m.range())).then(|| hit(m))
+    });
+    let boxes = scan(&PO_BOX, text, |caps| caps.get(0).map(hit));
+    streets.into_iter().chain(boxes).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn one(text: &str) -> Vec<(Kind, String, usize, usize)> {
+        screen(&[("case", text)])
+            .into_iter()
+            .map(|f| (f.kind, f.excerpt, f.line, f.column))
+            .collect()
+    }
+
+    fn kinds(text: &str) -> Vec<Kind> {
+        one(text).into_iter().map(|(k, ..)| k).collect()
+    }
+
+    fn assert_found_once(text: &str, kind: Kind, excerpt: &str) {
+        let found = one(text);
+        assert_eq!(
+            found.len(),
+            1,
+            "{text:?} should give one finding: {found:?}"
+        );
+        assert_eq!(found[0].0, kind, "{text:?}");
+        assert_eq!(found[0].1, excerpt, "{text:?}");
+    }
+
+    fn assert_clean(text: &str) {
+        let found = screen(&[("case", text)]);
+        assert!(found.is_empty(), "{text:?} should pass, found {found:?}");
+    }
+
+    // --- e-mail
+
+    #[test]
+    fn an_email_address_is_found_and_masked() {
+        assert_eq!(
+            one("Reach Jane at jane.doe@example.org today."),
+            vec![(Kind::EmailAddress, "j***@example.org".into(), 1, 15)]
+        );
+    }
+
+    // --- phone numbers
+
+    #[test]
+    fn phone_numbers_in_every_common_form_are_found() {
+        for phone in [
+            "555-123-4567",
+            "(555) 123-4567",
+            "(555)123-4567",
+            "555.123.4567",
+            "555 123 4567",
+            "+1 555 123 4567",
+            "+1 (555) 123-4567",
+            "1-555-123-4567",
+            "5551234567",
+            "+15551234567",
+        ] {
+            let text = format!("Call her at {phone}, after five.");
+            assert_eq!(
+                one(&text),
+                vec![(Kind::PhoneNumber, "(555) ***-4567".into(), 1, 13)],
+                "{phone:?} should be found once, at column 13"
+            );
+        }
+    }
+
+    #[test]
+    fn years_zip_codes_money_percentages_counts_and_ranges_are_not_phone_numbers() {
+        for text in [
+            "In 2024 we hired 12.",
+            "Our office ZIP is 59301 and 59301-1234.",
+            "We spent $1,250,000 and then $5551234567 on nothing.",
+            "A 5551234567% increase is impossible.",
+            "We have 1200 staff and 988 calls a day.",
+            "Between 2019-2023 turnover doubled; 2019-2023-2024 too.",
+            "Budget line 12-345-6789-0 stays.",
+            "Account 1234567890 starts with 1.",
+            "Invoice 55512345678 is eleven digits.",
+            "Local number 555-1234 has no area code.",
+            "The old lifeline, 1-800-273-8255, and SAMHSA's (800) 662-4357 are help lines.",
+        ] {
+            assert_clean(text);
+        }
+    }
+
+    // --- social security numbers
+
+    #[test]
+    fn a_grouped_social_security_number_is_found_and_masked() {
+        assert_eq!(
+            one("Her number is 123-45-6789."),
+            vec![(Kind::SocialSecurityNumber, "***-**-6789".into(), 1, 15)]
+        );
+        assert_eq!(
+            kinds("Her number is 123 45 6789."),
+            vec![Kind::SocialSecurityNumber]
+        );
+    }
+
+    #[test]
+    fn nine_digits_are_an_ssn_only_after_a_cue() {
+        assert_eq!(
+            one("SSN: 123456789"),
+            vec![(Kind::SocialSecurityNumber, "***-**-6789".into(), 1, 6)]
+        );
+        assert_eq!(
+            kinds("his social security number is 123456789"),
+            vec![Kind::SocialSecurityNumber]
+        );
+        assert_eq!(kinds("SSN#123456789"), vec![Kind::SocialSecurityNumber]);
+        assert_eq!(kinds("SSN#123-45-6789"), vec![Kind::SocialSecurityNumber]);
+        assert_clean("Grant number 123456789 was renewed.");
+    }
+
+    #[test]
+    fn numbers_never_issued_as_ssns_are_not_flagged() {
+        for text in [
+            "000-12-3456",
+            "666-12-3456",
+            "912-12-3456",
+            "123-00-4567",
+            "123-45-0000",
+            "SSN 666123456",
+            "123-45 6789",
+        ] {
+            assert_clean(text);
+        }
+    }
+
+    // --- dates of birth
+
+    #[test]
+    fn full_dates_after_a_birth_cue_are_found_in_every_form() {
+        for (text, excerpt) in [
+            ("DOB: 03/14/1985", "**/**/1985"),
+            ("D.O.B. 3-14-85", "*-**-85"),
+            ("born on 1985-03-14", "1985-**-**"),
+            ("Her date of birth is March 14, 1985", "***** **, 1985"),
+            ("birthday 14 March 1985", "** ***** 1985"),
+            ("she was born Mar 14 1985", "*** ** 1985"),
+            ("birthdate: Mar. 14th, 1985", "***. ****, 1985"),
+        ] {
+            assert_found_once(text, Kind::DateOfBirth, excerpt);
+        }
+    }
+
+    #[test]
+    fn event_dates_and_partial_dates_are_not_dates_of_birth() {
+        for text in [
+            "In March 2024 we started a new schedule.",
+            "On 2024-03-14 the board met.",
+            "The grant ran 03/14/2022 to 03/13/2024.",
+            "She was born in March 1985.",
+            "Born 1985.",
+            "Since the birth of the program in 2019, we grew.",
+            "The program was born. On 2024-03-14 the board met.",
+            "Born in a small town, she moved away and much later on 2024-03-14 took the job.",
+            "DOB 02/30/1985 is not a real day.",
+        ] {
+            assert_clean(text);
+        }
+    }
+
+    #[test]
+    fn a_birth_cue_on_the_line_before_does_not_reach_a_date() {
+        assert_clean("Date of birth\n03/14/1985");
+    }
+
+    // --- street addresses
+
+    #[test]
+    fn street_addresses_with_suffix_and_unit_are_found() {
+        for (text, excerpt) in [
+            ("She lives at 123 Main St. nearby", "*** Main St."),
+            ("at 4 Oak Lane", "* Oak Lane"),
+            ("1600 Pennsylvania Avenue NW", "**** Pennsylvania Avenue NW"),
+            ("42 W 5th Ave Apt 4B", "** W *th Ave Apt *B"),
+            (
+                "900 Old Mill Road, Suite 200",
+                "*** Old Mill Road, Suite ***",
+            ),
+            ("12 Elm Ct #3", "** Elm Ct #*"),
+            ("77 Sunset Blvd", "** Sunset Blvd"),
+        ] {
+            assert_found_once(text, Kind::StreetAddress, excerpt);
+        }
+    }
+
+    #[test]
+    fn post_office_boxes_are_found() {
+        for text in [
+            "P.O. Box 123",
+            "PO Box 12",
+            "Post Office Box 9",
+            "p.o. box #45",
+        ] {
+            assert_eq!(kinds(text), vec![Kind::StreetAddress], "{text:?}");
+        }
+        assert_eq!(one("Write to P.O. Box 123.")[0].1, "P.O. Box ***");
+    }
+
+    #[test]
+    fn counts_and_road_names_are_not_street_addresses() {
+        for text in [
+            "3 staff left in one week.",
+            "We run a 12 step program.",
+            "The Route 66 diner hosts our group.",
+            "Our clinic on Highway 50 and County Road 12 is far.",
+            "3 staff members Dr. Lee trained stayed.",
+            "We found 2 better ways to schedule.",
+            "Of our 9 peer specialists, 4 left.",
+        ] {
+            assert_clean(text);
+        }
+    }
+
+    // --- positions and messages
+
+    #[test]
+    fn line_and_column_are_counted_within_the_field() {
+        let found = screen(&[
+            ("summary", "Nothing here."),
+            ("question", "First line.\nSecond: call 555-123-4567\nThird."),
+        ]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].field, "question");
+        assert_eq!((found[0].line, found[0].column), (2, 14));
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let found = one("Café — résumé naïve: 555-123-4567");
+        assert_eq!(
+            (found[0].2, found[0].3),
+            (1, 22),
+            "é, — and ï are several bytes but one column each"
+        );
+    }
+
+    #[test]
+    fn findings_come_in_field_then_position_order() {
+        let found = screen(&[
+            ("a", "x@example.org then 555-123-4567"),
+            ("b", "SSN 123-45-6789\nDOB 03/14/1985 at 12 Elm St"),
+        ]);
+        let summary: Vec<_> = found
+            .iter()
+            .map(|f| (f.field.as_str(), f.kind, f.line, f.column))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("a", Kind::EmailAddress, 1, 1),
+                ("a", Kind::PhoneNumber, 1, 20),
+                ("b", Kind::SocialSecurityNumber, 1, 5),
+                ("b", Kind::DateOfBirth, 2, 5),
+                ("b", Kind::StreetAddress, 2, 19),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_phone_number_inside_an_email_address_is_one_finding() {
+        assert_eq!(
+            kinds("write 5551234567@example.org"),
+            vec![Kind::EmailAddress]
+        );
+    }
+
+    #[test]
+    fn the_message_names_the_field_line_kind_and_masked_excerpt() {
+        let found = screen(&[("question", "Hello.\nCall (555) 123-4567.")]);
+        assert_eq!(
+            found[0].message("Case question"),
+            "Case question, line 2: a phone number (555) ***-4567 — remove it"
+        );
+        let found = screen(&[("question", "jane@example.org")]);
+        assert_eq!(
+            found[0].message("Case question"),
+            "Case question, line 1: an e-mail address j***@example.org — remove it"
+        );
+    }
+
+    #[test]
+    fn a_realistic_de_identified_case_passes() {
+        let case = "\
+Our rural community mental health center serves 3 counties (about 41,000 people) \
+from 2 clinics and 1 mobile unit. In March 2024 we started losing peer specialists: \
+5 of our 12 left between Q3 2024 and Q1 2025, a 42% turnover rate, up from 18% in 2019-2023.
+
+Starting pay is $17.50/hour ($36,400 a year); the hospital 40 miles away pays $21.25. \
+A $250,000 grant ended on 2024-09-30, and on 2024-03-14 the board approved a 4.5% raise \
+for FY2025. Since the birth of the peer program in 2016 we have trained 31 people.
+
+Our 24/7 crisis line takes about 1,200 calls a month, and 988 routes roughly 30% of them \
+to us. 3 staff left in one week; exit interviews (n=9) named burnout, 60-minute drives \
+and on-call nights 1:35 caseloads. We run a 12 step program near the Route 66 diner and \
+meet 8:30-5:00, ext. 2 for intake. Our ZIP is 59301. We need 1200 staff hours by 10/2025.";
+        assert_clean(case);
+    }
+
+    // --- properties
+
+    const BENIGN: &[&str] = &[
+        "we lost 4 of 9 peer specialists",
+        "in Q3 2024",
+        "turnover was 30%",
+        "pay rose to $45,000",
+        "the 988 line",
+        "our 24/7 crisis line",
+        "between 2019-2023",
+        "1200 staff",
+        "in March 2024",
+        "on 2024-03-14 the board met",
+        "a 12 step program",
+        "near the Route 66 diner",
+        "ZIP 97301",
+        "FY2025",
+        "1,250 hours per week",
+        "3.5 FTE",
+        "since birth of the program",
+        "Dr. Lee",
+        "Main Street clinic",
+    ];
+
+    fn benign_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (
+                prop::sample::select(BENIGN),
+                prop::sample::select(&[", ", ". ", "; ", "\n", " and "][..]),
+            ),
+            0..12,
+        )
+        .prop_map(|parts| parts.into_iter().map(|(p, s)| format!("{p}{s}")).collect())
+    }
+
+    fn phone() -> impl Strategy<Value = String> {
+        (200u32..1000, 0u32..1000, 0u32..10000, 0usize..6)
+            .prop_filter("toll-free numbers are help lines", |(a, ..)| {
+                !TOLL_FREE.contains(&a.to_string().as_str())
+            })
+            .prop_map(|(a, e, l, form)| match form {
+                0 => format!("{a}-{e:03}-{l:04}"),
+                1 => format!("({a}) {e:03}-{l:04}"),
+                2 => format!("{a}.{e:03}.{l:04}"),
+                3 => format!("+1 {a} {e:03} {l:04}"),
+                4 => format!("1-{a}-{e:03}-{l:04}"),
+                _ => format!("{a}{e:03}{l:04}"),
+            })
+    }
+
+    fn ssn() -> impl Strategy<Value = String> {
+        (1u32..900, 1u32..100, 1u32..10000, any::<bool>())
+            .prop_filter("666 is never issued", |(a, ..)| *a != 666)
+            .prop_map(|(a, g, s, dash)| {
+                let sep = if dash { '-' } else { ' ' };
+                format!("{a:03}{sep}{g:02}{sep}{s:04}")
+            })
+    }
+
+    fn email() -> impl Strategy<Value = String> {
+        (
+            "[a-z][a-z0-9.]{0,9}",
+            "[a-z]{2,10}",
+            prop::sample::select(&["org", "com", "net"][..]),
+        )
+            .prop_map(|(l, d, t)| format!("{l}@{d}.{t}"))
+    }
+
+    fn identifying() -> impl Strategy<Value = (Kind, String)> {
+        prop_oneof![
+            phone().prop_map(|p| (Kind::PhoneNumber, p)),
+            ssn().prop_map(|s| (Kind::SocialSecurityNumber, s)),
+            email().prop_map(|e| (Kind::EmailAddress, e)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn benign_prose_is_never_flagged(text in benign_text()) {
+            let found = screen(&[("case", &text)]);
+            prop_assert!(found.is_empty(), "{text:?}: {found:?}");
+        }
+
+        #[test]
+        fn identifying_text_dropped_into_prose_is_found_where_it_is(
+            before in benign_text(),
+            (kind, secret) in identifying(),
+            after in benign_text(),
+        ) {
+            let text = format!("{before}x {secret} y{after}");
+            let found = screen(&[("case", &text)]);
+            prop_assert_eq!(found.len(), 1, "{:?}: {:?}", text, found);
+            let at = before.len() + 2;
+            let (line, column) = line_and_column(&text, at);
+            prop_assert_eq!(found[0].kind, kind);
+            prop_assert_eq!((found[0].line, found[0].column), (line, column));
+            prop_assert_ne!(&found[0].excerpt, &secret, "the excerpt is masked");
+        }
+
+        #[test]
+        fn never_issued_ssn_areas_are_never_flagged(
+            area in prop_oneof![Just(0u32), Just(666u32), 900u32..1000],
+            group in 0u32..100,
+            serial in 0u32..10000,
+        ) {
+            let text = format!("SSN {area:03}-{group:02}-{serial:04} and SSN {area:03}{group:02}{serial:04}");
+            prop_assert!(screen(&[("case", &text)]).is_empty(), "{}", text);
+        }
+
+        #[test]
+        fn any_text_is_screened_without_panic_and_positions_fall_inside_it(text in any::<String>()) {
+            for f in screen(&[("case", &text)]) {
+                let line = text.split('\n').nth(f.line - 1);
+                prop_assert!(line.is_some(), "line {} of {:?}", f.line, text);
+                prop_assert!(f.column <= line.unwrap().chars().count(), "{:?} in {:?}", f, text);
+            }
+        }
+    }
+}
