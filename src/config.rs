@@ -26,6 +26,7 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub auth: AuthSettings,
     pub lineup: LineupSettings,
+    pub echo: EchoSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -33,6 +34,17 @@ pub struct Settings {
     /// Mailing lists keyed by slug (`[lists.jam]`); a series names its list.
     #[serde(default)]
     pub lists: BTreeMap<String, ListSettings>,
+}
+
+/// The Workforce ECHO's cases.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EchoSettings {
+    /// Largest case attachment (PDF or Word), in megabytes.
+    pub attachment_max_mb: u32,
+    /// Weeks after the hub's recommendations that the presenter is asked
+    /// what happened.
+    pub follow_up_weeks: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -540,6 +552,12 @@ impl Settings {
                 "lineup.response_valid_days",
                 "and lineup.remind_after_days must be at least 1",
             );
+        }
+        if !(1..=50).contains(&self.echo.attachment_max_mb) {
+            return bad("echo.attachment_max_mb", "must be from 1 to 50");
+        }
+        if self.echo.follow_up_weeks == 0 {
+            return bad("echo.follow_up_weeks", "must be at least 1");
         }
         if self.jobs.tick_seconds == 0 {
             return bad("jobs.tick_seconds", "must be at least 1");

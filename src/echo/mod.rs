@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod attachment;
+pub mod cases;
 pub mod cohorts;
 pub mod handlers;
 pub mod organizer;
