@@ -8,6 +8,7 @@ pub mod cases;
 pub mod cohorts;
 pub mod handlers;
 pub mod organizer;
+pub mod review;
 pub mod richtext;
 pub mod screen;
 
@@ -16,6 +17,7 @@ use actix_web::web;
 /// The ECHO's routes: public pages, the participant's page, the
 /// facilitators' API and pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(review::routes);
     cfg.route("/echo", web::get().to(handlers::program))
         .route("/echo/p/{token}", web::get().to(handlers::participant_page))
         .route(
