@@ -193,6 +193,9 @@ pub async fn apply(
 
 type Participant = (applications::Applied, Cohort, Vec<(Session, EchoSession)>);
 
+/// The participant's own cases and those presented in their cohort so far.
+type Cases = (Vec<crate::echo::cases::Case>, Vec<crate::echo::cases::Case>);
+
 async fn participant(state: &AppState, token: String) -> Result<Option<Participant>, DbError> {
     if !looks_like_token(&token) {
         return Ok(None);
@@ -218,6 +221,20 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
     };
     let public = &state.settings.http.public_url;
     let now = state.clock.naive();
+    let (app_id, cohort_id) = (applied.application.id, cohort.id);
+    let loaded: Result<Cases, DbError> = db::run(&state.pool, move |conn| {
+        use crate::echo::cases;
+        let presented = cases::presented(conn, cohort_id, now)?
+            .into_iter()
+            .filter(|c| c.application_id != app_id)
+            .collect();
+        Ok((cases::of_application(conn, app_id)?, presented))
+    })
+    .await;
+    let (own, presented) = match loaded {
+        Ok(found) => found,
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
     let mut rows = sessions_json(&sessions);
     for (row, (s, _)) in rows.iter_mut().zip(&sessions) {
         row["join_url"] = json!(s.join_url);
@@ -237,6 +254,9 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
             "participant": applied.application.role == PARTICIPANT,
             "sessions": rows,
             "feed": { "url": feed_url, "webcal": webcal },
+            "token": token,
+            "own_cases": own.iter().map(|c| json!({ "id": c.id, "title": c.title, "status": c.status.replace('_', " ") })).collect::<Vec<_>>(),
+            "presented": presented.iter().map(|c| json!({ "id": c.id, "title": c.title })).collect::<Vec<_>>(),
         }),
     ))
 }

@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod attachment;
+pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
 pub mod handlers;
@@ -27,6 +28,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/echo/p/{token}/calendar.ics",
             web::get().to(handlers::participant_feed),
+        )
+        .route(
+            "/echo/p/{token}/cases/new",
+            web::get().to(case_pages::new_case),
+        )
+        .route(
+            "/echo/p/{token}/cases",
+            web::post().to(case_pages::create_case),
+        )
+        .route(
+            "/echo/p/{token}/cases/{id}",
+            web::get().to(case_pages::case_page),
+        )
+        .route(
+            "/echo/p/{token}/cases/{id}",
+            web::post().to(case_pages::update_case),
+        )
+        .route(
+            "/echo/p/{token}/cases/{id}/edit",
+            web::get().to(case_pages::edit_case),
+        )
+        .route(
+            "/echo/p/{token}/cases/{id}/attachment",
+            web::get().to(case_pages::case_attachment),
+        )
+        .route(
+            "/echo/p/{token}/cases/{id}/follow-up",
+            web::post().to(case_pages::follow_up),
         )
         .route("/echo/{cohort}", web::get().to(handlers::cohort))
         .route("/echo/{cohort}/apply", web::post().to(handlers::apply))
