@@ -211,31 +211,43 @@ pub async fn new_case(state: web::Data<AppState>, path: web::Path<String>) -> Ht
     )
 }
 
-/// Checks a posted case form against the cohort; the form page with every
-/// message, or the checked case.
+fn max_bytes(state: &AppState) -> usize {
+    state.settings.echo.attachment_max_mb as usize * 1024 * 1024
+}
+
+/// Reads a posted case form and checks it against the cohort: the checked
+/// case, or the page to answer (the form with every message, 422; or 400
+/// for a request that is not a readable form).
 async fn checked(
     state: &AppState,
+    payload: Multipart,
     token: &str,
     cohort: &Cohort,
-    form: &CaseForm,
     editing: Option<&Case>,
 ) -> Result<cases::NewCase, HttpResponse> {
+    let form = read_form(payload, max_bytes(state)).await.map_err(|e| {
+        state.pages.message(
+            StatusCode::BAD_REQUEST,
+            "The form could not be read",
+            &format!("Please send it again ({e})."),
+        )
+    })?;
     let sessions = choosable(state, cohort.id)
         .await
         .map_err(|e| state.pages.internal_error(&e.into()))?;
     let ids: Vec<i64> = sessions.iter().map(|(id, _)| *id).collect();
-    let max = state.settings.echo.attachment_max_mb as usize * 1024 * 1024;
-    cases::parse(form, &ids, max).map_err(|errors| {
+    cases::parse(&form, &ids, max_bytes(state)).map_err(|errors| {
+        let place = Place {
+            token,
+            cohort,
+            sessions: &sessions,
+            editing,
+        };
         form_page(
             state,
             StatusCode::UNPROCESSABLE_ENTITY,
-            &Place {
-                token,
-                cohort,
-                sessions: &sessions,
-                editing,
-            },
-            form,
+            &place,
+            &form,
             &errors,
         )
     })
@@ -261,18 +273,7 @@ pub async fn create_case(
     if who.application.role != PARTICIPANT {
         return observers_refused(&state);
     }
-    let max = state.settings.echo.attachment_max_mb as usize * 1024 * 1024;
-    let form = match read_form(payload, max).await {
-        Ok(form) => form,
-        Err(e) => {
-            return state.pages.message(
-                StatusCode::BAD_REQUEST,
-                "The form could not be read",
-                &format!("Please send it again ({e})."),
-            )
-        }
-    };
-    let new = match checked(&state, &token, &cohort, &form, None).await {
+    let new = match checked(&state, payload, &token, &cohort, None).await {
         Ok(new) => new,
         Err(page) => return page,
     };
@@ -465,18 +466,7 @@ pub async fn update_case(
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let max = state.settings.echo.attachment_max_mb as usize * 1024 * 1024;
-    let form = match read_form(payload, max).await {
-        Ok(form) => form,
-        Err(e) => {
-            return state.pages.message(
-                StatusCode::BAD_REQUEST,
-                "The form could not be read",
-                &format!("Please send it again ({e})."),
-            )
-        }
-    };
-    let new = match checked(&state, &token, &cohort, &form, Some(&case)).await {
+    let new = match checked(&state, payload, &token, &cohort, Some(&case)).await {
         Ok(new) => new,
         Err(page) => return page,
     };

@@ -124,6 +124,39 @@ pub struct NewCase {
     pub attachment: Option<CheckedFile>,
 }
 
+/// What a participant writes of a case, as stored.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+struct Content<'a> {
+    title: &'a str,
+    organization_type: &'a str,
+    size_band: &'a str,
+    setting: &'a str,
+    state: &'a str,
+    challenge: &'a str,
+    tried: &'a str,
+    question: &'a str,
+    levers: String,
+    preferred_session_id: Option<i64>,
+}
+
+impl NewCase {
+    fn content(&self) -> Content<'_> {
+        Content {
+            title: &self.title,
+            organization_type: self.organization_type,
+            size_band: self.size_band,
+            setting: self.setting,
+            state: self.state,
+            challenge: self.challenge,
+            tried: &self.tried,
+            question: &self.question,
+            levers: self.levers.join(","),
+            preferred_session_id: self.preferred_session_id,
+        }
+    }
+}
+
 /// Free text: line ends kept (the screen names lines), surrounding space
 /// trimmed, no control characters but line ends and tabs.
 fn long_text(errors: &mut Vec<(String, String)>, field: &str, value: &str, max: usize) -> String {
@@ -507,16 +540,7 @@ pub fn submit(
         .values((
             cases::application_id.eq(who.application.id),
             cases::cohort_id.eq(who.application.cohort_id),
-            cases::title.eq(&new.title),
-            cases::organization_type.eq(new.organization_type),
-            cases::size_band.eq(new.size_band),
-            cases::setting.eq(new.setting),
-            cases::state.eq(new.state),
-            cases::challenge.eq(new.challenge),
-            cases::tried.eq(&new.tried),
-            cases::question.eq(&new.question),
-            cases::levers.eq(new.levers.join(",")),
-            cases::preferred_session_id.eq(new.preferred_session_id),
+            new.content(),
             cases::attested.eq(true),
             cases::status.eq(SUBMITTED),
             cases::revision.eq(1),
@@ -565,16 +589,7 @@ pub fn resubmit(
             .filter(cases::status.eq(REVISION_REQUESTED)),
     )
     .set((
-        cases::title.eq(&new.title),
-        cases::organization_type.eq(new.organization_type),
-        cases::size_band.eq(new.size_band),
-        cases::setting.eq(new.setting),
-        cases::state.eq(new.state),
-        cases::challenge.eq(new.challenge),
-        cases::tried.eq(&new.tried),
-        cases::question.eq(&new.question),
-        cases::levers.eq(new.levers.join(",")),
-        cases::preferred_session_id.eq(new.preferred_session_id),
+        new.content(),
         cases::status.eq(SUBMITTED),
         cases::revision.eq(before.revision + 1),
         cases::submitted_at.eq(now),

@@ -127,6 +127,33 @@ fn case_ids(app: &TestApp) -> Vec<i64> {
     })
 }
 
+/// The cohort's first session.
+fn first_session(app: &TestApp) -> convene::series::model::Session {
+    with_conn(&app.pool, |c| {
+        use convene::db::schema::{echo_sessions, sessions};
+        use convene::series::model::Session;
+        use diesel::prelude::*;
+        sessions::table
+            .inner_join(echo_sessions::table)
+            .order(sessions::starts_at)
+            .select(Session::as_select())
+            .first(c)
+            .unwrap()
+    })
+}
+
+/// A facilitator accepts case `id` into session `session`.
+fn accept(app: &TestApp, id: i64, session: i64) {
+    let (public, now) = (app.settings.http.public_url.clone(), app.clock.naive());
+    let review = Review::Accept {
+        session_id: session,
+        message: None,
+    };
+    with_conn(&app.pool, |c| {
+        cases::review(c, &Actor::cli(), id, &review, &public, now).expect("accepted")
+    });
+}
+
 const QUESTION: &str = "What would you change first to keep peers past their first year?";
 
 #[tokio::test]
@@ -262,32 +289,8 @@ async fn another_participant_reads_a_case_only_once_it_has_been_presented() {
     }
 
     // Accepted into the first session: still hidden until it begins.
-    let session: (i64, chrono::NaiveDateTime) = with_conn(&app.pool, |c| {
-        use convene::db::schema::{echo_sessions, sessions};
-        use diesel::prelude::*;
-        sessions::table
-            .inner_join(echo_sessions::table)
-            .order(sessions::starts_at)
-            .select((sessions::id, sessions::starts_at))
-            .first(c)
-            .unwrap()
-    });
-    let public = app.settings.http.public_url.clone();
-    let now = app.clock.naive();
-    with_conn(&app.pool, |c| {
-        cases::review(
-            c,
-            &Actor::cli(),
-            id,
-            &Review::Accept {
-                session_id: session.0,
-                message: None,
-            },
-            &public,
-            now,
-        )
-        .expect("accepted")
-    });
+    let session = first_session(&app);
+    accept(&app, id, session.id);
     assert_eq!(
         app.get(&format!("{clara}/cases/{id}"))
             .await
@@ -296,7 +299,8 @@ async fn another_participant_reads_a_case_only_once_it_has_been_presented() {
         404,
         "not before its session"
     );
-    app.clock.set(session.1.and_utc() + Duration::minutes(5));
+    app.clock
+        .set(session.starts_at.and_utc() + Duration::minutes(5));
     let html = app
         .get(&format!("{clara}/cases/{id}"))
         .await
@@ -377,31 +381,10 @@ async fn a_case_sent_back_is_revised_and_a_follow_up_is_answered() {
     assert!(case.question.starts_with("We employ 12 peers."));
 
     // Presented, recommended, and asked (by the scheduler) what happened.
-    let session: (i64, chrono::NaiveDateTime) = with_conn(&app.pool, |c| {
-        use convene::db::schema::{echo_sessions, sessions};
-        use diesel::prelude::*;
-        sessions::table
-            .inner_join(echo_sessions::table)
-            .order(sessions::starts_at)
-            .select((sessions::id, sessions::ends_at))
-            .first(c)
-            .unwrap()
-    });
-    with_conn(&app.pool, |c| {
-        cases::review(
-            c,
-            &Actor::cli(),
-            id,
-            &Review::Accept {
-                session_id: session.0,
-                message: None,
-            },
-            &public,
-            now,
-        )
-        .unwrap()
-    });
-    app.clock.set(session.1.and_utc() + Duration::hours(1));
+    let session = first_session(&app);
+    accept(&app, id, session.id);
+    app.clock
+        .set(session.ends_at.and_utc() + Duration::hours(1));
     let later = app.clock.naive();
     with_conn(&app.pool, |c| {
         cases::recommend(
