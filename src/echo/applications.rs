@@ -624,3 +624,49 @@ pub fn program_of(conn: &mut DbConnection, cohort: &Cohort) -> QueryResult<Serie
 pub fn new_access_token() -> String {
     token::new_token()
 }
+
+/// E-mails `email` the links to their pages in every cohort that approved
+/// them — at most once per window of `every` (a repeated ask inside it
+/// sends nothing). Says nothing of whether the address is known.
+pub fn send_links(
+    conn: &mut DbConnection,
+    email: &EmailAddress,
+    public_url: &PublicUrl,
+    every: chrono::Duration,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let rows: Vec<(String, String, Option<String>)> = applications::table
+        .inner_join(people::table)
+        .inner_join(crate::db::schema::cohorts::table)
+        .filter(people::email.eq(email.as_str()))
+        .filter(applications::status.eq(APPROVED))
+        .order(applications::id.asc())
+        .select((
+            people::first_name,
+            crate::db::schema::cohorts::name,
+            applications::access_token,
+        ))
+        .load(conn)?;
+    let Some((first_name, ..)) = rows.first() else {
+        return Ok(false);
+    };
+    let window = now.and_utc().timestamp() / every.num_seconds().max(1);
+    outbox::enqueue(
+        conn,
+        &NewMessage {
+            key: format!("echo-link:{}:{window}", email.as_str()),
+            template: "echo_links",
+            recipient: email.as_str().to_string(),
+            context: json!({
+                "first_name": first_name,
+                "links": rows.iter().map(|(_, cohort, token)| json!({
+                    "cohort": cohort,
+                    "url": page_url(public_url, token.as_deref().unwrap_or_default()),
+                })).collect::<Vec<_>>(),
+                "cohort_url": public_url.join("/echo"),
+            }),
+            calendar: None,
+        },
+        now,
+    )
+}

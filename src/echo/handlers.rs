@@ -335,3 +335,48 @@ pub async fn session_redirect(state: web::Data<AppState>, path: web::Path<i64>) 
         Err(e) => state.pages.internal_error(&e.into()),
     }
 }
+
+/// `GET /echo/link`: ask for the link to your ECHO page again.
+pub async fn link_form(state: web::Data<AppState>) -> HttpResponse {
+    state.pages.ok(
+        "echo/link",
+        &json!({ "title": "Your ECHO page's link", "email": "", "error": null }),
+    )
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /echo/link`: e-mails the links of every cohort that approved the
+/// address; the answer is the same whether or not it is known.
+pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) -> HttpResponse {
+    let email = match crate::mail::address::EmailAddress::parse(&form.email) {
+        Ok(email) => email,
+        Err(message) => {
+            return state.pages.render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "echo/link",
+                &json!({ "title": "Error: Your ECHO page's link", "email": form.email, "error": message }),
+            )
+        }
+    };
+    let (public, now) = (state.settings.http.public_url.clone(), state.clock.naive());
+    let every = chrono::Duration::seconds(i64::from(
+        state.settings.mail.resend_confirmation_after_seconds,
+    ));
+    let shown = email.as_str().to_string();
+    match db::write(&state.pool, move |conn| {
+        applications::send_links(conn, &email, &public, every, now).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(_) => state.pages.ok(
+            "echo/link_sent",
+            &json!({ "title": "Check your e-mail", "email": shown }),
+        ),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}

@@ -20,6 +20,8 @@ use actix_web::web;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(review::routes);
     cfg.route("/echo", web::get().to(handlers::program))
+        .route("/echo/link", web::get().to(handlers::link_form))
+        .route("/echo/link", web::post().to(handlers::send_link))
         .route("/echo/p/{token}", web::get().to(handlers::participant_page))
         .route(
             "/echo/session/{id}",

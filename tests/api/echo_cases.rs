@@ -446,3 +446,38 @@ async fn a_case_sent_back_is_revised_and_a_follow_up_is_answered() {
         .await;
     assert_eq!(empty.status().as_u16(), 422);
 }
+
+#[tokio::test]
+async fn a_lost_magic_link_is_sent_again_to_an_approved_address_only() {
+    let (app, links) = cohort_with(&[("dorothea@example.org", "participant")]).await;
+    let bad = app
+        .post_form("/echo/link", &[("email", "not an address")])
+        .await;
+    assert_eq!(bad.status().as_u16(), 422);
+    for email in [
+        "dorothea@example.org",
+        "nobody@example.org",
+        "Dorothea@Example.org",
+    ] {
+        let sent = app.post_form("/echo/link", &[("email", email)]).await;
+        assert_eq!(sent.status().as_u16(), 200);
+        assert!(
+            sent.text().await.unwrap().contains("If a cohort approved"),
+            "the same answer for {email}"
+        );
+    }
+    let queued = app.outbox("echo-link:");
+    assert_eq!(
+        queued.len(),
+        1,
+        "the second ask is inside the window: {queued:?}"
+    );
+    assert_eq!(queued[0].1, "dorothea@example.org");
+    let mail = app.smtp.wait_for("dorothea@example.org", 3).await.remove(2);
+    assert!(
+        mail.text
+            .contains(&format!("http://convene.test{}", links[0])),
+        "{}",
+        mail.text
+    );
+}
