@@ -126,12 +126,7 @@ pub struct NewCase {
 
 /// Free text: line ends kept (the screen names lines), surrounding space
 /// trimmed, no control characters but line ends and tabs.
-fn long_text(
-    errors: &mut Vec<(String, String)>,
-    field: &str,
-    value: &str,
-    max: usize,
-) -> String {
+fn long_text(errors: &mut Vec<(String, String)>, field: &str, value: &str, max: usize) -> String {
     let clean = value.replace("\r\n", "\n").trim().to_string();
     if clean.is_empty() {
         errors.push((field.into(), format!("{}: fill this in.", label(field))));
@@ -146,7 +141,10 @@ fn long_text(
     {
         errors.push((
             field.into(),
-            format!("{}: contains characters that are not allowed.", label(field)),
+            format!(
+                "{}: contains characters that are not allowed.",
+                label(field)
+            ),
         ));
     }
     clean
@@ -158,7 +156,10 @@ fn choice(
     value: &str,
     list: &[(&'static str, &'static str)],
 ) -> Option<&'static str> {
-    let found = list.iter().find(|(c, _)| *c == value.trim()).map(|(c, _)| *c);
+    let found = list
+        .iter()
+        .find(|(c, _)| *c == value.trim())
+        .map(|(c, _)| *c);
     if found.is_none() {
         errors.push((field.into(), format!("{}: choose one.", label(field))));
     }
@@ -175,7 +176,10 @@ pub fn parse(
 ) -> Result<NewCase, Vec<(String, String)>> {
     let mut e = Vec::new();
     let title = long_text(&mut e, "title", &form.title, 200).replace('\n', " ");
-    let kinds: Vec<(&str, &str)> = ORGANIZATION_TYPES.iter().map(|(c, l, _)| (*c, *l)).collect();
+    let kinds: Vec<(&str, &str)> = ORGANIZATION_TYPES
+        .iter()
+        .map(|(c, l, _)| (*c, *l))
+        .collect();
     let organization_type = choice(&mut e, "organization_type", &form.organization_type, &kinds);
     let size_band = choice(&mut e, "size_band", &form.size_band, SIZE_BANDS);
     let setting = choice(&mut e, "setting", &form.setting, SETTINGS);
@@ -208,7 +212,10 @@ pub fn parse(
                 bytes: upload.bytes.clone(),
             }),
             Err(refusal) => {
-                e.push(("attachment".into(), format!("{}: {refusal}", label("attachment"))));
+                e.push((
+                    "attachment".into(),
+                    format!("{}: {refusal}", label("attachment")),
+                ));
                 None
             }
         },
@@ -227,24 +234,34 @@ pub fn parse(
             "Attestation: confirm that the case identifies no client or employee.".into(),
         ));
     }
-    match (organization_type, size_band, setting, state, challenge, lever_codes) {
-        (Some(organization_type), Some(size_band), Some(setting), Some(state), Some(challenge), Some(levers))
-            if e.is_empty() =>
-        {
-            Ok(NewCase {
-                title,
-                organization_type,
-                size_band,
-                setting,
-                state,
-                challenge,
-                tried,
-                question,
-                levers,
-                preferred_session_id,
-                attachment,
-            })
-        }
+    match (
+        organization_type,
+        size_band,
+        setting,
+        state,
+        challenge,
+        lever_codes,
+    ) {
+        (
+            Some(organization_type),
+            Some(size_band),
+            Some(setting),
+            Some(state),
+            Some(challenge),
+            Some(levers),
+        ) if e.is_empty() => Ok(NewCase {
+            title,
+            organization_type,
+            size_band,
+            setting,
+            state,
+            challenge,
+            tried,
+            question,
+            levers,
+            preferred_session_id,
+            attachment,
+        }),
         _ => Err(e),
     }
 }
@@ -298,7 +315,10 @@ fn lookup(list: &[(&str, &'static str)], code: &str) -> &'static str {
 impl Case {
     /// The case as pages and the API show it (recommendations as safe HTML).
     pub fn to_json(&self) -> serde_json::Value {
-        let kinds: Vec<(&str, &'static str)> = ORGANIZATION_TYPES.iter().map(|(c, l, _)| (*c, *l)).collect();
+        let kinds: Vec<(&str, &'static str)> = ORGANIZATION_TYPES
+            .iter()
+            .map(|(c, l, _)| (*c, *l))
+            .collect();
         json!({
             "id": self.id,
             "title": self.title,
@@ -329,10 +349,17 @@ impl Case {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Case>> {
-    cases::table.find(id).select(Case::as_select()).first(conn).optional()
+    cases::table
+        .find(id)
+        .select(Case::as_select())
+        .first(conn)
+        .optional()
 }
 
-pub fn attachment_info(conn: &mut DbConnection, case_id: i64) -> QueryResult<Option<AttachmentInfo>> {
+pub fn attachment_info(
+    conn: &mut DbConnection,
+    case_id: i64,
+) -> QueryResult<Option<AttachmentInfo>> {
     case_attachments::table
         .find(case_id)
         .select(AttachmentInfo::as_select())
@@ -366,7 +393,11 @@ pub fn of_application(conn: &mut DbConnection, application_id: i64) -> QueryResu
 }
 
 /// A cohort's cases, oldest first, optionally of one status.
-pub fn of_cohort(conn: &mut DbConnection, cohort_id: i64, status: Option<&str>) -> QueryResult<Vec<Case>> {
+pub fn of_cohort(
+    conn: &mut DbConnection,
+    cohort_id: i64,
+    status: Option<&str>,
+) -> QueryResult<Vec<Case>> {
     let mut query = cases::table
         .filter(cases::cohort_id.eq(cohort_id))
         .order(cases::id.asc())
@@ -380,7 +411,11 @@ pub fn of_cohort(conn: &mut DbConnection, cohort_id: i64, status: Option<&str>) 
 
 /// Cases accepted into sessions of the cohort that have begun: what any
 /// participant of the cohort may read.
-pub fn presented(conn: &mut DbConnection, cohort_id: i64, now: NaiveDateTime) -> QueryResult<Vec<Case>> {
+pub fn presented(
+    conn: &mut DbConnection,
+    cohort_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Case>> {
     cases::table
         .inner_join(sessions::table.on(cases::session_id.eq(sessions::id.nullable())))
         .filter(cases::cohort_id.eq(cohort_id))
@@ -433,7 +468,12 @@ fn not_yours() -> ApiError {
     ApiError::NotFound("No such case.".into())
 }
 
-fn write_attachment(conn: &mut DbConnection, case_id: i64, file: &CheckedFile, now: NaiveDateTime) -> QueryResult<()> {
+fn write_attachment(
+    conn: &mut DbConnection,
+    case_id: i64,
+    file: &CheckedFile,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::delete(case_attachments::table.find(case_id)).execute(conn)?;
     diesel::insert_into(case_attachments::table)
         .values((
@@ -490,7 +530,11 @@ pub fn submit(
         write_attachment(conn, id, file, now)?;
     }
     let case = find(conn, id)?.ok_or_else(not_yours)?;
-    outbox::enqueue(conn, &letter(who, &case, "case_received", public_url, token), now)?;
+    outbox::enqueue(
+        conn,
+        &letter(who, &case, "case_received", public_url, token),
+        now,
+    )?;
     Ok(case)
 }
 
@@ -515,29 +559,37 @@ pub fn resubmit(
             "This case can be changed only when the facilitators ask for a revision.".into(),
         ));
     }
-    diesel::update(cases::table.find(id).filter(cases::status.eq(REVISION_REQUESTED)))
-        .set((
-            cases::title.eq(&new.title),
-            cases::organization_type.eq(new.organization_type),
-            cases::size_band.eq(new.size_band),
-            cases::setting.eq(new.setting),
-            cases::state.eq(new.state),
-            cases::challenge.eq(new.challenge),
-            cases::tried.eq(&new.tried),
-            cases::question.eq(&new.question),
-            cases::levers.eq(new.levers.join(",")),
-            cases::preferred_session_id.eq(new.preferred_session_id),
-            cases::status.eq(SUBMITTED),
-            cases::revision.eq(before.revision + 1),
-            cases::submitted_at.eq(now),
-            cases::updated_at.eq(now),
-        ))
-        .execute(conn)?;
+    diesel::update(
+        cases::table
+            .find(id)
+            .filter(cases::status.eq(REVISION_REQUESTED)),
+    )
+    .set((
+        cases::title.eq(&new.title),
+        cases::organization_type.eq(new.organization_type),
+        cases::size_band.eq(new.size_band),
+        cases::setting.eq(new.setting),
+        cases::state.eq(new.state),
+        cases::challenge.eq(new.challenge),
+        cases::tried.eq(&new.tried),
+        cases::question.eq(&new.question),
+        cases::levers.eq(new.levers.join(",")),
+        cases::preferred_session_id.eq(new.preferred_session_id),
+        cases::status.eq(SUBMITTED),
+        cases::revision.eq(before.revision + 1),
+        cases::submitted_at.eq(now),
+        cases::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     if let Some(file) = &new.attachment {
         write_attachment(conn, id, file, now)?;
     }
     let case = find(conn, id)?.ok_or_else(not_yours)?;
-    outbox::enqueue(conn, &letter(who, &case, "case_received", public_url, token), now)?;
+    outbox::enqueue(
+        conn,
+        &letter(who, &case, "case_received", public_url, token),
+        now,
+    )?;
     Ok(case)
 }
 
@@ -545,10 +597,17 @@ pub fn resubmit(
 #[derive(Debug, Clone)]
 pub enum Review {
     /// Scheduled into one of the session's case slots.
-    Accept { session_id: i64, message: Option<String> },
+    Accept {
+        session_id: i64,
+        message: Option<String>,
+    },
     /// Sent back with what to change.
-    Revise { message: String },
-    Decline { message: String },
+    Revise {
+        message: String,
+    },
+    Decline {
+        message: String,
+    },
 }
 
 /// Reviews submitted case `id` and e-mails the presenter: acceptance names
@@ -572,11 +631,17 @@ pub fn review(
     if before.status != SUBMITTED {
         return Err(ApiError::Conflict(
             "not_submitted",
-            format!("This case is {}; only a submitted case is reviewed.", before.status.replace('_', " ")),
+            format!(
+                "This case is {}; only a submitted case is reviewed.",
+                before.status.replace('_', " ")
+            ),
         ));
     }
     let (status, session_id, message) = match review {
-        Review::Accept { session_id, message } => {
+        Review::Accept {
+            session_id,
+            message,
+        } => {
             check_slot(conn, &cohort, *session_id, now)?;
             (ACCEPTED, Some(*session_id), message.clone())
         }
@@ -640,7 +705,12 @@ pub fn review(
 
 /// Refuses a session that is not the cohort's, has begun, is cancelled,
 /// or whose case slots are taken.
-fn check_slot(conn: &mut DbConnection, cohort: &Cohort, session_id: i64, now: NaiveDateTime) -> Result<(), ApiError> {
+fn check_slot(
+    conn: &mut DbConnection,
+    cohort: &Cohort,
+    session_id: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
     let found: Option<(Session, cohorts::EchoSession)> = sessions::table
         .inner_join(echo_sessions::table)
         .filter(sessions::id.eq(session_id))
@@ -651,11 +721,17 @@ fn check_slot(conn: &mut DbConnection, cohort: &Cohort, session_id: i64, now: Na
     let Some((session, echo)) = found else {
         return Err(ApiError::Invalid {
             message: "Choose one of the cohort's sessions.".into(),
-            fields: vec![("session_id".into(), format!("session {session_id} is not one of {}'s", cohort.name))],
+            fields: vec![(
+                "session_id".into(),
+                format!("session {session_id} is not one of {}'s", cohort.name),
+            )],
         });
     };
     if session.status != SCHEDULED || session.starts_at <= now {
-        return Err(ApiError::Conflict("session_closed", "That session is cancelled or has begun.".into()));
+        return Err(ApiError::Conflict(
+            "session_closed",
+            "That session is cancelled or has begun.".into(),
+        ));
     }
     let taken: i64 = cases::table
         .filter(cases::session_id.eq(session_id))
@@ -665,7 +741,11 @@ fn check_slot(conn: &mut DbConnection, cohort: &Cohort, session_id: i64, now: Na
     if taken >= i64::from(echo.case_slots) {
         return Err(ApiError::Conflict(
             "no_case_slot",
-            format!("{} has {} case slot(s), all taken: choose another session.", session.when(), echo.case_slots),
+            format!(
+                "{} has {} case slot(s), all taken: choose another session.",
+                session.when(),
+                echo.case_slots
+            ),
         ));
     }
     Ok(())
@@ -688,7 +768,10 @@ pub fn recommend(
     if markdown.is_empty() || markdown.chars().count() > 20_000 {
         return Err(ApiError::Invalid {
             message: "Write the recommendations (up to 20 000 characters).".into(),
-            fields: vec![("recommendations".into(), "required, at most 20 000 characters".into())],
+            fields: vec![(
+                "recommendations".into(),
+                "required, at most 20 000 characters".into(),
+            )],
         });
     }
     let before = find(conn, id)?.ok_or_else(not_yours)?;
@@ -718,7 +801,10 @@ pub fn recommend(
     let who = applications::find(conn, case.application_id)?.ok_or_else(not_yours)?;
     let token = who.application.access_token.clone().unwrap_or_default();
     let mut msg = letter(&who, &case, "case_recommendations", public_url, &token);
-    msg.key = format!("case:{id}:recommendations:{}", now.and_utc().timestamp_micros());
+    msg.key = format!(
+        "case:{id}:recommendations:{}",
+        now.and_utc().timestamp_micros()
+    );
     msg.context["recommendations_html"] = json!(richtext::to_html(markdown));
     msg.context["recommendations_text"] = json!(richtext::to_text(markdown));
     msg.context["corrected"] = json!(before.recommendations.is_some());
@@ -729,7 +815,9 @@ pub fn recommend(
         "case.recommendations",
         &format!("case:{id}"),
         Some(json!({ "recommendations": before.recommendations.is_some() })),
-        Some(json!({ "recommendations": true, "follow_up_due_at": case.follow_up_due_at.map(|t| t.and_utc().to_rfc3339()) })),
+        Some(
+            json!({ "recommendations": true, "follow_up_due_at": case.follow_up_due_at.map(|t| t.and_utc().to_rfc3339()) }),
+        ),
         now,
     )?;
     Ok(case)
@@ -737,7 +825,11 @@ pub fn recommend(
 
 /// Queues the follow-up of every case whose time has come; returns how
 /// many. Each is claimed first, so schedulers running at once send it once.
-pub fn follow_ups_due(conn: &mut DbConnection, public_url: &PublicUrl, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn follow_ups_due(
+    conn: &mut DbConnection,
+    public_url: &PublicUrl,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     let due: Vec<Case> = cases::table
         .filter(cases::follow_up_due_at.le(now))
         .filter(cases::follow_up_sent_at.is_null())
@@ -745,9 +837,13 @@ pub fn follow_ups_due(conn: &mut DbConnection, public_url: &PublicUrl, now: Naiv
         .load(conn)?;
     let mut queued = 0;
     for case in due {
-        let claimed = diesel::update(cases::table.find(case.id).filter(cases::follow_up_sent_at.is_null()))
-            .set(cases::follow_up_sent_at.eq(Some(now)))
-            .execute(conn)?;
+        let claimed = diesel::update(
+            cases::table
+                .find(case.id)
+                .filter(cases::follow_up_sent_at.is_null()),
+        )
+        .set(cases::follow_up_sent_at.eq(Some(now)))
+        .execute(conn)?;
         if claimed == 0 {
             continue;
         }
@@ -755,7 +851,11 @@ pub fn follow_ups_due(conn: &mut DbConnection, public_url: &PublicUrl, now: Naiv
             continue;
         };
         let token = who.application.access_token.clone().unwrap_or_default();
-        if outbox::enqueue(conn, &letter(&who, &case, "case_follow_up", public_url, &token), now)? {
+        if outbox::enqueue(
+            conn,
+            &letter(&who, &case, "case_follow_up", public_url, &token),
+            now,
+        )? {
             queued += 1;
         }
     }
@@ -775,13 +875,19 @@ pub fn answer_follow_up(
         .filter(|c| c.application_id == who.application.id)
         .ok_or_else(not_yours)?;
     if case.follow_up_sent_at.is_none() {
-        return Err(ApiError::Conflict("not_asked", "The follow-up has not been asked yet.".into()));
+        return Err(ApiError::Conflict(
+            "not_asked",
+            "The follow-up has not been asked yet.".into(),
+        ));
     }
     let answer = answer.replace("\r\n", "\n").trim().to_string();
     if answer.is_empty() || answer.chars().count() > 10_000 {
         return Err(ApiError::Invalid {
             message: "Write what happened (up to 10 000 characters).".into(),
-            fields: vec![("answer".into(), "required, at most 10 000 characters".into())],
+            fields: vec![(
+                "answer".into(),
+                "required, at most 10 000 characters".into(),
+            )],
         });
     }
     diesel::update(cases::table.find(id))
@@ -795,7 +901,13 @@ pub fn answer_follow_up(
 }
 
 /// One e-mail to a case's presenter about it.
-fn letter(who: &Applied, case: &Case, template: &'static str, public_url: &PublicUrl, token: &str) -> NewMessage {
+fn letter(
+    who: &Applied,
+    case: &Case,
+    template: &'static str,
+    public_url: &PublicUrl,
+    token: &str,
+) -> NewMessage {
     let case_url = public_url.join(&format!("/echo/p/{token}/cases/{}", case.id));
     NewMessage {
         key: format!("case:{}:{template}:{}", case.id, case.revision),
