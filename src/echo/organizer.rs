@@ -19,7 +19,9 @@ use crate::config::{parse_local_time, SeriesKind};
 use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::applications::{self, Decision};
+use crate::echo::cases;
 use crate::echo::cohorts::{self, Cohort, NewCohort};
+use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
 use crate::series::manage::{self, Details};
 use crate::series::model;
@@ -721,7 +723,8 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
 }
 
 /// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
-/// forms) and its applications (decision forms).
+/// forms, the cases scheduled into each), its applications (decision
+/// forms) and its cases.
 pub async fn cohort_page(
     state: web::Data<AppState>,
     user: PageUser,
@@ -737,10 +740,11 @@ pub async fn cohort_page(
         };
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let apps = applications::list(conn, cohort.id, None)?;
-        Ok(Some((cohort, sessions, apps)))
+        let readings = review::of_cohort(conn, cohort.id, None)?;
+        Ok(Some((cohort, sessions, apps, readings)))
     })
     .await;
-    let (cohort, sessions, apps) = match loaded {
+    let (cohort, sessions, apps, readings) = match loaded {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -759,7 +763,11 @@ pub async fn cohort_page(
                 "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
                 "topic": e.didactic_topic, "faculty_name": e.faculty_name,
                 "faculty_email": e.faculty_email, "case_slots": e.case_slots,
+                // What faculty prepare for: the cases scheduled into it.
+                "cases": readings.iter().filter(|c| c.case.status == cases::ACCEPTED && c.case.session_id == Some(s.id))
+                    .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
             "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
             "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
         }),
