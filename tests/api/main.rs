@@ -6,6 +6,7 @@ mod auth;
 mod cli;
 mod db;
 mod echo;
+mod echo_review;
 mod feeds;
 mod health;
 mod helpers;
