@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use convene::auth::Role;
 use convene::echo::cases::{self, CheckedFile, NewCase};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -436,6 +437,84 @@ async fn a_case_goes_only_into_a_session_of_its_cohort_with_a_free_slot() {
         body["status"], "submitted",
         "a refused review changes nothing"
     );
+}
+
+#[tokio::test]
+async fn two_reviews_of_one_case_at_once_make_one_decision() {
+    let hub = Hub::new().await;
+    let case = hub.submit("Keeping peer specialists", None).await;
+    let (first, second) = (hub.sessions[0], hub.sessions[1]);
+    // On PostgreSQL, hold the lock reviews of the cohort queue behind until
+    // both reviews wait for it: each has read the case by then.
+    let held = match hub.app.settings.database.url {
+        convene::config::DatabaseUrl::Postgres(_) => {
+            let mut conn = hub.app.pool.get().expect("a connection");
+            conn.batch_execute(
+                "BEGIN; UPDATE cohorts SET updated_at = updated_at WHERE slug = 'cohort-3'",
+            )
+            .expect("lock the cohort");
+            Some(conn)
+        }
+        convene::config::DatabaseUrl::Sqlite(_) => None,
+    };
+    let review = |session: i64| {
+        let (client, url, token) = (
+            hub.app.client.clone(),
+            format!("{}/api/v1/echo/cases/{case}/review", hub.app.address),
+            hub.token.clone(),
+        );
+        tokio::spawn(async move {
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&json!({ "decision": "accept", "session_id": session }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    let (a, b) = (review(first), review(second));
+    if let Some(mut conn) = held {
+        let waiting = || -> i64 {
+            with_conn(&hub.app.pool, |c| {
+                diesel::sql_query(
+                    "SELECT count(*) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .get_result::<Count>(c)
+                .unwrap()
+                .n
+            })
+        };
+        for _ in 0..300 {
+            if waiting() >= 2 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(waiting(), 2, "both reviews wait for the cohort");
+        conn.batch_execute("COMMIT").unwrap();
+    }
+    let mut statuses = [a.await.unwrap(), b.await.unwrap()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "one review wins, the other sees it");
+    assert_eq!(hub.audited(case), ["case.accepted"]);
+    let (_, body) = hub.get(&format!("/api/v1/echo/cases/{case}")).await;
+    let mail = hub.mail(3).await;
+    let (_, ics) = mail.calendar.expect("an invitation");
+    let session = body["session_id"].as_i64().unwrap();
+    assert!(
+        ics.contains(&format!("UID:{}", hub.session_uid(session))),
+        "the presenter's calendar holds the session the case is in"
+    );
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
 }
 
 #[tokio::test]
