@@ -408,6 +408,11 @@ impl Modify for BearerAuth {
         crate::echo::organizer::update_session,
         crate::echo::organizer::applications_list,
         crate::echo::organizer::decide,
+        crate::echo::review::list,
+        crate::echo::review::get,
+        crate::echo::review::attachment,
+        crate::echo::review::review,
+        crate::echo::review::recommendations,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry,
@@ -428,7 +433,7 @@ impl Modify for BearerAuth {
         (name = "people", description = "Personal data held about one e-mail address: export and erase"),
         (name = "mail", description = "The outbox"),
         (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
-        (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications (facilitators change; any role reads)"),
+        (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (facilitators change; any role reads)"),
         (name = "admin", description = "Admins only"),
     )
 )]

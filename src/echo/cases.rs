@@ -636,13 +636,17 @@ pub fn review(
     public_url: &PublicUrl,
     now: NaiveDateTime,
 ) -> Result<Case, ApiError> {
-    let before = find(conn, id)?.ok_or_else(not_yours)?;
-    let cohort = cohorts::find_by_id(conn, before.cohort_id)?.ok_or_else(not_yours)?;
+    let cohort_id = find(conn, id)?.ok_or_else(not_yours)?.cohort_id;
+    let cohort = cohorts::find_by_id(conn, cohort_id)?.ok_or_else(not_yours)?;
     // Reviews of one cohort's cases queue up, so two acceptances cannot
     // both take a session's last slot.
     diesel::update(crate::db::schema::cohorts::table.find(cohort.id))
         .set(crate::db::schema::cohorts::updated_at.eq(crate::db::schema::cohorts::updated_at))
         .execute(conn)?;
+    // Read the case only now, behind the lock: a review that got there
+    // first has committed, and this one sees the case is no longer
+    // submitted (read before the lock, both would pass).
+    let before = find(conn, id)?.ok_or_else(not_yours)?;
     if before.status != SUBMITTED {
         return Err(ApiError::Conflict(
             "not_submitted",

@@ -19,27 +19,29 @@ use crate::config::{parse_local_time, SeriesKind};
 use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::applications::{self, Decision};
+use crate::echo::cases;
 use crate::echo::cohorts::{self, Cohort, NewCohort};
+use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
 use crate::series::manage::{self, Details};
 use crate::series::model;
 
-fn invalid(fields: Vec<(String, String)>) -> ApiError {
+pub(crate) fn invalid(fields: Vec<(String, String)>) -> ApiError {
     ApiError::Invalid {
         message: "Some fields are not valid.".into(),
         fields,
     }
 }
 
-fn no_cohort(slug: &str) -> ApiError {
+pub(crate) fn no_cohort(slug: &str) -> ApiError {
     ApiError::NotFound(format!("no cohort `{slug}`"))
 }
 
 /// Collects a message per field that does not parse.
-struct Fields(Vec<(String, String)>);
+pub(crate) struct Fields(pub(crate) Vec<(String, String)>);
 
 impl Fields {
-    fn parse<T>(
+    pub(crate) fn parse<T>(
         &mut self,
         name: &str,
         value: Option<&str>,
@@ -54,7 +56,7 @@ impl Fields {
         }
     }
 
-    fn required<T>(
+    pub(crate) fn required<T>(
         &mut self,
         name: &str,
         value: Option<&str>,
@@ -71,13 +73,26 @@ impl Fields {
 
 /// A number field a JSON client may send as a number or as text (forms
 /// send text).
-fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn text_or_number<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s),
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
         Some(other) => Some(other.to_string()),
     })
+}
+
+/// Text of at most `max` characters.
+pub(crate) fn at_most(max: usize) -> impl Fn(&str) -> Result<String, String> {
+    move |s| {
+        if s.chars().count() > max {
+            Err(format!("at most {max} characters"))
+        } else {
+            Ok(s.to_string())
+        }
+    }
 }
 
 fn date(s: &str) -> Result<NaiveDate, String> {
@@ -478,20 +493,8 @@ fn update_echo_session(
     now: chrono::NaiveDateTime,
 ) -> Result<cohorts::EchoSession, ApiError> {
     let mut f = Fields(Vec::new());
-    let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), |s| {
-        if s.chars().count() > 300 {
-            Err("at most 300 characters".into())
-        } else {
-            Ok(s.to_string())
-        }
-    });
-    let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), |s| {
-        if s.chars().count() > 200 {
-            Err("at most 200 characters".into())
-        } else {
-            Ok(s.to_string())
-        }
-    });
+    let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), at_most(300));
+    let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), at_most(200));
     let email = f.parse("faculty_email", b.faculty_email.as_deref(), |s| {
         if s.is_empty() {
             return Ok(String::new());
@@ -644,13 +647,7 @@ pub struct DecisionBody {
 fn ruling(b: &DecisionBody) -> Result<applications::Ruling, ApiError> {
     let mut f = Fields(Vec::new());
     let d = f.required("decision", b.decision.as_deref(), |s| s.parse::<Decision>());
-    let message = f.parse("message", b.message.as_deref(), |s| {
-        if s.chars().count() > 2000 {
-            Err("at most 2000 characters".into())
-        } else {
-            Ok(s.to_string())
-        }
-    });
+    let message = f.parse("message", b.message.as_deref(), at_most(2000));
     match (d, f.0.is_empty()) {
         (Some(decision), true) => Ok(applications::Ruling {
             decision,
@@ -726,7 +723,8 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
 }
 
 /// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
-/// forms) and its applications (decision forms).
+/// forms, the cases scheduled into each), its applications (decision
+/// forms) and its cases.
 pub async fn cohort_page(
     state: web::Data<AppState>,
     user: PageUser,
@@ -742,10 +740,11 @@ pub async fn cohort_page(
         };
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let apps = applications::list(conn, cohort.id, None)?;
-        Ok(Some((cohort, sessions, apps)))
+        let readings = review::of_cohort(conn, cohort.id, None)?;
+        Ok(Some((cohort, sessions, apps, readings)))
     })
     .await;
-    let (cohort, sessions, apps) = match loaded {
+    let (cohort, sessions, apps, readings) = match loaded {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -764,7 +763,11 @@ pub async fn cohort_page(
                 "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
                 "topic": e.didactic_topic, "faculty_name": e.faculty_name,
                 "faculty_email": e.faculty_email, "case_slots": e.case_slots,
+                // What faculty prepare for: the cases scheduled into it.
+                "cases": readings.iter().filter(|c| c.case.status == cases::ACCEPTED && c.case.session_id == Some(s.id))
+                    .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
+            "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
             "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
             "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
         }),

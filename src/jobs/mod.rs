@@ -1,7 +1,7 @@
 //! Background work: the scheduler tick (generates each series' sessions,
-//! enqueues invitations and reminders) and the mail workers. Runs inside
-//! `serve` or alone as `convene worker`; any number of copies can run
-//! against one database.
+//! enqueues invitations, reminders and ECHO case follow-ups) and the mail
+//! workers. Runs inside `serve` or alone as `convene worker`; any number of
+//! copies can run against one database.
 
 pub mod outreach;
 
@@ -62,10 +62,13 @@ pub struct Tick {
     pub reminders: usize,
     /// Reminders of invitations to present still unanswered.
     pub presenter_reminders: usize,
+    /// ECHO presenters asked what came of the hub's recommendations.
+    pub case_follow_ups: usize,
 }
 
 /// One scheduler tick at `now`: sessions ahead, then due invitations and
-/// reminders, then reminders of unanswered invitations to present. Safe to run from several instances at once.
+/// reminders, then reminders of unanswered invitations to present, then
+/// the follow-ups of ECHO cases. Safe to run from several instances at once.
 pub async fn tick(
     pool: &Pool,
     settings: Arc<Settings>,
@@ -78,11 +81,18 @@ pub async fn tick(
         crate::lineup::store::remind_due(conn, &policy, now.naive_utc()).map_err(DbError::from)
     })
     .await?;
+    let public_url = settings.http.public_url.clone();
+    let case_follow_ups = db::write(pool, move |conn| {
+        crate::echo::cases::follow_ups_due(conn, &public_url, now.naive_utc())
+            .map_err(DbError::from)
+    })
+    .await?;
     Ok(Tick {
         sessions_created,
         invitations,
         reminders,
         presenter_reminders,
+        case_follow_ups,
     })
 }
 
@@ -144,6 +154,7 @@ async fn scheduler(
                 invitations = t.invitations,
                 reminders = t.reminders,
                 presenter_reminders = t.presenter_reminders,
+                case_follow_ups = t.case_follow_ups,
                 "scheduler queued work"
             ),
             Err(e) => warn!(error = %e, "scheduler tick failed"),

@@ -15,12 +15,12 @@ use crate::helpers::{
 };
 
 /// October 1st 2026: cohort 3's applications are open.
-fn october() -> DateTime<Utc> {
+pub(crate) fn october() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, 1, 12, 0, 0).unwrap()
 }
 
 /// An app on a manual clock with a facilitator; returns their token.
-async fn echo_app(capacity: u32) -> (TestApp, String) {
+pub(crate) async fn echo_app(capacity: u32) -> (TestApp, String) {
     let app = TestApp::spawn_with_clock(Clock::manual(october()), |_| {}).await;
     create_user(&app, "hub@example.org", Role::Facilitator);
     let t = token(&app, "hub@example.org").await;
@@ -38,7 +38,7 @@ async fn echo_app(capacity: u32) -> (TestApp, String) {
 
 /// Cohort 3: second Thursdays, November 2026 to April 2027 (across the
 /// March 2027 DST change), applications September 15 – October 31.
-fn cohort_3(capacity: u32) -> Value {
+pub(crate) fn cohort_3(capacity: u32) -> Value {
     json!({
         "slug": "cohort-3",
         "name": "Cohort 3",
@@ -71,7 +71,7 @@ async fn call(
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-fn application(email: &str, role: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn application(email: &str, role: &str) -> Vec<(&'static str, String)> {
     vec![
         ("first_name", "Dorothea".into()),
         ("last_name", "Dix".into()),
@@ -92,7 +92,7 @@ fn application(email: &str, role: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn apply(app: &TestApp, form: &[(&'static str, String)]) -> reqwest::Response {
+pub(crate) async fn apply(app: &TestApp, form: &[(&'static str, String)]) -> reqwest::Response {
     app.client
         .post(format!("{}/echo/cohort-3/apply", app.address))
         .form(form)
@@ -101,7 +101,7 @@ async fn apply(app: &TestApp, form: &[(&'static str, String)]) -> reqwest::Respo
         .unwrap()
 }
 
-fn application_ids(app: &TestApp) -> Vec<i64> {
+pub(crate) fn application_ids(app: &TestApp) -> Vec<i64> {
     with_conn(&app.pool, |c| {
         use convene::db::schema::applications::dsl::*;
         use diesel::prelude::*;

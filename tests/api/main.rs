@@ -7,6 +7,7 @@ mod cli;
 mod db;
 mod echo;
 mod echo_cases;
+mod echo_review;
 mod feeds;
 mod health;
 mod helpers;
