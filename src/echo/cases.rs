@@ -794,9 +794,11 @@ pub fn recommend(
         });
     }
     let before = find(conn, id)?.ok_or_else(not_yours)?;
+    // A cancelled session was never held: nothing to recommend on.
     let ended: Option<NaiveDateTime> = match before.session_id {
         Some(session_id) => sessions::table
             .find(session_id)
+            .filter(sessions::status.eq(SCHEDULED))
             .select(sessions::ends_at)
             .first(conn)
             .optional()?,

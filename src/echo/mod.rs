@@ -8,6 +8,7 @@ pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
 pub mod handlers;
+pub mod notify;
 pub mod organizer;
 pub mod review;
 pub mod richtext;

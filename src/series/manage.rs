@@ -653,6 +653,14 @@ fn apply(
     if shown {
         queued += tell_registrants(conn, policy, &before, &after, &series, now)?;
         queued += tell_presenters(conn, policy, &before, &after, &series, now)?;
+        queued += crate::echo::notify::session_changed(
+            conn,
+            &policy.public_url,
+            &before,
+            &after,
+            &series,
+            now,
+        )?;
     }
     if after.starts_at != before.starts_at || after.is_cancelled() {
         // Invitations and reminders still queued name the old time.

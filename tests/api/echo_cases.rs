@@ -481,3 +481,78 @@ async fn a_lost_magic_link_is_sent_again_to_an_approved_address_only() {
         mail.text
     );
 }
+
+#[tokio::test]
+async fn participants_hear_when_a_session_moves_and_a_cancelled_sessions_case_goes_back_to_review()
+{
+    let (app, links) = cohort_with(&[
+        ("dorothea@example.org", "participant"),
+        ("clara@example.org", "observer"),
+    ])
+    .await;
+    post_case(
+        &app,
+        &format!("{}/cases", links[0]),
+        case_form(QUESTION, true, None),
+    )
+    .await;
+    let id = case_ids(&app)[0];
+    let session = first_session(&app);
+    accept(&app, id, session.id);
+    create_user(&app, "org@example.org", Role::Organizer);
+    let organizer = token(&app, "org@example.org").await;
+
+    let moved_to = session.starts_at.and_utc() + Duration::days(7);
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{}/reschedule", session.id),
+        Some(&organizer),
+        Some(json!({ "start": moved_to.to_rfc3339() })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let clara = app.smtp.wait_for("clara@example.org", 3).await.remove(2);
+    assert!(clara.subject.starts_with("New time:"), "{}", clara.subject);
+    let (method, ics) = clara.calendar.clone().expect("the updated event");
+    assert_eq!(method, "PUBLISH");
+    assert!(
+        ics.contains(&format!("UID:{}", session.uid)) && ics.contains("SEQUENCE:1"),
+        "{ics}"
+    );
+    let dorothea = app.smtp.wait_for("dorothea@example.org", 5).await;
+    let note = dorothea
+        .iter()
+        .find(|m| m.subject.starts_with("New time:"))
+        .expect("the presenter too");
+    assert!(note.text.contains("You present your case"), "{}", note.text);
+
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/organizer/sessions/{}/cancel", session.id),
+        Some(&organizer),
+        Some(json!({ "reason": "The hub's faculty retreat" })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let cancelled = app.smtp.wait_for("dorothea@example.org", 6).await.remove(5);
+    assert!(
+        cancelled.subject.starts_with("Cancelled:"),
+        "{}",
+        cancelled.subject
+    );
+    assert_eq!(
+        cancelled.calendar.as_ref().map(|c| c.0.as_str()),
+        Some("CANCEL")
+    );
+    assert!(
+        cancelled
+            .text
+            .contains("will schedule it into another session"),
+        "{}",
+        cancelled.text
+    );
+    let case = with_conn(&app.pool, |c| cases::find(c, id).unwrap().unwrap());
+    assert_eq!((case.status.as_str(), case.session_id), ("submitted", None));
+}
