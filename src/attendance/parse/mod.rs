@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 
 use crate::mail::address::EmailAddress;
 
+mod teams;
 mod zoom;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +84,7 @@ impl std::error::Error for ParseError {}
 /// other CSV needs an e-mail column.
 pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
     if bytes.starts_with(&[0xFF, 0xFE]) {
-        return Err(ParseError::new(1, "Teams reports are not read yet"));
+        return teams::parse(&bytes[2..]);
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -195,12 +196,31 @@ pub(crate) fn is_missing(value: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod testing {
+    use super::{parse, Attendee, Report};
+    use chrono::NaiveDateTime;
 
-    fn at(s: &str) -> NaiveDateTime {
+    pub fn at(s: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
     }
+
+    pub fn read(bytes: &[u8]) -> Report {
+        parse(bytes).unwrap_or_else(|e| panic!("the fixture should parse: {e}"))
+    }
+
+    pub fn find<'a>(report: &'a Report, email: &str) -> &'a Attendee {
+        report
+            .attendees
+            .iter()
+            .find(|a| a.email == email)
+            .unwrap_or_else(|| panic!("{email} should be in {:?}", report.attendees))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::at;
+    use super::*;
 
     #[test]
     fn the_us_and_iso_date_forms_are_read() {

@@ -268,30 +268,13 @@ impl Columns {
 
 #[cfg(test)]
 mod tests {
-    use chrono::NaiveDateTime;
-
-    use super::super::{parse, Attendee, Report, Role, Source};
+    use super::super::testing::{at, find, read};
+    use super::super::{parse, Role, Source};
 
     macro_rules! fixture {
         ($name:literal) => {
             include_bytes!(concat!("../../../tests/fixtures/attendance/", $name))
         };
-    }
-
-    fn at(s: &str) -> NaiveDateTime {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
-    }
-
-    fn read(bytes: &[u8]) -> Report {
-        parse(bytes).unwrap_or_else(|e| panic!("the fixture should parse: {e}"))
-    }
-
-    fn find<'a>(report: &'a Report, email: &str) -> &'a Attendee {
-        report
-            .attendees
-            .iter()
-            .find(|a| a.email == email)
-            .unwrap_or_else(|| panic!("{email} should be in {:?}", report.attendees))
     }
 
     #[test]
