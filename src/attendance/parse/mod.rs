@@ -9,6 +9,7 @@ use chrono::NaiveDateTime;
 
 use crate::mail::address::EmailAddress;
 
+mod plain;
 mod teams;
 mod zoom;
 
@@ -97,10 +98,7 @@ pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
     if zoom::is_zoom(text) {
         zoom::parse(text)
     } else {
-        Err(ParseError::new(
-            1,
-            "not a Zoom attendee or registration report",
-        ))
+        plain::parse(text)
     }
 }
 

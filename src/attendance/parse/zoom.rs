@@ -1,6 +1,7 @@
 //! Zoom webinar reports: the Attendee Report (one row per join, by section:
 //! hosts, panelists, attendees, others) and the Registration Report (one row
 //! per registrant). Columns are found by header name; Zoom moves them about.
+//! Plain CSV lists are read with the same columns (see `plain`).
 
 use std::collections::BTreeMap;
 
@@ -17,10 +18,15 @@ const NAME: &[&str] = &[
     "name (original name)",
     "name",
 ];
-const EMAIL: &[&str] = &["email", "e-mail", "email address"];
+const EMAIL: &[&str] = &["email", "e-mail", "email address", "e-mail address"];
 const JOIN: &[&str] = &["join time"];
 const LEAVE: &[&str] = &["leave time"];
-const MINUTES: &[&str] = &["time in session (minutes)", "duration (minutes)"];
+const MINUTES: &[&str] = &[
+    "time in session (minutes)",
+    "duration (minutes)",
+    "minutes",
+    "attendance minutes",
+];
 const FIRST: &[&str] = &["first name"];
 const LAST: &[&str] = &["last name"];
 const ATTENDED: &[&str] = &["attended"];
@@ -44,10 +50,6 @@ enum State {
 }
 
 pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
     let mut report = Report {
         source: Source::Zoom,
         meeting_id: None,
@@ -55,23 +57,11 @@ pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
         started_at: None,
         attendees: Vec::new(),
     };
-    let mut registration = false;
+    let mut rows = Rows::Attendance;
     let mut state = State::Preamble;
     let mut roster = Roster::default();
-    let mut record = StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                return Err(ParseError::new(line, format!("unreadable CSV: {e}")));
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
+    for record in records(text) {
+        let (line, record) = record?;
         if let Some(role) = section(&record) {
             state = State::SectionHeader(role);
             continue;
@@ -80,7 +70,7 @@ pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
             State::Preamble => {
                 let first = header_key(&record[0]);
                 if first == "registration report" {
-                    registration = true;
+                    rows = Rows::Registration;
                 }
                 if first == "topic" {
                     State::Summary(record.iter().map(header_key).collect())
@@ -94,7 +84,7 @@ pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
             }
             State::SectionHeader(role) => State::Rows(Columns::new(&record, role, line)?),
             State::Rows(columns) => {
-                if let Some(row) = columns.row(&record, line, registration)? {
+                if let Some(row) = columns.row(&record, line, rows)? {
                     roster.add(row);
                 }
                 State::Rows(columns)
@@ -103,6 +93,51 @@ pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
     }
     report.attendees = roster.into_vec();
     Ok(report)
+}
+
+/// The records of a CSV file with their 1-based lines, blank ones (empty or
+/// only commas) left out. Rows may have any number of cells.
+pub(super) fn records(
+    text: &str,
+) -> impl Iterator<Item = Result<(usize, StringRecord), ParseError>> + '_ {
+    // csv's own line numbers skip blank lines and miscount CRLF, and its byte
+    // offset is where reading began, before any blank lines: so lines are
+    // counted here from that offset past the line ends (always forward).
+    let bytes = text.as_bytes();
+    let mut seen = (0, 1);
+    let mut line_at = move |p: Option<&csv::Position>| {
+        let mut byte = p.map_or(0, |p| p.byte() as usize).clamp(seen.0, text.len());
+        while matches!(bytes.get(byte), Some(b'\r' | b'\n')) {
+            byte += 1;
+        }
+        let newlines = bytes[seen.0..byte].iter().filter(|&&b| b == b'\n');
+        seen = (byte, seen.1 + newlines.count());
+        seen.1
+    };
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .map(move |record| match record {
+            Ok(record) => Ok((line_at(record.position()), record)),
+            Err(e) => Err(ParseError::new(
+                line_at(e.position()),
+                format!("unreadable CSV: {e}"),
+            )),
+        })
+        .filter(|r| !matches!(r, Ok((_, rec)) if rec.iter().all(|c| c.trim().is_empty())))
+}
+
+/// What a section's rows say about the people in them.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Rows {
+    /// Zoom's attendee report: `Attended`, join and leave times.
+    Attendance,
+    /// Zoom's registration report: registrants, none of whom attended yet.
+    Registration,
+    /// A plain list of people who attended.
+    Listed,
 }
 
 /// A line holding only a section title: `Attendee Details`, `Other Attended`.
@@ -154,7 +189,7 @@ fn when(value: &str, what: &str, line: usize) -> Result<chrono::NaiveDateTime, P
 }
 
 /// Where a section's columns are, from its header line.
-struct Columns {
+pub(super) struct Columns {
     role: Role,
     attended: Option<usize>,
     name: Option<usize>,
@@ -169,7 +204,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn new(header: &StringRecord, role: Role, line: usize) -> Result<Self, ParseError> {
+    pub(super) fn new(header: &StringRecord, role: Role, line: usize) -> Result<Self, ParseError> {
         let keys: Vec<String> = header.iter().map(header_key).collect();
         let email = column(&keys, EMAIL)
             .ok_or_else(|| ParseError::new(line, "this section's header has no Email column"))?;
@@ -200,11 +235,11 @@ impl Columns {
 
     /// One row as an attendee; `None` for a host or panelist with no e-mail
     /// (a phone dial-in), who cannot be matched to anyone.
-    fn row(
+    pub(super) fn row(
         &self,
         record: &StringRecord,
         line: usize,
-        registration: bool,
+        rows: Rows,
     ) -> Result<Option<Attendee>, ParseError> {
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
         let raw_email = cell(Some(self.email));
@@ -237,7 +272,7 @@ impl Columns {
             extra,
         };
         // A registration is not a visit, whatever else the row says.
-        if registration {
+        if rows == Rows::Registration {
             return Ok(Some(row));
         }
         let join = cell(self.join);
@@ -258,6 +293,7 @@ impl Columns {
             })?;
         }
         row.attended = match self.attended {
+            _ if rows == Rows::Listed => true,
             Some(_) => cell(self.attended).eq_ignore_ascii_case("yes"),
             None => row.first_join.is_some(),
         };
@@ -446,6 +482,19 @@ mod tests {
         let err = parse(fixture!("zoom_malformed.csv")).unwrap_err();
         assert_eq!(err.line, 9, "the row with `yesterday`: {err}");
         assert!(err.message.contains("yesterday"), "says which value: {err}");
+    }
+
+    #[test]
+    fn lines_are_counted_right_with_crlf_and_blank_lines() {
+        let text = String::from_utf8(fixture!("zoom_malformed.csv").to_vec()).unwrap();
+        let crlf = text
+            .replace('\n', "\r\n")
+            .replace("Attendee Details", "\r\n\r\nAttendee Details");
+        let err = parse(crlf.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.line, 11,
+            "two more blank lines before the section, CRLF ends: {err}"
+        );
     }
 
     #[test]
