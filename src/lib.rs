@@ -4,6 +4,7 @@
 
 pub mod api_docs;
 pub mod app;
+pub mod attendance;
 pub mod audit;
 pub mod auth;
 pub mod calendar;
