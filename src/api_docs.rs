@@ -401,6 +401,8 @@ impl Modify for BearerAuth {
         crate::lineup::handlers::update_slot,
         crate::lineup::handlers::invite_slot,
         crate::lineup::handlers::put_levers,
+        crate::attendance::handlers::import,
+        crate::attendance::handlers::list,
         crate::echo::organizer::list,
         crate::echo::organizer::create,
         crate::echo::organizer::get,
@@ -434,6 +436,7 @@ impl Modify for BearerAuth {
         (name = "mail", description = "The outbox"),
         (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
         (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (facilitators change; any role reads)"),
+        (name = "attendance", description = "Who came: import Zoom, Teams or CSV reports; a session's attendance"),
         (name = "admin", description = "Admins only"),
     )
 )]

@@ -141,6 +141,7 @@ impl Application {
                     ))
                     .route("/", web::get().to(series::handlers::index))
                     .configure(crate::echo::routes)
+                    .configure(crate::attendance::handlers::routes)
                     .route(
                         "/sessions/{id}",
                         web::get().to(registration::handlers::session_page),

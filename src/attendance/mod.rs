@@ -1,5 +1,7 @@
 //! Attendance: who came to a session, read from the reports Zoom and Teams
-//! export (or a plain CSV). This first step only parses; importing into the
-//! database comes later (issue #6).
+//! export (or a plain CSV) and imported whole into the database (issue #6;
+//! hand check-in, measures and reports come next).
 
+pub mod handlers;
 pub mod parse;
+pub mod store;

@@ -307,7 +307,44 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attendance_imports (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        source -> Text,
+        file_sha256 -> Text,
+        meeting_id -> Nullable<Text>,
+        topic -> Nullable<Text>,
+        attendees -> Integer,
+        imported_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    attendance (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        person_id -> BigInt,
+        import_id -> Nullable<BigInt>,
+        attended -> Bool,
+        first_join -> Nullable<Timestamp>,
+        last_leave -> Nullable<Timestamp>,
+        minutes -> Integer,
+        joins -> Integer,
+        registered_here -> Bool,
+        role -> Text,
+        adjusted_by -> Nullable<Text>,
+        adjust_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> series (series_id));
+diesel::joinable!(attendance -> people (person_id));
+diesel::joinable!(attendance -> sessions (session_id));
+diesel::joinable!(attendance_imports -> sessions (session_id));
 diesel::joinable!(cohorts -> series (series_id));
 diesel::joinable!(echo_sessions -> sessions (session_id));
 diesel::joinable!(echo_sessions -> cohorts (cohort_id));
@@ -343,5 +380,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     echo_sessions,
     applications,
     cases,
-    case_attachments
+    case_attachments,
+    attendance_imports,
+    attendance
 );

@@ -96,6 +96,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/sessions/{id}/levers", "put"),
         ("/api/v1/organizer/lineup/{slot_id}", "patch"),
         ("/api/v1/organizer/lineup/{slot_id}/invite", "post"),
+        ("/api/v1/sessions/{id}/attendance", "get"),
+        ("/api/v1/sessions/{id}/attendance/{format}", "post"),
         ("/api/v1/echo/cohorts", "get"),
         ("/api/v1/echo/cohorts", "post"),
         ("/api/v1/echo/cohorts/{slug}", "get"),
@@ -120,6 +122,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             path.replace("{id}", "1")
                 .replace("{slot_id}", "1")
                 .replace("{slug}", "jam")
+                .replace("{format}", "zoom")
         );
         let response = app
             .client
@@ -134,7 +137,11 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             body["error"]["message"], "No such resource.",
             "{method} {path} is not routed"
         );
-        if path.contains("organizer") || path.contains("audit") || path.contains("echo") {
+        if path.contains("organizer")
+            || path.contains("audit")
+            || path.contains("echo")
+            || path.contains("attendance")
+        {
             assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{path}");
         }
     }

@@ -1,0 +1,107 @@
+//! The attendance API: import a report for a session (the file as the
+//! request body), and list a session's attendance.
+
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::attendance::parse::{self, Source};
+use crate::attendance::store;
+use crate::auth::{ApiUser, Need};
+use crate::db::{self, DbError};
+use crate::error::ApiError;
+use crate::series::model;
+
+/// Largest report accepted (a 100 000-row Zoom report is about 23 MB).
+pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
+
+fn expected(format: &str) -> Result<Source, ApiError> {
+    match format {
+        "zoom" => Ok(Source::Zoom),
+        "teams" => Ok(Source::Teams),
+        "csv" => Ok(Source::Plain),
+        other => Err(ApiError::NotFound(format!(
+            "no import format `{other}` (zoom, teams or csv)"
+        ))),
+    }
+}
+
+fn refused(message: String) -> ApiError {
+    ApiError::Invalid {
+        message: format!("The file was not imported: {message}"),
+        fields: vec![("file".into(), message)],
+    }
+}
+
+/// Imports an attendance report (`zoom`: a Zoom attendee or registration
+/// report; `teams`: a Teams attendance report; `csv`: any CSV with an
+/// e-mail column) sent as the request body. The whole file or nothing.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/{format}", tag = "attendance", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "zoom, teams or csv")),
+    request_body(content = String, description = "The report file as downloaded", content_type = "text/csv"),
+    responses((status = 200, description = "Imported (or already imported: `unchanged`)"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session or format", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "The file cannot be read: the line and the problem", body = crate::api_docs::ErrorBody)))]
+pub async fn import(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let (id, format) = path.into_inner();
+    let want = expected(&format)?;
+    let report = parse::parse(&body).map_err(|e| refused(e.to_string()))?;
+    if report.source != want {
+        return Err(refused(format!(
+            "this is a {} file, not {format}",
+            store::source_name(report.source)
+        )));
+    }
+    let sha256 = format!("{:x}", Sha256::digest(&body));
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let done = db::write(&state.pool, move |conn| {
+        let (session, _) = model::find_session(conn, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+        store::import(conn, &actor, &session, &report, &sha256, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(done))
+}
+
+/// A session's attendance, one row per person.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "attendance", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 200, description = "The attendance"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let id = path.into_inner();
+    let rows = db::run(&state.pool, move |conn| {
+        if model::find_session(conn, id)?.is_none() {
+            return Ok(None);
+        }
+        Ok::<_, DbError>(Some(store::for_session(conn, id)?))
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    Ok(HttpResponse::Ok().json(json!({ "attendance": rows })))
+}
+
+/// The attendance routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
+        .service(
+            web::resource("/api/v1/sessions/{id}/attendance/{format}")
+                .app_data(web::PayloadConfig::new(MAX_REPORT_BYTES))
+                .route(web::post().to(import)),
+        );
+}

@@ -1,0 +1,231 @@
+//! Writing an imported report: each attendee matched to a person by
+//! normalized e-mail (created if new) and to their registration for the
+//! session, if any; people who came without registering here are counted
+//! and flagged. One transaction: a report is imported whole or not at all.
+//! The same file again changes nothing; a different report for the session
+//! replaces the earlier import's rows (rows marked by hand stay).
+
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::attendance::parse::{Report, Role, Source};
+use crate::audit::{self, Actor};
+use crate::db::schema::{attendance, attendance_imports, registrations};
+use crate::db::DbConnection;
+use crate::error::ApiError;
+use crate::lists::domain::Subscriber;
+use crate::lists::store as lists;
+use crate::mail::address::EmailAddress;
+use crate::series::model::{lock_session, Session};
+
+/// What an import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub import_id: i64,
+    /// People in the report (rejoins merged).
+    pub people: usize,
+    pub attended: usize,
+    /// Of those who attended, how many had registered here.
+    pub registered_here: usize,
+    /// Rows of an earlier import of the session that this one replaced.
+    pub replaced: usize,
+    /// The same file was imported before: nothing changed.
+    pub unchanged: bool,
+}
+
+pub fn source_name(source: Source) -> &'static str {
+    match source {
+        Source::Zoom => "zoom",
+        Source::Teams => "teams",
+        Source::Plain => "plain",
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Host => "host",
+        Role::Panelist => "panelist",
+        Role::Attendee => "attendee",
+    }
+}
+
+/// A report's wall-clock time, read in the session's zone, as UTC.
+fn utc(tz: Tz, local: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+    local
+        .and_then(|t| tz.from_local_datetime(&t).earliest())
+        .map(|t| t.naive_utc())
+}
+
+/// "Ada King Lovelace" → ("Ada", "King Lovelace").
+fn split_name(name: &str) -> (String, String) {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    match name.split_once(' ') {
+        Some((first, last)) => (first.to_string(), last.to_string()),
+        None => (name, String::new()),
+    }
+}
+
+/// Imports `report` (whose file hashes to `sha256`) into session
+/// `session_id`, as `actor`. Audited.
+pub fn import(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    session: &Session,
+    report: &Report,
+    sha256: &str,
+    now: NaiveDateTime,
+) -> Result<Imported, ApiError> {
+    if !lock_session(conn, session.id)? {
+        return Err(ApiError::NotFound(format!("no session {}", session.id)));
+    }
+    let earlier: Option<(i64, i32)> = attendance_imports::table
+        .filter(attendance_imports::session_id.eq(session.id))
+        .filter(attendance_imports::file_sha256.eq(sha256))
+        .select((attendance_imports::id, attendance_imports::attendees))
+        .first(conn)
+        .optional()?;
+    if let Some((import_id, people)) = earlier {
+        return Ok(Imported {
+            import_id,
+            people: people as usize,
+            attended: 0,
+            registered_here: 0,
+            replaced: 0,
+            unchanged: true,
+        });
+    }
+    // A newer report replaces what earlier imports wrote.
+    let replaced = diesel::delete(
+        attendance::table
+            .filter(attendance::session_id.eq(session.id))
+            .filter(attendance::import_id.is_not_null()),
+    )
+    .execute(conn)?;
+    let import_id: i64 = diesel::insert_into(attendance_imports::table)
+        .values((
+            attendance_imports::session_id.eq(session.id),
+            attendance_imports::source.eq(source_name(report.source)),
+            attendance_imports::file_sha256.eq(sha256),
+            attendance_imports::meeting_id.eq(&report.meeting_id),
+            attendance_imports::topic.eq(&report.topic),
+            attendance_imports::attendees.eq(report.attendees.len() as i32),
+            attendance_imports::imported_by.eq(&actor.label),
+            attendance_imports::created_at.eq(now),
+        ))
+        .returning(attendance_imports::id)
+        .get_result(conn)?;
+    let tz = session.tz();
+    let (mut attended, mut registered_here) = (0, 0);
+    let insert = conn.sql(
+        "INSERT INTO attendance (session_id, person_id, import_id, attended, first_join, last_leave, \
+         minutes, joins, registered_here, role, created_at, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, person_id) DO NOTHING",
+    );
+    for a in &report.attendees {
+        let email = EmailAddress::parse(&a.email)
+            .map_err(|m| ApiError::invalid(format!("{}: {m}", a.email)))?;
+        let (first_name, last_name) = split_name(&a.name);
+        let person_id = lists::upsert_subscriber(
+            conn,
+            &Subscriber {
+                first_name,
+                last_name,
+                email,
+                organization: String::new(),
+                sector: "",
+                state: "",
+                lists: Vec::new(),
+            },
+            now,
+        )?;
+        let registered: bool = diesel::select(diesel::dsl::exists(
+            registrations::table
+                .filter(registrations::session_id.eq(session.id))
+                .filter(registrations::person_id.eq(person_id))
+                .filter(registrations::status.ne("cancelled")),
+        ))
+        .get_result(conn)?;
+        // A row marked by hand stays as it is (ON CONFLICT DO NOTHING).
+        diesel::sql_query(insert.clone())
+            .bind::<BigInt, _>(session.id)
+            .bind::<BigInt, _>(person_id)
+            .bind::<BigInt, _>(import_id)
+            .bind::<Bool, _>(a.attended)
+            .bind::<Nullable<Timestamp>, _>(utc(tz, a.first_join))
+            .bind::<Nullable<Timestamp>, _>(utc(tz, a.last_leave))
+            .bind::<Integer, _>(a.minutes.min(i32::MAX as u32) as i32)
+            .bind::<Integer, _>(a.joins.min(i32::MAX as u32) as i32)
+            .bind::<Bool, _>(registered)
+            .bind::<Text, _>(role_name(a.role))
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .execute(conn)?;
+        if a.attended {
+            attended += 1;
+            if registered {
+                registered_here += 1;
+            }
+        }
+    }
+    let done = Imported {
+        import_id,
+        people: report.attendees.len(),
+        attended,
+        registered_here,
+        replaced,
+        unchanged: false,
+    };
+    audit::record(
+        conn,
+        actor,
+        "attendance.import",
+        &format!("session:{}", session.id),
+        None,
+        Some(
+            json!({ "source": source_name(report.source), "sha256": sha256, "people": done.people, "attended": attended, "replaced": replaced }),
+        ),
+        now,
+    )?;
+    Ok(done)
+}
+
+/// One person's attendance of a session, as the API lists it.
+#[derive(Debug, Clone, Queryable, Serialize)]
+pub struct Row {
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub attended: bool,
+    pub first_join: Option<NaiveDateTime>,
+    pub last_leave: Option<NaiveDateTime>,
+    pub minutes: i32,
+    pub joins: i32,
+    pub registered_here: bool,
+    pub role: String,
+}
+
+/// A session's attendance, by e-mail.
+pub fn for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<Vec<Row>> {
+    use crate::db::schema::people;
+    attendance::table
+        .inner_join(people::table)
+        .filter(attendance::session_id.eq(session_id))
+        .order(people::email.asc())
+        .select((
+            people::email,
+            people::first_name,
+            people::last_name,
+            attendance::attended,
+            attendance::first_join,
+            attendance::last_leave,
+            attendance::minutes,
+            attendance::joins,
+            attendance::registered_here,
+            attendance::role,
+        ))
+        .load(conn)
+}

@@ -1,0 +1,175 @@
+//! Importing attendance reports through the API: registrants matched by
+//! e-mail, walk-ins created and flagged, rejoins merged, no-shows kept as
+//! not attended, the same file again changing nothing, a newer report
+//! replacing the earlier one, a malformed file refused whole with its line,
+//! and times read in the session's zone.
+
+use convene::auth::Role;
+use serde_json::Value;
+
+use crate::helpers::{create_user, send, token, TestApp};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/attendance/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
+}
+
+async fn upload(app: &TestApp, t: &str, session: i64, format: &str, file: Vec<u8>) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!(
+            "{}/api/v1/sessions/{session}/attendance/{format}",
+            app.address
+        ))
+        .bearer_auth(t)
+        .header("content-type", "text/csv")
+        .body(file)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn rows(app: &TestApp, t: &str, session: i64) -> Vec<Value> {
+    let (status, body) = send(
+        app,
+        reqwest::Method::GET,
+        &format!("/api/v1/sessions/{session}/attendance"),
+        Some(t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["attendance"].as_array().unwrap().clone()
+}
+
+fn row<'a>(rows: &'a [Value], email: &str) -> &'a Value {
+    rows.iter()
+        .find(|r| r["email"] == email)
+        .unwrap_or_else(|| panic!("{email} in {rows:?}"))
+}
+
+#[tokio::test]
+async fn a_zoom_report_is_matched_merged_replaced_and_refused_whole() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "jane.doe@example.org").await;
+    app.register_ok(session, "sam.smith@example.org").await;
+
+    let (status, done) = upload(&app, &t, session, "zoom", fixture("zoom_no_shows.csv")).await;
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (
+            done["people"].as_u64(),
+            done["attended"].as_u64(),
+            done["registered_here"].as_u64()
+        ),
+        (Some(4), Some(2), Some(1)),
+        "{done}"
+    );
+    let all = rows(&app, &t, session).await;
+    assert_eq!(all.len(), 4);
+    let walk_in = row(&all, "walk.in@example.com");
+    assert_eq!(
+        (
+            walk_in["attended"].as_bool(),
+            walk_in["registered_here"].as_bool()
+        ),
+        (Some(true), Some(false)),
+        "came without registering here"
+    );
+    let sam = row(&all, "sam.smith@example.org");
+    assert_eq!(
+        (
+            sam["attended"].as_bool(),
+            sam["minutes"].as_i64(),
+            sam["registered_here"].as_bool()
+        ),
+        (Some(false), Some(0), Some(true)),
+        "a no-show"
+    );
+
+    let (status, again) = upload(&app, &t, session, "zoom", fixture("zoom_no_shows.csv")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["unchanged"], true);
+    assert_eq!(
+        rows(&app, &t, session).await,
+        all,
+        "the same file changes nothing"
+    );
+
+    // A newer report replaces the earlier import's rows.
+    let (status, newer) = upload(&app, &t, session, "zoom", fixture("zoom_rejoins.csv")).await;
+    assert_eq!(status, 200, "{newer}");
+    assert_eq!(newer["replaced"], 4);
+    let all = rows(&app, &t, session).await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    let jane = row(&all, "jane.doe@example.org");
+    assert_eq!(
+        (jane["joins"].as_i64(), jane["minutes"].as_i64()),
+        (Some(3), Some(64)),
+        "three joins merged"
+    );
+    // 19:01:12 in New York on March 22, 2025 (EDT) is 23:01:12 UTC.
+    assert_eq!(jane["first_join"], "2025-03-22T23:01:12");
+    assert_eq!(jane["last_leave"], "2025-03-23T00:28:40");
+
+    // A malformed file is refused whole, naming the line.
+    let (status, body) = upload(&app, &t, session, "zoom", fixture("zoom_malformed.csv")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["file"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 9:"),
+        "{body}"
+    );
+    assert_eq!(rows(&app, &t, session).await, all, "nothing half-imported");
+    let (status, body) = upload(&app, &t, session, "teams", fixture("zoom_rejoins.csv")).await;
+    assert_eq!(status, 422, "a Zoom file sent as Teams: {body}");
+}
+
+#[tokio::test]
+async fn teams_and_plain_lists_import_and_the_roles_are_checked() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    create_user(&app, "hub@example.org", Role::Facilitator);
+    let t = token(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    let (status, done) = upload(&app, &t, session, "teams", fixture("teams_attendance.csv")).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done["attended"].as_u64().unwrap() > 0, "{done}");
+    let (status, done) = upload(&app, &t, session, "csv", fixture("plain.csv")).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done["people"].as_u64().unwrap() > 0);
+
+    let facilitator = token(&app, "hub@example.org").await;
+    let (status, _) = upload(
+        &app,
+        &facilitator,
+        session,
+        "zoom",
+        fixture("zoom_rejoins.csv"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let anonymous = app
+        .client
+        .post(format!(
+            "{}/api/v1/sessions/{session}/attendance/zoom",
+            app.address
+        ))
+        .body(fixture("zoom_rejoins.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    let (status, _) = upload(&app, &t, 999_999, "zoom", fixture("zoom_rejoins.csv")).await;
+    assert_eq!(status, 404);
+}
