@@ -48,6 +48,18 @@ pub enum Command {
     /// Personal data held about one e-mail address: export it, or erase it.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Import who attended a session from a report file (written whole or
+    /// not at all; the same file twice changes nothing).
+    Import {
+        /// zoom (attendee or registration report), teams, or csv (any CSV
+        /// with an e-mail column).
+        #[arg(value_parser = ["zoom", "teams", "csv"])]
+        format: String,
+        /// The report as downloaded.
+        file: std::path::PathBuf,
+        #[arg(long)]
+        session: i64,
+    },
 }
 
 /// Erasing is written to the audit log (actor `cli`), without the address.
@@ -177,6 +189,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Session(command) => session(&settings, command).await,
             Command::User(command) => user(&settings, command).await,
             Command::People(command) => people(&settings, command).await,
+            Command::Import {
+                format,
+                file,
+                session,
+            } => import(&settings, &format, &file, session).await,
         }
     })
 }
@@ -526,6 +543,48 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
                 );
             }
         }
+    }
+    Ok(())
+}
+
+async fn import(
+    settings: &Settings,
+    format: &str,
+    file: &std::path::Path,
+    session_id: i64,
+) -> anyhow::Result<()> {
+    use crate::attendance::{handlers, store};
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let (report, sha256) =
+        handlers::read(format, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let mut settings = settings.clone();
+    settings.database.pool_size = settings.database.pool_size.min(2);
+    let pool = migrate(&settings).await?;
+    let bar = indicatif::ProgressBar::new(report.attendees.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (shown, now) = (bar.clone(), Clock::system().naive());
+    let done = db::write(&pool, move |conn| {
+        let (session, _) = crate::series::model::find_session(conn, session_id)?
+            .ok_or_else(|| crate::error::ApiError::NotFound(format!("no session {session_id}")))?;
+        store::import(conn, &Actor::cli(), &session, &report, &sha256, now, &|n| {
+            shown.set_position(n as u64)
+        })
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    if done.unchanged {
+        println!(
+            "This file was imported before (import {}): nothing changed.",
+            done.import_id
+        );
+    } else {
+        println!(
+            "Imported {} people into session {session_id}: {} attended, {} of them registered here; {} earlier row(s) replaced.",
+            done.people, done.attended, done.registered_here, done.replaced
+        );
     }
     Ok(())
 }

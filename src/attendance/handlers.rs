@@ -34,6 +34,21 @@ fn refused(message: String) -> ApiError {
     }
 }
 
+/// Reads a report sent as `format` (`zoom`, `teams` or `csv`): the report
+/// and its file's SHA-256, or why it cannot be imported (422, naming the
+/// line; 404 for an unknown format).
+pub fn read(format: &str, bytes: &[u8]) -> Result<(parse::Report, String), ApiError> {
+    let want = expected(format)?;
+    let report = parse::parse(bytes).map_err(|e| refused(e.to_string()))?;
+    if report.source != want {
+        return Err(refused(format!(
+            "this is a {} file, not {format}",
+            store::source_name(report.source)
+        )));
+    }
+    Ok((report, format!("{:x}", Sha256::digest(bytes))))
+}
+
 /// Imports an attendance report (`zoom`: a Zoom attendee or registration
 /// report; `teams`: a Teams attendance report; `csv`: any CSV with an
 /// e-mail column) sent as the request body. The whole file or nothing.
@@ -53,20 +68,12 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
     let (id, format) = path.into_inner();
-    let want = expected(&format)?;
-    let report = parse::parse(&body).map_err(|e| refused(e.to_string()))?;
-    if report.source != want {
-        return Err(refused(format!(
-            "this is a {} file, not {format}",
-            store::source_name(report.source)
-        )));
-    }
-    let sha256 = format!("{:x}", Sha256::digest(&body));
+    let (report, sha256) = read(&format, &body)?;
     let (actor, now) = (user.actor(), state.clock.naive());
     let done = db::write(&state.pool, move |conn| {
         let (session, _) = model::find_session(conn, id)?
             .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-        store::import(conn, &actor, &session, &report, &sha256, now)
+        store::import(conn, &actor, &session, &report, &sha256, now, &|_| {})
     })
     .await?;
     Ok(HttpResponse::Ok().json(done))

@@ -69,8 +69,9 @@ fn split_name(name: &str) -> (String, String) {
     }
 }
 
-/// Imports `report` (whose file hashes to `sha256`) into session
-/// `session_id`, as `actor`. Audited.
+/// Imports `report` (whose file hashes to `sha256`) into `session`, as
+/// `actor`, calling `progress` with the count of attendees written so far
+/// (from 0: on SQLite a write may run twice). Audited.
 pub fn import(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -78,7 +79,9 @@ pub fn import(
     report: &Report,
     sha256: &str,
     now: NaiveDateTime,
+    progress: &dyn Fn(usize),
 ) -> Result<Imported, ApiError> {
+    progress(0);
     if !lock_session(conn, session.id)? {
         return Err(ApiError::NotFound(format!("no session {}", session.id)));
     }
@@ -125,7 +128,8 @@ pub fn import(
          minutes, joins, registered_here, role, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, person_id) DO NOTHING",
     );
-    for a in &report.attendees {
+    for (n, a) in report.attendees.iter().enumerate() {
+        progress(n);
         let email = EmailAddress::parse(&a.email)
             .map_err(|m| ApiError::invalid(format!("{}: {m}", a.email)))?;
         let (first_name, last_name) = split_name(&a.name);
@@ -171,6 +175,7 @@ pub fn import(
             }
         }
     }
+    progress(report.attendees.len());
     let done = Imported {
         import_id,
         people: report.attendees.len(),

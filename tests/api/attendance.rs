@@ -7,7 +7,7 @@
 use convene::auth::Role;
 use serde_json::Value;
 
-use crate::helpers::{create_user, send, token, TestApp};
+use crate::helpers::{create_user, run_convene, send, token, TestApp};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -172,4 +172,42 @@ async fn teams_and_plain_lists_import_and_the_roles_are_checked() {
     assert_eq!(anonymous.status().as_u16(), 401);
     let (status, _) = upload(&app, &t, 999_999, "zoom", fixture("zoom_rejoins.csv")).await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_cli_imports_a_report_and_refuses_a_malformed_one_whole() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    let import = |name: &'static str, session: i64| {
+        let app = &app;
+        async move {
+            let path = format!(
+                "{}/tests/fixtures/attendance/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let session = session.to_string();
+            run_convene(app, &["import", "zoom", &path, "--session", &session], "").await
+        }
+    };
+    let bad = import("zoom_malformed.csv", session).await;
+    assert!(!bad.ok);
+    assert!(bad.stderr.contains("line 9"), "{}", bad.stderr);
+    let first = import("zoom_no_shows.csv", session).await;
+    assert!(first.ok, "{}", first.stderr);
+    assert!(
+        first.stdout.contains("Imported 4 people") && first.stdout.contains("2 attended"),
+        "{}",
+        first.stdout
+    );
+    let again = import("zoom_no_shows.csv", session).await;
+    assert!(again.stdout.contains("nothing changed"), "{}", again.stdout);
+    assert_eq!(rows(&app, &t, session).await.len(), 4);
+    let missing = import("zoom_no_shows.csv", 999_999).await;
+    assert!(
+        !missing.ok && missing.stderr.contains("no session 999999"),
+        "{}",
+        missing.stderr
+    );
 }
