@@ -403,6 +403,7 @@ impl Modify for BearerAuth {
         crate::lineup::handlers::put_levers,
         crate::attendance::handlers::import,
         crate::attendance::handlers::list,
+        crate::attendance::handlers::mark,
         crate::echo::organizer::list,
         crate::echo::organizer::create,
         crate::echo::organizer::get,

@@ -103,9 +103,129 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(json!({ "attendance": rows })))
 }
 
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkBody {
+    #[schema(required = true, value_type = String)]
+    email: Option<String>,
+    /// Default true: a check-in.
+    attended: Option<bool>,
+    /// Minutes attended, when known.
+    minutes: Option<i64>,
+    /// Why it is marked by hand (required), kept with the row.
+    #[schema(required = true, value_type = String)]
+    reason: Option<String>,
+}
+
+impl MarkBody {
+    /// The page form's fields as the API's body.
+    pub fn from_form(
+        email: Option<&str>,
+        attended: bool,
+        minutes: Option<i64>,
+        reason: Option<&str>,
+    ) -> Self {
+        Self {
+            email: email.map(str::to_string),
+            attended: Some(attended),
+            minutes,
+            reason: reason.map(str::to_string),
+        }
+    }
+}
+
+/// The hand-marked attendance asked for, checked.
+pub fn marked(
+    b: &MarkBody,
+) -> Result<
+    (
+        crate::mail::address::EmailAddress,
+        bool,
+        Option<i32>,
+        String,
+    ),
+    ApiError,
+> {
+    let mut fields = Vec::new();
+    let email = crate::mail::address::EmailAddress::parse(b.email.as_deref().unwrap_or_default())
+        .map_err(|m| fields.push(("email".to_string(), m.to_string())))
+        .ok();
+    let minutes = match b.minutes {
+        Some(m @ 0..=1440) => Some(m as i32),
+        Some(_) => {
+            fields.push(("minutes".into(), "from 0 to 1440".into()));
+            None
+        }
+        None => None,
+    };
+    let reason = b
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        fields.push((
+            "reason".into(),
+            "say why (up to 500 characters): it is kept with the record".into(),
+        ));
+    }
+    match email {
+        Some(email) if fields.is_empty() => {
+            Ok((email, b.attended.unwrap_or(true), minutes, reason))
+        }
+        _ => Err(ApiError::Invalid {
+            message: "Some fields are not valid.".into(),
+            fields,
+        }),
+    }
+}
+
+/// Marks one person's attendance by hand (a check-in, or a correction),
+/// with a required reason; later imports leave the row alone.
+#[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/mark", tag = "attendance", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = MarkBody,
+    responses((status = 200, description = "Marked"),
+        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+pub async fn mark(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<MarkBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let (email, attended, minutes, reason) = marked(&body)?;
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let shown = email.as_str().to_string();
+    db::write(&state.pool, move |conn| {
+        let (session, _) = model::find_session(conn, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+        store::mark(
+            conn, &actor, &session, &email, attended, minutes, &reason, now,
+        )
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "email": shown, "attended": attended })))
+}
+
 /// The attendance routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
+        .route(
+            "/api/v1/sessions/{id}/attendance/mark",
+            web::post().to(mark),
+        )
+        .service(
+            web::resource("/organizer/sessions/{id}/attendance")
+                .app_data(web::PayloadConfig::new(MAX_REPORT_BYTES))
+                .route(web::post().to(crate::attendance::pages::upload)),
+        )
+        .route(
+            "/organizer/sessions/{id}/attendance/mark",
+            web::post().to(crate::attendance::pages::mark),
+        )
         .service(
             web::resource("/api/v1/sessions/{id}/attendance/{format}")
                 .app_data(web::PayloadConfig::new(MAX_REPORT_BYTES))

@@ -3,5 +3,6 @@
 //! hand check-in, measures and reports come next).
 
 pub mod handlers;
+pub mod pages;
 pub mod parse;
 pub mod store;

@@ -69,6 +69,39 @@ fn split_name(name: &str) -> (String, String) {
     }
 }
 
+/// The person with `email` (created if new, with `name` filling blanks)
+/// and whether they hold a registration for the session.
+fn person_for(
+    conn: &mut DbConnection,
+    session_id: i64,
+    email: EmailAddress,
+    name: &str,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, bool)> {
+    let (first_name, last_name) = split_name(name);
+    let person_id = lists::upsert_subscriber(
+        conn,
+        &Subscriber {
+            first_name,
+            last_name,
+            email,
+            organization: String::new(),
+            sector: "",
+            state: "",
+            lists: Vec::new(),
+        },
+        now,
+    )?;
+    let registered = diesel::select(diesel::dsl::exists(
+        registrations::table
+            .filter(registrations::session_id.eq(session_id))
+            .filter(registrations::person_id.eq(person_id))
+            .filter(registrations::status.ne("cancelled")),
+    ))
+    .get_result(conn)?;
+    Ok((person_id, registered))
+}
+
 /// Imports `report` (whose file hashes to `sha256`) into `session`, as
 /// `actor`, calling `progress` with the count of attendees written so far
 /// (from 0: on SQLite a write may run twice). Audited.
@@ -132,27 +165,7 @@ pub fn import(
         progress(n);
         let email = EmailAddress::parse(&a.email)
             .map_err(|m| ApiError::invalid(format!("{}: {m}", a.email)))?;
-        let (first_name, last_name) = split_name(&a.name);
-        let person_id = lists::upsert_subscriber(
-            conn,
-            &Subscriber {
-                first_name,
-                last_name,
-                email,
-                organization: String::new(),
-                sector: "",
-                state: "",
-                lists: Vec::new(),
-            },
-            now,
-        )?;
-        let registered: bool = diesel::select(diesel::dsl::exists(
-            registrations::table
-                .filter(registrations::session_id.eq(session.id))
-                .filter(registrations::person_id.eq(person_id))
-                .filter(registrations::status.ne("cancelled")),
-        ))
-        .get_result(conn)?;
+        let (person_id, registered) = person_for(conn, session.id, email, &a.name, now)?;
         // A row marked by hand stays as it is (ON CONFLICT DO NOTHING).
         diesel::sql_query(insert.clone())
             .bind::<BigInt, _>(session.id)
@@ -233,4 +246,101 @@ pub fn for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<Vec<
             attendance::role,
         ))
         .load(conn)
+}
+
+/// Marks (or corrects) one person's attendance by hand, with the reason;
+/// the row keeps who did it, and a later import leaves it alone.
+#[allow(clippy::too_many_arguments)]
+pub fn mark(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    session: &Session,
+    email: &EmailAddress,
+    attended: bool,
+    minutes: Option<i32>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    if !lock_session(conn, session.id)? {
+        return Err(ApiError::NotFound(format!("no session {}", session.id)));
+    }
+    let (person_id, registered) = person_for(conn, session.id, email.clone(), "", now)?;
+    let before: Option<(bool, i32)> = attendance::table
+        .filter(attendance::session_id.eq(session.id))
+        .filter(attendance::person_id.eq(person_id))
+        .select((attendance::attended, attendance::minutes))
+        .first(conn)
+        .optional()?;
+    diesel::delete(
+        attendance::table
+            .filter(attendance::session_id.eq(session.id))
+            .filter(attendance::person_id.eq(person_id)),
+    )
+    .execute(conn)?;
+    let minutes = minutes.unwrap_or(if attended {
+        before.map_or(0, |(_, m)| m)
+    } else {
+        0
+    });
+    diesel::insert_into(attendance::table)
+        .values((
+            attendance::session_id.eq(session.id),
+            attendance::person_id.eq(person_id),
+            attendance::attended.eq(attended),
+            attendance::minutes.eq(minutes),
+            attendance::joins.eq(i32::from(attended)),
+            attendance::registered_here.eq(registered),
+            attendance::role.eq("attendee"),
+            attendance::adjusted_by.eq(Some(&actor.label)),
+            attendance::adjust_reason.eq(Some(reason)),
+            attendance::created_at.eq(now),
+            attendance::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    audit::record(
+        conn,
+        actor,
+        "attendance.mark",
+        &format!("session:{}", session.id),
+        before.map(|(a, m)| json!({ "attended": a, "minutes": m })),
+        Some(json!({ "attended": attended, "minutes": minutes, "reason": reason })),
+        now,
+    )?;
+    Ok(())
+}
+
+/// A session's attendance in numbers, for its organizer page.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub attended: i64,
+    pub registered_here: i64,
+    pub walk_ins: i64,
+    pub adjusted: i64,
+    /// The latest import: (source, when).
+    pub last_import: Option<(String, NaiveDateTime)>,
+}
+
+pub fn summary(conn: &mut DbConnection, session_id: i64) -> QueryResult<Summary> {
+    let rows: Vec<(bool, bool, Option<String>)> = attendance::table
+        .filter(attendance::session_id.eq(session_id))
+        .select((
+            attendance::attended,
+            attendance::registered_here,
+            attendance::adjusted_by,
+        ))
+        .load(conn)?;
+    let last_import = attendance_imports::table
+        .filter(attendance_imports::session_id.eq(session_id))
+        .order(attendance_imports::id.desc())
+        .select((attendance_imports::source, attendance_imports::created_at))
+        .first(conn)
+        .optional()?;
+    let attended = rows.iter().filter(|r| r.0);
+    Ok(Summary {
+        attended: attended.clone().count() as i64,
+        registered_here: attended.clone().filter(|r| r.1).count() as i64,
+        walk_ins: attended.filter(|r| !r.1).count() as i64,
+        adjusted: rows.iter().filter(|r| r.2.is_some()).count() as i64,
+        last_import,
+    })
 }

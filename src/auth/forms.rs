@@ -98,6 +98,12 @@ pub fn also_invalid(error: Option<ApiError>, field: &str, message: String) -> Ap
 pub struct Posted(Vec<(String, String)>);
 
 impl Posted {
+    /// From name/value pairs read another way (e.g. a multipart form's
+    /// text fields).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        Self(pairs)
+    }
+
     /// From actix's form extractor.
     pub fn from_form(form: actix_web::web::Form<Vec<(String, String)>>) -> Self {
         Self(form.into_inner())

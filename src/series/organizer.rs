@@ -440,6 +440,7 @@ pub async fn session_page(
         };
         let lineup = crate::lineup::store::for_session(conn, id)?;
         let levers = crate::lineup::store::session_levers(conn, id)?;
+        let attendance = crate::attendance::store::summary(conn, id)?;
         let (total, rows) = registrations::list(conn, id, &filter)?;
         let registered = model::counts(conn, &[id], REGISTERED)?
             .first()
@@ -448,15 +449,16 @@ pub async fn session_page(
             .first()
             .map_or(0, |c| c.1);
         Ok(Some((
-            session, series, lineup, levers, total, rows, registered, waitlisted,
+            session, series, lineup, levers, attendance, total, rows, registered, waitlisted,
         )))
     })
     .await;
-    let (session, series, lineup, levers, total, rows, registered, waitlisted) = match loaded {
-        Ok(Some(found)) => found,
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
+    let (session, series, lineup, levers, attendance, total, rows, registered, waitlisted) =
+        match loaded {
+            Ok(Some(found)) => found,
+            Ok(None) => return state.pages.not_found(),
+            Err(e) => return state.pages.internal_error(&e.into()),
+        };
     let tz = session.tz();
     let shown = rows.len();
     state.pages.private(state.pages.ok(
@@ -473,6 +475,13 @@ pub async fn session_page(
                 "timezone": session.timezone,
             },
             "levers": crate::lineup::levers::tags(&levers),
+            "attendance": {
+                "attended": attendance.attended,
+                "registered_here": attendance.registered_here,
+                "walk_ins": attendance.walk_ins,
+                "adjusted": attendance.adjusted,
+                "last_import": attendance.last_import.map(|(source, at)| format!("{source}, {}", at.and_utc().with_timezone(&tz).format("%b %-d, %Y %-I:%M %p"))),
+            },
             "lever_choices": crate::lineup::levers::LEVERS.iter().map(|(code, label)| json!({
                 "value": code, "label": label, "checked": levers.contains(code),
             })).collect::<Vec<_>>(),

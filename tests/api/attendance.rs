@@ -211,3 +211,127 @@ async fn the_cli_imports_a_report_and_refuses_a_malformed_one_whole() {
         missing.stderr
     );
 }
+
+#[tokio::test]
+async fn attendance_is_marked_by_hand_with_a_reason_and_outlasts_a_new_import() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    let path = format!("/api/v1/sessions/{session}/attendance/mark");
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&t),
+        Some(serde_json::json!({ "email": "nope", "reason": " " })),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(
+        body["error"]["fields"]["email"].is_string()
+            && body["error"]["fields"]["reason"].is_string(),
+        "{body}"
+    );
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&t),
+        Some(serde_json::json!({ "email": "jane.doe@example.org", "attended": false, "reason": "Zoom counted her twice; she left at once" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    upload(&app, &t, session, "zoom", fixture("zoom_rejoins.csv")).await;
+    let all = rows(&app, &t, session).await;
+    let jane = row(&all, "jane.doe@example.org");
+    assert_eq!(
+        jane["attended"], false,
+        "the hand-marked row outlasts the import: {all:?}"
+    );
+    assert_eq!(row(&all, "ravi.kumar@example.com")["attended"], true);
+    let audited: i64 = crate::helpers::with_conn(&app.pool, |c| {
+        use convene::db::schema::audit_log::dsl::*;
+        use diesel::prelude::*;
+        audit_log
+            .filter(action.eq("attendance.mark"))
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn the_session_page_uploads_a_report_and_marks_a_check_in() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let cookie = crate::helpers::sign_in(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "jane.doe@example.org").await;
+    let page = format!("/organizer/sessions/{session}");
+    let csrf = crate::helpers::csrf_of(
+        &crate::helpers::page(&app, &page, &cookie)
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("format", "zoom")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(fixture("zoom_no_shows.csv")).file_name("report.csv"),
+        );
+    let uploaded = app
+        .client
+        .post(format!("{}{page}/attendance", app.address))
+        .header("cookie", &cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status().as_u16(), 303);
+    let bad = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("format", "zoom")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(fixture("zoom_malformed.csv")).file_name("bad.csv"),
+        );
+    let refused = app
+        .client
+        .post(format!("{}{page}/attendance", app.address))
+        .header("cookie", &cookie)
+        .multipart(bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    assert!(refused.text().await.unwrap().contains("line 9"));
+    let marked = crate::helpers::post_page(
+        &app,
+        &format!("{page}/attendance/mark"),
+        &cookie,
+        &[
+            ("csrf", &csrf),
+            ("email", "door@example.org"),
+            ("attended", "yes"),
+            ("reason", "Checked in at the door"),
+        ],
+    )
+    .await;
+    assert_eq!(marked.status().as_u16(), 303);
+    let html = crate::helpers::page(&app, &page, &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains(
+            "3 attended: 1 registered here, 2 without registering here; 1 marked by hand"
+        ),
+        "{html}"
+    );
+}
