@@ -404,6 +404,7 @@ impl Modify for BearerAuth {
         crate::attendance::handlers::import,
         crate::attendance::handlers::list,
         crate::attendance::handlers::mark,
+        crate::attendance::handlers::metrics,
         crate::echo::organizer::list,
         crate::echo::organizer::create,
         crate::echo::organizer::get,

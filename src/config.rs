@@ -215,6 +215,10 @@ pub struct SeriesSettings {
     /// How long before each session registrants are reminded.
     #[serde(default = "default_reminders")]
     pub reminders: Vec<Offset>,
+    /// Registrants a session of the series usually has (the Jam's 577):
+    /// each session's measures compare against it.
+    #[serde(default)]
+    pub baseline: Option<u32>,
     /// An ECHO program's cohorts to create if missing, keyed by slug
     /// (`[series.echo.cohorts.cohort-3]`); facilitators add more.
     #[serde(default)]

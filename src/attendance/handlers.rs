@@ -210,9 +210,43 @@ pub async fn mark(
     Ok(HttpResponse::Ok().json(json!({ "email": shown, "attended": attended })))
 }
 
+/// A session's measures: registrants against the series' baseline,
+/// attendees (registered here or not), the attendance rate, first-time and
+/// returning attendees, average minutes, sectors and states.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/metrics", tag = "attendance", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 200, description = "The measures"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+pub async fn metrics(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let id = path.into_inner();
+    let settings = state.settings.clone();
+    let found = db::run(&state.pool, move |conn| {
+        let Some((session, series)) = model::find_session(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let baseline = settings.series.get(&series.slug).and_then(|s| s.baseline);
+        let measures = crate::attendance::measures::for_session(conn, &session, baseline)?;
+        Ok(Some((session, series, measures)))
+    })
+    .await?;
+    let (session, series, measures) =
+        found.ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "session": { "id": session.id, "series": series.slug, "title": session.title, "when": session.when() },
+        "measures": measures,
+    })))
+}
+
 /// The attendance routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
+        .route("/api/v1/sessions/{id}/metrics", web::get().to(metrics))
         .route(
             "/api/v1/sessions/{id}/attendance/mark",
             web::post().to(mark),

@@ -3,6 +3,7 @@
 //! hand check-in, measures and reports come next).
 
 pub mod handlers;
+pub mod measures;
 pub mod pages;
 pub mod parse;
 pub mod store;

@@ -335,3 +335,69 @@ async fn the_session_page_uploads_a_report_and_marks_a_check_in() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let jams: Vec<i64> = app
+        .sessions()
+        .await
+        .iter()
+        .map(|s| s["id"].as_i64().unwrap())
+        .collect();
+    let (earlier, later) = (jams[0], jams[1]);
+    // Jane and Ravi came to the earlier Jam.
+    upload(&app, &t, earlier, "zoom", fixture("zoom_rejoins.csv")).await;
+    for email in [
+        "jane.doe@example.org",
+        "sam.smith@example.org",
+        "kim@example.org",
+    ] {
+        app.register_ok(later, email).await;
+    }
+    // Jane came back; Sam did not come; a walk-in came for 15 minutes.
+    upload(&app, &t, later, "zoom", fixture("zoom_no_shows.csv")).await;
+
+    let (status, body) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/sessions/{later}/metrics"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let m = &body["measures"];
+    assert_eq!(
+        (
+            m["registrants"].as_i64(),
+            m["attendees"].as_i64(),
+            m["registrants_attended"].as_i64(),
+            m["walk_ins"].as_i64()
+        ),
+        (Some(3), Some(2), Some(1), Some(1)),
+        "{m}"
+    );
+    assert_eq!(m["attendance_rate"], 0.33);
+    assert_eq!(
+        m["baseline"],
+        serde_json::json!({ "baseline": 577, "difference": -574, "ratio": 0.01 })
+    );
+    assert_eq!(
+        (m["first_time"].as_i64(), m["returning"].as_i64()),
+        (Some(1), Some(1)),
+        "Jane returns"
+    );
+    assert_eq!(m["average_minutes"], 51.5, "(88 + 15) / 2");
+    let (status, _) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/sessions/999999/metrics",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
