@@ -405,6 +405,7 @@ impl Modify for BearerAuth {
         crate::attendance::handlers::list,
         crate::attendance::handlers::mark,
         crate::attendance::handlers::metrics,
+        crate::attendance::handlers::series_metrics,
         crate::echo::organizer::list,
         crate::echo::organizer::create,
         crate::echo::organizer::get,

@@ -243,10 +243,78 @@ pub async fn metrics(
     })))
 }
 
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RangeQuery {
+    /// `YYYY-MM-DD` (UTC), included; a year before `to` when absent.
+    from: Option<String>,
+    /// `YYYY-MM-DD` (UTC), excluded; now when absent.
+    to: Option<String>,
+}
+
+fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
+    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map(|d| d.and_time(chrono::NaiveTime::MIN))
+        .map_err(|_| ApiError::Invalid {
+            message: "Some fields are not valid.".into(),
+            fields: vec![(
+                name.into(),
+                format!("`{value}` is not a date like 2026-01-31"),
+            )],
+        })
+}
+
+/// A series' sessions in a period with their measures, oldest first, each
+/// with the running average of registrants against the baseline.
+#[utoipa::path(get, path = "/api/v1/series/{slug}/metrics", tag = "attendance", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Series slug"), RangeQuery),
+    responses((status = 200, description = "The trend"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad dates", body = crate::api_docs::ErrorBody)))]
+pub async fn series_metrics(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    query: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let slug = path.into_inner();
+    let to = match &query.to {
+        Some(v) => day("to", v)?,
+        None => state.clock.naive(),
+    };
+    let from = match &query.from {
+        Some(v) => day("from", v)?,
+        None => to - chrono::Duration::days(365),
+    };
+    let baseline = state.settings.series.get(&slug).and_then(|s| s.baseline);
+    let found = db::run(&state.pool, move |conn| {
+        let Some(series) = model::find_series(conn, &slug)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let points = crate::attendance::measures::for_series(conn, series.id, from, to, baseline)?;
+        Ok(Some((series, points)))
+    })
+    .await?;
+    let (series, points) = found.ok_or_else(|| ApiError::NotFound("No such series.".into()))?;
+    Ok(HttpResponse::Ok().json(json!({
+        "series": series.slug,
+        "baseline": baseline,
+        "from": from.and_utc().to_rfc3339(),
+        "to": to.and_utc().to_rfc3339(),
+        "sessions": points,
+    })))
+}
+
 /// The attendance routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
         .route("/api/v1/sessions/{id}/metrics", web::get().to(metrics))
+        .route(
+            "/api/v1/series/{slug}/metrics",
+            web::get().to(series_metrics),
+        )
         .route(
             "/api/v1/sessions/{id}/attendance/mark",
             web::post().to(mark),

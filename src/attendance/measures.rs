@@ -165,6 +165,75 @@ pub fn for_session(
     Ok(compute(registrants, waitlisted, &attended, baseline))
 }
 
+/// One session in a series' trend.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
+    pub session_id: i64,
+    pub title: String,
+    /// The session's local date, `YYYY-MM-DD`.
+    pub date: String,
+    pub measures: Measures,
+    /// Average registrants over this and the earlier sessions of the trend.
+    pub running_average: f64,
+    /// The running average against the baseline.
+    pub running_vs_baseline: Option<Baseline>,
+}
+
+/// The sessions' measures in order, each with the running average of
+/// registrants (and how it compares with the baseline).
+pub fn trend(sessions: Vec<(Session, Measures)>, baseline: Option<u32>) -> Vec<Point> {
+    let mut total = 0i64;
+    sessions
+        .into_iter()
+        .enumerate()
+        .map(|(i, (s, m))| {
+            total += m.registrants;
+            let average = two_decimals(total as f64 / (i + 1) as f64);
+            Point {
+                session_id: s.id,
+                title: s.title.clone(),
+                date: s
+                    .starts_at_utc()
+                    .with_timezone(&s.tz())
+                    .format("%Y-%m-%d")
+                    .to_string(),
+                running_vs_baseline: baseline.filter(|b| *b > 0).map(|b| Baseline {
+                    baseline: i64::from(b),
+                    difference: average.round() as i64 - i64::from(b),
+                    ratio: two_decimals(average / f64::from(b)),
+                }),
+                running_average: average,
+                measures: m,
+            }
+        })
+        .collect()
+}
+
+/// A series' sessions that started in `[from, to)`, not cancelled, with
+/// their measures, oldest first.
+pub fn for_series(
+    conn: &mut DbConnection,
+    series_id: i64,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+    baseline: Option<u32>,
+) -> QueryResult<Vec<Point>> {
+    let list: Vec<Session> = sessions::table
+        .filter(sessions::series_id.eq(series_id))
+        .filter(sessions::starts_at.ge(from))
+        .filter(sessions::starts_at.lt(to))
+        .filter(sessions::status.ne(model::CANCELLED))
+        .order(sessions::starts_at.asc())
+        .select(Session::as_select())
+        .load(conn)?;
+    let mut rows = Vec::with_capacity(list.len());
+    for s in list {
+        let m = for_session(conn, &s, baseline)?;
+        rows.push((s, m));
+    }
+    Ok(trend(rows, baseline))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +279,52 @@ mod tests {
         assert_eq!(m.by_sector[0], ("Provider organization".to_string(), 2));
         assert_eq!(m.by_state[0], ("New York".to_string(), 2));
         assert!(m.by_state.contains(&("Not given".to_string(), 1)));
+    }
+
+    #[test]
+    fn the_running_average_follows_the_sessions_in_order() {
+        let session = |id: i64| Session {
+            id,
+            series_id: 1,
+            uid: String::new(),
+            title: format!("Jam {id}"),
+            description: String::new(),
+            starts_at: chrono::NaiveDate::from_ymd_opt(2026, id as u32, 17)
+                .unwrap()
+                .and_hms_opt(18, 0, 0)
+                .unwrap(),
+            ends_at: chrono::NaiveDate::from_ymd_opt(2026, id as u32, 17)
+                .unwrap()
+                .and_hms_opt(19, 0, 0)
+                .unwrap(),
+            timezone: "America/New_York".into(),
+            capacity: 1000,
+            join_url: String::new(),
+            status: "scheduled".into(),
+            sequence: 0,
+            occurrence_date: None,
+            cancel_reason: None,
+            created_at: chrono::NaiveDateTime::default(),
+            updated_at: chrono::NaiveDateTime::default(),
+        };
+        let points = trend(
+            vec![
+                (session(1), compute(500, 0, &[], Some(577))),
+                (session(2), compute(650, 0, &[], Some(577))),
+                (session(3), compute(581, 0, &[], Some(577))),
+            ],
+            Some(577),
+        );
+        let averages: Vec<f64> = points.iter().map(|p| p.running_average).collect();
+        assert_eq!(averages, [500.0, 575.0, 577.0]);
+        assert_eq!(
+            points[2]
+                .running_vs_baseline
+                .as_ref()
+                .map(|b| (b.difference, b.ratio)),
+            Some((0, 1.0))
+        );
+        assert_eq!(points[0].date, "2026-01-17", "the local date in New York");
     }
 
     #[test]
