@@ -48,6 +48,17 @@ pub enum Command {
     /// Personal data held about one e-mail address: export it, or erase it.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// A series' sessions with their attendance measures, as a table.
+    Report {
+        #[arg(long)]
+        series: String,
+        /// YYYY-MM-DD (UTC), included; a year before `--to` by default.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// YYYY-MM-DD (UTC), excluded; now by default.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+    },
     /// Import who attended a session from a report file (written whole or
     /// not at all; the same file twice changes nothing).
     Import {
@@ -189,6 +200,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Session(command) => session(&settings, command).await,
             Command::User(command) => user(&settings, command).await,
             Command::People(command) => people(&settings, command).await,
+            Command::Report { series, from, to } => report(&settings, &series, from, to).await,
             Command::Import {
                 format,
                 file,
@@ -544,6 +556,41 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+async fn report(
+    settings: &Settings,
+    slug: &str,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> anyhow::Result<()> {
+    let mut settings = settings.clone();
+    settings.database.pool_size = settings.database.pool_size.min(2);
+    let pool = migrate(&settings).await?;
+    let to = to.map_or_else(
+        || Clock::system().naive(),
+        |d| d.and_time(chrono::NaiveTime::MIN),
+    );
+    let from = from.map_or(to - chrono::Duration::days(365), |d| {
+        d.and_time(chrono::NaiveTime::MIN)
+    });
+    let baseline = settings.series.get(slug).and_then(|s| s.baseline);
+    let name = slug.to_string();
+    let points = db::run(&pool, move |conn| {
+        let series = crate::series::model::find_series(conn, &name)?;
+        match series {
+            Some(series) => {
+                crate::attendance::measures::for_series(conn, series.id, from, to, baseline)
+                    .map(Some)
+                    .map_err(db::DbError::from)
+            }
+            None => Ok(None),
+        }
+    })
+    .await?
+    .with_context(|| format!("no series `{slug}`"))?;
+    print!("{}", crate::attendance::measures::table(&points, baseline));
     Ok(())
 }
 

@@ -234,6 +234,52 @@ pub fn for_series(
     Ok(trend(rows, baseline))
 }
 
+/// The trend as a plain-text table for a terminal.
+pub fn table(points: &[Point], baseline: Option<u32>) -> String {
+    let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
+    let mut out = format!(
+        "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}\n",
+        "date",
+        "registrants",
+        "vs base",
+        "attendees",
+        "rate",
+        "first-time",
+        "returning",
+        "avg min",
+        "running avg"
+    );
+    for p in points {
+        let m = &p.measures;
+        out.push_str(&format!(
+            "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}\n",
+            p.date,
+            m.registrants,
+            m.baseline
+                .as_ref()
+                .map_or("–".to_string(), |b| format!("{:+}", b.difference)),
+            m.attendees,
+            pct(m.attendance_rate),
+            m.first_time,
+            m.returning,
+            m.average_minutes
+                .map_or("–".to_string(), |a| format!("{a:.1}")),
+            format!("{:.1}", p.running_average),
+        ));
+    }
+    match baseline {
+        Some(b) => out.push_str(&format!(
+            "{} session(s); baseline {b} registrants\n",
+            points.len()
+        )),
+        None => out.push_str(&format!(
+            "{} session(s); no baseline configured\n",
+            points.len()
+        )),
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
