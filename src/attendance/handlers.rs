@@ -279,7 +279,49 @@ pub async fn series_metrics(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let slug = path.into_inner();
+    let (slug, from, to, baseline, points) = trend(&state, path.into_inner(), &query).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "series": slug,
+        "baseline": baseline,
+        "from": from.and_utc().to_rfc3339(),
+        "to": to.and_utc().to_rfc3339(),
+        "sessions": points,
+    })))
+}
+
+/// The same as a CSV that opens cleanly in Excel.
+#[utoipa::path(get, path = "/api/v1/series/{slug}/metrics.csv", tag = "attendance", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "Series slug"), RangeQuery),
+    responses((status = 200, description = "The trend, a row per session", content_type = "text/csv"),
+        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "Bad dates", body = crate::api_docs::ErrorBody)))]
+pub async fn series_metrics_csv(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    query: web::Query<RangeQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let (slug, from, to, _, points) = trend(&state, path.into_inner(), &query).await?;
+    let body = crate::attendance::measures::csv(&points).map_err(ApiError::Internal)?;
+    let name = format!(
+        "{slug}-{}-to-{}.csv",
+        from.format("%Y-%m-%d"),
+        to.format("%Y-%m-%d")
+    );
+    Ok(crate::registration::organizer::csv_download(&name, body))
+}
+
+type Trend = (
+    String,
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+    Option<u32>,
+    Vec<crate::attendance::measures::Point>,
+);
+
+/// A series' trend over the asked period (a year up to now by default).
+async fn trend(state: &AppState, slug: String, query: &RangeQuery) -> Result<Trend, ApiError> {
     let to = match &query.to {
         Some(v) => day("to", v)?,
         None => state.clock.naive(),
@@ -298,13 +340,7 @@ pub async fn series_metrics(
     })
     .await?;
     let (series, points) = found.ok_or_else(|| ApiError::NotFound("No such series.".into()))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "series": series.slug,
-        "baseline": baseline,
-        "from": from.and_utc().to_rfc3339(),
-        "to": to.and_utc().to_rfc3339(),
-        "sessions": points,
-    })))
+    Ok((series.slug, from, to, baseline, points))
 }
 
 /// The attendance routes.

@@ -234,6 +234,51 @@ pub fn for_series(
     Ok(trend(rows, baseline))
 }
 
+/// The trend as CSV for a spreadsheet, a row per session.
+pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    crate::registration::organizer::spreadsheet_csv(
+        &[
+            "Date",
+            "Session",
+            "Registrants",
+            "Waitlisted",
+            "Baseline",
+            "Difference",
+            "Ratio",
+            "Attendees",
+            "Registrants attended",
+            "Walk-ins",
+            "Attendance rate",
+            "First-time",
+            "Returning",
+            "Average minutes",
+            "Running average",
+        ],
+        points.iter().map(|p| {
+            let m = &p.measures;
+            let b = m.baseline.as_ref();
+            vec![
+                p.date.clone(),
+                p.title.clone(),
+                m.registrants.to_string(),
+                m.waitlisted.to_string(),
+                b.map_or(String::new(), |b| b.baseline.to_string()),
+                b.map_or(String::new(), |b| b.difference.to_string()),
+                b.map_or(String::new(), |b| b.ratio.to_string()),
+                m.attendees.to_string(),
+                m.registrants_attended.to_string(),
+                m.walk_ins.to_string(),
+                num(m.attendance_rate),
+                m.first_time.to_string(),
+                m.returning.to_string(),
+                num(m.average_minutes),
+                p.running_average.to_string(),
+            ]
+        }),
+    )
+}
+
 /// The trend as a plain-text table for a terminal.
 pub fn table(points: &[Point], baseline: Option<u32>) -> String {
     let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));

@@ -316,45 +316,71 @@ fn state_label(code: &str) -> &str {
 
 /// The CSV file: UTF-8 with a byte-order mark (so Excel reads it as
 /// UTF-8), RFC 4180 quoting, CRLF line ends.
-pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::Result<Vec<u8>> {
-    let tz = session.tz();
+/// A CSV that opens cleanly in Excel: UTF-8 with a BOM, CRLF, RFC 4180
+/// quoting, and no cell a spreadsheet would run as a formula.
+pub fn spreadsheet_csv<R, C>(header: &[&str], rows: R) -> anyhow::Result<Vec<u8>>
+where
+    R: IntoIterator<Item = Vec<C>>,
+    C: AsRef<str>,
+{
     let mut out = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record([
-        "First name",
-        "Last name",
-        "E-mail",
-        "Organization",
-        "Job title",
-        "Sector",
-        "State",
-        "Status",
-        "Registered at",
-        "Subscribed",
-    ])?;
-    for (r, p) in rows {
-        let at = r
-            .created_at
-            .and_utc()
-            .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M %Z")
-            .to_string();
-        let cells = [
-            p.first_name.as_str(),
-            &p.last_name,
-            &p.email,
-            &p.organization,
-            &p.job_title,
-            sector_label(&p.sector),
-            state_label(&p.state),
-            &r.status,
-            &at,
-            if r.subscribe { "yes" } else { "no" },
-        ];
-        out.write_record(cells.iter().map(|c| spreadsheet_safe(c)))?;
+    out.write_record(header)?;
+    for row in rows {
+        out.write_record(row.iter().map(|c| spreadsheet_safe(c.as_ref())))?;
     }
     out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A CSV download named `filename`, never cached.
+pub fn csv_download(filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
+}
+
+pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::Result<Vec<u8>> {
+    let tz = session.tz();
+    spreadsheet_csv(
+        &[
+            "First name",
+            "Last name",
+            "E-mail",
+            "Organization",
+            "Job title",
+            "Sector",
+            "State",
+            "Status",
+            "Registered at",
+            "Subscribed",
+        ],
+        rows.iter().map(|(r, p)| {
+            let at = r
+                .created_at
+                .and_utc()
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M %Z")
+                .to_string();
+            vec![
+                p.first_name.clone(),
+                p.last_name.clone(),
+                p.email.clone(),
+                p.organization.clone(),
+                p.job_title.clone(),
+                sector_label(&p.sector).to_string(),
+                state_label(&p.state).to_string(),
+                r.status.clone(),
+                at,
+                if r.subscribe { "yes" } else { "no" }.to_string(),
+            ]
+        }),
+    )
 }
 
 /// A session's registrations as a CSV file for spreadsheets: UTF-8 with a
@@ -389,17 +415,10 @@ pub fn csv_response(
         .starts_at_utc()
         .with_timezone(&session.tz())
         .format("%Y-%m-%d");
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"registrations-{}-{date}.csv\"",
-                session.id
-            ),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+    Ok(csv_download(
+        &format!("registrations-{}-{date}.csv", session.id),
+        body,
+    ))
 }
 
 fn email_field(value: Option<&str>) -> Result<EmailAddress, ApiError> {
