@@ -352,6 +352,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::get().to(series_metrics),
         )
         .route(
+            "/api/v1/series/{slug}/metrics.csv",
+            web::get().to(series_metrics_csv),
+        )
+        .route(
             "/api/v1/sessions/{id}/attendance/mark",
             web::post().to(mark),
         )

@@ -297,9 +297,12 @@ pub async fn promote(
 }
 
 /// A cell a spreadsheet will not run as a formula: one starting with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'`.
+/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` — unless it is a
+/// plain number.
 pub fn spreadsheet_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    // A plain number (a negative count, say) cannot run as a formula.
+    let number = cell.parse::<f64>().is_ok_and(f64::is_finite);
+    if !number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {
         cell.to_string()
@@ -644,10 +647,18 @@ mod tests {
 
     #[test]
     fn cells_that_a_spreadsheet_would_run_get_a_quote() {
-        for risky in ["=SUM(A1)", "+1", "-1", "@cmd", "\tx", "\rx"] {
+        for risky in [
+            "=SUM(A1)",
+            "+1+cmd|' /C calc'!A0",
+            "-2+3",
+            "@cmd",
+            "\tx",
+            "\rx",
+            "-inf",
+        ] {
             assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
         }
-        for plain in ["Ada", "a=b", "", "O'Brien"] {
+        for plain in ["Ada", "a=b", "", "O'Brien", "-574", "+1", "-0.25"] {
             assert_eq!(spreadsheet_safe(plain), plain, "{plain:?}");
         }
     }

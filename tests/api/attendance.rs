@@ -400,4 +400,107 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     )
     .await;
     assert_eq!(status, 404);
+
+    // The series' trend over both Jams (they are ahead: ask up to the day
+    // after the later one).
+    let later_start: chrono::DateTime<chrono::Utc> = app.sessions().await[1]["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let to = (later_start + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, trend) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/series/jam/metrics?from=2026-01-01&to={to}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{trend}");
+    let points = trend["sessions"].as_array().unwrap();
+    assert_eq!(points.len(), 2, "{trend}");
+    assert_eq!(points[0]["session_id"], earlier);
+    assert_eq!(points[1]["session_id"], later);
+    assert_eq!(points[1]["running_average"], 1.5, "(0 + 3) / 2 registrants");
+    assert_eq!(points[1]["running_vs_baseline"]["difference"], -575);
+    let (status, body) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/series/jam/metrics?from=last-year",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body["error"]["fields"]["from"].is_string(), "{body}");
+
+    // The same as a CSV for Excel.
+    let csv = app
+        .client
+        .get(format!(
+            "{}/api/v1/series/jam/metrics.csv?to={to}",
+            app.address
+        ))
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = csv.bytes().await.unwrap();
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBFDate,Session,Registrants"),
+        "a BOM, then the header"
+    );
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[2].ends_with(",3,0,577,-574,0.01,2,1,1,0.33,1,1,51.5,1.5"),
+        "{text}"
+    );
+
+    // And as a table in the terminal.
+    let report = run_convene(
+        &app,
+        &[
+            "report",
+            "--series",
+            "jam",
+            "--from",
+            "2026-01-01",
+            "--to",
+            &to,
+        ],
+        "",
+    )
+    .await;
+    assert!(report.ok, "{}", report.stderr);
+    let rows: Vec<&str> = report.stdout.lines().collect();
+    assert!(
+        rows[0].starts_with("date") && rows[0].contains("running avg"),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        rows[2].contains("-574") && rows[2].contains("33%") && rows[2].contains("51.5"),
+        "the later Jam's row: {}",
+        report.stdout
+    );
+    assert!(
+        report
+            .stdout
+            .contains("2 session(s); baseline 577 registrants"),
+        "{}",
+        report.stdout
+    );
+    let unknown = run_convene(&app, &["report", "--series", "nope"], "").await;
+    assert!(
+        !unknown.ok && unknown.stderr.contains("no series `nope`"),
+        "{}",
+        unknown.stderr
+    );
 }
