@@ -38,6 +38,14 @@ impl ApiError {
             fields: Vec::new(),
         }
     }
+
+    /// Bad input with a message per field at fault.
+    pub fn fields(fields: Vec<(String, String)>) -> Self {
+        ApiError::Invalid {
+            message: "Some fields are not valid.".into(),
+            fields,
+        }
+    }
 }
 
 impl ResponseError for ApiError {

@@ -174,10 +174,7 @@ pub fn marked(
         Some(email) if fields.is_empty() => {
             Ok((email, b.attended.unwrap_or(true), minutes, reason))
         }
-        _ => Err(ApiError::Invalid {
-            message: "Some fields are not valid.".into(),
-            fields,
-        }),
+        _ => Err(ApiError::fields(fields)),
     }
 }
 
@@ -255,12 +252,11 @@ pub struct RangeQuery {
 fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map(|d| d.and_time(chrono::NaiveTime::MIN))
-        .map_err(|_| ApiError::Invalid {
-            message: "Some fields are not valid.".into(),
-            fields: vec![(
+        .map_err(|_| {
+            ApiError::fields(vec![(
                 name.into(),
                 format!("`{value}` is not a date like 2026-01-31"),
-            )],
+            )])
         })
 }
 

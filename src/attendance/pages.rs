@@ -114,12 +114,11 @@ pub async fn mark(
         session_page(id),
         move |conn, actor, form, now| {
             let minutes = match form.get("minutes") {
-                Some(m) => Some(m.parse::<i64>().map_err(|_| ApiError::Invalid {
-                    message: "Some fields are not valid.".into(),
-                    fields: vec![(
+                Some(m) => Some(m.parse::<i64>().map_err(|_| {
+                    ApiError::fields(vec![(
                         "minutes".into(),
                         format!("`{m}` is not a number of minutes"),
-                    )],
+                    )])
                 })?),
                 None => None,
             };

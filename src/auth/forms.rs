@@ -86,10 +86,7 @@ pub fn also_invalid(error: Option<ApiError>, field: &str, message: String) -> Ap
         None => Vec::new(),
     };
     fields.push((field.to_string(), message));
-    ApiError::Invalid {
-        message: "Some fields are not valid.".into(),
-        fields,
-    }
+    ApiError::fields(fields)
 }
 
 /// A posted organizer form as its name/value pairs (a field may repeat,

@@ -26,13 +26,6 @@ use crate::error::ApiError;
 use crate::series::manage::{self, Details};
 use crate::series::model;
 
-pub(crate) fn invalid(fields: Vec<(String, String)>) -> ApiError {
-    ApiError::Invalid {
-        message: "Some fields are not valid.".into(),
-        fields,
-    }
-}
-
 pub(crate) fn no_cohort(slug: &str) -> ApiError {
     ApiError::NotFound(format!("no cohort `{slug}`"))
 }
@@ -168,7 +161,7 @@ fn program(
         .collect::<Vec<_>>()
         .join(", ");
     let Some((slug, settings)) = found else {
-        return Err(invalid(vec![(
+        return Err(ApiError::fields(vec![(
             "program".into(),
             format!("name the ECHO program (known: {known})"),
         )]));
@@ -215,7 +208,7 @@ fn new_cohort(
     let (Some(slug), Some(name), Some(starts_on), Some(ends_on), Some(open), Some(close), true) =
         (slug, name, starts_on, ends_on, open, close, f.0.is_empty())
     else {
-        return Err(invalid(f.0));
+        return Err(ApiError::fields(f.0));
     };
     let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     let new = NewCohort {
@@ -236,7 +229,7 @@ fn new_cohort(
     };
     match cohorts::check(&new) {
         errors if errors.is_empty() => Ok(new),
-        errors => Err(invalid(errors)),
+        errors => Err(ApiError::fields(errors)),
     }
 }
 
@@ -386,7 +379,7 @@ fn update_cohort(
         number,
     );
     if !f.0.is_empty() {
-        return Err(invalid(f.0));
+        return Err(ApiError::fields(f.0));
     }
     let before = cohorts::find(conn, slug)?.ok_or_else(|| no_cohort(slug))?;
     diesel::update(cohorts_table::table.find(before.id))
@@ -415,7 +408,7 @@ fn update_cohort(
         .filter(|(field, _)| field != "rule")
         .collect();
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(ApiError::fields(errors));
     }
     diesel::update(cohorts_table::table.find(before.id))
         .set((
@@ -510,7 +503,7 @@ fn update_echo_session(
         }
     });
     if !f.0.is_empty() {
-        return Err(invalid(f.0));
+        return Err(ApiError::fields(f.0));
     }
     let (before, cohort) = cohorts::echo_session(conn, id)?
         .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
@@ -600,7 +593,7 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
     use applications::{APPROVED, DECLINED, PENDING, WAITLISTED};
     match status {
         Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => {
-            Err(invalid(vec![(
+            Err(ApiError::fields(vec![(
                 "status".into(),
                 "pending, approved, waitlisted or declined".into(),
             )]))
@@ -654,7 +647,7 @@ fn ruling(b: &DecisionBody) -> Result<applications::Ruling, ApiError> {
             message,
             token: applications::new_access_token(),
         }),
-        _ => Err(invalid(f.0)),
+        _ => Err(ApiError::fields(f.0)),
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use actix_web::http::header::{self, Charset, ContentDisposition, DispositionParam, ExtendedValue};
+use crate::echo::case_pages::download;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -27,7 +27,7 @@ use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
 use crate::echo::cohorts;
-use crate::echo::organizer::{at_most, invalid, no_cohort, text_or_number, Fields};
+use crate::echo::organizer::{at_most, no_cohort, text_or_number, Fields};
 use crate::error::ApiError;
 use crate::series::model::Session;
 
@@ -181,9 +181,10 @@ const STATUSES: [&str; 4] = [SUBMITTED, ACCEPTED, REVISION_REQUESTED, DECLINED];
 
 fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
     match status {
-        Some(s) if !STATUSES.contains(&s.as_str()) => {
-            Err(invalid(vec![("status".into(), STATUSES.join(", "))]))
-        }
+        Some(s) if !STATUSES.contains(&s.as_str()) => Err(ApiError::fields(vec![(
+            "status".into(),
+            STATUSES.join(", "),
+        )])),
         other => Ok(other),
     }
 }
@@ -230,34 +231,6 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(case_json(&state, path.into_inner()).await?))
 }
 
-/// The attachment as a download: never shown inline, never cached.
-fn download(filename: String, content_type: String, bytes: Vec<u8>) -> HttpResponse {
-    // The stored name is already safe for the header; a name beyond ASCII
-    // also goes as RFC 6266 `filename*`, with an ASCII stand-in.
-    let mut parameters = vec![DispositionParam::Filename(
-        filename
-            .chars()
-            .map(|c| if c.is_ascii() { c } else { '_' })
-            .collect(),
-    )];
-    if !filename.is_ascii() {
-        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
-            charset: Charset::Ext("UTF-8".into()),
-            language_tag: None,
-            value: filename.into_bytes(),
-        }));
-    }
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header(ContentDisposition {
-            disposition: header::DispositionType::Attachment,
-            parameters,
-        })
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(bytes)
-}
-
 async fn attachment_of(
     state: &AppState,
     id: i64,
@@ -284,7 +257,7 @@ pub async fn attachment(
     let (filename, content_type, bytes) = attachment_of(&state, id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("case {id} has no attachment")))?;
-    Ok(download(filename, content_type, bytes))
+    Ok(download(&filename, &content_type, bytes))
 }
 
 /// Runs a facilitator's change to case `id` (one transaction) and answers
@@ -357,7 +330,7 @@ fn decision(b: &ReviewBody) -> Result<Review, ApiError> {
     };
     match (review, f.0.is_empty()) {
         (Some(review), true) => Ok(review),
-        _ => Err(invalid(f.0)),
+        _ => Err(ApiError::fields(f.0)),
     }
 }
 
@@ -516,7 +489,7 @@ pub async fn page_attachment(
         return refused;
     }
     match attachment_of(&state, path.into_inner()).await {
-        Ok(Some((filename, content_type, bytes))) => download(filename, content_type, bytes),
+        Ok(Some((filename, content_type, bytes))) => download(&filename, &content_type, bytes),
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }

@@ -31,13 +31,6 @@ impl From<LineupError> for ApiError {
     }
 }
 
-fn invalid(fields: Vec<(String, String)>) -> ApiError {
-    ApiError::Invalid {
-        message: "Some fields are not valid.".into(),
-        fields,
-    }
-}
-
 /// Runs `check` on a present value, collecting its message under `name`.
 fn check<T, U>(
     errors: &mut Vec<(String, String)>,
@@ -149,7 +142,7 @@ pub(crate) fn new_slot(b: AddBody) -> Result<(NewSlot, bool), ApiError> {
     let minutes = check(&mut e, "minutes", b.minutes, domain::parse_minutes);
     let codes = check(&mut e, "levers", b.levers, lever_codes);
     let (Some(name), Some(address), Some(role), true) = (name, address, role, e.is_empty()) else {
-        return Err(invalid(e));
+        return Err(ApiError::fields(e));
     };
     let new = NewSlot {
         name,
@@ -284,7 +277,7 @@ pub async fn update_slot(
         .unwrap_or(false),
     };
     if !e.is_empty() {
-        return Err(invalid(e));
+        return Err(ApiError::fields(e));
     }
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
     let policy = Policy::from_settings(&state.settings);
@@ -343,7 +336,7 @@ pub(crate) fn session_lever_codes(
     let codes = check(&mut e, "levers", given, lever_codes);
     match (codes, e.is_empty()) {
         (Some(codes), true) => Ok(codes),
-        _ => Err(invalid(e)),
+        _ => Err(ApiError::fields(e)),
     }
 }
 

@@ -51,13 +51,6 @@ fn registration_json(r: &Registration, p: &Person) -> serde_json::Value {
     })
 }
 
-fn invalid(fields: Vec<(String, String)>) -> ApiError {
-    ApiError::Invalid {
-        message: "Some fields are not valid.".into(),
-        fields,
-    }
-}
-
 fn no_session(id: i64) -> ApiError {
     ApiError::NotFound(format!("There is no session {id}."))
 }
@@ -176,7 +169,7 @@ pub async fn list(
         errors.push(("q".into(), "`q` must be 200 characters or fewer".into()));
     }
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(ApiError::fields(errors));
     }
     load_session(&state, id).await?;
     let filter = ListFilter {
@@ -430,7 +423,7 @@ fn email_field(value: Option<&str>) -> Result<EmailAddress, ApiError> {
         Some(Err(m)) => m.to_string(),
         None => "`email` is required".to_string(),
     };
-    Err(invalid(vec![("email".into(), message)]))
+    Err(ApiError::fields(vec![("email".into(), message)]))
 }
 
 fn no_person() -> ApiError {
@@ -555,7 +548,7 @@ pub fn add_as(
 /// The public form's fields as checked, or a message per field.
 pub fn registrant(form: &RegistrationForm) -> Result<domain::Registrant, ApiError> {
     domain::parse(form).map_err(|errors| {
-        invalid(
+        ApiError::fields(
             errors
                 .0
                 .into_iter()

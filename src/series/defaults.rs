@@ -25,7 +25,6 @@ use crate::error::ApiError;
 use crate::registration::store::Policy;
 use crate::series::manage::{self, ManageError};
 use crate::series::model::{self, Series, Session, SCHEDULED};
-use crate::series::organizer::invalid;
 
 mod rules;
 
@@ -60,7 +59,7 @@ impl From<DefaultsError> for ApiError {
     fn from(e: DefaultsError) -> Self {
         match e {
             DefaultsError::NoSeries(slug) => ApiError::NotFound(format!("No series `{slug}`.")),
-            DefaultsError::Invalid(fields) => invalid(fields),
+            DefaultsError::Invalid(fields) => ApiError::fields(fields),
             DefaultsError::Manage(e) => e.into(),
         }
     }
@@ -389,7 +388,7 @@ pub async fn update(
     let mut errors = Vec::new();
     let mut patch = Patch::read(|f| body.text(f), &body.reset, &mut errors);
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(ApiError::fields(errors));
     }
     patch.apply_to_upcoming = body.apply_to_upcoming;
     let config = state.settings.series.get(&slug);

@@ -72,13 +72,6 @@ fn required<T>(
     value
 }
 
-pub(crate) fn invalid(fields: Vec<(String, String)>) -> ApiError {
-    ApiError::Invalid {
-        message: "Some fields are not valid.".into(),
-        fields,
-    }
-}
-
 fn changed_json(c: &Changed) -> serde_json::Value {
     let s = &c.session;
     json!({
@@ -128,7 +121,7 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
     let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
     let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
     else {
-        return Err(invalid(errors));
+        return Err(ApiError::fields(errors));
     };
     Ok(NewSession {
         series,
@@ -206,7 +199,7 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
         capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
     };
     if !errors.is_empty() {
-        return Err(invalid(errors));
+        return Err(ApiError::fields(errors));
     }
     Ok(details)
 }
@@ -251,7 +244,7 @@ fn new_time(b: RescheduleBody) -> Result<(manage::Start, Option<manage::Length>)
     let length = field(&mut errors, "duration", b.duration.as_deref());
     match (start, errors.is_empty()) {
         (Some(start), true) => Ok((start, length)),
-        _ => Err(invalid(errors)),
+        _ => Err(ApiError::fields(errors)),
     }
 }
 
@@ -293,7 +286,7 @@ fn reason(b: CancelBody) -> Result<manage::Reason, ApiError> {
     let reason = field(&mut errors, "reason", b.reason.as_deref());
     match required(&mut errors, "reason", reason, b.reason.is_some()) {
         Some(reason) if errors.is_empty() => Ok(reason),
-        _ => Err(invalid(errors)),
+        _ => Err(ApiError::fields(errors)),
     }
 }
 
