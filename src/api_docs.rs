@@ -406,6 +406,7 @@ impl Modify for BearerAuth {
         crate::attendance::handlers::mark,
         crate::attendance::handlers::metrics,
         crate::attendance::handlers::series_metrics,
+        crate::attendance::handlers::metrics_csv,
         crate::attendance::handlers::series_metrics_csv,
         crate::echo::organizer::list,
         crate::echo::organizer::create,

@@ -604,6 +604,7 @@ async fn import(
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let (report, sha256) =
         handlers::read(format, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    drop(bytes);
     let mut settings = settings.clone();
     settings.database.pool_size = settings.database.pool_size.min(2);
     let pool = migrate(&settings).await?;

@@ -221,7 +221,48 @@ pub async fn metrics(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let id = path.into_inner();
+    let (session, series, measures) = session_measures(&state, path.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "session": { "id": session.id, "series": series.slug, "title": session.title, "when": session.when() },
+        "measures": measures,
+    })))
+}
+
+/// The same as a CSV, a row per measure, then a row per sector and state.
+#[utoipa::path(get, path = "/api/v1/sessions/{id}/metrics.csv", tag = "attendance", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")),
+    responses((status = 200, description = "The measures, a row each", content_type = "text/csv"),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+pub async fn metrics_csv(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let (session, series, measures) = session_measures(&state, path.into_inner()).await?;
+    let date = session
+        .starts_at_utc()
+        .with_timezone(&session.tz())
+        .date_naive();
+    let body = crate::attendance::measures::session_csv(&session.title, date, &measures)
+        .map_err(ApiError::Internal)?;
+    let name = format!("{}-{date}-session-{}.csv", series.slug, session.id);
+    Ok(crate::registration::organizer::csv_download(&name, body))
+}
+
+/// A session, its series and its measures (with the series' baseline).
+async fn session_measures(
+    state: &AppState,
+    id: i64,
+) -> Result<
+    (
+        model::Session,
+        model::Series,
+        crate::attendance::measures::Measures,
+    ),
+    ApiError,
+> {
     let settings = state.settings.clone();
     let found = db::run(&state.pool, move |conn| {
         let Some((session, series)) = model::find_session(conn, id)? else {
@@ -232,12 +273,7 @@ pub async fn metrics(
         Ok(Some((session, series, measures)))
     })
     .await?;
-    let (session, series, measures) =
-        found.ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session": { "id": session.id, "series": series.slug, "title": session.title, "when": session.when() },
-        "measures": measures,
-    })))
+    found.ok_or_else(|| ApiError::NotFound(format!("no session {id}")))
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -343,6 +379,10 @@ async fn trend(state: &AppState, slug: String, query: &RangeQuery) -> Result<Tre
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
         .route("/api/v1/sessions/{id}/metrics", web::get().to(metrics))
+        .route(
+            "/api/v1/sessions/{id}/metrics.csv",
+            web::get().to(metrics_csv),
+        )
         .route(
             "/api/v1/series/{slug}/metrics",
             web::get().to(series_metrics),

@@ -279,6 +279,55 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
     )
 }
 
+/// One session's measures as CSV for a spreadsheet: `Measure,Value` rows,
+/// then a row per sector and per state reached.
+pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow::Result<Vec<u8>> {
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
+    let b = m.baseline.as_ref();
+    let mut rows: Vec<(String, String)> = vec![
+        ("Session".into(), title.to_string()),
+        ("Date".into(), date.format("%Y-%m-%d").to_string()),
+        ("Registrants".into(), m.registrants.to_string()),
+        ("Waitlisted".into(), m.waitlisted.to_string()),
+        (
+            "Baseline".into(),
+            b.map_or(String::new(), |b| b.baseline.to_string()),
+        ),
+        (
+            "Difference".into(),
+            b.map_or(String::new(), |b| b.difference.to_string()),
+        ),
+        (
+            "Ratio".into(),
+            b.map_or(String::new(), |b| b.ratio.to_string()),
+        ),
+        ("Attendees".into(), m.attendees.to_string()),
+        (
+            "Registrants attended".into(),
+            m.registrants_attended.to_string(),
+        ),
+        ("Walk-ins".into(), m.walk_ins.to_string()),
+        ("Attendance rate".into(), num(m.attendance_rate)),
+        ("First-time".into(), m.first_time.to_string()),
+        ("Returning".into(), m.returning.to_string()),
+        ("Average minutes".into(), num(m.average_minutes)),
+    ];
+    rows.extend(
+        m.by_sector
+            .iter()
+            .map(|(k, v)| (format!("Sector: {k}"), v.to_string())),
+    );
+    rows.extend(
+        m.by_state
+            .iter()
+            .map(|(k, v)| (format!("State: {k}"), v.to_string())),
+    );
+    crate::registration::organizer::spreadsheet_csv(
+        &["Measure", "Value"],
+        rows.into_iter().map(|(k, v)| vec![k, v]),
+    )
+}
+
 /// The trend as a plain-text table for a terminal.
 pub fn table(points: &[Point], baseline: Option<u32>) -> String {
     let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));

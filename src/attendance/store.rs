@@ -5,14 +5,16 @@
 //! The same file again changes nothing; a different report for the session
 //! replaces the earlier import's rows (rows marked by hand stay).
 
+use std::collections::HashSet;
+
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Integer, Nullable, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::attendance::parse::{Report, Role, Source};
+use crate::attendance::parse::{Attendee, Report, Role, Source};
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
@@ -102,6 +104,84 @@ fn person_for(
     Ok((person_id, registered))
 }
 
+/// Attendees written per statement: each chunk is one JSON bind.
+const CHUNK: usize = 5_000;
+
+/// An attendee as a row of `json_rows`: the e-mail normalized, times in UTC
+/// written as diesel writes a timestamp.
+fn json_row(tz: Tz, email: &EmailAddress, a: &Attendee) -> serde_json::Value {
+    let (first_name, last_name) = split_name(&a.name);
+    let at = |t| utc(tz, t).map(|t| t.format("%F %T%.f").to_string());
+    json!({
+        "email": email.as_str(),
+        "first_name": first_name,
+        "last_name": last_name,
+        "attended": a.attended,
+        "first_join": at(a.first_join),
+        "last_leave": at(a.last_leave),
+        "minutes": a.minutes.min(i32::MAX as u32),
+        "joins": a.joins.min(i32::MAX as u32),
+        "role": role_name(a.role),
+    })
+}
+
+/// Writes one chunk of a report: creates the people not yet known (a name
+/// fills a blank one), then their attendance, each flagged with whether
+/// they registered for the session. A row marked by hand stays as it is.
+fn write_chunk(
+    conn: &mut DbConnection,
+    session_id: i64,
+    import_id: i64,
+    rows: &[serde_json::Value],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let rows = serde_json::Value::from(rows).to_string();
+    let fill = |col: &str| {
+        format!("{col} = CASE WHEN people.{col} = '' THEN excluded.{col} ELSE people.{col} END")
+    };
+    // `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
+    let people = conn.sql(&format!(
+        "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
+         SELECT v.email, v.first_name, v.last_name, '', '', '', '', ?, ? FROM {} WHERE true \
+         ON CONFLICT (email) DO UPDATE SET {}, {}",
+        conn.json_rows(&[("email", "text"), ("first_name", "text"), ("last_name", "text")]),
+        fill("first_name"),
+        fill("last_name"),
+    ));
+    diesel::sql_query(people)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(&rows)
+        .execute(conn)?;
+    let attendance = conn.sql(&format!(
+        "INSERT INTO attendance (session_id, person_id, import_id, attended, first_join, last_leave, \
+         minutes, joins, registered_here, role, created_at, updated_at) \
+         SELECT ?, p.id, ?, v.attended, v.first_join, v.last_leave, v.minutes, v.joins, \
+         EXISTS (SELECT 1 FROM registrations r WHERE r.session_id = ? AND r.person_id = p.id \
+                 AND r.status <> 'cancelled'), \
+         v.role, ?, ? FROM {} JOIN people p ON p.email = v.email WHERE true \
+         ON CONFLICT (session_id, person_id) DO NOTHING",
+        conn.json_rows(&[
+            ("email", "text"),
+            ("attended", "boolean"),
+            ("first_join", "timestamp"),
+            ("last_leave", "timestamp"),
+            ("minutes", "integer"),
+            ("joins", "integer"),
+            ("role", "text"),
+        ]),
+    ));
+    diesel::sql_query(attendance)
+        .bind::<BigInt, _>(session_id)
+        .bind::<BigInt, _>(import_id)
+        .bind::<BigInt, _>(session_id)
+        .bind::<Timestamp, _>(now)
+        .bind::<Timestamp, _>(now)
+        .bind::<Text, _>(&rows)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Imports `report` (whose file hashes to `sha256`) into `session`, as
 /// `actor`, calling `progress` with the count of attendees written so far
 /// (from 0: on SQLite a write may run twice). Audited.
@@ -154,41 +234,41 @@ pub fn import(
         ))
         .returning(attendance_imports::id)
         .get_result(conn)?;
+    // Every address is checked before anything is written, and each is
+    // written once (two spellings may normalize to one address).
     let tz = session.tz();
-    let (mut attended, mut registered_here) = (0, 0);
-    let insert = conn.sql(
-        "INSERT INTO attendance (session_id, person_id, import_id, attended, first_join, last_leave, \
-         minutes, joins, registered_here, role, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, person_id) DO NOTHING",
-    );
-    for (n, a) in report.attendees.iter().enumerate() {
-        progress(n);
+    let mut seen = HashSet::with_capacity(report.attendees.len());
+    let mut rows = Vec::with_capacity(CHUNK);
+    let mut written = 0;
+    for a in &report.attendees {
         let email = EmailAddress::parse(&a.email)
             .map_err(|m| ApiError::invalid(format!("{}: {m}", a.email)))?;
-        let (person_id, registered) = person_for(conn, session.id, email, &a.name, now)?;
-        // A row marked by hand stays as it is (ON CONFLICT DO NOTHING).
-        diesel::sql_query(insert.clone())
-            .bind::<BigInt, _>(session.id)
-            .bind::<BigInt, _>(person_id)
-            .bind::<BigInt, _>(import_id)
-            .bind::<Bool, _>(a.attended)
-            .bind::<Nullable<Timestamp>, _>(utc(tz, a.first_join))
-            .bind::<Nullable<Timestamp>, _>(utc(tz, a.last_leave))
-            .bind::<Integer, _>(a.minutes.min(i32::MAX as u32) as i32)
-            .bind::<Integer, _>(a.joins.min(i32::MAX as u32) as i32)
-            .bind::<Bool, _>(registered)
-            .bind::<Text, _>(role_name(a.role))
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .execute(conn)?;
-        if a.attended {
-            attended += 1;
-            if registered {
-                registered_here += 1;
-            }
+        if seen.insert(email.as_str().to_string()) {
+            rows.push(json_row(tz, &email, a));
+        }
+        if rows.len() == CHUNK {
+            write_chunk(conn, session.id, import_id, &rows, now)?;
+            written += rows.len();
+            rows.clear();
+            progress(written);
         }
     }
+    if !rows.is_empty() {
+        write_chunk(conn, session.id, import_id, &rows, now)?;
+    }
     progress(report.attendees.len());
+    let counted = |registered: Option<bool>| {
+        let mut q = attendance::table
+            .filter(attendance::import_id.eq(import_id))
+            .filter(attendance::attended.eq(true))
+            .into_boxed();
+        if let Some(r) = registered {
+            q = q.filter(attendance::registered_here.eq(r));
+        }
+        q.count()
+    };
+    let attended = counted(None).get_result::<i64>(conn)? as usize;
+    let registered_here = counted(Some(true)).get_result::<i64>(conn)? as usize;
     let done = Imported {
         import_id,
         people: report.attendees.len(),

@@ -201,6 +201,30 @@ impl DbConnection {
         out
     }
 
+    /// A FROM item `v` reading rows from a JSON array of objects bound to
+    /// one placeholder: `columns` are (key, PostgreSQL type), each a column
+    /// of `v`. Lets a set-based statement take thousands of rows in one
+    /// bind (diesel's MultiConnection has no batch insert, and each backend
+    /// caps binds per statement). Keys are literals of ours.
+    pub fn json_rows(&self, columns: &[(&str, &str)]) -> String {
+        debug_assert!(columns
+            .iter()
+            .all(|(k, _)| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')));
+        if self.is_postgres() {
+            let typed: Vec<String> = columns.iter().map(|(k, t)| format!("{k} {t}")).collect();
+            format!(
+                "jsonb_to_recordset(CAST(? AS jsonb)) AS v({})",
+                typed.join(", ")
+            )
+        } else {
+            let picked: Vec<String> = columns
+                .iter()
+                .map(|(k, _)| format!("json_extract(value, '$.{k}') AS {k}"))
+                .collect();
+            format!("(SELECT {} FROM json_each(?)) AS v", picked.join(", "))
+        }
+    }
+
     /// SQL for a JSON object's text: `open` (a placeholder bound to
     /// `open_json_object(..)`, the shared part) followed by `fields` (`key`,
     /// SQL text expression), each value quoted as a JSON string by the

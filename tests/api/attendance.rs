@@ -47,6 +47,35 @@ async fn rows(app: &TestApp, t: &str, session: i64) -> Vec<Value> {
     body["attendance"].as_array().unwrap().clone()
 }
 
+/// A CSV download's headers and lines, after checking it is one: 200,
+/// `text/csv`, a BOM for Excel, CRLF line ends.
+async fn csv_lines(
+    app: &TestApp,
+    t: &str,
+    path: &str,
+) -> (reqwest::header::HeaderMap, Vec<String>) {
+    let csv = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status().as_u16(), 200, "{path}");
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let headers = csv.headers().clone();
+    let bytes = csv.bytes().await.unwrap();
+    let text =
+        std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").expect("a BOM first")).unwrap();
+    assert!(text.ends_with("\r\n"), "{text}");
+    let lines = text
+        .split("\r\n")
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    (headers, lines)
+}
+
 fn row<'a>(rows: &'a [Value], email: &str) -> &'a Value {
     rows.iter()
         .find(|r| r["email"] == email)
@@ -83,6 +112,11 @@ async fn a_zoom_report_is_matched_merged_replaced_and_refused_whole() {
         ),
         (Some(true), Some(false)),
         "came without registering here"
+    );
+    assert_eq!(
+        (&walk_in["first_name"], &walk_in["last_name"]),
+        (&Value::from("Walk"), &Value::from("In")),
+        "a new person takes the report's name"
     );
     let sam = row(&all, "sam.smith@example.org");
     assert_eq!(
@@ -401,6 +435,41 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     .await;
     assert_eq!(status, 404);
 
+    // The session's measures as a CSV: a row each, then sectors and states.
+    let (headers, lines) =
+        csv_lines(&app, &t, &format!("/api/v1/sessions/{later}/metrics.csv")).await;
+    assert!(
+        headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("-session-{later}.csv")),
+        "{headers:?}"
+    );
+    let text = lines.join("\n");
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    assert_eq!(lines[0], "Measure,Value");
+    for want in [
+        "Registrants,3",
+        "Difference,-574",
+        "Attendees,2",
+        "Walk-ins,1",
+        "Attendance rate,0.33",
+        "Returning,1",
+        "Average minutes,51.5",
+    ] {
+        assert!(lines.contains(&want), "{want} in {text}");
+    }
+    let sectors: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("Sector: "))
+        .copied()
+        .collect();
+    let counted: i64 = sectors
+        .iter()
+        .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+        .sum();
+    assert_eq!(counted, 2, "every attendee in one sector row: {text}");
+
     // The series' trend over both Jams (they are ahead: ask up to the day
     // after the later one).
     let later_start: chrono::DateTime<chrono::Utc> = app.sessions().await[1]["starts_at"]
@@ -438,25 +507,12 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     assert!(body["error"]["fields"]["from"].is_string(), "{body}");
 
     // The same as a CSV for Excel.
-    let csv = app
-        .client
-        .get(format!(
-            "{}/api/v1/series/jam/metrics.csv?to={to}",
-            app.address
-        ))
-        .bearer_auth(&t)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(csv.status().as_u16(), 200);
-    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
-    let bytes = csv.bytes().await.unwrap();
+    let (_, lines) = csv_lines(&app, &t, &format!("/api/v1/series/jam/metrics.csv?to={to}")).await;
     assert!(
-        bytes.starts_with(b"\xEF\xBB\xBFDate,Session,Registrants"),
-        "a BOM, then the header"
+        lines[0].starts_with("Date,Session,Registrants"),
+        "{lines:?}"
     );
-    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    let text = lines.join("\n");
     assert_eq!(lines.len(), 3, "{text}");
     assert!(
         lines[2].ends_with(",3,0,577,-574,0.01,2,1,1,0.33,1,1,51.5,1.5"),

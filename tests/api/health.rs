@@ -100,6 +100,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/sessions/{id}/attendance/{format}", "post"),
         ("/api/v1/sessions/{id}/attendance/mark", "post"),
         ("/api/v1/sessions/{id}/metrics", "get"),
+        ("/api/v1/sessions/{id}/metrics.csv", "get"),
         ("/api/v1/series/{slug}/metrics", "get"),
         ("/api/v1/series/{slug}/metrics.csv", "get"),
         ("/api/v1/echo/cohorts", "get"),

@@ -1,0 +1,158 @@
+//! Attendance import end to end, as an organizer runs it: `convene import
+//! zoom FILE --session ID` (the release binary, a child process) reading a
+//! generated 100 000-row Zoom attendee report (one row in five a rejoin, so
+//! 80 000 people) into a Jam session whose registrants are half of them.
+//!
+//!     cargo bench --bench attendance_import
+//!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench attendance_import
+//!
+//! Three runs: the first report (every person new), a newer report of the
+//! same rows (replaces the first import's rows; people known), and the
+//! newer report again (unchanged). For each: wall time and the child's
+//! peak RSS. BENCH_ATTENDANCE_ROWS (default 100000) sets the rows. Record
+//! figures in docs/PERFORMANCE.md.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use convene::db::{self, Pool};
+use convene::series::model::Session;
+use convene::Settings;
+use diesel::prelude::*;
+
+#[allow(dead_code)]
+#[path = "../tests/api/helpers.rs"]
+mod helpers;
+use helpers::TestDb;
+
+#[path = "support/zoom_report.rs"]
+mod zoom_report;
+
+/// The first session of the Jam, with registrations for every second
+/// person of the generated report, written by the database itself.
+fn seed(pool: &Pool, people: usize) -> Session {
+    use convene::db::schema::{series, sessions};
+    let mut conn = pool.get().unwrap();
+    let session: Session = sessions::table
+        .inner_join(series::table)
+        .filter(series::slug.eq("jam"))
+        .order(sessions::starts_at)
+        .select(Session::as_select())
+        .first(&mut *conn)
+        .unwrap();
+    let now = Utc::now().naive_utc();
+    let people_sql = conn.sql(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 2 FROM n WHERE i + 2 < ?) \
+         INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
+         SELECT 'person.' || CAST(i AS TEXT) || '@example.org', 'Person', 'Registered', \
+         'Bench Behavioral Health', '', 'provider', 'NY', ?, ? FROM n",
+    );
+    diesel::sql_query(people_sql)
+        .bind::<diesel::sql_types::BigInt, _>(people as i64)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .execute(&mut *conn)
+        .unwrap();
+    let registrations = conn.sql(
+        "INSERT INTO registrations (session_id, person_id, token, status, subscribe, calendar_sequence, \
+         confirmations_sent, created_at, updated_at, registered_at) \
+         SELECT ?, id, 'benchtoken' || CAST(id AS TEXT), 'registered', false, 0, 1, ?, ?, ? FROM people",
+    );
+    diesel::sql_query(registrations)
+        .bind::<diesel::sql_types::BigInt, _>(session.id)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .bind::<diesel::sql_types::Timestamp, _>(now)
+        .execute(&mut *conn)
+        .unwrap();
+    session
+}
+
+/// Peak resident set of the children waited for so far, in MB (Linux
+/// reports kilobytes).
+fn children_peak_rss_mb() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes a rusage into the pointer it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+/// Runs `convene import zoom FILE --session ID`; its time and what it printed.
+fn import(db: &TestDb, file: &std::path::Path, session: i64) -> (Duration, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_convene"))
+        .current_dir(dir.path())
+        .args(["import", "zoom"])
+        .arg(file)
+        .args(["--session", &session.to_string()])
+        .env_remove("CONVENE_ENV")
+        .env("RUST_LOG", "warn")
+        .env("CONVENE__DATABASE__URL", db.url_string())
+        .output()
+        .expect("run convene import");
+    let took = started.elapsed();
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(
+        out.status.success(),
+        "convene import failed: {said}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (took, said)
+}
+
+fn main() {
+    let rows = std::env::var("BENCH_ATTENDANCE_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000usize);
+    let backend = match std::env::var("CONVENE_TEST_DATABASE_URL") {
+        Ok(u) if u.starts_with("postgres") => "postgres",
+        _ => "sqlite",
+    };
+    let db = TestDb::new();
+    let mut settings = Settings::defaults().unwrap();
+    settings.database.url = db.url.clone();
+    let pool = db::connect(&settings.database).unwrap();
+    db::migrate(&pool).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(convene::jobs::sync_series(
+            &pool,
+            Arc::new(settings),
+            Utc::now(),
+        ))
+        .unwrap();
+    let session = seed(&pool, rows);
+    drop(pool);
+
+    let files = tempfile::tempdir().unwrap();
+    let (first, newer) = (
+        files.path().join("first.csv"),
+        files.path().join("newer.csv"),
+    );
+    let report = zoom_report::report(rows, "Mar 22, 2025 21:00:00");
+    let megabytes = report.len() as f64 / 1e6;
+    std::fs::write(&first, report).unwrap();
+    std::fs::write(&newer, zoom_report::report(rows, "Mar 23, 2025 09:00:01")).unwrap();
+
+    println!("attendance_import ({backend}): {rows} rows ({megabytes:.1} MB)");
+    for (what, file) in [
+        ("first report, people new", &first),
+        ("newer report, replaces", &newer),
+        ("same report again", &newer),
+    ] {
+        let (took, said) = import(&db, file, session.id);
+        println!(
+            "  {what}: {:.2} s ({:.0} rows/s), peak RSS so far {:.1} MB\n    {said}",
+            took.as_secs_f64(),
+            rows as f64 / took.as_secs_f64(),
+            children_peak_rss_mb()
+        );
+    }
+}
