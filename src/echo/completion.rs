@@ -400,6 +400,15 @@ impl Completion {
 
 // ---------------------------------------------------------------- handlers
 
+/// The list of cohort `slug` for an API caller (any role reads it, as the
+/// cohort's other lists), or 404.
+async fn readable(state: &AppState, user: &ApiUser, slug: String) -> Result<Completion, ApiError> {
+    user.require(Need::Read)?;
+    load_slug(state, slug.clone())
+        .await?
+        .ok_or_else(|| no_cohort(&slug))
+}
+
 /// A cohort's completion list: each approved participant's and observer's
 /// sessions attended against the cohort's threshold.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/completion", tag = "echo", security(("bearer" = [])),
@@ -412,11 +421,7 @@ pub async fn api_list(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let slug = path.into_inner();
-    let completion = load_slug(&state, slug.clone())
-        .await?
-        .ok_or_else(|| no_cohort(&slug))?;
+    let completion = readable(&state, &user, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(completion.to_list()))
 }
 
@@ -432,11 +437,7 @@ pub async fn api_csv(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let slug = path.into_inner();
-    let completion = load_slug(&state, slug.clone())
-        .await?
-        .ok_or_else(|| no_cohort(&slug))?;
+    let completion = readable(&state, &user, path.into_inner()).await?;
     completion.download().map_err(ApiError::Internal)
 }
 
