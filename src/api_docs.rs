@@ -420,6 +420,8 @@ impl Modify for BearerAuth {
         crate::echo::review::attachment,
         crate::echo::review::review,
         crate::echo::review::recommendations,
+        crate::echo::completion::api_list,
+        crate::echo::completion::api_csv,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry,

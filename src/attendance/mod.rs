@@ -1,7 +1,7 @@
 //! Attendance: who came to a session, read from the reports Zoom and Teams
 //! export (or a plain CSV) and imported whole into the database, marked by
 //! hand, and measured per session and per series (issue #6; the reports
-//! page and ECHO completion come next).
+//! page comes next). ECHO completion reads it in `echo::completion`.
 
 pub mod handlers;
 pub mod measures;

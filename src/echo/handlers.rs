@@ -2,6 +2,8 @@
 //! page and application form, and the participant's own page and calendar
 //! feed, reached by the magic link e-mailed on approval (no password).
 
+use std::collections::HashMap;
+
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Months;
@@ -14,6 +16,7 @@ use crate::echo::applications::{
     self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
 };
 use crate::echo::cohorts::{self, Cohort, EchoSession};
+use crate::echo::completion::{self, Meeting, Status, Visit};
 use crate::registration::domain::{FieldErrors, STATES};
 use crate::registration::handlers::options;
 use crate::registration::token::looks_like_token;
@@ -211,7 +214,8 @@ async fn participant(state: &AppState, token: String) -> Result<Option<Participa
 }
 
 /// `GET /echo/p/{token}`: the participant's page — their cohort's
-/// sessions with join links, and their calendar.
+/// sessions with join links and which they attended, where they stand
+/// against the completion threshold, and their calendar.
 pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     let (applied, cohort, sessions) = match participant(&state, token.clone()).await {
@@ -222,23 +226,34 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
     let public = &state.settings.http.public_url;
     let now = state.clock.naive();
     let (app_id, cohort_id) = (applied.application.id, cohort.id);
-    let loaded: Result<Cases, DbError> = db::run(&state.pool, move |conn| {
+    let person_id = applied.application.person_id;
+    let loaded: Result<(Cases, Vec<Visit>), DbError> = db::run(&state.pool, move |conn| {
         use crate::echo::cases;
         let presented = cases::presented(conn, cohort_id, now)?
             .into_iter()
             .filter(|c| c.application_id != app_id)
             .collect();
-        Ok((cases::of_application(conn, app_id)?, presented))
+        // Only this person's attendance.
+        let visits = completion::visits(conn, cohort_id, Some(person_id))?;
+        Ok(((cases::of_application(conn, app_id)?, presented), visits))
     })
     .await;
-    let (own, presented) = match loaded {
+    let ((own, presented), visits) = match loaded {
         Ok(found) => found,
         Err(e) => return state.pages.internal_error(&e.into()),
     };
+    let attended: HashMap<i64, i32> = visits.iter().map(|v| (v.session_id, v.minutes)).collect();
+    let progress = completion::assess(
+        cohort.completion_percent,
+        &Meeting::of(&sessions, now),
+        &attended.keys().copied().collect(),
+    );
     let mut rows = sessions_json(&sessions);
     for (row, (s, _)) in rows.iter_mut().zip(&sessions) {
         row["join_url"] = json!(s.join_url);
         row["past"] = json!(s.ends_at <= now);
+        row["attended"] = json!(attended.contains_key(&s.id));
+        row["minutes"] = json!(attended.get(&s.id));
     }
     let feed_url = applications::feed_url(public, &token);
     let webcal = feed_url
@@ -253,6 +268,10 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
             "role": applied.application.role,
             "participant": applied.application.role == PARTICIPANT,
             "sessions": rows,
+            "progress": progress,
+            "completed": progress.status == Status::Completed,
+            "on_track": progress.status == Status::OnTrack,
+            "to_go": progress.needed.saturating_sub(progress.attended),
             "feed": { "url": feed_url, "webcal": webcal },
             "token": token,
             "own_cases": own.iter().map(|c| json!({ "id": c.id, "title": c.title, "status": c.status.replace('_', " ") })).collect::<Vec<_>>(),

@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
+pub mod completion;
 pub mod handlers;
 pub mod notify;
 pub mod organizer;
@@ -20,6 +21,7 @@ use actix_web::web;
 /// facilitators' API and pages.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(review::routes);
+    cfg.configure(completion::routes);
     cfg.route("/echo", web::get().to(handlers::program))
         .route("/echo/link", web::get().to(handlers::link_form))
         .route("/echo/link", web::post().to(handlers::send_link))

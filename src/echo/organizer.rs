@@ -21,6 +21,7 @@ use crate::db::{self, DbConnection, DbError};
 use crate::echo::applications::{self, Decision};
 use crate::echo::cases;
 use crate::echo::cohorts::{self, Cohort, NewCohort};
+use crate::echo::completion::{self, Completion, Meeting};
 use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
 use crate::series::manage::{self, Details};
@@ -717,7 +718,7 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
 
 /// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
 /// forms, the cases scheduled into each), its applications (decision
-/// forms) and its cases.
+/// forms), its cases and its completion list.
 pub async fn cohort_page(
     state: web::Data<AppState>,
     user: PageUser,
@@ -727,6 +728,7 @@ pub async fn cohort_page(
         return refused;
     }
     let slug = path.into_inner();
+    let now = state.clock.naive();
     let loaded = db::run(&state.pool, move |conn| {
         let Some(cohort) = cohorts::find(conn, &slug)? else {
             return Ok::<_, DbError>(None);
@@ -734,10 +736,11 @@ pub async fn cohort_page(
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let apps = applications::list(conn, cohort.id, None)?;
         let readings = review::of_cohort(conn, cohort.id, None)?;
-        Ok(Some((cohort, sessions, apps, readings)))
+        let visits = completion::visits(conn, cohort.id, None)?;
+        Ok(Some((cohort, sessions, apps, readings, visits)))
     })
     .await;
-    let (cohort, sessions, apps, readings) = match loaded {
+    let (cohort, sessions, apps, readings, visits) = match loaded {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -745,6 +748,18 @@ pub async fn cohort_page(
     let open = |a: &applications::Applied| {
         [applications::PENDING, applications::WAITLISTED].contains(&a.application.status.as_str())
     };
+    let approved = apps
+        .iter()
+        .filter(|a| a.application.status == applications::APPROVED)
+        .cloned()
+        .collect();
+    let completion = Completion::new(
+        cohort.clone(),
+        &Meeting::of(&sessions, now),
+        approved,
+        &visits,
+    )
+    .to_list();
     state.pages.private(state.pages.ok(
         "organizer/cohort",
         &json!({
@@ -763,6 +778,11 @@ pub async fn cohort_page(
             "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
             "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
             "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
+            "completion_groups": [
+                { "heading": "Participants", "rows": completion.participants, "counts": completion.participant_counts },
+                { "heading": "Observers", "rows": completion.observers, "counts": completion.observer_counts },
+            ],
+            "completion": completion,
         }),
     ))
 }

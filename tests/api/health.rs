@@ -115,6 +115,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/echo/cases/{id}/attachment", "get"),
         ("/api/v1/echo/cases/{id}/review", "post"),
         ("/api/v1/echo/cases/{id}/recommendations", "put"),
+        ("/api/v1/echo/cohorts/{slug}/completion", "get"),
+        ("/api/v1/echo/cohorts/{slug}/completion.csv", "get"),
     ] {
         let op = &paths
             .get(path)

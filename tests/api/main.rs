@@ -8,6 +8,7 @@ mod cli;
 mod db;
 mod echo;
 mod echo_cases;
+mod echo_completion;
 mod echo_review;
 mod feeds;
 mod health;
