@@ -1,8 +1,9 @@
 //! Attendance: who came to a session, read from the reports Zoom and Teams
 //! export (or a plain CSV) and imported whole into the database, marked by
-//! hand, and measured per session and per series (issue #6; the reports
-//! page and ECHO completion come next).
+//! hand, measured per session and per series, and charted per series on
+//! the organizers' reports page (issue #6; ECHO completion comes next).
 
+pub mod charts;
 pub mod handlers;
 pub mod measures;
 pub mod pages;
