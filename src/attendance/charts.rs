@@ -147,7 +147,7 @@ fn described(svg: String, about: &Described) -> String {
 
 /// A row of swatches and names above a chart.
 fn legend(area: &Area, entries: &[(&str, RGBColor, bool)]) -> anyhow::Result<()> {
-    let style = TextStyle::from((FONT, 15)).pos(Pos::new(HPos::Left, VPos::Center));
+    let style = TextStyle::from((FONT, 16)).pos(Pos::new(HPos::Left, VPos::Center));
     let mut x = 10;
     let y = (LEGEND_HEIGHT / 2) as i32;
     for (name, color, is_line) in entries {
@@ -167,7 +167,7 @@ fn legend(area: &Area, entries: &[(&str, RGBColor, bool)]) -> anyhow::Result<()>
         area.draw(&Text::new(name.to_string(), (x + 24, y), style.clone()))
             .map_err(failed)?;
         // The fixed estimate plotters would use for this text, plus a gap.
-        x += 24 + (name.chars().count() as i32) * 7 + 22;
+        x += 24 + (name.chars().count() as i32) * 8 + 22;
     }
     Ok(())
 }
@@ -214,8 +214,8 @@ pub fn sessions(
             .margin_right(20)
             .margin_top(10)
             .margin_bottom(6)
-            .x_label_area_size(34)
-            .y_label_area_size(56)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
             .build_cartesian_2d(marked(0.0..n as f64, centers), marked(0.0..top, y_ticks))
             .map_err(failed)?;
         let label_of = |x: &f64| {
@@ -229,8 +229,8 @@ pub fn sessions(
             .axis_style(AXIS.stroke_width(1))
             .x_label_formatter(&label_of)
             .y_label_formatter(&|y| format!("{y:.0}"))
-            .x_label_style((FONT, 14))
-            .y_label_style((FONT, 14))
+            .x_label_style((FONT, 16))
+            .y_label_style((FONT, 16))
             .y_desc("People")
             .draw()
             .map_err(failed)?;
@@ -261,7 +261,7 @@ pub fn sessions(
                 .draw_series([Text::new(
                     format!("Baseline {b}"),
                     (n as f64, b),
-                    TextStyle::from((FONT, 14)).pos(Pos::new(HPos::Right, VPos::Bottom)),
+                    TextStyle::from((FONT, 16)).pos(Pos::new(HPos::Right, VPos::Bottom)),
                 )])
                 .map_err(failed)?;
         }
@@ -319,7 +319,7 @@ pub fn breakdown(rows: &[(String, i64)], about: &Described) -> anyhow::Result<Op
             .margin(10)
             .margin_right(24)
             .x_label_area_size(30)
-            .y_label_area_size((16 + 7 * longest).clamp(60, 260))
+            .y_label_area_size((16 + 15 * longest / 2).clamp(60, 280))
             .build_cartesian_2d(marked(0.0..right, x_ticks), marked(0.0..n as f64, centers))
             .map_err(failed)?;
         // Row i (largest first) sits at the top: its center is n - i - 0.5.
@@ -337,8 +337,8 @@ pub fn breakdown(rows: &[(String, i64)], about: &Described) -> anyhow::Result<Op
             .axis_style(AXIS.stroke_width(1))
             .x_label_formatter(&|x| format!("{x:.0}"))
             .y_label_formatter(&name_of)
-            .x_label_style((FONT, 14))
-            .y_label_style((FONT, 14))
+            .x_label_style((FONT, 16))
+            .y_label_style((FONT, 16))
             .draw()
             .map_err(failed)?;
         chart

@@ -8,4 +8,5 @@ pub mod handlers;
 pub mod measures;
 pub mod pages;
 pub mod parse;
+pub mod reports;
 pub mod store;
