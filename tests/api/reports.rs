@@ -17,32 +17,39 @@ const BASELINE: &str = "#B3261E";
 
 /// Registers people `range` for `session` through the registration
 /// transaction itself (hundreds of them: the form would be slow), with
-/// sectors and states in uneven shares.
-fn register_many(app: &TestApp, session: i64, range: std::ops::Range<usize>) {
+/// sectors and states in uneven shares. Off the test's runtime: blocking it
+/// for seconds would leave the client's idle connections, which the server
+/// closes meanwhile, looking reusable.
+async fn register_many(app: &TestApp, session: i64, range: std::ops::Range<usize>) {
     let policy = Policy::from_settings(&app.settings);
     let now = app.clock.naive();
-    with_conn(&app.pool, |conn| {
-        for i in range {
-            let form = RegistrationForm {
-                first_name: "Person".into(),
-                last_name: format!("Number {i}"),
-                email: format!("person{i}@example.org"),
-                organization: "A provider".into(),
-                job_title: "Director".into(),
-                sector: [
-                    "provider",
-                    "provider",
-                    "provider",
-                    "association",
-                    "government",
-                ][i % 5]
-                    .into(),
-                state: ["NY", "NY", "OH", "CA"][i % 4].into(),
-                subscribe: None,
-            };
-            register(conn, session, &parse(&form).unwrap(), &policy, now).unwrap();
-        }
-    });
+    let pool = app.pool.clone();
+    tokio::task::spawn_blocking(move || {
+        with_conn(&pool, |conn| {
+            for i in range {
+                let form = RegistrationForm {
+                    first_name: "Person".into(),
+                    last_name: format!("Number {i}"),
+                    email: format!("person{i}@example.org"),
+                    organization: "A provider".into(),
+                    job_title: "Director".into(),
+                    sector: [
+                        "provider",
+                        "provider",
+                        "provider",
+                        "association",
+                        "government",
+                    ][i % 5]
+                        .into(),
+                    state: ["NY", "NY", "OH", "CA"][i % 4].into(),
+                    subscribe: None,
+                };
+                register(conn, session, &parse(&form).unwrap(), &policy, now).unwrap();
+            }
+        })
+    })
+    .await
+    .unwrap();
 }
 
 /// Imports a plain attendance list: people `range`, plus `walk_ins` who did
@@ -91,8 +98,8 @@ async fn two_jams_with_attendance(app: &TestApp, t: &str) -> String {
         jams[0]["id"].as_i64().unwrap(),
         jams[1]["id"].as_i64().unwrap(),
     );
-    register_many(app, first, 0..420);
-    register_many(app, second, 0..610);
+    register_many(app, first, 0..420).await;
+    register_many(app, second, 0..610).await;
     attended(app, t, first, 0..250, 10).await;
     attended(app, t, second, 100..480, 0).await;
     let end: chrono::DateTime<chrono::Utc> =
