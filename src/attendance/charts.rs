@@ -553,7 +553,10 @@ mod tests {
             drawn[0].y < drawn[1].y && drawn[1].y < drawn[2].y,
             "largest first from the top"
         );
-        assert!(svg.contains(">Provider organization<") || svg.contains("Provider organization\n"));
+        assert!(
+            svg.contains(">\nState or national association\n</text>"),
+            "a name of 29 characters is shown whole"
+        );
     }
 
     #[test]
