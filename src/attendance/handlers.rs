@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::attendance::parse::{self, Source};
-use crate::attendance::store;
+use crate::attendance::{reports, store};
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -280,9 +280,9 @@ async fn session_measures(
 #[into_params(parameter_in = Query)]
 pub struct RangeQuery {
     /// `YYYY-MM-DD` (UTC), included; a year before `to` when absent.
-    from: Option<String>,
+    pub from: Option<String>,
     /// `YYYY-MM-DD` (UTC), excluded; now when absent.
-    to: Option<String>,
+    pub to: Option<String>,
 }
 
 fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
@@ -311,9 +311,9 @@ pub async fn series_metrics(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let (slug, from, to, baseline, points) = trend(&state, path.into_inner(), &query).await?;
+    let (series, from, to, baseline, points) = trend(&state, path.into_inner(), &query).await?;
     Ok(HttpResponse::Ok().json(json!({
-        "series": slug,
+        "series": series.slug,
         "baseline": baseline,
         "from": from.and_utc().to_rfc3339(),
         "to": to.and_utc().to_rfc3339(),
@@ -334,18 +334,24 @@ pub async fn series_metrics_csv(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let (slug, from, to, _, points) = trend(&state, path.into_inner(), &query).await?;
-    let body = crate::attendance::measures::csv(&points).map_err(ApiError::Internal)?;
+    trend_csv(&trend(&state, path.into_inner(), &query).await?)
+}
+
+/// A trend as a CSV download named after its series and period.
+pub(crate) fn trend_csv(trend: &Trend) -> Result<HttpResponse, ApiError> {
+    let (series, from, to, _, points) = trend;
+    let body = crate::attendance::measures::csv(points).map_err(ApiError::Internal)?;
     let name = format!(
-        "{slug}-{}-to-{}.csv",
+        "{}-{}-to-{}.csv",
+        series.slug,
         from.format("%Y-%m-%d"),
         to.format("%Y-%m-%d")
     );
     Ok(crate::registration::organizer::csv_download(&name, body))
 }
 
-type Trend = (
-    String,
+pub(crate) type Trend = (
+    model::Series,
     chrono::NaiveDateTime,
     chrono::NaiveDateTime,
     Option<u32>,
@@ -353,7 +359,11 @@ type Trend = (
 );
 
 /// A series' trend over the asked period (a year up to now by default).
-async fn trend(state: &AppState, slug: String, query: &RangeQuery) -> Result<Trend, ApiError> {
+pub(crate) async fn trend(
+    state: &AppState,
+    slug: String,
+    query: &RangeQuery,
+) -> Result<Trend, ApiError> {
     let to = match &query.to {
         Some(v) => day("to", v)?,
         None => state.clock.naive(),
@@ -372,7 +382,7 @@ async fn trend(state: &AppState, slug: String, query: &RangeQuery) -> Result<Tre
     })
     .await?;
     let (series, points) = found.ok_or_else(|| ApiError::NotFound("No such series.".into()))?;
-    Ok((series.slug, from, to, baseline, points))
+    Ok((series, from, to, baseline, points))
 }
 
 /// The attendance routes.
@@ -394,6 +404,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/sessions/{id}/attendance/mark",
             web::post().to(mark),
+        )
+        .route(
+            "/organizer/series/{slug}/reports",
+            web::get().to(reports::page),
+        )
+        .route(
+            "/organizer/series/{slug}/reports.csv",
+            web::get().to(reports::csv),
         )
         .service(
             web::resource("/organizer/sessions/{id}/attendance")

@@ -61,11 +61,17 @@ fn two_decimals(x: f64) -> f64 {
 }
 
 fn breakdown(labels: impl Iterator<Item = String>) -> Vec<(String, i64)> {
-    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-    for label in labels {
-        *counts.entry(label).or_default() += 1;
+    summed(labels.map(|label| (label, 1)))
+}
+
+/// Counts added up by label, largest first (then by name): e.g. the
+/// sessions' `by_sector` over a period.
+pub fn summed(counts: impl IntoIterator<Item = (String, i64)>) -> Vec<(String, i64)> {
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    for (label, n) in counts {
+        *totals.entry(label).or_default() += n;
     }
-    let mut rows: Vec<(String, i64)> = counts.into_iter().collect();
+    let mut rows: Vec<(String, i64)> = totals.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     rows
 }
@@ -465,6 +471,25 @@ mod tests {
             Some((0, 1.0))
         );
         assert_eq!(points[0].date, "2026-01-17", "the local date in New York");
+    }
+
+    #[test]
+    fn breakdowns_add_up_over_sessions_largest_first() {
+        let a = compute(2, 0, &[came(1, true, false, "provider", "NY")], None);
+        let b = compute(
+            2,
+            0,
+            &[
+                came(1, true, false, "association", "OH"),
+                came(1, true, false, "association", "NY"),
+            ],
+            None,
+        );
+        let states = summed([&a, &b].into_iter().flat_map(|m| m.by_state.clone()));
+        assert_eq!(
+            states,
+            [("New York".to_string(), 2), ("Ohio".to_string(), 1)]
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod mail;
 mod organizer_pages;
 mod registration;
 mod registrations;
+mod reports;
 mod scheduler;
 mod series;
 mod sessions;
