@@ -56,7 +56,7 @@ pub async fn upload(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> HttpResponse {
-    let id = path.into_inner();
+    let (id, role) = (path.into_inner(), user.user.role());
     let (pairs, file, too_big) = match read_upload(payload).await {
         Ok(read) => read,
         Err(e) => {
@@ -71,7 +71,7 @@ pub async fn upload(
         &state,
         &user,
         Posted::from_pairs(pairs),
-        Need::Organize,
+        Need::Read,
         session_page(id),
         move |conn, actor, form, now| {
             if file.is_empty() || too_big {
@@ -90,6 +90,7 @@ pub async fn upload(
             let (report, sha256) = read(form.get("format").unwrap_or("zoom"), &file)?;
             let (session, _) = model::find_session(conn, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+            store::check_may_record(conn, role, id)?;
             store::import(conn, actor, &session, &report, &sha256, now, &|_| {})?;
             Ok(session_page(id))
         },
@@ -105,12 +106,12 @@ pub async fn mark(
     path: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let id = path.into_inner();
+    let (id, role) = (path.into_inner(), user.user.role());
     forms::submit(
         &state,
         &user,
         Posted::from_form(form),
-        Need::Organize,
+        Need::Read,
         session_page(id),
         move |conn, actor, form, now| {
             let minutes = match form.get("minutes") {
@@ -131,6 +132,7 @@ pub async fn mark(
             let (email, attended, minutes, reason) = marked(&body)?;
             let (session, _) = model::find_session(conn, id)?
                 .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+            store::check_may_record(conn, role, id)?;
             store::mark(
                 conn, actor, &session, &email, attended, minutes, &reason, now,
             )?;

@@ -433,7 +433,11 @@ pub async fn session_page(
         };
         let lineup = crate::lineup::store::for_session(conn, id)?;
         let levers = crate::lineup::store::session_levers(conn, id)?;
-        let attendance = crate::attendance::store::summary(conn, id)?;
+        // The counts, and whether facilitators may record it too.
+        let attendance = (
+            crate::attendance::store::summary(conn, id)?,
+            crate::echo::cohorts::echo_session(conn, id)?.is_some(),
+        );
         let (total, rows) = registrations::list(conn, id, &filter)?;
         let registered = model::counts(conn, &[id], REGISTERED)?
             .first()
@@ -452,6 +456,7 @@ pub async fn session_page(
             Ok(None) => return state.pages.not_found(),
             Err(e) => return state.pages.internal_error(&e.into()),
         };
+    let (attendance, cohort_session) = attendance;
     let tz = session.tz();
     let shown = rows.len();
     state.pages.private(state.pages.ok(
@@ -485,6 +490,8 @@ pub async fn session_page(
             "waitlisted": waitlisted,
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
+            "can_record": crate::attendance::store::may_record(user.user.role(), cohort_session)
+                && !session.is_cancelled(),
             "lineup": lineup.iter().map(|s| {
                 let mut slot = s.to_json();
                 slot["can_invite"] = json!(matches!(s.status.as_str(), "draft" | "invited" | "declined"));

@@ -458,3 +458,66 @@ async fn the_completion_list_is_for_signed_in_staff_and_not_participants() {
         "no way to the list from a participant's page"
     );
 }
+
+#[tokio::test]
+async fn facilitators_record_attendance_for_cohort_sessions_only() {
+    let c = Cohort::new().await;
+    let hub = c.facilitator().await;
+    let first = c.sessions[0];
+    let imported = c
+        .app
+        .client
+        .post(format!(
+            "{}/api/v1/sessions/{first}/attendance/csv",
+            c.app.address
+        ))
+        .bearer_auth(&hub)
+        .header("content-type", "text/csv")
+        .body(format!("Name,Email,Minutes\nAda Lovelace,{ADA},55\n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(imported.status().as_u16(), 200, "a cohort session's report");
+    let mark = |session: i64| {
+        let (app, hub) = (&c.app, hub.clone());
+        async move {
+            send(
+                app,
+                Method::POST,
+                &format!("/api/v1/sessions/{session}/attendance/mark"),
+                Some(&hub),
+                Some(json!({ "email": BEN, "minutes": 40, "reason": "joined by phone" })),
+            )
+            .await
+        }
+    };
+    let (status, body) = mark(first).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = mark(c.app.next_jam().await).await;
+    assert_eq!(status, 403, "a Jam is the organizers': {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("facilitator")),
+        "{body}"
+    );
+
+    // The session page offers the forms to a facilitator for a cohort
+    // session only.
+    let cookie = sign_in(&c.app, "hub@example.org").await;
+    let shown = |session: i64| {
+        let cookie = cookie.clone();
+        let app = &c.app;
+        async move {
+            page(app, &format!("/organizer/sessions/{session}"), &cookie)
+                .await
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(shown(first).await.contains("Import an attendance report"));
+    assert!(!shown(c.app.next_jam().await)
+        .await
+        .contains("Import an attendance report"));
+}
