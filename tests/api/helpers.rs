@@ -208,13 +208,25 @@ impl SmtpServer {
         self.state.received.lock().unwrap().clone()
     }
 
-    /// Messages to `address`.
+    /// Messages to `address`, in the order they were queued: the worker
+    /// sends several at once, so they may arrive in another order. (The
+    /// Message-ID starts with the outbox row's id.)
     pub fn to(&self, address: &str) -> Vec<Mail> {
-        self.received()
+        let mut mails: Vec<Mail> = self
+            .received()
             .into_iter()
             .filter(|r| r.to.iter().any(|t| t.eq_ignore_ascii_case(address)))
             .map(|r| Mail::parse(&r.raw))
-            .collect()
+            .collect();
+        mails.sort_by_key(|m| {
+            m.message_id
+                .trim_start_matches('<')
+                .split('.')
+                .next()
+                .and_then(|id| id.parse::<i64>().ok())
+                .unwrap_or(i64::MAX)
+        });
+        mails
     }
 
     /// Waits (bounded) until `address` has `n` messages, and returns them.
