@@ -1,6 +1,8 @@
 //! Attendance parsing throughput: a 100 000-row Zoom attendee report (new
 //! column set, two custom questions, one row in five a rejoin), generated in
-//! memory and read by `attendance::parse::parse`.
+//! memory and read two ways: row by row as the import streams it
+//! (`attendance::parse::read`), and whole with rejoins merged
+//! (`attendance::parse::parse`).
 //!
 //!     cargo bench --bench attendance_parse
 //!
@@ -9,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use convene::attendance::parse::parse;
+use convene::attendance::parse::{parse, read};
 
 #[path = "support/zoom_report.rs"]
 mod zoom_report;
@@ -21,31 +23,52 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Median and best of `runs` timings of `f`, and what it last returned.
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times: Vec<Duration> = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let started = Instant::now();
+        last = Some(f());
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (
+        times[times.len() / 2],
+        times[0],
+        last.expect("at least one run"),
+    )
+}
+
 fn main() {
     let rows = env_usize("BENCH_ATTENDANCE_ROWS", 100_000);
     let runs = env_usize("BENCH_RUNS", 5).max(1);
     let bytes = zoom_report::report(rows, "Mar 23, 2025 09:00:01");
-    let mut times: Vec<Duration> = Vec::with_capacity(runs);
-    let mut attendees = 0;
-    for _ in 0..runs {
-        let started = Instant::now();
-        let report = parse(&bytes).expect("the generated report parses");
-        times.push(started.elapsed());
-        attendees = report.attendees.len();
-    }
-    times.sort();
-    let median = times[times.len() / 2];
-    let best = times[0];
     let rate = |d: Duration| rows as f64 / d.as_secs_f64();
     println!(
-        "attendance_parse: {rows} rows ({:.1} MB) -> {attendees} attendees",
+        "attendance_parse: {rows} rows ({:.1} MB)",
         bytes.len() as f64 / 1e6
     );
-    println!(
-        "  median {:.1} ms ({:.0} rows/s), best {:.1} ms ({:.0} rows/s) over {runs} runs",
-        median.as_secs_f64() * 1e3,
-        rate(median),
-        best.as_secs_f64() * 1e3,
-        rate(best),
-    );
+    let streamed = time(runs, || {
+        let reader = read(&bytes[..]).expect("the generated report starts");
+        reader.fold(0, |n, row| {
+            row.expect("each row parses");
+            n + 1
+        })
+    });
+    let whole = time(runs, || {
+        parse(&bytes)
+            .expect("the generated report parses")
+            .attendees
+            .len()
+    });
+    for (what, (median, best, n)) in [("streamed rows", streamed), ("whole, merged", whole)] {
+        println!(
+            "  {what}: {n} -> median {:.1} ms ({:.0} rows/s), best {:.1} ms ({:.0} rows/s) over {runs} runs",
+            median.as_secs_f64() * 1e3,
+            rate(median),
+            best.as_secs_f64() * 1e3,
+            rate(best),
+        );
+    }
 }

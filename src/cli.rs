@@ -601,27 +601,33 @@ async fn import(
     session_id: i64,
 ) -> anyhow::Result<()> {
     use crate::attendance::{handlers, store};
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let (report, sha256) =
-        handlers::read(format, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    drop(bytes);
+    use sha2::Digest;
+    let want = handlers::expected(format).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let read = || std::fs::File::open(file).with_context(|| format!("reading {}", file.display()));
+    let mut hash = sha2::Sha256::new();
+    let size = std::io::copy(&mut read()?, &mut hash)
+        .with_context(|| format!("reading {}", file.display()))?;
+    let sha256 = format!("{:x}", hash.finalize());
     let mut settings = settings.clone();
     settings.database.pool_size = settings.database.pool_size.min(2);
     let pool = migrate(&settings).await?;
-    let bar = indicatif::ProgressBar::new(report.attendees.len() as u64).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} people {elapsed}")
+    // The bar follows the bytes read: the file is read once, as it is written.
+    let bar = indicatif::ProgressBar::new(size).with_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let (shown, now) = (bar.clone(), Clock::system().naive());
+    let (shown, now, path) = (bar.clone(), Clock::system().naive(), file.to_path_buf());
     let done = db::write(&pool, move |conn| {
         let (session, _) = crate::series::model::find_session(conn, session_id)?
             .ok_or_else(|| crate::error::ApiError::NotFound(format!("no session {session_id}")))?;
-        store::import(conn, &Actor::cli(), &session, &report, &sha256, now, &|n| {
-            shown.set_position(n as u64)
-        })
+        let report = std::fs::File::open(&path)
+            .map_err(|e| crate::error::ApiError::Internal(anyhow::Error::from(e)))?;
+        shown.set_position(0);
+        let report = shown.wrap_read(report);
+        store::import(conn, &Actor::cli(), &session, want, report, &sha256, now)
     })
     .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     bar.finish_and_clear();
     if done.unchanged {
         println!(

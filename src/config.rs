@@ -27,6 +27,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub lineup: LineupSettings,
     pub echo: EchoSettings,
+    pub attendance: AttendanceSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -45,6 +46,20 @@ pub struct EchoSettings {
     /// Weeks after the hub's recommendations that the presenter is asked
     /// what happened.
     pub follow_up_weeks: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceSettings {
+    /// Largest attendance report accepted for import over HTTP, in
+    /// megabytes (streamed to a temporary file, never held in memory).
+    pub report_max_mb: u32,
+}
+
+impl AttendanceSettings {
+    pub fn report_max_bytes(&self) -> u64 {
+        u64::from(self.report_max_mb) * 1024 * 1024
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -559,6 +574,9 @@ impl Settings {
         }
         if !(1..=50).contains(&self.echo.attachment_max_mb) {
             return bad("echo.attachment_max_mb", "must be from 1 to 50");
+        }
+        if !(1..=1024).contains(&self.attendance.report_max_mb) {
+            return bad("attendance.report_max_mb", "must be from 1 to 1024");
         }
         if self.echo.follow_up_weeks == 0 {
             return bad("echo.follow_up_weeks", "must be at least 1");

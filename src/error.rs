@@ -29,6 +29,9 @@ pub enum ApiError {
     Conflict(&'static str, String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// An upload over its size limit.
+    #[error("{0}")]
+    TooLarge(String),
 }
 
 impl ApiError {
@@ -58,6 +61,7 @@ impl ResponseError for ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         }
     }
 
@@ -93,6 +97,7 @@ impl ResponseError for ApiError {
             }
             ApiError::Conflict(code, m) => json_error(status, code, m),
             ApiError::TooManyRequests(m) => json_error(status, "too_many_requests", m),
+            ApiError::TooLarge(m) => json_error(status, "too_large", m),
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod registration;
 pub mod series;
 pub mod telemetry;
 pub mod templates;
+pub mod upload;
 
 pub use app::Application;
 pub use config::Settings;

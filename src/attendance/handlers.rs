@@ -1,22 +1,25 @@
 //! The attendance API: import a report for a session (the file as the
 //! request body), and list a session's attendance.
 
+use std::path::Path;
+
 use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::attendance::parse::{self, Source};
+use crate::attendance::parse::Source;
 use crate::attendance::{reports, store};
-use crate::auth::{ApiUser, Need};
-use crate::db::{self, DbError};
+use crate::audit::Actor;
+use crate::auth::{ApiUser, Need, Role};
+use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
 use crate::series::model;
+use crate::upload;
 
-/// Largest report accepted (a 100 000-row Zoom report is about 23 MB).
-pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
-
-fn expected(format: &str) -> Result<Source, ApiError> {
+/// The report format an import path names: `zoom`, `teams` or `csv`
+/// (404 otherwise).
+pub fn expected(format: &str) -> Result<Source, ApiError> {
     match format {
         "zoom" => Ok(Source::Zoom),
         "teams" => Ok(Source::Teams),
@@ -27,31 +30,32 @@ fn expected(format: &str) -> Result<Source, ApiError> {
     }
 }
 
-fn refused(message: String) -> ApiError {
-    ApiError::Invalid {
-        message: format!("The file was not imported: {message}"),
-        fields: vec![("file".into(), message)],
-    }
-}
-
-/// Reads a report sent as `format` (`zoom`, `teams` or `csv`): the report
-/// and its file's SHA-256, or why it cannot be imported (422, naming the
-/// line; 404 for an unknown format).
-pub fn read(format: &str, bytes: &[u8]) -> Result<(parse::Report, String), ApiError> {
-    let want = expected(format)?;
-    let report = parse::parse(bytes).map_err(|e| refused(e.to_string()))?;
-    if report.source != want {
-        return Err(refused(format!(
-            "this is a {} file, not {format}",
-            store::source_name(report.source)
-        )));
-    }
-    Ok((report, format!("{:x}", Sha256::digest(bytes))))
+/// Imports the report spooled at `path` (sent as `want`) into session
+/// `id`, if `role` may record its attendance: `store::import` reading the
+/// file from disk, so that a write run twice reads it twice.
+#[allow(clippy::too_many_arguments)]
+pub fn import_file(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    role: Role,
+    id: i64,
+    want: Source,
+    path: &Path,
+    sha256: &str,
+    now: NaiveDateTime,
+) -> Result<store::Imported, ApiError> {
+    let (session, _) = model::find_session(conn, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    store::check_may_record(conn, role, id)?;
+    let report = std::fs::File::open(path)
+        .map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("reopening an upload")))?;
+    store::import(conn, actor, &session, want, report, sha256, now)
 }
 
 /// Imports an attendance report (`zoom`: a Zoom attendee or registration
 /// report; `teams`: a Teams attendance report; `csv`: any CSV with an
-/// e-mail column) sent as the request body. The whole file or nothing.
+/// e-mail column) sent as the request body, streamed to a temporary file
+/// (up to `attendance.report_max_mb`). The whole file or nothing.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/{format}", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "zoom, teams or csv")),
     request_body(content = String, description = "The report file as downloaded", content_type = "text/csv"),
@@ -59,24 +63,25 @@ pub fn read(format: &str, bytes: &[u8]) -> Result<(parse::Report, String), ApiEr
         (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
         (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
         (status = 404, description = "No such session or format", body = crate::api_docs::ErrorBody),
+        (status = 413, description = "Larger than `attendance.report_max_mb`", body = crate::api_docs::ErrorBody),
         (status = 422, description = "The file cannot be read: the line and the problem", body = crate::api_docs::ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(i64, String)>,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let (id, format) = path.into_inner();
-    let (report, sha256) = read(&format, &body)?;
-    let (actor, now, role) = (user.actor(), state.clock.naive(), user.user.role());
+    let want = expected(&format)?;
+    let file = upload::spool(body, state.settings.attendance.report_max_bytes()).await?;
+    let (path, sha256) = (file.path().to_path_buf(), file.sha256().to_string());
+    let (actor, role, now) = (user.actor(), user.user.role(), state.clock.naive());
     let done = db::write(&state.pool, move |conn| {
-        let (session, _) = model::find_session(conn, id)?
-            .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-        store::check_may_record(conn, role, id)?;
-        store::import(conn, &actor, &session, &report, &sha256, now, &|_| {})
+        import_file(conn, &actor, role, id, want, &path, &sha256, now)
     })
     .await?;
+    drop(file);
     Ok(HttpResponse::Ok().json(done))
 }
 
@@ -415,18 +420,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/organizer/series/{slug}/reports.csv",
             web::get().to(reports::csv),
         )
-        .service(
-            web::resource("/organizer/sessions/{id}/attendance")
-                .app_data(web::PayloadConfig::new(MAX_REPORT_BYTES))
-                .route(web::post().to(crate::attendance::pages::upload)),
+        .route(
+            "/organizer/sessions/{id}/attendance",
+            web::post().to(crate::attendance::pages::upload),
         )
         .route(
             "/organizer/sessions/{id}/attendance/mark",
             web::post().to(crate::attendance::pages::mark),
         )
-        .service(
-            web::resource("/api/v1/sessions/{id}/attendance/{format}")
-                .app_data(web::PayloadConfig::new(MAX_REPORT_BYTES))
-                .route(web::post().to(import)),
+        .route(
+            "/api/v1/sessions/{id}/attendance/{format}",
+            web::post().to(import),
         );
 }

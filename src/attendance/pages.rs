@@ -6,46 +6,47 @@ use actix_web::{web, HttpResponse};
 use futures_util::TryStreamExt;
 
 use crate::app::AppState;
-use crate::attendance::handlers::{marked, read, MarkBody, MAX_REPORT_BYTES};
+use crate::attendance::handlers::{expected, import_file, marked, MarkBody};
 use crate::attendance::store;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
 use crate::error::ApiError;
 use crate::series::model;
+use crate::upload::{self, SpoolError, Spooled};
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}")
 }
 
-/// The multipart upload's text fields, and the file's bytes (empty when
-/// none was chosen); a file over the limit is cut one byte over, so the
-/// refusal says so.
-async fn read_upload(
-    mut payload: Multipart,
-) -> Result<(Vec<(String, String)>, Vec<u8>, bool), String> {
-    let (mut pairs, mut file, mut too_big) = (Vec::new(), Vec::new(), false);
-    while let Some(mut field) = payload.try_next().await.map_err(|e| e.to_string())? {
+/// The multipart upload's text fields, and the file spooled to disk:
+/// `Ok(None)` when none was chosen, `Err` when it is refused (too large).
+type Upload = (Vec<(String, String)>, Result<Option<Spooled>, ApiError>);
+
+async fn read_upload(mut payload: Multipart, limit: u64) -> Result<Upload, SpoolError> {
+    let read = |e: actix_multipart::MultipartError| SpoolError::Read(e.to_string());
+    let (mut pairs, mut file) = (Vec::new(), Ok(None));
+    while let Some(mut field) = payload.try_next().await.map_err(read)? {
         let name = field.name().unwrap_or_default().to_string();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|e| e.to_string())? {
-            let limit = if name == "file" {
-                MAX_REPORT_BYTES
-            } else {
-                4096
-            };
-            if bytes.len() + chunk.len() > limit {
-                too_big |= name == "file";
-                continue;
-            }
-            bytes.extend_from_slice(&chunk);
-        }
         if name == "file" {
-            file = bytes;
-        } else {
-            pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            file = match upload::spool(&mut field, limit).await {
+                Ok(spooled) => Ok(Some(spooled).filter(|s| !s.is_empty())),
+                Err(e @ SpoolError::TooLarge { .. }) => {
+                    upload::discard(&mut field).await?;
+                    Err(e.into())
+                }
+                Err(e) => return Err(e),
+            };
+            continue;
         }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(read)? {
+            if bytes.len() + chunk.len() <= 4096 {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
     }
-    Ok((pairs, file, too_big))
+    Ok((pairs, file))
 }
 
 /// `POST /organizer/sessions/{id}/attendance` (multipart: `csrf`, `format`,
@@ -57,45 +58,41 @@ pub async fn upload(
     payload: Multipart,
 ) -> HttpResponse {
     let (id, role) = (path.into_inner(), user.user.role());
-    let (pairs, file, too_big) = match read_upload(payload).await {
+    let limit = state.settings.attendance.report_max_bytes();
+    let (pairs, file) = match read_upload(payload, limit).await {
         Ok(read) => read,
-        Err(e) => {
-            return forms::refused(
-                &state,
-                ApiError::invalid(format!("The upload could not be read ({e}).")),
-                &session_page(id),
-            )
-        }
+        Err(e) => return forms::refused(&state, e.into(), &session_page(id)),
     };
-    forms::submit(
+    let spooled = match &file {
+        Ok(Some(f)) => Ok((f.path().to_path_buf(), f.sha256().to_string())),
+        Ok(None) => Err(None),
+        Err(e) => Err(Some(e.to_string())),
+    };
+    let response = forms::submit(
         &state,
         &user,
         Posted::from_pairs(pairs),
         Need::Read,
         session_page(id),
         move |conn, actor, form, now| {
-            if file.is_empty() || too_big {
-                return Err(ApiError::Invalid {
-                    message: "Choose the report file.".into(),
-                    fields: vec![(
+            let (path, sha256) = match &spooled {
+                Ok(spooled) => spooled,
+                Err(None) => {
+                    return Err(ApiError::fields(vec![(
                         "file".into(),
-                        if too_big {
-                            "the file is larger than 64 MB".into()
-                        } else {
-                            "choose a file".into()
-                        },
-                    )],
-                });
-            }
-            let (report, sha256) = read(form.get("format").unwrap_or("zoom"), &file)?;
-            let (session, _) = model::find_session(conn, id)?
-                .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
-            store::check_may_record(conn, role, id)?;
-            store::import(conn, actor, &session, &report, &sha256, now, &|_| {})?;
+                        "choose a file".into(),
+                    )]))
+                }
+                Err(Some(too_large)) => return Err(ApiError::TooLarge(too_large.clone())),
+            };
+            let want = expected(form.get("format").unwrap_or("zoom"))?;
+            import_file(conn, actor, role, id, want, path, sha256, now)?;
             Ok(session_page(id))
         },
     )
-    .await
+    .await;
+    drop(file);
+    response
 }
 
 /// `POST /organizer/sessions/{id}/attendance/mark` (`email`, `attended`

@@ -14,7 +14,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::attendance::parse::{self, Attendee, Report, Source};
+use crate::attendance::parse::{self, Attendee, Roster, Source};
 use crate::audit::{self, Actor};
 use crate::auth::role::{Need, Role};
 use crate::db::schema::{attendance, attendance_imports, registrations};
@@ -129,16 +129,26 @@ fn person_for(
     Ok((person_id, registered))
 }
 
-/// Attendees written per statement: each chunk is one JSON bind.
+/// People written per statement pair, and the most held in memory: each
+/// chunk is one JSON bind.
 const CHUNK: usize = 5_000;
 
-/// An attendee as a row of `json_rows`: the e-mail normalized, times in UTC
-/// written as diesel writes a timestamp.
-fn json_row(tz: Tz, email: &EmailAddress, a: &Attendee) -> serde_json::Value {
+/// Why a report was not imported (422, the line and the problem under
+/// `file`).
+pub fn refused(message: String) -> ApiError {
+    ApiError::Invalid {
+        message: format!("The file was not imported: {message}"),
+        fields: vec![("file".into(), message)],
+    }
+}
+
+/// An attendee as a row of `json_rows`: times in UTC written as diesel
+/// writes a timestamp.
+fn json_row(tz: Tz, a: &Attendee) -> serde_json::Value {
     let (first_name, last_name) = split_name(&a.name);
     let at = |t| utc(tz, t).map(|t| t.format("%F %T%.f").to_string());
     json!({
-        "email": email.as_str(),
+        "email": a.email,
         "first_name": first_name,
         "last_name": last_name,
         "attended": a.attended,
@@ -150,9 +160,22 @@ fn json_row(tz: Tz, email: &EmailAddress, a: &Attendee) -> serde_json::Value {
     })
 }
 
-/// Writes one chunk of a report: creates the people not yet known (a name
-/// fills a blank one), then their attendance, each flagged with whether
-/// they registered for the session. A row marked by hand stays as it is.
+/// `expr` capped at the largest INTEGER, computed without overflowing one.
+fn capped_sum(a: &str, b: &str) -> String {
+    format!("CASE WHEN CAST({a} AS BIGINT) + {b} > 2147483647 THEN 2147483647 ELSE {a} + {b} END")
+}
+
+/// A role's rank, as `parse::Role` orders them.
+fn role_rank(col: &str) -> String {
+    format!("CASE {col} WHEN 'host' THEN 2 WHEN 'panelist' THEN 1 ELSE 0 END")
+}
+
+/// Writes one chunk of a report (one row per address): creates the people
+/// not yet known (a name fills a blank one), then their attendance, each
+/// flagged with whether they registered for the session. A person already
+/// written by an earlier chunk of the same import (a rejoin further down
+/// the file) is merged as the parser merges rows: earliest join, latest
+/// leave, minutes and joins summed, the highest role.
 fn write_chunk(
     conn: &mut DbConnection,
     session_id: i64,
@@ -185,7 +208,15 @@ fn write_chunk(
          EXISTS (SELECT 1 FROM registrations r WHERE r.session_id = ? AND r.person_id = p.id \
                  AND r.status <> 'cancelled'), \
          v.role, ?, ? FROM {} JOIN people p ON p.email = v.email WHERE true \
-         ON CONFLICT (session_id, person_id) DO NOTHING",
+         ON CONFLICT (session_id, person_id) DO UPDATE SET \
+           attended = attendance.attended OR excluded.attended, \
+           first_join = CASE WHEN attendance.first_join IS NULL OR excluded.first_join < attendance.first_join \
+                        THEN excluded.first_join ELSE attendance.first_join END, \
+           last_leave = CASE WHEN attendance.last_leave IS NULL OR excluded.last_leave > attendance.last_leave \
+                        THEN excluded.last_leave ELSE attendance.last_leave END, \
+           minutes = {}, joins = {}, \
+           role = CASE WHEN {} > {} THEN excluded.role ELSE attendance.role END \
+         WHERE attendance.import_id = excluded.import_id",
         conn.json_rows(&[
             ("email", "text"),
             ("attended", "boolean"),
@@ -195,6 +226,10 @@ fn write_chunk(
             ("joins", "integer"),
             ("role", "text"),
         ]),
+        capped_sum("attendance.minutes", "excluded.minutes"),
+        capped_sum("attendance.joins", "excluded.joins"),
+        role_rank("excluded.role"),
+        role_rank("attendance.role"),
     ));
     diesel::sql_query(attendance)
         .bind::<BigInt, _>(session_id)
@@ -207,21 +242,46 @@ fn write_chunk(
     Ok(())
 }
 
-/// Imports `report` (whose file hashes to `sha256`) into `session`, as
-/// `actor`, calling `progress` with the count of attendees written so far
-/// (from 0: on SQLite a write may run twice). Audited.
+/// The addresses of the people whose attendance of the session was marked
+/// by hand (an import leaves those rows alone).
+fn marked_by_hand(conn: &mut DbConnection, session_id: i64) -> QueryResult<HashSet<String>> {
+    use crate::db::schema::people;
+    let emails: Vec<String> = attendance::table
+        .inner_join(people::table)
+        .filter(attendance::session_id.eq(session_id))
+        .filter(attendance::import_id.is_null())
+        .select(people::email)
+        .load(conn)?;
+    Ok(emails.into_iter().collect())
+}
+
+/// Imports the report read from `file` (whose bytes hash to `sha256`),
+/// which must be a `want` report, into `session`, as `actor`. The file is
+/// read as it is written: at most `CHUNK` people are held at once, and a
+/// rejoin anywhere in the file is merged in the database. A file that
+/// turns out malformed at any line is refused (`refused`) and, the caller's
+/// transaction rolled back, leaves nothing. Audited.
+#[allow(clippy::too_many_arguments)]
 pub fn import(
     conn: &mut DbConnection,
     actor: &Actor,
     session: &Session,
-    report: &Report,
+    want: Source,
+    file: impl std::io::Read,
     sha256: &str,
     now: NaiveDateTime,
-    progress: &dyn Fn(usize),
 ) -> Result<Imported, ApiError> {
-    progress(0);
+    let refuse = |e: parse::ParseError| refused(e.to_string());
     if !lock_session(conn, session.id)? {
         return Err(ApiError::NotFound(format!("no session {}", session.id)));
+    }
+    let mut report = parse::read(file).map_err(refuse)?;
+    if report.source() != want {
+        return Err(refused(format!(
+            "this is a {} file, not {}",
+            source_name(report.source()),
+            source_name(want)
+        )));
     }
     let earlier: Option<(i64, i32)> = attendance_imports::table
         .filter(attendance_imports::session_id.eq(session.id))
@@ -239,6 +299,7 @@ pub fn import(
             unchanged: true,
         });
     }
+    let by_hand = marked_by_hand(conn, session.id)?;
     // A newer report replaces what earlier imports wrote.
     let replaced = diesel::delete(
         attendance::table
@@ -249,54 +310,67 @@ pub fn import(
     let import_id: i64 = diesel::insert_into(attendance_imports::table)
         .values((
             attendance_imports::session_id.eq(session.id),
-            attendance_imports::source.eq(source_name(report.source)),
+            attendance_imports::source.eq(source_name(want)),
             attendance_imports::file_sha256.eq(sha256),
-            attendance_imports::meeting_id.eq(&report.meeting_id),
-            attendance_imports::topic.eq(&report.topic),
-            attendance_imports::attendees.eq(report.attendees.len() as i32),
+            attendance_imports::attendees.eq(0),
             attendance_imports::imported_by.eq(&actor.label),
             attendance_imports::created_at.eq(now),
         ))
         .returning(attendance_imports::id)
         .get_result(conn)?;
-    // Every address is checked before anything is written, and each is
-    // written once (two spellings may normalize to one address).
     let tz = session.tz();
-    let mut seen = HashSet::with_capacity(report.attendees.len());
-    let mut rows = Vec::with_capacity(CHUNK);
-    let mut written = 0;
-    for a in &report.attendees {
-        let email = EmailAddress::parse(&a.email)
-            .map_err(|m| ApiError::invalid(format!("{}: {m}", a.email)))?;
-        if seen.insert(email.as_str().to_string()) {
-            rows.push(json_row(tz, &email, a));
+    // People in the report whose row was marked by hand: not written.
+    let mut kept = HashSet::new();
+    let mut chunk = Roster::default();
+    loop {
+        let row = report.next().transpose().map_err(refuse)?;
+        let end = row.is_none();
+        match row {
+            Some(row) if by_hand.contains(&row.email) => {
+                kept.insert(row.email);
+            }
+            Some(row) => chunk.add(row),
+            None => {}
         }
-        if rows.len() == CHUNK {
+        if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+            let rows: Vec<_> = std::mem::take(&mut chunk)
+                .into_vec()
+                .iter()
+                .map(|a| json_row(tz, a))
+                .collect();
             write_chunk(conn, session.id, import_id, &rows, now)?;
-            written += rows.len();
-            rows.clear();
-            progress(written);
+        }
+        if end {
+            break;
         }
     }
-    if !rows.is_empty() {
-        write_chunk(conn, session.id, import_id, &rows, now)?;
-    }
-    progress(report.attendees.len());
-    let counted = |registered: Option<bool>| {
+    let counted = |registered: Option<bool>, attended: bool| {
         let mut q = attendance::table
             .filter(attendance::import_id.eq(import_id))
-            .filter(attendance::attended.eq(true))
             .into_boxed();
+        if attended {
+            q = q.filter(attendance::attended.eq(true));
+        }
         if let Some(r) = registered {
             q = q.filter(attendance::registered_here.eq(r));
         }
         q.count()
     };
-    let attended = counted(None).get_result::<i64>(conn)? as usize;
-    let registered_here = counted(Some(true)).get_result::<i64>(conn)? as usize;
+    let written = counted(None, false).get_result::<i64>(conn)? as usize;
+    let attended = counted(None, true).get_result::<i64>(conn)? as usize;
+    let registered_here = counted(Some(true), true).get_result::<i64>(conn)? as usize;
+    let people = written + kept.len();
+    let summary = report.summary();
+    diesel::update(attendance_imports::table.find(import_id))
+        .set((
+            attendance_imports::attendees.eq(people as i32),
+            attendance_imports::meeting_id.eq(&summary.meeting_id),
+            attendance_imports::topic.eq(&summary.topic),
+        ))
+        .execute(conn)?;
     let done = Imported {
         import_id,
-        people: report.attendees.len(),
+        people,
         attended,
         registered_here,
         replaced,
@@ -309,7 +383,7 @@ pub fn import(
         &format!("session:{}", session.id),
         None,
         Some(
-            json!({ "source": source_name(report.source), "sha256": sha256, "people": done.people, "attended": attended, "replaced": replaced }),
+            json!({ "source": source_name(want), "sha256": sha256, "people": people, "attended": attended, "replaced": replaced }),
         ),
         now,
     )?;

@@ -1,14 +1,19 @@
 //! Attendance reports as plain data: Zoom webinar attendee and registration
-//! reports, Teams attendance reports and plain CSV lists, each read into one
-//! [`Report`] with one [`Attendee`] per e-mail address. Pure: no I/O.
+//! reports, Teams attendance reports and plain CSV lists. [`read`] streams a
+//! report row by row (one row per join, as the file has them) so memory
+//! stays at a buffer whatever the file's size; [`parse`] reads a whole one
+//! into a [`Report`] with one [`Attendee`] per e-mail address. No I/O but
+//! the reader it is given.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 
 use chrono::NaiveDateTime;
 
 use crate::mail::address::EmailAddress;
 
+mod lines;
 mod plain;
 mod teams;
 mod zoom;
@@ -45,13 +50,30 @@ pub struct Attendee {
     pub extra: BTreeMap<String, String>,
 }
 
+/// What a report says of itself, apart from its people.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Report {
+pub struct Summary {
     pub source: Source,
     /// Digits only: `328-972-509` becomes `328972509`.
     pub meeting_id: Option<String>,
     pub topic: Option<String>,
     pub started_at: Option<NaiveDateTime>,
+}
+
+impl Summary {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            meeting_id: None,
+            topic: None,
+            started_at: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub summary: Summary,
     /// One per e-mail address, in the order first seen.
     pub attendees: Vec<Attendee>,
 }
@@ -70,6 +92,10 @@ impl ParseError {
             message: message.into(),
         }
     }
+
+    fn unreadable(line: usize, e: &io::Error) -> Self {
+        Self::new(line, format!("the file could not be read: {e}"))
+    }
 }
 
 impl fmt::Display for ParseError {
@@ -80,31 +106,124 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
-/// Reads a report, telling the format from its first bytes: a UTF-16 BOM is
-/// Teams, an `Attendee Report`/`Registration Report` title is Zoom, and any
-/// other CSV needs an e-mail column.
-pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
-    if bytes.starts_with(&[0xFF, 0xFE]) {
-        return teams::parse(&bytes[2..]);
+/// A report being read: its rows one at a time, as the file has them (a
+/// rejoin is another row for the same address; [`Roster`] merges them).
+/// The summary fills in as the rows before the people are passed. After
+/// the first error it yields nothing more.
+pub struct Reader<'a> {
+    summary: Summary,
+    rows: Rows<'a>,
+    failed: bool,
+}
+
+enum Rows<'a> {
+    Zoom(zoom::Rows<'a>),
+    Teams(teams::Rows<'a>),
+    Plain(plain::Rows<'a>),
+}
+
+/// The stream a format reads from, after what telling the format took.
+type Input<'a> = Box<dyn BufRead + 'a>;
+
+/// The longest first line read to tell a report's format.
+const SNIFF_LIMIT: usize = 64 * 1024;
+
+/// Starts reading a report, telling the format from its first line: a
+/// UTF-16 BOM is Teams, an `Attendee Report`/`Registration Report` title
+/// is Zoom, and any other CSV needs an e-mail column in its header.
+pub fn read<'a>(input: impl Read + 'a) -> Result<Reader<'a>, ParseError> {
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    // The lines up to the first that is not blank; they are read again.
+    let mut prefix = Vec::new();
+    loop {
+        let start = prefix.len();
+        let n = (&mut input)
+            .take(SNIFF_LIMIT as u64)
+            .read_until(b'\n', &mut prefix)
+            .map_err(|e| ParseError::unreadable(1, &e))?;
+        let line = &prefix[start..];
+        let blank = line.iter().all(|b| b" ,\"\r\n".contains(b));
+        if n == 0 || !blank || prefix.starts_with(&[0xFF, 0xFE]) || prefix.len() > SNIFF_LIMIT {
+            break;
+        }
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = 1 + bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        ParseError::new(line, "the file is not UTF-8 or UTF-16 text")
-    })?;
-    if zoom::is_zoom(text) {
-        zoom::parse(text)
+    let teams = prefix.starts_with(&[0xFF, 0xFE]);
+    let bom = if prefix.starts_with(b"\xEF\xBB\xBF") {
+        3
     } else {
-        plain::parse(text)
+        0
+    };
+    let zoom = !teams && {
+        let text = String::from_utf8_lossy(&prefix[bom..]);
+        let first = text.lines().map(str::trim).rfind(|l| !l.is_empty());
+        first.is_some_and(zoom::is_title)
+    };
+    let skip = if teams { 2 } else { bom };
+    let mut prefix = Cursor::new(prefix);
+    prefix.set_position(skip as u64);
+    let input: Input<'a> = Box::new(prefix.chain(input));
+    Ok(if teams {
+        Reader::new(Source::Teams, Rows::Teams(teams::Rows::new(input)))
+    } else if zoom {
+        Reader::new(Source::Zoom, Rows::Zoom(zoom::Rows::new(input)))
+    } else {
+        Reader::new(Source::Plain, Rows::Plain(plain::Rows::new(input)?))
+    })
+}
+
+impl<'a> Reader<'a> {
+    fn new(source: Source, rows: Rows<'a>) -> Self {
+        Self {
+            summary: Summary::new(source),
+            rows,
+            failed: false,
+        }
     }
+
+    pub fn source(&self) -> Source {
+        self.summary.source
+    }
+
+    /// What the report has said of itself so far (all of it once the rows
+    /// are read).
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+}
+
+impl Iterator for Reader<'_> {
+    type Item = Result<Attendee, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let next = match &mut self.rows {
+            Rows::Zoom(rows) => rows.next(&mut self.summary),
+            Rows::Teams(rows) => rows.next(&mut self.summary),
+            Rows::Plain(rows) => rows.next(),
+        };
+        self.failed = matches!(next, Some(Err(_)));
+        next
+    }
+}
+
+/// Reads a whole report, its rows merged by e-mail.
+pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
+    let mut reader = read(bytes)?;
+    let mut roster = Roster::default();
+    for row in &mut reader {
+        roster.add(row?);
+    }
+    Ok(Report {
+        summary: reader.summary,
+        attendees: roster.into_vec(),
+    })
 }
 
 /// The attendees of a report, merged by e-mail as rows arrive.
 #[derive(Default)]
-pub(crate) struct Roster {
+pub struct Roster {
     index: HashMap<String, usize>,
     attendees: Vec<Attendee>,
 }
@@ -112,7 +231,7 @@ pub(crate) struct Roster {
 impl Roster {
     /// Merges a row into the attendee with the same e-mail: earliest join,
     /// latest leave, minutes summed, joins counted, the highest role.
-    pub(crate) fn add(&mut self, row: Attendee) {
+    pub fn add(&mut self, row: Attendee) {
         let Some(&i) = self.index.get(&row.email) else {
             self.index.insert(row.email.clone(), self.attendees.len());
             self.attendees.push(row);
@@ -133,7 +252,16 @@ impl Roster {
         }
     }
 
-    pub(crate) fn into_vec(self) -> Vec<Attendee> {
+    /// People so far.
+    pub fn len(&self) -> usize {
+        self.attendees.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.attendees.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<Attendee> {
         self.attendees
     }
 }
@@ -273,8 +401,82 @@ mod tests {
 
     #[test]
     fn unrecognized_bytes_are_refused_with_a_line() {
-        let err = parse(b"name,when\nJane,\xff\n").unwrap_err();
+        let err = parse(b"email,when\njane@example.org,\xff\n").unwrap_err();
         assert_eq!(err.line, 2, "the invalid byte is on line 2: {err}");
+        assert!(err.message.contains("not UTF-8"), "{err}");
+    }
+
+    /// Gives `bytes` a few at a time, as a network or a pipe may.
+    struct Trickle<'a> {
+        bytes: &'a [u8],
+        step: usize,
+    }
+
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.step.min(buf.len()).min(self.bytes.len());
+            buf[..n].copy_from_slice(&self.bytes[..n]);
+            self.bytes = &self.bytes[n..];
+            Ok(n)
+        }
+    }
+
+    fn read_trickled(bytes: &[u8], step: usize) -> Result<Report, ParseError> {
+        let mut reader = read(Trickle { bytes, step })?;
+        let mut roster = Roster::default();
+        for row in &mut reader {
+            roster.add(row?);
+        }
+        Ok(Report {
+            summary: reader.summary().clone(),
+            attendees: roster.into_vec(),
+        })
+    }
+
+    #[test]
+    fn a_report_read_a_few_bytes_at_a_time_reads_the_same() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
+        let mut names: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        assert!(names.len() >= 10, "the fixtures are there: {names:?}");
+        for path in names {
+            let bytes = std::fs::read(&path).unwrap();
+            let whole = parse(&bytes);
+            for step in [1, 2, 3, 7, 64] {
+                assert_eq!(
+                    read_trickled(&bytes, step),
+                    whole,
+                    "{} read {step} bytes at a time",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_reader_gives_each_join_as_its_own_row() {
+        let bytes = include_bytes!("../../../tests/fixtures/attendance/zoom_rejoins.csv");
+        let mut reader = read(&bytes[..]).unwrap();
+        assert_eq!(reader.source(), Source::Zoom);
+        let rows: Vec<Attendee> = (&mut reader).map(Result::unwrap).collect();
+        let jane = rows.iter().filter(|r| r.email == "jane.doe@example.org");
+        assert_eq!(jane.count(), 3, "three joins, three rows: {rows:?}");
+        assert!(
+            reader.summary().topic.is_some(),
+            "the preamble's summary is kept: {:?}",
+            reader.summary()
+        );
+    }
+
+    #[test]
+    fn nothing_follows_a_refused_row() {
+        let bytes = b"Email\njane@example.org\nnobody\nsam@example.org\n";
+        let results: Vec<_> = read(&bytes[..]).unwrap().collect();
+        assert_eq!(results.len(), 2, "a row, then the refusal: {results:?}");
+        assert_eq!(results[1].as_ref().unwrap_err().line, 3);
     }
 
     fn row(email: &str, join: &str, leave: &str, minutes: u32) -> Attendee {

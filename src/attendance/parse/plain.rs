@@ -2,35 +2,43 @@
 //! (`Email`, `E-mail`, `Email Address`), optionally a name and minutes.
 //! Columns are those of Zoom's sections, so the two read alike.
 
-use super::zoom::{records, Columns, Rows};
-use super::{ParseError, Report, Role, Roster, Source};
+use super::zoom::{Columns, Kind, Records};
+use super::{Attendee, Input, ParseError, Role};
 
-pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
-    let mut records = records(text);
-    let (line, header) = match records.next() {
-        Some(header) => header?,
-        None => return Err(ParseError::new(1, "the file is empty")),
-    };
-    let columns = Columns::new(&header, Role::Attendee, line).map_err(|_| {
-        ParseError::new(
-            line,
-            "not a Zoom or Teams report, and the header has no Email column",
-        )
-    })?;
-    let mut roster = Roster::default();
-    for record in records {
-        let (line, record) = record?;
-        if let Some(row) = columns.row(&record, line, Rows::Listed)? {
-            roster.add(row);
+/// A plain list's rows, after its header.
+pub(super) struct Rows<'a> {
+    records: Records<'a>,
+    columns: Columns,
+}
+
+impl<'a> Rows<'a> {
+    /// Reads the header: a list without an e-mail column is refused here.
+    pub(super) fn new(input: Input<'a>) -> Result<Self, ParseError> {
+        let mut records = Records::new(input);
+        let (line, header) = match records.next() {
+            Some(header) => header?,
+            None => return Err(ParseError::new(1, "the file is empty")),
+        };
+        let columns = Columns::new(header, Role::Attendee, line).map_err(|_| {
+            ParseError::new(
+                line,
+                "not a Zoom or Teams report, and the header has no Email column",
+            )
+        })?;
+        Ok(Self { records, columns })
+    }
+
+    pub(super) fn next(&mut self) -> Option<Result<Attendee, ParseError>> {
+        loop {
+            let (line, record) = match self.records.next()? {
+                Ok(next) => next,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Some(row) = self.columns.row(record, line, Kind::Listed).transpose() {
+                return Some(row);
+            }
         }
     }
-    Ok(Report {
-        source: Source::Plain,
-        meeting_id: None,
-        topic: None,
-        started_at: None,
-        attendees: roster.into_vec(),
-    })
 }
 
 #[cfg(test)]
@@ -43,7 +51,7 @@ mod tests {
     #[test]
     fn every_row_of_a_plain_list_attended() {
         let report = read(FIXTURE);
-        assert_eq!(report.source, Source::Plain);
+        assert_eq!(report.summary.source, Source::Plain);
         assert_eq!(report.attendees.len(), 3, "one per address");
         assert!(report.attendees.iter().all(|a| a.attended && a.joins >= 1));
     }

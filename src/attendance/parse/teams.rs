@@ -1,13 +1,16 @@
 //! Teams attendance reports: UTF-16 LE, tab-separated, in numbered sections
 //! (`1. Summary`, `2. Participants`, `3. In-Meeting Activities`). Attendees
 //! come from the participants (one row each), or from the activities (one
-//! row per join, merged) when a report has no participants section.
+//! row per join, merged) when a report has no participants section before
+//! them: whichever of the two comes first is read, the other left alone.
 
+use std::char::DecodeUtf16;
 use std::collections::BTreeMap;
+use std::io::Read;
 
 use super::{
-    column, date_time, digits, email, header_key, is_missing, Attendee, ParseError, Report, Role,
-    Roster, Source,
+    column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError, Role,
+    Summary,
 };
 
 const NAME: &[&str] = &["name", "full name"];
@@ -22,75 +25,146 @@ const ROLE: &[&str] = &["role"];
 enum Section {
     None,
     Summary,
-    Participants,
-    Activities,
+    /// Participants or activities: the people. `None` until its header.
+    People(Option<usize>),
     Other,
 }
 
-/// `bytes` without its BOM.
-pub(super) fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
-    let text = decode(bytes)?;
-    let mut report = Report {
-        source: Source::Teams,
-        meeting_id: None,
-        topic: None,
-        started_at: None,
-        attendees: Vec::new(),
-    };
-    let mut participants = Vec::new();
-    let mut activities = Vec::new();
-    let mut section = Section::None;
-    for (i, raw) in text.split('\n').enumerate() {
-        let line = i + 1;
-        let content = raw.trim_end_matches('\r');
-        if content.trim().is_empty() {
-            continue;
-        }
-        if let Some(s) = section_title(content) {
-            section = s;
-            continue;
-        }
-        match section {
-            Section::Summary => summary(content, line, &mut report)?,
-            Section::Participants => participants.push((line, content)),
-            Section::Activities => activities.push((line, content)),
-            Section::None | Section::Other => {}
-        }
-    }
-    let rows = if participants.is_empty() {
-        activities
-    } else {
-        participants
-    };
-    report.attendees = attendees(&rows)?;
-    Ok(report)
+/// A Teams report's rows, as they come.
+pub(super) struct Rows<'a> {
+    lines: Lines<'a>,
+    section: Section,
+    /// The columns of the people section being read.
+    columns: Option<Columns>,
+    /// A people section has begun: a later one is not read.
+    people_read: bool,
 }
 
-/// UTF-16 LE, refused with the line of the first unreadable character.
-fn decode(bytes: &[u8]) -> Result<String, ParseError> {
-    let units = bytes
-        .chunks(2)
-        .map(|c| u16::from_le_bytes([c[0], *c.get(1).unwrap_or(&0)]));
-    let mut text = String::with_capacity(bytes.len() / 2);
-    let mut line = 1;
-    for c in char::decode_utf16(units) {
-        let c = c.map_err(|_| ParseError::new(line, "the file is not UTF-16 text"))?;
-        line += usize::from(c == '\n');
-        text.push(c);
+impl<'a> Rows<'a> {
+    /// `input` without its BOM.
+    pub(super) fn new(input: Input<'a>) -> Self {
+        Self {
+            lines: Lines::new(input),
+            section: Section::None,
+            columns: None,
+            people_read: false,
+        }
     }
-    Ok(text)
+
+    pub(super) fn next(&mut self, summary: &mut Summary) -> Option<Result<Attendee, ParseError>> {
+        loop {
+            let (line, raw) = match self.lines.next()? {
+                Ok(next) => next,
+                Err(e) => return Some(Err(e)),
+            };
+            let content = raw.trim_end_matches('\r');
+            if content.trim().is_empty() {
+                continue;
+            }
+            if let Some(s) = section_title(content, self.people_read) {
+                self.people_read |= matches!(s, Section::People(_));
+                self.section = s;
+                self.columns = None;
+                continue;
+            }
+            let read = match self.section {
+                Section::Summary => read_summary(content, line, summary).map(|()| None),
+                Section::People(_) => match &self.columns {
+                    None => Columns::new(content, line).map(|c| {
+                        self.columns = Some(c);
+                        None
+                    }),
+                    Some(columns) => columns.row(content, line),
+                },
+                Section::None | Section::Other => Ok(None),
+            };
+            match read {
+                Ok(None) => {}
+                Ok(Some(row)) => return Some(Ok(row)),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
 }
 
-/// `2. Participants` and the like; a numbered title with no tab.
-fn section_title(content: &str) -> Option<Section> {
+/// UTF-16 LE text a line at a time, each with its 1-based number; refused
+/// at the line of the first unreadable character.
+struct Lines<'a> {
+    chars: DecodeUtf16<Units<'a>>,
+    line: usize,
+    done: bool,
+}
+
+/// The 16-bit units of a stream (a dangling last byte is dropped); a read
+/// error ends them and is kept.
+struct Units<'a> {
+    input: Input<'a>,
+    error: Option<std::io::Error>,
+}
+
+impl Iterator for Units<'_> {
+    type Item = u16;
+
+    fn next(&mut self) -> Option<u16> {
+        let mut unit = [0u8; 2];
+        match self.input.read_exact(&mut unit) {
+            Ok(()) => Some(u16::from_le_bytes(unit)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+}
+
+impl<'a> Lines<'a> {
+    fn new(input: Input<'a>) -> Self {
+        Self {
+            chars: char::decode_utf16(Units { input, error: None }),
+            line: 0,
+            done: false,
+        }
+    }
+
+    fn next(&mut self) -> Option<Result<(usize, String), ParseError>> {
+        if self.done {
+            return None;
+        }
+        self.line += 1;
+        let mut text = String::new();
+        loop {
+            match self.chars.next() {
+                Some(Ok('\n')) => return Some(Ok((self.line, text))),
+                Some(Ok(c)) => text.push(c),
+                Some(Err(_)) => {
+                    self.done = true;
+                    return Some(Err(ParseError::new(
+                        self.line,
+                        "the file is not UTF-16 text",
+                    )));
+                }
+                None => {
+                    self.done = true;
+                    // `decode_utf16` hides its source: a read error shows as
+                    // the end, so the end says nothing of it.
+                    return (!text.is_empty()).then_some(Ok((self.line, text)));
+                }
+            }
+        }
+    }
+}
+
+/// `2. Participants` and the like; a numbered title with no tab. Once
+/// `people_read`, a further people section is `Other`.
+fn section_title(content: &str, people_read: bool) -> Option<Section> {
     let (number, title) = content.trim().split_once('.')?;
     if content.contains('\t') || number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     Some(match header_key(title).as_str() {
         "summary" => Section::Summary,
-        "participants" => Section::Participants,
-        "in-meeting activities" => Section::Activities,
+        "participants" | "in-meeting activities" if !people_read => Section::People(None),
         _ => Section::Other,
     })
 }
@@ -101,7 +175,7 @@ fn cells(content: &str) -> impl Iterator<Item = &str> {
         .map(|c| c.trim().trim_matches('"').trim())
 }
 
-fn summary(content: &str, line: usize, report: &mut Report) -> Result<(), ParseError> {
+fn read_summary(content: &str, line: usize, summary: &mut Summary) -> Result<(), ParseError> {
     let mut cells = cells(content);
     let (Some(key), Some(value)) = (cells.next(), cells.next()) else {
         return Ok(());
@@ -110,9 +184,9 @@ fn summary(content: &str, line: usize, report: &mut Report) -> Result<(), ParseE
         return Ok(());
     }
     match header_key(key).as_str() {
-        "meeting title" => report.topic = Some(value.to_owned()),
-        "meeting id" => report.meeting_id = digits(value),
-        "start time" => report.started_at = Some(when(value, line)?),
+        "meeting title" => summary.topic = Some(value.to_owned()),
+        "meeting id" => summary.meeting_id = digits(value),
+        "start time" => summary.started_at = Some(when(value, line)?),
         _ => {}
     }
     Ok(())
@@ -157,56 +231,71 @@ fn role(value: &str) -> Role {
     }
 }
 
-/// The rows of one section: a header line, then one line per row.
-fn attendees(rows: &[(usize, &str)]) -> Result<Vec<Attendee>, ParseError> {
-    let Some(((header_line, header), rows)) = rows.split_first() else {
-        return Ok(Vec::new());
-    };
-    let keys: Vec<String> = header.split('\t').map(header_key).collect();
-    let email_at = column(&keys, EMAIL);
-    let upn_at = column(&keys, UPN);
-    if email_at.is_none() && upn_at.is_none() {
-        return Err(ParseError::new(
-            *header_line,
-            "the header has no Email column",
-        ));
+/// Where a people section's columns are, from its header line.
+struct Columns {
+    email: Option<usize>,
+    upn: Option<usize>,
+    name: Option<usize>,
+    join: Option<usize>,
+    leave: Option<usize>,
+    duration: Option<usize>,
+    role: Option<usize>,
+    /// Every other named column, kept under its name as written.
+    extra: Vec<(usize, String)>,
+}
+
+impl Columns {
+    fn new(header: &str, line: usize) -> Result<Self, ParseError> {
+        let keys: Vec<String> = header.split('\t').map(header_key).collect();
+        let (email, upn) = (column(&keys, EMAIL), column(&keys, UPN));
+        if email.is_none() && upn.is_none() {
+            return Err(ParseError::new(line, "the header has no Email column"));
+        }
+        let known = [NAME, JOIN, LEAVE, DURATION, EMAIL, UPN, ROLE];
+        let extra = cells(header)
+            .enumerate()
+            .filter(|(i, _)| !keys[*i].is_empty() && !known.iter().any(|k| k.contains(&&*keys[*i])))
+            .map(|(i, h)| (i, h.to_owned()))
+            .collect();
+        Ok(Self {
+            email,
+            upn,
+            name: column(&keys, NAME),
+            join: column(&keys, JOIN),
+            leave: column(&keys, LEAVE),
+            duration: column(&keys, DURATION),
+            role: column(&keys, ROLE),
+            extra,
+        })
     }
-    let (name_at, join_at, leave_at) = (
-        column(&keys, NAME),
-        column(&keys, JOIN),
-        column(&keys, LEAVE),
-    );
-    let (duration_at, role_at) = (column(&keys, DURATION), column(&keys, ROLE));
-    let known = [NAME, JOIN, LEAVE, DURATION, EMAIL, UPN, ROLE];
-    let extra_at: Vec<usize> = (0..keys.len())
-        .filter(|&i| !keys[i].is_empty() && !known.iter().any(|k| k.contains(&&*keys[i])))
-        .collect();
-    let headers: Vec<&str> = cells(header).collect();
-    let mut roster = Roster::default();
-    for &(line, content) in rows {
+
+    /// One row as an attendee; `None` for an organizer or presenter with no
+    /// address, who cannot be matched to anyone.
+    fn row(&self, content: &str, line: usize) -> Result<Option<Attendee>, ParseError> {
         let row: Vec<&str> = cells(content).collect();
         let cell = |i: Option<usize>| i.and_then(|i| row.get(i).copied()).unwrap_or("");
-        let role = role(cell(role_at));
+        let role = role(cell(self.role));
         // External guests often have no Email, but a UPN that is an address.
-        let raw = match cell(email_at) {
-            "" if cell(upn_at).contains('@') => cell(upn_at),
+        let raw = match cell(self.email) {
+            "" if cell(self.upn).contains('@') => cell(self.upn),
             e => e,
         };
         if raw.is_empty() && role != Role::Attendee {
-            continue;
+            return Ok(None);
         }
-        let duration = cell(duration_at);
-        let extra: BTreeMap<String, String> = extra_at
+        let duration = cell(self.duration);
+        let extra: BTreeMap<String, String> = self
+            .extra
             .iter()
-            .filter(|&&i| !is_missing(cell(Some(i))))
-            .map(|&i| (headers[i].to_owned(), cell(Some(i)).to_owned()))
+            .filter(|(i, _)| !is_missing(cell(Some(*i))))
+            .map(|(i, h)| (h.clone(), cell(Some(*i)).to_owned()))
             .collect();
-        roster.add(Attendee {
+        Ok(Some(Attendee {
             email: email(raw, line)?,
-            name: cell(name_at).to_owned(),
+            name: cell(self.name).to_owned(),
             attended: true,
-            first_join: optional(cell(join_at), line)?,
-            last_leave: optional(cell(leave_at), line)?,
+            first_join: optional(cell(self.join), line)?,
+            last_leave: optional(cell(self.leave), line)?,
             minutes: if is_missing(duration) {
                 0
             } else {
@@ -215,9 +304,8 @@ fn attendees(rows: &[(usize, &str)]) -> Result<Vec<Attendee>, ParseError> {
             joins: 1,
             role,
             extra,
-        });
+        }))
     }
-    Ok(roster.into_vec())
 }
 
 fn optional(value: &str, line: usize) -> Result<Option<chrono::NaiveDateTime>, ParseError> {
@@ -251,13 +339,13 @@ mod tests {
     #[test]
     fn the_summary_gives_the_title_and_start() {
         let report = read(FIXTURE);
-        assert_eq!(report.source, Source::Teams);
+        assert_eq!(report.summary.source, Source::Teams);
         assert_eq!(
-            report.topic.as_deref(),
+            report.summary.topic.as_deref(),
             Some("Workforce ECHO: Youth Pathways")
         );
-        assert_eq!(report.started_at, Some(at("2025-03-22 19:00:04")));
-        assert_eq!(report.meeting_id, None, "Teams does not give one");
+        assert_eq!(report.summary.started_at, Some(at("2025-03-22 19:00:04")));
+        assert_eq!(report.summary.meeting_id, None, "Teams does not give one");
     }
 
     #[test]
@@ -302,6 +390,36 @@ mod tests {
         );
         assert_eq!(jane.first_join, Some(at("2025-03-22 19:05:00")));
         assert_eq!(jane.last_leave, Some(at("2025-03-22 20:20:00")));
+    }
+
+    #[test]
+    fn the_first_people_section_is_read_and_a_later_one_left_alone() {
+        let text = "3. In-Meeting Activities\nName\tDuration\tEmail\n\
+                    Jane\t35m\tjane@example.org\nJane\t27m\tjane@example.org\n\n\
+                    2. Participants\nName\tIn-Meeting Duration\tEmail\nJane\t1h 2m\tjane@example.org\n";
+        let report = read(&utf16(text));
+        let jane = find(&report, "jane@example.org");
+        assert_eq!(
+            (jane.minutes, jane.joins),
+            (62, 2),
+            "the activities, merged; not the participants row as well"
+        );
+    }
+
+    #[test]
+    fn characters_outside_the_basic_plane_are_read() {
+        let text = "2. Participants\nName\tEmail\nJane \u{1F389} Doe\tjane@example.org\n";
+        let report = read(&utf16(text));
+        assert_eq!(find(&report, "jane@example.org").name, "Jane \u{1F389} Doe");
+    }
+
+    #[test]
+    fn an_unpaired_surrogate_refuses_the_file_with_its_line() {
+        let mut bytes = utf16("2. Participants\nName\tEmail\n");
+        bytes.extend([0x00, 0xD8]); // a high surrogate with no low one after it
+        bytes.extend(utf16("Jane\tjane@example.org\n").split_off(2));
+        let err = parse(&bytes).unwrap_err();
+        assert_eq!(err.line, 3, "{err}");
     }
 
     #[test]

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 
 use csv::StringRecord;
 
+use super::lines::Counted;
 use super::{
-    column, date_time, digits, email, header_key, is_missing, Attendee, ParseError, Report, Role,
-    Roster, Source,
+    column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError, Role,
+    Summary,
 };
 
 const NAME: &[&str] = &[
@@ -32,14 +33,9 @@ const LAST: &[&str] = &["last name"];
 const ATTENDED: &[&str] = &["attended"];
 
 /// A Zoom report starts with its title (possibly quoted, padded with commas).
-pub(super) fn is_zoom(text: &str) -> bool {
-    let first = text
-        .lines()
-        .map(|l| l.trim().trim_end_matches(',').trim_matches('"').trim())
-        .find(|l| !l.is_empty());
-    first.is_some_and(|t| {
-        t.eq_ignore_ascii_case("attendee report") || t.eq_ignore_ascii_case("registration report")
-    })
+pub(super) fn is_title(line: &str) -> bool {
+    let t = line.trim().trim_end_matches(',').trim_matches('"').trim();
+    t.eq_ignore_ascii_case("attendee report") || t.eq_ignore_ascii_case("registration report")
 }
 
 enum State {
@@ -49,89 +45,117 @@ enum State {
     Rows(Columns),
 }
 
-pub(super) fn parse(text: &str) -> Result<Report, ParseError> {
-    let mut report = Report {
-        source: Source::Zoom,
-        meeting_id: None,
-        topic: None,
-        started_at: None,
-        attendees: Vec::new(),
-    };
-    let mut rows = Rows::Attendance;
-    let mut state = State::Preamble;
-    let mut roster = Roster::default();
-    for record in records(text) {
-        let (line, record) = record?;
-        if let Some(role) = section(&record) {
-            state = State::SectionHeader(role);
-            continue;
-        }
-        state = match state {
-            State::Preamble => {
-                let first = header_key(&record[0]);
-                if first == "registration report" {
-                    rows = Rows::Registration;
-                }
-                if first == "topic" {
-                    State::Summary(record.iter().map(header_key).collect())
-                } else {
-                    State::Preamble
-                }
-            }
-            State::Summary(headers) => {
-                summary(&headers, &record, line, &mut report)?;
-                State::Preamble
-            }
-            State::SectionHeader(role) => State::Rows(Columns::new(&record, role, line)?),
-            State::Rows(columns) => {
-                if let Some(row) = columns.row(&record, line, rows)? {
-                    roster.add(row);
-                }
-                State::Rows(columns)
-            }
-        };
-    }
-    report.attendees = roster.into_vec();
-    Ok(report)
+/// A Zoom report's rows, as they come: the preamble fills the summary, each
+/// section's header says where its columns are.
+pub(super) struct Rows<'a> {
+    records: Records<'a>,
+    kind: Kind,
+    state: State,
 }
 
-/// The records of a CSV file with their 1-based lines, blank ones (empty or
-/// only commas) left out. Rows may have any number of cells.
-pub(super) fn records(
-    text: &str,
-) -> impl Iterator<Item = Result<(usize, StringRecord), ParseError>> + '_ {
-    // csv's own line numbers skip blank lines and miscount CRLF, and its byte
-    // offset is where reading began, before any blank lines: so lines are
-    // counted here from that offset past the line ends (always forward).
-    let bytes = text.as_bytes();
-    let mut seen = (0, 1);
-    let mut line_at = move |p: Option<&csv::Position>| {
-        let mut byte = p.map_or(0, |p| p.byte() as usize).clamp(seen.0, text.len());
-        while matches!(bytes.get(byte), Some(b'\r' | b'\n')) {
-            byte += 1;
+impl<'a> Rows<'a> {
+    pub(super) fn new(input: Input<'a>) -> Self {
+        Self {
+            records: Records::new(input),
+            kind: Kind::Attendance,
+            state: State::Preamble,
         }
-        let newlines = bytes[seen.0..byte].iter().filter(|&&b| b == b'\n');
-        seen = (byte, seen.1 + newlines.count());
-        seen.1
-    };
-    csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes())
-        .into_records()
-        .map(move |record| match record {
-            Ok(record) => Ok((line_at(record.position()), record)),
-            Err(e) => Err(ParseError::new(
-                line_at(e.position()),
-                format!("unreadable CSV: {e}"),
-            )),
-        })
-        .filter(|r| !matches!(r, Ok((_, rec)) if rec.iter().all(|c| c.trim().is_empty())))
+    }
+
+    pub(super) fn next(&mut self, summary: &mut Summary) -> Option<Result<Attendee, ParseError>> {
+        loop {
+            let (line, record) = match self.records.next()? {
+                Ok(next) => next,
+                Err(e) => return Some(Err(e)),
+            };
+            if let Some(role) = section(record) {
+                self.state = State::SectionHeader(role);
+                continue;
+            }
+            let mut row = None;
+            self.state = match std::mem::replace(&mut self.state, State::Preamble) {
+                State::Preamble => {
+                    let first = header_key(&record[0]);
+                    if first == "registration report" {
+                        self.kind = Kind::Registration;
+                    }
+                    if first == "topic" {
+                        State::Summary(record.iter().map(header_key).collect())
+                    } else {
+                        State::Preamble
+                    }
+                }
+                State::Summary(headers) => {
+                    if let Err(e) = read_summary(&headers, record, line, summary) {
+                        return Some(Err(e));
+                    }
+                    State::Preamble
+                }
+                State::SectionHeader(role) => match Columns::new(record, role, line) {
+                    Ok(columns) => State::Rows(columns),
+                    Err(e) => return Some(Err(e)),
+                },
+                State::Rows(columns) => {
+                    row = columns.row(record, line, self.kind).transpose();
+                    State::Rows(columns)
+                }
+            };
+            if row.is_some() {
+                return row;
+            }
+        }
+    }
+}
+
+/// The records of a CSV stream with their 1-based lines, blank ones (empty
+/// or only commas) left out. Rows may have any number of cells.
+pub(super) struct Records<'a> {
+    csv: csv::Reader<Counted<Input<'a>>>,
+    record: StringRecord,
+}
+
+impl<'a> Records<'a> {
+    pub(super) fn new(input: Input<'a>) -> Self {
+        Self {
+            csv: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(64 * 1024)
+                .from_reader(Counted::new(input)),
+            record: StringRecord::new(),
+        }
+    }
+
+    /// The next record that is not blank, and its line.
+    pub(super) fn next(&mut self) -> Option<Result<(usize, &StringRecord), ParseError>> {
+        loop {
+            match self.csv.read_record(&mut self.record) {
+                Ok(false) => return None,
+                Ok(true) if self.record.iter().all(|c| c.trim().is_empty()) => continue,
+                Ok(true) => {
+                    let at = self.record.position().map(|p| p.byte());
+                    let line = self.csv.get_mut().line_at(at);
+                    return Some(Ok((line, &self.record)));
+                }
+                Err(e) => {
+                    let at = e.position().map(|p| p.byte());
+                    let line = self.csv.get_mut().line_at(at);
+                    let message = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => {
+                            "the file is not UTF-8 or UTF-16 text".into()
+                        }
+                        _ => format!("unreadable CSV: {e}"),
+                    };
+                    return Some(Err(ParseError::new(line, message)));
+                }
+            }
+        }
+    }
 }
 
 /// What a section's rows say about the people in them.
 #[derive(Clone, Copy, PartialEq)]
-pub(super) enum Rows {
+pub(super) enum Kind {
     /// Zoom's attendee report: `Attended`, join and leave times.
     Attendance,
     /// Zoom's registration report: registrants, none of whom attended yet.
@@ -156,11 +180,11 @@ fn section(record: &StringRecord) -> Option<Role> {
     })
 }
 
-fn summary(
+fn read_summary(
     headers: &[String],
     record: &StringRecord,
     line: usize,
-    report: &mut Report,
+    summary: &mut Summary,
 ) -> Result<(), ParseError> {
     let cell = |names: &[&str]| {
         column(headers, names)
@@ -168,10 +192,10 @@ fn summary(
             .map(str::trim)
             .filter(|v| !is_missing(v))
     };
-    report.topic = cell(&["topic"]).map(str::to_owned);
-    report.meeting_id = cell(&["webinar id", "meeting id", "id"]).and_then(digits);
+    summary.topic = cell(&["topic"]).map(str::to_owned);
+    summary.meeting_id = cell(&["webinar id", "meeting id", "id"]).and_then(digits);
     if let Some(v) = cell(&["actual start time", "start time"]) {
-        report.started_at = Some(when(v, "start time", line)?);
+        summary.started_at = Some(when(v, "start time", line)?);
     }
     Ok(())
 }
@@ -239,7 +263,7 @@ impl Columns {
         &self,
         record: &StringRecord,
         line: usize,
-        rows: Rows,
+        kind: Kind,
     ) -> Result<Option<Attendee>, ParseError> {
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
         let raw_email = cell(Some(self.email));
@@ -272,7 +296,7 @@ impl Columns {
             extra,
         };
         // A registration is not a visit, whatever else the row says.
-        if rows == Rows::Registration {
+        if kind == Kind::Registration {
             return Ok(Some(row));
         }
         let join = cell(self.join);
@@ -293,7 +317,7 @@ impl Columns {
             })?;
         }
         row.attended = match self.attended {
-            _ if rows == Rows::Listed => true,
+            _ if kind == Kind::Listed => true,
             Some(_) => cell(self.attended).eq_ignore_ascii_case("yes"),
             None => row.first_join.is_some(),
         };
@@ -316,17 +340,17 @@ mod tests {
     #[test]
     fn the_old_column_set_gives_the_webinar_and_everyone_in_it() {
         let report = read(fixture!("zoom_old_columns.csv"));
-        assert_eq!(report.source, Source::Zoom);
+        assert_eq!(report.summary.source, Source::Zoom);
         assert_eq!(
-            report.meeting_id.as_deref(),
+            report.summary.meeting_id.as_deref(),
             Some("328972509"),
             "id as digits"
         );
         assert_eq!(
-            report.topic.as_deref(),
+            report.summary.topic.as_deref(),
             Some("Workforce Solutions Jam: March")
         );
-        assert_eq!(report.started_at, Some(at("2025-03-22 18:55:02")));
+        assert_eq!(report.summary.started_at, Some(at("2025-03-22 18:55:02")));
         let roles: Vec<_> = report.attendees.iter().map(|a| a.role).collect();
         assert_eq!(
             roles,
@@ -452,19 +476,19 @@ mod tests {
     #[test]
     fn us_twelve_hour_dates_are_read() {
         let report = read(fixture!("zoom_us_12h.csv"));
-        assert_eq!(report.started_at, Some(at("2026-04-26 10:45:17")));
+        assert_eq!(report.summary.started_at, Some(at("2026-04-26 10:45:17")));
         let jane = find(&report, "jane.doe@example.org");
         assert_eq!(jane.first_join, Some(at("2026-04-26 10:50:02")));
         assert_eq!(jane.last_leave, Some(at("2026-04-26 12:05:40")), "PM");
-        assert_eq!(report.meeting_id.as_deref(), Some("9231122334"));
+        assert_eq!(report.summary.meeting_id.as_deref(), Some("9231122334"));
     }
 
     #[test]
     fn a_bom_trailing_commas_and_a_spaced_id_are_tolerated() {
         let report = read(fixture!("zoom_bom_trailing_commas.csv"));
-        assert_eq!(report.meeting_id.as_deref(), Some("84759841045"));
+        assert_eq!(report.summary.meeting_id.as_deref(), Some("84759841045"));
         assert_eq!(
-            report.started_at,
+            report.summary.started_at,
             Some(at("2025-05-20 13:00:04")),
             "ISO dates"
         );
@@ -517,8 +541,11 @@ mod tests {
     #[test]
     fn a_registration_report_lists_registrants_who_have_not_attended() {
         let report = read(fixture!("zoom_registration.csv"));
-        assert_eq!(report.meeting_id.as_deref(), Some("328972509"));
-        assert_eq!(report.started_at, None, "a scheduled time is not a start");
+        assert_eq!(report.summary.meeting_id.as_deref(), Some("328972509"));
+        assert_eq!(
+            report.summary.started_at, None,
+            "a scheduled time is not a start"
+        );
         assert_eq!(report.attendees.len(), 3);
         for a in &report.attendees {
             assert!(!a.attended && a.minutes == 0 && a.joins == 0, "{a:?}");
