@@ -579,6 +579,7 @@ mod tests {
             measures: m,
             running_average: 10.0,
             running_vs_baseline: None,
+            people_reached: 0,
         };
         assert_eq!(
             SessionBars::from(&p),

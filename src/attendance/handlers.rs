@@ -324,6 +324,7 @@ pub async fn series_metrics(
         "baseline": baseline,
         "from": from.and_utc().to_rfc3339(),
         "to": to.and_utc().to_rfc3339(),
+        "people_reached": points.last().map_or(0, |p| p.people_reached),
         "sessions": points,
     })))
 }

@@ -18,6 +18,8 @@ use crate::series::model::{self, Session};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attended {
     pub minutes: i32,
+    /// Times they joined (a rejoin is another).
+    pub joins: i32,
     pub registered_here: bool,
     /// Attended an earlier session of the same series.
     pub returning: bool,
@@ -39,8 +41,12 @@ pub struct Baseline {
 pub struct Measures {
     pub registrants: i64,
     pub waitlisted: i64,
-    /// Everyone who attended, registered here or not.
+    /// Everyone who attended, registered here or not: unique people,
+    /// however often each joined.
     pub attendees: i64,
+    /// Times attendees joined (Zoom's "Total Users"): more than `attendees`
+    /// when people left and came back.
+    pub joins: i64,
     /// Registrants who attended.
     pub registrants_attended: i64,
     /// Attended without registering here.
@@ -99,6 +105,7 @@ pub fn compute(
         registrants,
         waitlisted,
         attendees,
+        joins: attended.iter().map(|a| i64::from(a.joins)).sum(),
         registrants_attended,
         walk_ins: attendees - registrants_attended,
         attendance_rate: (registrants > 0)
@@ -135,13 +142,14 @@ pub fn for_session(
     };
     let registrants = count(conn, REGISTERED)?;
     let waitlisted = count(conn, WAITLISTED)?;
-    let rows: Vec<(i64, i32, bool, String, String)> = attendance::table
+    let rows: Vec<(i64, i32, i32, bool, String, String)> = attendance::table
         .inner_join(people::table)
         .filter(attendance::session_id.eq(session.id))
         .filter(attendance::attended.eq(true))
         .select((
             people::id,
             attendance::minutes,
+            attendance::joins,
             attendance::registered_here,
             people::sector,
             people::state,
@@ -160,13 +168,16 @@ pub fn for_session(
         .load(conn)?;
     let attended: Vec<Attended> = rows
         .into_iter()
-        .map(|(id, minutes, registered_here, sector, state)| Attended {
-            minutes,
-            registered_here,
-            returning: before.contains(&id),
-            sector,
-            state,
-        })
+        .map(
+            |(id, minutes, joins, registered_here, sector, state)| Attended {
+                minutes,
+                joins,
+                registered_here,
+                returning: before.contains(&id),
+                sector,
+                state,
+            },
+        )
         .collect();
     Ok(compute(registrants, waitlisted, &attended, baseline))
 }
@@ -181,19 +192,29 @@ pub struct Point {
     pub measures: Measures,
     /// Average registrants over this and the earlier sessions of the trend.
     pub running_average: f64,
+    /// Different people who attended this or an earlier session of the
+    /// trend: the period's reach so far.
+    pub people_reached: i64,
     /// The running average against the baseline.
     pub running_vs_baseline: Option<Baseline>,
 }
 
+/// One session of a trend: the session, its measures, and who attended
+/// it (person ids).
+pub type TrendSession = (Session, Measures, Vec<i64>);
+
 /// The sessions' measures in order, each with the running average of
-/// registrants (and how it compares with the baseline).
-pub fn trend(sessions: Vec<(Session, Measures)>, baseline: Option<u32>) -> Vec<Point> {
+/// registrants (and how it compares with the baseline) and the people
+/// reached so far.
+pub fn trend(sessions: Vec<TrendSession>, baseline: Option<u32>) -> Vec<Point> {
     let mut total = 0i64;
+    let mut reached = std::collections::HashSet::new();
     sessions
         .into_iter()
         .enumerate()
-        .map(|(i, (s, m))| {
+        .map(|(i, (s, m, attendees))| {
             total += m.registrants;
+            reached.extend(attendees);
             let average = two_decimals(total as f64 / (i + 1) as f64);
             Point {
                 session_id: s.id,
@@ -209,6 +230,7 @@ pub fn trend(sessions: Vec<(Session, Measures)>, baseline: Option<u32>) -> Vec<P
                     ratio: two_decimals(average / f64::from(b)),
                 }),
                 running_average: average,
+                people_reached: reached.len() as i64,
                 measures: m,
             }
         })
@@ -232,10 +254,21 @@ pub fn for_series(
         .order(sessions::starts_at.asc())
         .select(Session::as_select())
         .load(conn)?;
+    let ids: Vec<i64> = list.iter().map(|s| s.id).collect();
+    let attended: Vec<(i64, i64)> = attendance::table
+        .filter(attendance::session_id.eq_any(&ids))
+        .filter(attendance::attended.eq(true))
+        .select((attendance::session_id, attendance::person_id))
+        .load(conn)?;
     let mut rows = Vec::with_capacity(list.len());
     for s in list {
         let m = for_session(conn, &s, baseline)?;
-        rows.push((s, m));
+        let people = attended
+            .iter()
+            .filter(|(session, _)| *session == s.id)
+            .map(|(_, person)| *person)
+            .collect();
+        rows.push((s, m, people));
     }
     Ok(trend(rows, baseline))
 }
@@ -253,6 +286,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
             "Difference",
             "Ratio",
             "Attendees",
+            "Joins",
             "Registrants attended",
             "Walk-ins",
             "Attendance rate",
@@ -260,6 +294,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
             "Returning",
             "Average minutes",
             "Running average",
+            "People reached",
         ],
         points.iter().map(|p| {
             let m = &p.measures;
@@ -273,6 +308,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
                 b.map_or(String::new(), |b| b.difference.to_string()),
                 b.map_or(String::new(), |b| b.ratio.to_string()),
                 m.attendees.to_string(),
+                m.joins.to_string(),
                 m.registrants_attended.to_string(),
                 m.walk_ins.to_string(),
                 num(m.attendance_rate),
@@ -280,6 +316,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
                 m.returning.to_string(),
                 num(m.average_minutes),
                 p.running_average.to_string(),
+                p.people_reached.to_string(),
             ]
         }),
     )
@@ -308,6 +345,7 @@ pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow
             b.map_or(String::new(), |b| b.ratio.to_string()),
         ),
         ("Attendees".into(), m.attendees.to_string()),
+        ("Joins".into(), m.joins.to_string()),
         (
             "Registrants attended".into(),
             m.registrants_attended.to_string(),
@@ -338,7 +376,7 @@ pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow
 pub fn table(points: &[Point], baseline: Option<u32>) -> String {
     let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
     let mut out = format!(
-        "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}\n",
+        "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
         "date",
         "registrants",
         "vs base",
@@ -347,12 +385,13 @@ pub fn table(points: &[Point], baseline: Option<u32>) -> String {
         "first-time",
         "returning",
         "avg min",
-        "running avg"
+        "running avg",
+        "reached"
     );
     for p in points {
         let m = &p.measures;
         out.push_str(&format!(
-            "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}\n",
+            "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
             p.date,
             m.registrants,
             m.baseline
@@ -365,6 +404,7 @@ pub fn table(points: &[Point], baseline: Option<u32>) -> String {
             m.average_minutes
                 .map_or("–".to_string(), |a| format!("{a:.1}")),
             format!("{:.1}", p.running_average),
+            p.people_reached,
         ));
     }
     match baseline {
@@ -393,6 +433,7 @@ mod tests {
     ) -> Attended {
         Attended {
             minutes,
+            joins: 1,
             registered_here,
             returning,
             sector: sector.into(),
@@ -410,6 +451,7 @@ mod tests {
         ];
         let m = compute(600, 12, &attended, Some(577));
         assert_eq!((m.registrants, m.waitlisted, m.attendees), (600, 12, 4));
+        assert_eq!(m.joins, 4, "one join each");
         assert_eq!((m.registrants_attended, m.walk_ins), (3, 1));
         assert_eq!(m.attendance_rate, Some(0.01), "3 of 600");
         assert_eq!(
@@ -455,14 +497,20 @@ mod tests {
         };
         let points = trend(
             vec![
-                (session(1), compute(500, 0, &[], Some(577))),
-                (session(2), compute(650, 0, &[], Some(577))),
-                (session(3), compute(581, 0, &[], Some(577))),
+                (session(1), compute(500, 0, &[], Some(577)), vec![1, 2]),
+                (session(2), compute(650, 0, &[], Some(577)), vec![2, 3, 4]),
+                (session(3), compute(581, 0, &[], Some(577)), vec![1, 4]),
             ],
             Some(577),
         );
         let averages: Vec<f64> = points.iter().map(|p| p.running_average).collect();
         assert_eq!(averages, [500.0, 575.0, 577.0]);
+        let reached: Vec<i64> = points.iter().map(|p| p.people_reached).collect();
+        assert_eq!(
+            reached,
+            [2, 4, 4],
+            "each person counted once, when first seen"
+        );
         assert_eq!(
             points[2]
                 .running_vs_baseline

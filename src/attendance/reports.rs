@@ -133,6 +133,7 @@ fn render(state: &AppState, query: &RangeQuery, found: &Trend) -> anyhow::Result
             "api_csv_url": format!("/api/v1/series/{}/metrics.csv{period_query}", series.slug),
             "baseline": baseline,
             "count": points.len(),
+            "reached": points.last().map_or(0, |p| p.people_reached),
             "sessions": (!points.is_empty())
                 .then(|| sessions_chart(points, *baseline, &series.title))
                 .transpose()?,

@@ -457,6 +457,7 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
         "Registrants,3",
         "Difference,-574",
         "Attendees,2",
+        "Joins,2",
         "Walk-ins,1",
         "Attendance rate,0.33",
         "Returning,1",
@@ -500,6 +501,11 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     assert_eq!(points[1]["session_id"], later);
     assert_eq!(points[1]["running_average"], 1.5, "(0 + 3) / 2 registrants");
     assert_eq!(points[1]["running_vs_baseline"]["difference"], -575);
+    assert_eq!(
+        (&points[0]["people_reached"], &points[1]["people_reached"]),
+        (&Value::from(2), &Value::from(3)),
+        "Jane and Ravi, then the walk-in: Jane counts once: {trend}"
+    );
     let (status, body) = send(
         &app,
         reqwest::Method::GET,
@@ -520,7 +526,7 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     let text = lines.join("\n");
     assert_eq!(lines.len(), 3, "{text}");
     assert!(
-        lines[2].ends_with(",3,0,577,-574,0.01,2,1,1,0.33,1,1,51.5,1.5"),
+        lines[2].ends_with(",3,0,577,-574,0.01,2,2,1,1,0.33,1,1,51.5,1.5,3"),
         "{text}"
     );
 
@@ -549,6 +555,11 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
     assert!(
         rows[2].contains("-574") && rows[2].contains("33%") && rows[2].contains("51.5"),
         "the later Jam's row: {}",
+        report.stdout
+    );
+    assert!(
+        rows[0].ends_with("reached") && rows[2].split_whitespace().last() == Some("3"),
+        "the people reached so far, last: {}",
         report.stdout
     );
     assert!(

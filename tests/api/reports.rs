@@ -221,6 +221,16 @@ async fn the_reports_page_draws_the_metrics_apis_numbers_to_scale() {
         })
         .collect();
     assert_eq!(counts, [(420, 260), (610, 380)], "as arranged: {trend}");
+    let reached: Vec<i64> = points
+        .iter()
+        .map(|p| p["people_reached"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        reached,
+        [260, 490],
+        "people 0–479 and the 10 walk-ins, each once: {trend}"
+    );
+    assert_eq!(trend["people_reached"], 490, "the period's reach: {trend}");
 
     let cookie = sign_in(&app, "org@example.org").await;
     let response = page(
@@ -231,6 +241,10 @@ async fn the_reports_page_draws_the_metrics_apis_numbers_to_scale() {
     .await;
     assert_eq!(response.status().as_u16(), 200);
     let html = response.text().await.unwrap();
+    assert!(
+        html.contains("<strong>490</strong> different people attended over the 2 session(s)"),
+        "the period's reach under the table: {html}"
+    );
 
     // Registrants and attendees per session, the baseline across.
     let xml = section(&html, "sessions");
