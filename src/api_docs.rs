@@ -408,6 +408,10 @@ impl Modify for BearerAuth {
         crate::attendance::handlers::series_metrics,
         crate::attendance::handlers::metrics_csv,
         crate::attendance::handlers::series_metrics_csv,
+        crate::archive::handlers::add,
+        crate::archive::handlers::list,
+        crate::archive::handlers::change,
+        crate::archive::handlers::remove,
         crate::echo::organizer::list,
         crate::echo::organizer::create,
         crate::echo::organizer::get,
@@ -431,6 +435,7 @@ impl Modify for BearerAuth {
         ErasedPerson, LeverTag, Lineup, LineupSlot, SessionLevers,
         crate::series::defaults::SeriesList, crate::series::defaults::SeriesView,
         crate::series::defaults::SeriesChange, crate::series::defaults::Defaults,
+        crate::archive::handlers::ChangeBody,
     )),
     modifiers(&BearerAuth),
     tags(
@@ -444,6 +449,7 @@ impl Modify for BearerAuth {
         (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
         (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (facilitators change; any role reads)"),
         (name = "attendance", description = "Who came: import Zoom, Teams or CSV reports; a session's attendance"),
+        (name = "archive", description = "A session's materials: slides, recordings, transcripts, chat logs, documents; uploaded (checked by content) or linked, published to the Past Jams page"),
         (name = "admin", description = "Admins only"),
     )
 )]

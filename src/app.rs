@@ -36,6 +36,8 @@ pub struct AppState {
     pub keys: Keys,
     /// Sign-in attempts per client IP.
     pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
+    /// Where uploaded materials are kept.
+    pub storage: crate::archive::storage::Storage,
 }
 
 pub struct Application {
@@ -89,6 +91,8 @@ impl Application {
                 std::num::NonZeroU32::new(settings.auth.logins_per_ip_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
+            storage: crate::archive::storage::Storage::local(&settings.archive.dir)
+                .with_context(|| format!("archive folder {}", settings.archive.dir.display()))?,
         });
         if settings.auth.jwt_secret.is_empty() {
             tracing::warn!("auth.jwt_secret is empty: using a random key; sign-ins end at restart");
@@ -142,6 +146,7 @@ impl Application {
                     .route("/", web::get().to(series::handlers::index))
                     .configure(crate::echo::routes)
                     .configure(crate::attendance::handlers::routes)
+                    .configure(crate::archive::handlers::routes)
                     .route(
                         "/sessions/{id}",
                         web::get().to(registration::handlers::session_page),

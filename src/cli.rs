@@ -618,8 +618,7 @@ async fn import(
     );
     let (shown, now, path) = (bar.clone(), Clock::system().naive(), file.to_path_buf());
     let done = db::write(&pool, move |conn| {
-        let (session, _) = crate::series::model::find_session(conn, session_id)?
-            .ok_or_else(|| crate::error::ApiError::NotFound(format!("no session {session_id}")))?;
+        let (session, _) = crate::series::model::session_or_404(conn, session_id)?;
         let report = std::fs::File::open(&path)
             .map_err(|e| crate::error::ApiError::Internal(anyhow::Error::from(e)))?;
         shown.set_position(0);

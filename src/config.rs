@@ -28,6 +28,7 @@ pub struct Settings {
     pub lineup: LineupSettings,
     pub echo: EchoSettings,
     pub attendance: AttendanceSettings,
+    pub archive: ArchiveSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -59,6 +60,39 @@ pub struct AttendanceSettings {
 impl AttendanceSettings {
     pub fn report_max_bytes(&self) -> u64 {
         u64::from(self.report_max_mb) * 1024 * 1024
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// Where uploaded materials are stored (a local folder; each file under
+    /// its SHA-256).
+    pub dir: PathBuf,
+    /// Where uploads are written while they arrive and are checked.
+    pub spool_dir: PathBuf,
+    /// Largest slides, transcript, chat log or document, in megabytes.
+    pub document_max_mb: u32,
+    /// Largest uploaded recording, in megabytes.
+    pub recording_max_mb: u32,
+    /// A session's follow-up goes once slides or a recording are published,
+    /// or this long after its end, whichever comes first.
+    pub follow_up_after_hours: u32,
+    /// Sessions that ended longer ago than this are never followed up (so
+    /// a new installation does not write to last year's registrants).
+    pub follow_up_within_days: u32,
+    /// When materials are published after the follow-up went without any,
+    /// registrants get one more e-mail with the links.
+    pub new_materials_notice: bool,
+}
+
+impl ArchiveSettings {
+    pub fn document_max_bytes(&self) -> u64 {
+        u64::from(self.document_max_mb) * 1024 * 1024
+    }
+
+    pub fn recording_max_bytes(&self) -> u64 {
+        u64::from(self.recording_max_mb) * 1024 * 1024
     }
 }
 
@@ -577,6 +611,15 @@ impl Settings {
         }
         if !(1..=1024).contains(&self.attendance.report_max_mb) {
             return bad("attendance.report_max_mb", "must be from 1 to 1024");
+        }
+        if self.archive.document_max_mb == 0 || self.archive.recording_max_mb == 0 {
+            return bad(
+                "archive.document_max_mb",
+                "the limits (document_max_mb, recording_max_mb) must be at least 1",
+            );
+        }
+        if self.archive.follow_up_within_days == 0 {
+            return bad("archive.follow_up_within_days", "must be at least 1");
         }
         if self.echo.follow_up_weeks == 0 {
             return bad("echo.follow_up_weeks", "must be at least 1");

@@ -96,6 +96,33 @@ impl Content {
         })
     }
 
+    /// The accepted kind a stored file's media type stands for (the
+    /// inverse of `media_type`).
+    pub fn from_media_type(media_type: &str) -> Option<Content> {
+        const ACCEPTED: [Content; 8] = [
+            Content::Pdf,
+            Content::Office {
+                app: Office::Word,
+                macros: false,
+            },
+            Content::Office {
+                app: Office::PowerPoint,
+                macros: false,
+            },
+            Content::Office {
+                app: Office::Excel,
+                macros: false,
+            },
+            Content::Mp4 { audio_only: false },
+            Content::Mp4 { audio_only: true },
+            Content::WebVtt,
+            Content::Text,
+        ];
+        ACCEPTED
+            .into_iter()
+            .find(|c| c.media_type() == Some(media_type))
+    }
+
     /// The file name extension for it, without the dot (`None` as above).
     pub fn extension(self) -> Option<&'static str> {
         Some(match self {
@@ -714,6 +741,12 @@ mod tests {
         assert_eq!(pptx.extension(), Some("pptx"));
         assert_eq!(Content::Mp4 { audio_only: true }.extension(), Some("m4a"));
         assert_eq!(Content::Program.media_type(), None);
+        assert_eq!(
+            Content::from_media_type(
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+            ),
+            Some(pptx)
+        );
         assert_eq!(
             Content::Office {
                 app: Office::Word,

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// An upload over its size limit.
     #[error("{0}")]
     TooLarge(String),
+    /// An upload whose content is not of a kind accepted there.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
 }
 
 impl ApiError {
@@ -62,6 +65,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(..) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -98,6 +102,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict(code, m) => json_error(status, code, m),
             ApiError::TooManyRequests(m) => json_error(status, "too_many_requests", m),
             ApiError::TooLarge(m) => json_error(status, "too_large", m),
+            ApiError::UnsupportedMediaType(m) => json_error(status, "unsupported_media_type", m),
         }
     }
 }

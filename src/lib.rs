@@ -4,6 +4,7 @@
 
 pub mod api_docs;
 pub mod app;
+pub mod archive;
 pub mod attendance;
 pub mod audit;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod content;
 pub mod db;
 pub mod echo;
 pub mod error;
+pub mod files;
 pub mod interest;
 pub mod jobs;
 pub mod lineup;

@@ -60,17 +60,33 @@ impl From<SpoolError> for ApiError {
     }
 }
 
-/// Writes `body` to a new temporary file, at most `limit` bytes: one byte
-/// more is `TooLarge`, and the rest of the body is left unread.
+/// Writes `body` to a new temporary file in the system's temporary
+/// folder, at most `limit` bytes: one byte more is `TooLarge`, and the rest
+/// of the body is left unread.
 pub async fn spool<S, B, E>(body: S, limit: u64) -> Result<Spooled, SpoolError>
 where
     S: Stream<Item = Result<B, E>>,
     B: AsRef<[u8]>,
     E: Display,
 {
-    let temp = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
-        .await
-        .map_err(std::io::Error::other)??;
+    spool_in(&std::env::temp_dir(), body, limit).await
+}
+
+/// `spool` into `dir` (created if missing): for uploads too large for a
+/// temporary folder that may be held in memory.
+pub async fn spool_in<S, B, E>(dir: &Path, body: S, limit: u64) -> Result<Spooled, SpoolError>
+where
+    S: Stream<Item = Result<B, E>>,
+    B: AsRef<[u8]>,
+    E: Display,
+{
+    let dir = dir.to_path_buf();
+    let temp = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&dir)?;
+        tempfile::NamedTempFile::new_in(&dir)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     let (file, path) = temp.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     let (mut hash, mut len) = (Sha256::new(), 0u64);

@@ -44,8 +44,7 @@ pub fn import_file(
     sha256: &str,
     now: NaiveDateTime,
 ) -> Result<store::Imported, ApiError> {
-    let (session, _) = model::find_session(conn, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    let (session, _) = model::session_or_404(conn, id)?;
     store::check_may_record(conn, role, id)?;
     let report = std::fs::File::open(path)
         .map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("reopening an upload")))?;
@@ -99,13 +98,10 @@ pub async fn list(
     user.require(Need::Read)?;
     let id = path.into_inner();
     let rows = db::run(&state.pool, move |conn| {
-        if model::find_session(conn, id)?.is_none() {
-            return Ok(None);
-        }
-        Ok::<_, DbError>(Some(store::for_session(conn, id)?))
+        model::session_or_404(conn, id)?;
+        Ok::<_, ApiError>(store::for_session(conn, id)?)
     })
-    .await?
-    .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "attendance": rows })))
 }
 
@@ -203,8 +199,7 @@ pub async fn mark(
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
     let (shown, role) = (email.as_str().to_string(), user.user.role());
     db::write(&state.pool, move |conn| {
-        let (session, _) = model::find_session(conn, id)?
-            .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+        let (session, _) = model::session_or_404(conn, id)?;
         store::check_may_record(conn, role, id)?;
         store::mark(
             conn, &actor, &session, &email, attended, minutes, &reason, now,
@@ -271,16 +266,13 @@ async fn session_measures(
     ApiError,
 > {
     let settings = state.settings.clone();
-    let found = db::run(&state.pool, move |conn| {
-        let Some((session, series)) = model::find_session(conn, id)? else {
-            return Ok::<_, DbError>(None);
-        };
+    db::run(&state.pool, move |conn| {
+        let (session, series) = model::session_or_404(conn, id)?;
         let baseline = settings.series.get(&series.slug).and_then(|s| s.baseline);
         let measures = crate::attendance::measures::for_session(conn, &session, baseline)?;
-        Ok(Some((session, series, measures)))
+        Ok((session, series, measures))
     })
-    .await?;
-    found.ok_or_else(|| ApiError::NotFound(format!("no session {id}")))
+    .await
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]

@@ -127,8 +127,7 @@ pub async fn mark(
                 form.get("reason"),
             );
             let (email, attended, minutes, reason) = marked(&body)?;
-            let (session, _) = model::find_session(conn, id)?
-                .ok_or_else(|| ApiError::NotFound(format!("no session {id}")))?;
+            let (session, _) = model::session_or_404(conn, id)?;
             store::check_may_record(conn, role, id)?;
             store::mark(
                 conn, actor, &session, &email, attended, minutes, &reason, now,

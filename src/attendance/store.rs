@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::attendance::parse::{self, Attendee, Roster, Source};
 use crate::audit::{self, Actor};
-use crate::auth::role::{Need, Role};
+use crate::auth::role::Role;
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -25,28 +25,13 @@ use crate::lists::store as lists;
 use crate::mail::address::EmailAddress;
 use crate::series::model::{lock_session, Session};
 
-/// Whether `role` may record attendance (import a report, mark by hand)
-/// for a session: organizers for any session, facilitators for their ECHO
-/// cohorts' sessions.
-pub fn may_record(role: Role, cohort_session: bool) -> bool {
-    role.allows(Need::Organize) || (cohort_session && role.allows(Need::Facilitate))
-}
-
-/// `may_record` for session `session_id`, as a 403 when not.
+/// `echo::cohorts::check_may_run` for recording attendance.
 pub fn check_may_record(
     conn: &mut DbConnection,
     role: Role,
     session_id: i64,
 ) -> Result<(), ApiError> {
-    let cohort_session = crate::echo::cohorts::echo_session(conn, session_id)?.is_some();
-    if may_record(role, cohort_session) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "The {} role may not record this session's attendance.",
-            role.as_str()
-        )))
-    }
+    crate::echo::cohorts::check_may_run(conn, role, session_id, "record attendance")
 }
 
 /// What an import did.
@@ -522,24 +507,4 @@ pub fn summary(conn: &mut DbConnection, session_id: i64) -> QueryResult<Summary>
         adjusted: rows.iter().filter(|r| r.2.is_some()).count() as i64,
         last_import,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn organizers_record_any_session_and_facilitators_their_cohorts() {
-        for (role, jam, cohort) in [
-            (Role::Admin, true, true),
-            (Role::Organizer, true, true),
-            (Role::Facilitator, false, true),
-        ] {
-            assert_eq!(
-                (may_record(role, false), may_record(role, true)),
-                (jam, cohort),
-                "{role:?}"
-            );
-        }
-    }
 }

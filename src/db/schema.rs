@@ -344,6 +344,38 @@ diesel::table! {
 diesel::joinable!(sessions -> series (series_id));
 diesel::joinable!(attendance -> people (person_id));
 diesel::joinable!(attendance -> sessions (session_id));
+diesel::table! {
+    materials (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        presenter -> Text,
+        published -> Bool,
+        published_at -> Nullable<Timestamp>,
+        url -> Nullable<Text>,
+        sha256 -> Nullable<Text>,
+        size_bytes -> Nullable<BigInt>,
+        media_type -> Nullable<Text>,
+        filename -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    follow_ups (session_id) {
+        session_id -> BigInt,
+        with_materials -> Bool,
+        queued -> Integer,
+        created_at -> Timestamp,
+        notice_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(materials -> sessions (session_id));
+diesel::joinable!(follow_ups -> sessions (session_id));
 diesel::joinable!(attendance_imports -> sessions (session_id));
 diesel::joinable!(cohorts -> series (series_id));
 diesel::joinable!(echo_sessions -> sessions (session_id));
@@ -382,5 +414,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     cases,
     case_attachments,
     attendance_imports,
-    attendance
+    attendance,
+    materials,
+    follow_ups
 );

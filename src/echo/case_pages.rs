@@ -380,29 +380,11 @@ pub async fn case_attachment(
 }
 
 /// A stored attachment as a download: never shown inline, never sniffed,
-/// never cached. The stored name is already safe for the header; a name
-/// beyond ASCII also goes as RFC 6266 `filename*`, with an ASCII stand-in.
+/// never cached (`files::disposition` names it).
 pub fn download(filename: &str, content_type: &str, bytes: Vec<u8>) -> HttpResponse {
-    use actix_web::http::header::{Charset, ContentDisposition, DispositionParam, ExtendedValue};
-    let mut parameters = vec![DispositionParam::Filename(
-        filename
-            .chars()
-            .map(|c| if c.is_ascii() { c } else { '_' })
-            .collect(),
-    )];
-    if !filename.is_ascii() {
-        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
-            charset: Charset::Ext("UTF-8".into()),
-            language_tag: None,
-            value: filename.as_bytes().to_vec(),
-        }));
-    }
     HttpResponse::Ok()
         .content_type(content_type.to_string())
-        .insert_header(ContentDisposition {
-            disposition: header::DispositionType::Attachment,
-            parameters,
-        })
+        .insert_header(crate::files::disposition(filename, false))
         .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(bytes)

@@ -156,6 +156,15 @@ pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Ses
         .optional()
 }
 
+/// `find_session`, or a 404 naming the id.
+pub fn session_or_404(
+    conn: &mut DbConnection,
+    id: i64,
+) -> Result<(Session, Series), crate::error::ApiError> {
+    find_session(conn, id)?
+        .ok_or_else(|| crate::error::ApiError::NotFound(format!("no session {id}")))
+}
+
 pub fn find_series(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<Series>> {
     series::table
         .filter(series::slug.eq(slug))

@@ -490,7 +490,7 @@ pub async fn session_page(
             "waitlisted": waitlisted,
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
-            "can_record": crate::attendance::store::may_record(user.user.role(), cohort_session)
+            "can_record": crate::echo::cohorts::may_run(user.user.role(), cohort_session)
                 && !session.is_cancelled(),
             "lineup": lineup.iter().map(|s| {
                 let mut slot = s.to_json();

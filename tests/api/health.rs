@@ -117,6 +117,10 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/echo/cases/{id}/recommendations", "put"),
         ("/api/v1/echo/cohorts/{slug}/completion", "get"),
         ("/api/v1/echo/cohorts/{slug}/completion.csv", "get"),
+        ("/api/v1/sessions/{id}/materials", "get"),
+        ("/api/v1/sessions/{id}/materials", "post"),
+        ("/api/v1/materials/{id}", "patch"),
+        ("/api/v1/materials/{id}", "delete"),
     ] {
         let op = &paths
             .get(path)
@@ -149,6 +153,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             || path.contains("echo")
             || path.contains("attendance")
             || path.contains("metrics")
+            || path.contains("materials")
         {
             assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{path}");
         }

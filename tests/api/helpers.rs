@@ -58,6 +58,11 @@ impl TestDb {
         }
     }
 
+    /// The test's own folder (the SQLite file, stored materials, uploads).
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url_string(&self) -> String {
         match &self.url {
             DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
@@ -361,6 +366,8 @@ pub fn test_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     s.mail.retry_base_ms = 100;
     s.mail.retry_max_ms = 400;
     s.jobs.tick_seconds = 3600;
+    s.archive.dir = db.dir().join("archive");
+    s.archive.spool_dir = db.dir().join("uploads");
     s
 }
 

@@ -2,6 +2,7 @@
 //! database (SQLite, or PostgreSQL when CONVENE_TEST_DATABASE_URL is set)
 //! and a real SMTP server in-process, and drives it over HTTP.
 
+mod archive;
 mod attendance;
 mod auth;
 mod cli;

@@ -1,0 +1,10 @@
+//! The archive (issue #7): each session's materials — slides, recordings,
+//! transcripts, chat logs, other documents — uploaded (streamed to storage,
+//! checked by content) or linked, published to the Past Jams page or, for
+//! an ECHO cohort's sessions, to its participants only; and the follow-up
+//! e-mail each registrant gets after a session.
+
+pub mod domain;
+pub mod handlers;
+pub mod storage;
+pub mod store;
