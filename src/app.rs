@@ -146,7 +146,7 @@ impl Application {
                     .route("/", web::get().to(series::handlers::index))
                     .configure(crate::echo::routes)
                     .configure(crate::attendance::handlers::routes)
-                    .configure(crate::archive::handlers::routes)
+                    .configure(crate::archive::routes)
                     .route(
                         "/sessions/{id}",
                         web::get().to(registration::handlers::session_page),

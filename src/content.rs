@@ -450,6 +450,20 @@ pub fn megabytes(bytes: u64) -> String {
     }
 }
 
+/// A file's size as people read it: `628 bytes`, `29 KB`, `4.2 MB`,
+/// `1.5 GB` (powers of 1024).
+pub fn size_label(bytes: u64) -> String {
+    const KB: u64 = 1024;
+    const MB: u64 = KB * 1024;
+    const GB: u64 = MB * 1024;
+    match bytes {
+        0..KB => format!("{bytes} bytes"),
+        KB..MB => format!("{} KB", (bytes + KB / 2) / KB),
+        MB..GB => format!("{:.1} MB", bytes as f64 / MB as f64),
+        _ => format!("{:.1} GB", bytes as f64 / GB as f64),
+    }
+}
+
 /// The longest file name we keep, extension included, in characters.
 pub const MAX_FILENAME_CHARS: usize = 100;
 
@@ -756,6 +770,15 @@ mod tests {
             None,
             "macros are never accepted"
         );
+    }
+
+    #[test]
+    fn sizes_read_in_the_unit_that_fits() {
+        use super::size_label;
+        assert_eq!(size_label(628), "628 bytes");
+        assert_eq!(size_label(29_186), "29 KB");
+        assert_eq!(size_label(4_404_019), "4.2 MB");
+        assert_eq!(size_label(3 * 1024 * 1024 * 1024 / 2), "1.5 GB");
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct UploadForm {
 }
 
 impl UploadForm {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
@@ -328,7 +328,11 @@ pub fn changes(material: &Material, body: &ChangeBody) -> Result<Changes, ApiErr
 }
 
 /// The material `id` after 404 and role checks, inside a write.
-fn material_to_change(conn: &mut DbConnection, role: Role, id: i64) -> Result<Material, ApiError> {
+pub fn material_to_change(
+    conn: &mut DbConnection,
+    role: Role,
+    id: i64,
+) -> Result<Material, ApiError> {
     let material =
         store::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no material {id}")))?;
     check_session(conn, role, material.session_id)?;

@@ -6,5 +6,12 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod pages;
 pub mod storage;
 pub mod store;
+
+/// The archive's API, downloads and organizer forms.
+pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    handlers::routes(cfg);
+    pages::routes(cfg);
+}

@@ -63,7 +63,7 @@ impl Material {
                 name: self.filename.clone().unwrap_or_default(),
                 media_type: self.media_type.clone().unwrap_or_default(),
                 size: self.size_bytes.unwrap_or(0),
-                size_label: crate::content::megabytes(self.size_bytes.unwrap_or(0) as u64) + " MB",
+                size_label: crate::content::size_label(self.size_bytes.unwrap_or(0) as u64),
                 sha256: sha.clone(),
             }),
             href: self.href(),

@@ -438,6 +438,7 @@ pub async fn session_page(
             crate::attendance::store::summary(conn, id)?,
             crate::echo::cohorts::echo_session(conn, id)?.is_some(),
         );
+        let materials = crate::archive::store::for_session(conn, id, false)?;
         let (total, rows) = registrations::list(conn, id, &filter)?;
         let registered = model::counts(conn, &[id], REGISTERED)?
             .first()
@@ -446,16 +447,27 @@ pub async fn session_page(
             .first()
             .map_or(0, |c| c.1);
         Ok(Some((
-            session, series, lineup, levers, attendance, total, rows, registered, waitlisted,
+            session, series, lineup, levers, attendance, materials, total, rows, registered,
+            waitlisted,
         )))
     })
     .await;
-    let (session, series, lineup, levers, attendance, total, rows, registered, waitlisted) =
-        match loaded {
-            Ok(Some(found)) => found,
-            Ok(None) => return state.pages.not_found(),
-            Err(e) => return state.pages.internal_error(&e.into()),
-        };
+    let (
+        session,
+        series,
+        lineup,
+        levers,
+        attendance,
+        materials,
+        total,
+        rows,
+        registered,
+        waitlisted,
+    ) = match loaded {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
     let (attendance, cohort_session) = attendance;
     let tz = session.tz();
     let shown = rows.len();
@@ -492,6 +504,14 @@ pub async fn session_page(
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
             "can_record": crate::echo::cohorts::may_run(user.user.role(), cohort_session)
                 && !session.is_cancelled(),
+            "materials": materials.iter().map(crate::archive::store::Material::view).collect::<Vec<_>>(),
+            "material_kinds": crate::archive::domain::Kind::ALL.iter().map(|k| json!({
+                "value": k.as_str(), "label": k.label(), "wanted": k.wanted(),
+            })).collect::<Vec<_>>(),
+            "archive_limits": {
+                "document_mb": state.settings.archive.document_max_mb,
+                "recording_mb": state.settings.archive.recording_max_mb,
+            },
             "lineup": lineup.iter().map(|s| {
                 let mut slot = s.to_json();
                 slot["can_invite"] = json!(matches!(s.status.as_str(), "draft" | "invited" | "declined"));

@@ -496,3 +496,153 @@ async fn fields_are_checked_roles_enforced_and_removal_frees_the_file() {
     });
     assert_eq!(audited, ["material.added", "material.removed"]);
 }
+
+/// Posts the session page's materials form as a browser does.
+async fn add_on_page(
+    app: &TestApp,
+    cookie: &str,
+    session: i64,
+    csrf: &str,
+    kind: &str,
+    file: (&str, Vec<u8>),
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_string())
+        .text("kind", kind.to_string())
+        .text("title", "")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string()),
+        )
+        .text("url", "");
+    app.client
+        .post(format!(
+            "{}/organizer/sessions/{session}/materials",
+            app.address
+        ))
+        .header("cookie", cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_session_page_adds_publishes_and_removes_materials() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let cookie = sign_in(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    let page = format!("/organizer/sessions/{session}");
+    let html = crate::helpers::page(&app, &page, &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_of(&html);
+    assert!(html.contains("No slides, recording or other materials yet."));
+
+    let forged = add_on_page(
+        &app,
+        &cookie,
+        session,
+        "forged",
+        "slides",
+        ("deck.pdf", fixture("slides.pdf")),
+    )
+    .await;
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(
+        kept_files(&app).is_empty(),
+        "nothing kept for a forged form"
+    );
+    let refused = add_on_page(
+        &app,
+        &cookie,
+        session,
+        &csrf,
+        "recording",
+        ("deck.pdf", fixture("slides.pdf")),
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 415);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("This is a PDF, not recording."));
+
+    let added = add_on_page(
+        &app,
+        &cookie,
+        session,
+        &csrf,
+        "slides",
+        ("Our deck.pdf", fixture("slides.pdf")),
+    )
+    .await;
+    assert_eq!(added.status().as_u16(), 303);
+    assert_eq!(added.headers()["location"], format!("{page}#materials"));
+    let html = crate::helpers::page(&app, &page, &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<strong>Slides</strong>: <a href=\"/organizer/materials/")
+            && html.contains("Our deck.pdf, 628 bytes")
+            && html.contains("not published"),
+        "{html}"
+    );
+    let (_, listed) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/sessions/{session}/materials"),
+        Some(&token(&app, "org@example.org").await),
+        None,
+    )
+    .await;
+    let id = listed["materials"][0]["id"].as_i64().unwrap();
+
+    let post = |path: String| {
+        let (app, cookie, csrf) = (&app, &cookie, &csrf);
+        async move { crate::helpers::post_page(app, &path, cookie, &[("csrf", csrf)]).await }
+    };
+    assert_eq!(
+        post(format!("/organizer/materials/{id}/publish"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.get(&format!("/materials/{id}")).await.status().as_u16(),
+        200
+    );
+    assert_eq!(
+        post(format!("/organizer/materials/{id}/unpublish"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert_eq!(
+        app.get(&format!("/materials/{id}")).await.status().as_u16(),
+        404
+    );
+    assert_eq!(
+        post(format!("/organizer/materials/{id}/remove"))
+            .await
+            .status()
+            .as_u16(),
+        303
+    );
+    assert!(kept_files(&app).is_empty(), "removed with its file");
+    assert_eq!(
+        crate::helpers::page(&app, &format!("/organizer/materials/{id}"), &cookie)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+}
