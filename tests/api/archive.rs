@@ -506,25 +506,14 @@ async fn add_on_page(
     kind: &str,
     file: (&str, Vec<u8>),
 ) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.to_string())
-        .text("kind", kind.to_string())
-        .text("title", "")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string()),
-        )
-        .text("url", "");
-    app.client
-        .post(format!(
-            "{}/organizer/sessions/{session}/materials",
-            app.address
-        ))
-        .header("cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    crate::helpers::post_multipart(
+        app,
+        &format!("/organizer/sessions/{session}/materials"),
+        cookie,
+        &[("csrf", csrf), ("kind", kind), ("title", ""), ("url", "")],
+        file,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -608,35 +597,12 @@ async fn the_session_page_adds_publishes_and_removes_materials() {
         let (app, cookie, csrf) = (&app, &cookie, &csrf);
         async move { crate::helpers::post_page(app, &path, cookie, &[("csrf", csrf)]).await }
     };
-    assert_eq!(
-        post(format!("/organizer/materials/{id}/publish"))
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    assert_eq!(
-        app.get(&format!("/materials/{id}")).await.status().as_u16(),
-        200
-    );
-    assert_eq!(
-        post(format!("/organizer/materials/{id}/unpublish"))
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
-    assert_eq!(
-        app.get(&format!("/materials/{id}")).await.status().as_u16(),
-        404
-    );
-    assert_eq!(
-        post(format!("/organizer/materials/{id}/remove"))
-            .await
-            .status()
-            .as_u16(),
-        303
-    );
+    for (action, public) in [("publish", 200), ("unpublish", 404), ("remove", 404)] {
+        let done = post(format!("/organizer/materials/{id}/{action}")).await;
+        assert_eq!(done.status().as_u16(), 303, "{action}");
+        let download = app.get(&format!("/materials/{id}")).await;
+        assert_eq!(download.status().as_u16(), public, "after {action}");
+    }
     assert!(kept_files(&app).is_empty(), "removed with its file");
     assert_eq!(
         crate::helpers::page(&app, &format!("/organizer/materials/{id}"), &cookie)

@@ -85,23 +85,14 @@ async fn upload_page(
     csrf: &str,
     file: Vec<u8>,
 ) -> reqwest::Response {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", csrf.to_string())
-        .text("format", "zoom")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(file).file_name("report.csv"),
-        );
-    app.client
-        .post(format!(
-            "{}/organizer/sessions/{session}/attendance",
-            app.address
-        ))
-        .header("cookie", cookie)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    crate::helpers::post_multipart(
+        app,
+        &format!("/organizer/sessions/{session}/attendance"),
+        cookie,
+        &[("csrf", csrf), ("format", "zoom")],
+        ("report.csv", file),
+    )
+    .await
 }
 
 /// The CSRF token of a signed-in page.

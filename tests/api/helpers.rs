@@ -632,6 +632,32 @@ pub async fn post_page(
         .unwrap()
 }
 
+/// Posts a signed-in page's multipart form as a browser does: its text
+/// `fields` in order, then `file` as (name, bytes) under `file`.
+pub async fn post_multipart(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    fields: &[(&str, &str)],
+    file: (&str, Vec<u8>),
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(file.1).file_name(file.0.to_string()),
+    );
+    app.client
+        .post(format!("{}{path}", app.address))
+        .header("cookie", cookie)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// An API request, with a bearer token when given: (status, JSON body or
 /// null).
 pub async fn send(
