@@ -7,6 +7,7 @@
 pub mod domain;
 pub mod handlers;
 pub mod pages;
+pub mod past;
 pub mod storage;
 pub mod store;
 
@@ -14,4 +15,5 @@ pub mod store;
 pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     handlers::routes(cfg);
     pages::routes(cfg);
+    past::routes(cfg);
 }

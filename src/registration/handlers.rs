@@ -46,7 +46,7 @@ fn form_page(
     session: &Session,
     series: &Series,
     registered: i64,
-    lineup: &Lineup,
+    lineup: &Shown,
     form: &RegistrationForm,
     errors: &FieldErrors,
 ) -> HttpResponse {
@@ -66,6 +66,7 @@ fn form_page(
             "session": session_json(session, series),
             "presenters": lineup.presenters,
             "levers": lineup.levers,
+            "materials": lineup.materials,
             "feed": crate::series::handlers::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
             "full": registered >= i64::from(session.capacity),
@@ -80,16 +81,19 @@ fn form_page(
     )
 }
 
-/// The session's confirmed lineup and its lever tags, as page data.
-struct Lineup {
+/// What the page shows of a session beyond its row, as page data: its
+/// confirmed lineup, its lever tags, and its published materials (once it
+/// has taken place).
+struct Shown {
     presenters: Vec<serde_json::Value>,
     levers: Vec<serde_json::Value>,
+    materials: Vec<serde_json::Value>,
 }
 
 async fn load_session(
     state: &AppState,
     id: i64,
-) -> Result<Option<(Session, Series, i64, Lineup)>, DbError> {
+) -> Result<Option<(Session, Series, i64, Shown)>, DbError> {
     db::run(&state.pool, move |conn| {
         let Some((session, series)) = model::find_session(conn, id)? else {
             return Ok(None);
@@ -98,12 +102,16 @@ async fn load_session(
             .first()
             .map(|(_, n)| *n)
             .unwrap_or(0);
-        let lineup = Lineup {
+        let lineup = Shown {
             presenters: lineup::store::confirmed(conn, id)?
                 .iter()
                 .map(lineup::store::Slot::public_json)
                 .collect(),
             levers: lineup::levers::tags(&lineup::store::session_levers(conn, id)?),
+            materials: crate::archive::store::for_session(conn, id, true)?
+                .iter()
+                .map(crate::archive::past::material_json)
+                .collect(),
         };
         Ok(Some((session, series, registered, lineup)))
     })

@@ -20,6 +20,7 @@ mod lineup;
 mod lists;
 mod mail;
 mod organizer_pages;
+mod past;
 mod registration;
 mod registrations;
 mod reports;
