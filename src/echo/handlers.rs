@@ -10,6 +10,7 @@ use chrono::Months;
 use serde_json::json;
 
 use crate::app::AppState;
+use crate::archive::store::Material;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
 use crate::echo::applications::{
@@ -227,18 +228,25 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
     let now = state.clock.naive();
     let (app_id, cohort_id) = (applied.application.id, cohort.id);
     let person_id = applied.application.person_id;
-    let loaded: Result<(Cases, Vec<Visit>), DbError> = db::run(&state.pool, move |conn| {
-        use crate::echo::cases;
-        let presented = cases::presented(conn, cohort_id, now)?
-            .into_iter()
-            .filter(|c| c.application_id != app_id)
-            .collect();
-        // Only this person's attendance.
-        let visits = completion::visits(conn, cohort_id, Some(person_id))?;
-        Ok(((cases::of_application(conn, app_id)?, presented), visits))
-    })
-    .await;
-    let ((own, presented), visits) = match loaded {
+    let session_ids: Vec<i64> = sessions.iter().map(|(s, _)| s.id).collect();
+    let loaded: Result<(Cases, Vec<Visit>, Vec<Material>), DbError> =
+        db::run(&state.pool, move |conn| {
+            use crate::echo::cases;
+            let presented = cases::presented(conn, cohort_id, now)?
+                .into_iter()
+                .filter(|c| c.application_id != app_id)
+                .collect();
+            // Only this person's attendance.
+            let visits = completion::visits(conn, cohort_id, Some(person_id))?;
+            let materials = crate::archive::store::for_sessions(conn, &session_ids, true)?;
+            Ok((
+                (cases::of_application(conn, app_id)?, presented),
+                visits,
+                materials,
+            ))
+        })
+        .await;
+    let ((own, presented), visits, materials) = match loaded {
         Ok(found) => found,
         Err(e) => return state.pages.internal_error(&e.into()),
     };
@@ -250,6 +258,18 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
     );
     let mut rows = sessions_json(&sessions);
     for (row, (s, _)) in rows.iter_mut().zip(&sessions) {
+        // Their own download paths: a cohort's materials are its own.
+        row["materials"] = json!(materials
+            .iter()
+            .filter(|m| m.session_id == s.id)
+            .map(|m| {
+                let mut shown = crate::archive::past::material_json(m);
+                if m.url.is_none() {
+                    shown["href"] = json!(format!("/echo/p/{token}/materials/{}", m.id));
+                }
+                shown
+            })
+            .collect::<Vec<_>>());
         row["join_url"] = json!(s.join_url);
         row["past"] = json!(s.ends_at <= now);
         row["attended"] = json!(attended.contains_key(&s.id));
@@ -276,8 +296,36 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
             "token": token,
             "own_cases": own.iter().map(|c| json!({ "id": c.id, "title": c.title, "status": c.status.replace('_', " ") })).collect::<Vec<_>>(),
             "presented": presented.iter().map(|c| json!({ "id": c.id, "title": c.title })).collect::<Vec<_>>(),
+            "has_materials": !materials.is_empty(),
         }),
     ))
+}
+
+/// `GET /echo/p/{token}/materials/{id}`: a published material of one of
+/// the participant's cohort's sessions; 404 for anything else (another
+/// cohort's included). Never cached.
+pub async fn participant_material(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+) -> HttpResponse {
+    let (token, id) = path.into_inner();
+    let (_, _, sessions) = match participant(&state, token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let found = db::run(&state.pool, move |conn| {
+        crate::archive::store::find(conn, id).map_err(DbError::from)
+    })
+    .await;
+    match found {
+        Ok(Some(m)) if m.published && sessions.iter().any(|(s, _)| s.id == m.session_id) => {
+            crate::archive::handlers::serve(&state, &req, &m, crate::files::Cache::Private).await
+        }
+        Ok(_) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
 }
 
 /// `GET /echo/p/{token}/calendar.ics`: every session of the participant's

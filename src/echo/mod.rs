@@ -27,6 +27,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/echo/link", web::post().to(handlers::send_link))
         .route("/echo/p/{token}", web::get().to(handlers::participant_page))
         .route(
+            "/echo/p/{token}/materials/{id}",
+            web::get().to(handlers::participant_material),
+        )
+        .route(
             "/echo/session/{id}",
             web::get().to(handlers::session_redirect),
         )

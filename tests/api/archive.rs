@@ -612,3 +612,132 @@ async fn the_session_page_adds_publishes_and_removes_materials() {
         404
     );
 }
+
+/// The magic-link page path of the approved applicant `email`.
+fn participant_page(app: &TestApp, email: &str) -> String {
+    let token: Option<String> = crate::helpers::with_conn(&app.pool, |c| {
+        use convene::db::schema::{applications, people};
+        use diesel::prelude::*;
+        applications::table
+            .inner_join(people::table)
+            .filter(people::email.eq(email))
+            .select(applications::access_token)
+            .first(c)
+            .unwrap()
+    });
+    format!("/echo/p/{}", token.expect("approved"))
+}
+
+#[tokio::test]
+async fn an_echo_cohorts_materials_are_for_its_participants_only() {
+    use crate::echo::{application, cohort_3, echo_app};
+    let (app, hub) = echo_app(40).await;
+    // A second cohort, with the same dates.
+    let mut cohort_4 = cohort_3(40);
+    cohort_4["slug"] = "cohort-4".into();
+    cohort_4["name"] = "Cohort 4".into();
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/echo/cohorts",
+        Some(&hub),
+        Some(cohort_4),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (cohort, email) in [
+        ("cohort-3", "ada@example.org"),
+        ("cohort-4", "ben@example.org"),
+    ] {
+        let applied = app
+            .client
+            .post(format!("{}/echo/{cohort}/apply", app.address))
+            .form(&application(email, "participant"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(applied.status().as_u16(), 200, "{email}");
+    }
+    for id in crate::echo::application_ids(&app) {
+        let (status, body) = send(
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/echo/applications/{id}/decision"),
+            Some(&hub),
+            Some(serde_json::json!({ "decision": "approved" })),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let (_, cohort) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/echo/cohorts/cohort-3",
+        Some(&hub),
+        None,
+    )
+    .await;
+    let first = &cohort["sessions"][0];
+    let session = first["id"].as_i64().unwrap();
+
+    // The hub's facilitator keeps the cohort's materials.
+    let (status, body) = add(
+        &app,
+        &hub,
+        session,
+        &[
+            ("kind", "slides"),
+            ("title", "Didactic: peer supervision"),
+            ("published", "true"),
+        ],
+        Some(("didactic.pdf", fixture("slides.pdf"))),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let shared = body["material"]["id"].as_i64().unwrap();
+    let (_, body) = add(
+        &app,
+        &hub,
+        session,
+        &[("kind", "chat")],
+        Some(("chat.txt", fixture("chat.txt"))),
+    )
+    .await;
+    let draft = body["material"]["id"].as_i64().unwrap();
+
+    let ada = participant_page(&app, "ada@example.org");
+    let ben = participant_page(&app, "ben@example.org");
+    let html = app.get(&ada).await.text().await.unwrap();
+    let own_link = format!("{ada}/materials/{shared}");
+    assert!(
+        html.contains(&format!("href=\"{own_link}\""))
+            && html.contains("Didactic: peer supervision"),
+        "the cohort's participant sees it on her page: {html}"
+    );
+    assert!(!html.contains("Chat log"), "not what is unpublished");
+    let download = app.get(&own_link).await;
+    assert_eq!(download.status().as_u16(), 200);
+    assert_eq!(download.headers()["cache-control"], "private, no-store");
+    assert_eq!(download.bytes().await.unwrap(), fixture("slides.pdf"));
+    for (path, why) in [
+        (format!("{ada}/materials/{draft}"), "unpublished"),
+        (
+            format!("{ben}/materials/{shared}"),
+            "another cohort's participant",
+        ),
+        (format!("/materials/{shared}"), "the public"),
+    ] {
+        assert_eq!(app.get(&path).await.status().as_u16(), 404, "{why}: {path}");
+    }
+    let bens_page = app.get(&ben).await.text().await.unwrap();
+    assert!(
+        !bens_page.contains("Didactic: peer supervision"),
+        "{bens_page}"
+    );
+
+    // Once held, it is still never on the Past Jams page.
+    let ends: chrono::DateTime<chrono::Utc> = first["ends_at"].as_str().unwrap().parse().unwrap();
+    app.clock.set(ends + chrono::Duration::days(2));
+    let past = app.get("/past").await.text().await.unwrap();
+    assert!(!past.contains("Didactic: peer supervision"), "{past}");
+}
