@@ -5,6 +5,7 @@
 //! e-mail each registrant gets after a session.
 
 pub mod domain;
+pub mod follow_up;
 pub mod handlers;
 pub mod pages;
 pub mod past;

@@ -1,5 +1,6 @@
 //! Background work: the scheduler tick (generates each series' sessions,
-//! enqueues invitations, reminders and ECHO case follow-ups) and the mail
+//! enqueues invitations, reminders, ECHO case follow-ups and sessions'
+//! follow-ups) and the mail
 //! workers. Runs inside `serve` or alone as `convene worker`; any number of
 //! copies can run against one database.
 
@@ -64,6 +65,9 @@ pub struct Tick {
     pub presenter_reminders: usize,
     /// ECHO presenters asked what came of the hub's recommendations.
     pub case_follow_ups: usize,
+    /// Registrants followed up after a session (and told of materials
+    /// published later, when configured).
+    pub session_follow_ups: usize,
 }
 
 /// One scheduler tick at `now`: sessions ahead, then due invitations and
@@ -87,12 +91,15 @@ pub async fn tick(
             .map_err(DbError::from)
     })
     .await?;
+    let session_follow_ups =
+        crate::archive::follow_up::enqueue_due(pool, &settings, now.naive_utc()).await?;
     Ok(Tick {
         sessions_created,
         invitations,
         reminders,
         presenter_reminders,
         case_follow_ups,
+        session_follow_ups,
     })
 }
 

@@ -12,6 +12,7 @@ mod echo_cases;
 mod echo_completion;
 mod echo_review;
 mod feeds;
+mod follow_ups;
 mod health;
 mod helpers;
 mod interest;
