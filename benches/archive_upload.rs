@@ -1,0 +1,224 @@
+//! Uploading and downloading a recording, as an organizer's browser does:
+//! the release `convene serve` as a child process (SQLite, its own folder),
+//! a generated MP4 of BENCH_UPLOAD_MB (default 1024) posted to
+//! `POST /api/v1/sessions/{id}/materials` as multipart, then downloaded
+//! whole from `/materials/{id}` and by a range. Reports the wall time, the
+//! throughput, and the server's peak resident set (`VmHWM` of the child's
+//! own process image, read from /proc) before and after: it should not
+//! grow with the file.
+//!
+//!     cargo bench --bench archive_upload
+//!     BENCH_UPLOAD_MB=256 cargo bench --bench archive_upload
+
+use std::io::Write;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use tokio::io::AsyncReadExt;
+
+const EMAIL: &str = "bench@example.org";
+const PASSWORD: &str = "a long bench password";
+
+/// The child's peak resident set so far, in MB.
+fn peak_rss_mb(child: &Child) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kb / 1024.0
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An MP4's `ftyp` box, then `megabytes` of zeros as its media data.
+fn write_recording(path: &std::path::Path, megabytes: usize) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    file.write_all(&20u32.to_be_bytes()).unwrap();
+    file.write_all(b"ftypisom\0\0\x02\0isom").unwrap();
+    let block = vec![0u8; 1024 * 1024];
+    for _ in 0..megabytes {
+        file.write_all(&block).unwrap();
+    }
+    file.flush().unwrap();
+}
+
+fn main() {
+    let megabytes: usize = std::env::var("BENCH_UPLOAD_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let envs = [
+        (
+            "CONVENE__DATABASE__URL",
+            format!("sqlite://{}", dir.path().join("convene.db").display()),
+        ),
+        (
+            "CONVENE__ARCHIVE__DIR",
+            dir.path().join("archive").display().to_string(),
+        ),
+        (
+            "CONVENE__ARCHIVE__SPOOL_DIR",
+            dir.path().join("uploads").display().to_string(),
+        ),
+        (
+            "CONVENE__ARCHIVE__RECORDING_MAX_MB",
+            (megabytes + 16).to_string(),
+        ),
+        (
+            "CONVENE__MAIL__FILE_DIR",
+            dir.path().join("mail").display().to_string(),
+        ),
+        ("CONVENE__HTTP__BIND", format!("127.0.0.1:{port}")),
+        ("CONVENE__JOBS__RUN_IN_SERVE", "false".into()),
+        ("CONVENE__AUTH__JWT_SECRET", "x".repeat(40)),
+        ("RUST_LOG", "warn".into()),
+    ];
+    let convene = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_convene"));
+        c.current_dir(dir.path())
+            .args(args)
+            .env_remove("CONVENE_ENV");
+        for (k, v) in &envs {
+            c.env(k, v);
+        }
+        c
+    };
+    let mut create = convene(&[
+        "user",
+        "create",
+        "--email",
+        EMAIL,
+        "--name",
+        "Bench",
+        "--role",
+        "organizer",
+        "--password-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .spawn()
+    .unwrap();
+    writeln!(create.stdin.take().unwrap(), "{PASSWORD}").unwrap();
+    assert!(create.wait().unwrap().success(), "user create");
+    let file = dir.path().join("recording.mp4");
+    write_recording(&file, megabytes);
+    let size = std::fs::metadata(&file).unwrap().len();
+
+    let mut server = convene(&["serve"]).stdout(Stdio::null()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if client.get(format!("{base}/healthz")).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let idle = peak_rss_mb(&server);
+        let token: serde_json::Value = client
+            .post(format!("{base}/api/v1/auth/token"))
+            .json(&serde_json::json!({ "email": EMAIL, "password": PASSWORD }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["token"].as_str().expect("a token").to_string();
+        let sessions: serde_json::Value = client
+            .get(format!("{base}/api/v1/sessions"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = sessions["sessions"][0]["id"].as_i64().expect("a session");
+
+        let reader = tokio::fs::File::open(&file).await.unwrap();
+        let body = reqwest::Body::wrap_stream(chunks(reader));
+        let form = reqwest::multipart::Form::new()
+            .text("kind", "recording")
+            .text("published", "true")
+            .part(
+                "file",
+                reqwest::multipart::Part::stream_with_length(body, size).file_name("recording.mp4"),
+            );
+        let started = Instant::now();
+        let response = client
+            .post(format!("{base}/api/v1/sessions/{session}/materials"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let uploaded = started.elapsed();
+        assert_eq!(response.status().as_u16(), 201, "{}", response.text().await.unwrap());
+        let body: serde_json::Value = response.json().await.unwrap();
+        let after_upload = peak_rss_mb(&server);
+        let href = body["material"]["href"].as_str().unwrap().to_string();
+
+        let started = Instant::now();
+        let mut download = client.get(format!("{base}{href}")).send().await.unwrap().bytes_stream();
+        let mut got = 0u64;
+        while let Some(chunk) = download.next().await {
+            got += chunk.unwrap().len() as u64;
+        }
+        let downloaded = started.elapsed();
+        assert_eq!(got, size, "the whole file back");
+        let part = client
+            .get(format!("{base}{href}"))
+            .header("range", format!("bytes={}-{}", size / 2, size / 2 + 1023))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(part.status().as_u16(), 206);
+        let after_download = peak_rss_mb(&server);
+
+        let mb = size as f64 / 1e6;
+        println!("archive_upload: a {mb:.0} MB recording (release build, SQLite, loopback)");
+        println!(
+            "  upload:   {:.2} s ({:.0} MB/s) — spooled, checked, kept in 8 MB parts",
+            uploaded.as_secs_f64(),
+            mb / uploaded.as_secs_f64()
+        );
+        println!(
+            "  download: {:.2} s ({:.0} MB/s)",
+            downloaded.as_secs_f64(),
+            mb / downloaded.as_secs_f64()
+        );
+        println!(
+            "  server peak RSS: {idle:.1} MB started, {after_upload:.1} MB after the upload, {after_download:.1} MB after the downloads"
+        );
+    });
+    server.kill().ok();
+    server.wait().ok();
+}
+
+/// A file as a stream of 1 MB chunks, read as they are sent.
+fn chunks(file: tokio::fs::File) -> impl futures::Stream<Item = std::io::Result<Vec<u8>>> {
+    futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 1024 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
