@@ -15,6 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
+
+#[path = "support/rss.rs"]
+mod rss;
 use tokio::io::AsyncReadExt;
 
 const EMAIL: &str = "bench@example.org";
@@ -22,13 +25,7 @@ const PASSWORD: &str = "a long bench password";
 
 /// The child's peak resident set so far, in MB.
 fn peak_rss_mb(child: &Child) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmHWM");
-    kb / 1024.0
+    rss::peak_mb(&child.id().to_string())
 }
 
 fn free_port() -> u16 {

@@ -34,6 +34,9 @@ use futures::stream::{self, StreamExt};
 use lettre::AsyncTransport;
 use mailin_embedded::{response, Handler, Response};
 
+#[path = "support/rss.rs"]
+mod rss;
+
 #[allow(dead_code)]
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
@@ -80,13 +83,7 @@ fn start_sink() -> (u16, Arc<AtomicUsize>) {
 }
 
 fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
+    rss::peak_mb("self")
 }
 
 /// `n` people, each a confirmed subscriber of the Jam list, written by the

@@ -111,7 +111,7 @@ where
 
 /// Reads the rest of `body` and drops it: what a multipart form must do
 /// with a field it refused before it can read the next.
-pub async fn discard<S, B, E>(body: S) -> Result<(), SpoolError>
+async fn discard<S, B, E>(body: S) -> Result<(), SpoolError>
 where
     S: Stream<Item = Result<B, E>>,
     E: Display,
@@ -121,6 +121,80 @@ where
         chunk.map_err(|e| SpoolError::Read(e.to_string()))?;
     }
     Ok(())
+}
+
+/// The longest text field of a multipart form kept; the rest is dropped.
+const TEXT_FIELD_BYTES: usize = 8192;
+
+/// A multipart form as read: its text fields, and its `file` field spooled.
+#[derive(Debug)]
+pub struct Form {
+    pub fields: Vec<(String, String)>,
+    /// The file and the name the browser gave it; `None` when none was
+    /// chosen (or it was empty).
+    pub file: Option<(Spooled, String)>,
+    /// The file went past its limit, which `too_large` says (then `file`
+    /// is `None`).
+    pub too_large: Option<SpoolError>,
+}
+
+impl Form {
+    /// The first value of `name`, trimmed; `None` when absent or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads a multipart form: text fields (each kept up to 8 KB), and the
+/// field named `file` spooled into `dir`, cut off at `limit` of the fields
+/// read before it (so a form that sends its `kind` first can have a limit
+/// per kind). A file over the limit is drained and noted, and the fields
+/// after it still read.
+pub async fn read_form(
+    mut payload: actix_multipart::Multipart,
+    dir: &Path,
+    limit: impl Fn(&Form) -> u64,
+) -> Result<Form, SpoolError> {
+    use futures_util::TryStreamExt;
+    let read = |e: actix_multipart::MultipartError| SpoolError::Read(e.to_string());
+    let mut form = Form {
+        fields: Vec::new(),
+        file: None,
+        too_large: None,
+    };
+    while let Some(mut field) = payload.try_next().await.map_err(read)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let filename = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .unwrap_or_default()
+                .to_string();
+            match spool_in(dir, &mut field, limit(&form)).await {
+                Ok(spooled) if spooled.is_empty() => {}
+                Ok(spooled) => form.file = Some((spooled, filename)),
+                Err(e @ SpoolError::TooLarge { .. }) => {
+                    form.too_large = Some(e);
+                    discard(&mut field).await?;
+                }
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(read)? {
+            if bytes.len() + chunk.len() <= TEXT_FIELD_BYTES {
+                bytes.extend_from_slice(&chunk);
+            }
+        }
+        form.fields
+            .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    Ok(form)
 }
 
 #[cfg(test)]

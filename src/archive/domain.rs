@@ -26,7 +26,7 @@ impl Kind {
         Kind::Document,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Kind::Slides => "slides",
             Kind::Recording => "recording",
@@ -83,11 +83,6 @@ impl Kind {
             Kind::Recording => settings.recording_max_bytes(),
             _ => settings.document_max_bytes(),
         }
-    }
-
-    /// Slides and recordings are what a follow-up waits for.
-    pub fn is_main(self) -> bool {
-        matches!(self, Kind::Slides | Kind::Recording)
     }
 }
 

@@ -42,13 +42,16 @@ enum Audience {
     Everyone,
 }
 
+/// The kinds a follow-up waits for.
+const MAIN: [&str; 2] = [Kind::Slides.as_str(), Kind::Recording.as_str()];
+
+/// Whether the session's slides or recording are published.
 fn main_published(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
-    let main = [Kind::Slides.as_str(), Kind::Recording.as_str()];
     diesel::select(exists(
         materials::table
             .filter(materials::session_id.eq(session_id))
             .filter(materials::published.eq(true))
-            .filter(materials::kind.eq_any(main)),
+            .filter(materials::kind.eq_any(MAIN)),
     ))
     .get_result(conn)
 }
@@ -232,14 +235,19 @@ fn materials_notice(
     )
 }
 
+/// A recently ended session with its series, whether (and with its
+/// materials) it was followed up, and whether slides or a recording are out.
+type Ended = (Session, Series, Option<bool>, bool);
+
 /// Sessions of the public series that ended in the last
 /// `follow_up_within_days`, not cancelled; with whether a follow-up was
-/// queued and whether it had its materials.
+/// queued and whether it had its materials, and whether slides or a
+/// recording are published now.
 fn recently_ended(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     within: Duration,
-) -> QueryResult<Vec<(Session, Series, Option<bool>)>> {
+) -> QueryResult<Vec<Ended>> {
     sessions::table
         .inner_join(series::table)
         .left_join(follow_ups::table)
@@ -260,6 +268,12 @@ fn recently_ended(
             Session::as_select(),
             Series::as_select(),
             follow_ups::with_materials.nullable(),
+            exists(
+                materials::table
+                    .filter(materials::session_id.eq(sessions::id))
+                    .filter(materials::published.eq(true))
+                    .filter(materials::kind.eq_any(MAIN)),
+            ),
         ))
         .load(conn)
 }
@@ -280,13 +294,8 @@ pub async fn enqueue_due(
     })
     .await?;
     let mut queued = 0;
-    for (session, series, followed) in ended {
+    for (session, series, followed, published) in ended {
         let public = settings.http.public_url.clone();
-        let id = session.id;
-        let published = db::run(pool, move |conn| {
-            main_published(conn, id).map_err(DbError::from)
-        })
-        .await?;
         let work = match followed {
             None if due(session.ends_at, now, published, after) => follow_up,
             Some(false) if notices && published => materials_notice,

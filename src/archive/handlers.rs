@@ -6,7 +6,6 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::{StreamExt, TryStreamExt};
 use serde_json::json;
 
 use crate::app::AppState;
@@ -19,73 +18,19 @@ use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
 use crate::files::{self, Cache, Described};
 use crate::series::model;
-use crate::upload::{self, SpoolError, Spooled};
+use crate::upload::{self, Form, SpoolError};
 
-/// A materials form as read: its text fields and its file, spooled.
-pub struct UploadForm {
-    pub fields: Vec<(String, String)>,
-    /// The file and the name the browser gave it; `None` when none was
-    /// chosen.
-    pub file: Option<(Spooled, String)>,
-    /// The file went past the largest upload there is.
-    pub too_large: bool,
-}
-
-impl UploadForm {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    }
-}
-
-/// Reads a multipart materials form. The file is streamed to the spool
-/// folder, cut off at its kind's limit when `kind` came before it (as the
-/// page's form sends it), else at the largest.
-pub async fn read_form(mut payload: Multipart, state: &AppState) -> Result<UploadForm, SpoolError> {
+/// Reads a multipart materials form (`upload::read_form`) into the spool
+/// folder, the file cut off at its kind's limit when `kind` came before it
+/// (as the page's form sends it), else at the largest.
+pub async fn read_form(payload: Multipart, state: &AppState) -> Result<Form, SpoolError> {
     let settings = &state.settings.archive;
-    let read = |e: actix_multipart::MultipartError| SpoolError::Read(e.to_string());
-    let mut form = UploadForm {
-        fields: Vec::new(),
-        file: None,
-        too_large: false,
-    };
-    while let Some(mut field) = payload.try_next().await.map_err(read)? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            let filename = field
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .unwrap_or_default()
-                .to_string();
-            let kind = form.get("kind").and_then(|k| k.parse::<Kind>().ok());
-            let limit = kind
-                .map_or(settings.recording_max_bytes(), |k| k.max_bytes(settings))
-                .max(settings.document_max_bytes());
-            match upload::spool_in(&settings.spool_dir, &mut field, limit).await {
-                Ok(spooled) if spooled.is_empty() => {}
-                Ok(spooled) => form.file = Some((spooled, filename)),
-                Err(SpoolError::TooLarge { .. }) => {
-                    form.too_large = true;
-                    upload::discard(&mut field).await?;
-                }
-                Err(e) => return Err(e),
-            }
-            continue;
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(read)?;
-            if bytes.len() + chunk.len() <= 8192 {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        form.fields
-            .push((name, String::from_utf8_lossy(&bytes).into_owned()));
-    }
-    Ok(form)
+    upload::read_form(payload, &settings.spool_dir, |form| {
+        form.get("kind")
+            .and_then(|k| k.parse::<Kind>().ok())
+            .map_or(settings.recording_max_bytes(), |k| k.max_bytes(settings))
+    })
+    .await
 }
 
 /// 404 unless session `id` exists; 403 unless `role` may add to it.
@@ -94,7 +39,7 @@ pub fn check_session(conn: &mut DbConnection, role: Role, id: i64) -> Result<(),
     crate::echo::cohorts::check_may_run(conn, role, id, "change materials")
 }
 
-fn text_field(form: &UploadForm, name: &str, errors: &mut Vec<(String, String)>) -> Option<String> {
+fn text_field(form: &Form, name: &str, errors: &mut Vec<(String, String)>) -> Option<String> {
     let value = form.get(name)?;
     if value.chars().count() > MAX_TITLE_CHARS {
         errors.push((name.into(), format!("at most {MAX_TITLE_CHARS} characters")));
@@ -114,7 +59,7 @@ fn truthy(value: Option<&str>) -> bool {
 pub async fn prepare(
     state: &AppState,
     session_id: i64,
-    form: &UploadForm,
+    form: &Form,
 ) -> Result<NewMaterial, ApiError> {
     let mut errors = Vec::new();
     let kind = match form.get("kind").map(str::parse::<Kind>) {
@@ -138,7 +83,7 @@ pub async fn prepare(
         }
         None => None,
     };
-    let has_file = form.file.is_some() || form.too_large;
+    let has_file = form.file.is_some() || form.too_large.is_some();
     if has_file && form.get("url").is_some() {
         errors.push(("url".into(), "give a file or a link, not both".into()));
     } else if !has_file && form.get("url").is_none() {
@@ -155,7 +100,7 @@ pub async fn prepare(
             content::megabytes(kind.max_bytes(settings))
         ))
     };
-    if form.too_large {
+    if form.too_large.is_some() {
         return Err(too_large());
     }
     let new = |source| NewMaterial {

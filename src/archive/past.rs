@@ -251,7 +251,7 @@ pub fn material_json(m: &Material) -> Value {
         "title": view.title,
         "presenter": view.presenter,
         "href": view.href,
-        "recording": m.kind().eq(&crate::archive::domain::Kind::Recording),
+        "recording": m.kind() == crate::archive::domain::Kind::Recording,
         "about": match (&view.file, &view.link) {
             (Some(file), _) => format!("{}, {}", file.name.rsplit('.').next().unwrap_or_default().to_uppercase(), file.size_label),
             (None, Some(link)) => format!("on {}", link.site),
@@ -260,7 +260,7 @@ pub fn material_json(m: &Material) -> Value {
     })
 }
 
-fn page_json(state: &AppState, f: &Filter, found: &Found, title: &str, path: &str) -> Value {
+fn page_json(f: &Filter, found: &Found, title: &str, path: &str) -> Value {
     let pages = (found.total + PER_PAGE - 1) / PER_PAGE;
     json!({
         "title": title,
@@ -289,7 +289,6 @@ fn page_json(state: &AppState, f: &Filter, found: &Found, title: &str, path: &st
             "levers": levers::tags(&p.levers),
             "materials": p.materials.iter().map(material_json).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "public_url": state.settings.http.public_url.as_str(),
     })
 }
 
@@ -323,7 +322,7 @@ async fn render(
     };
     state
         .pages
-        .ok("past", &page_json(&state, &filter, &found, &title, &path))
+        .ok("past", &page_json(&filter, &found, &title, &path))
 }
 
 /// `GET /past`: every public series' past sessions.

@@ -3,7 +3,6 @@
 
 use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
-use futures_util::TryStreamExt;
 
 use crate::app::AppState;
 use crate::attendance::handlers::{expected, import_file, marked, MarkBody};
@@ -12,41 +11,10 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
 use crate::error::ApiError;
 use crate::series::model;
-use crate::upload::{self, SpoolError, Spooled};
+use crate::upload;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}")
-}
-
-/// The multipart upload's text fields, and the file spooled to disk:
-/// `Ok(None)` when none was chosen, `Err` when it is refused (too large).
-type Upload = (Vec<(String, String)>, Result<Option<Spooled>, ApiError>);
-
-async fn read_upload(mut payload: Multipart, limit: u64) -> Result<Upload, SpoolError> {
-    let read = |e: actix_multipart::MultipartError| SpoolError::Read(e.to_string());
-    let (mut pairs, mut file) = (Vec::new(), Ok(None));
-    while let Some(mut field) = payload.try_next().await.map_err(read)? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            file = match upload::spool(&mut field, limit).await {
-                Ok(spooled) => Ok(Some(spooled).filter(|s| !s.is_empty())),
-                Err(e @ SpoolError::TooLarge { .. }) => {
-                    upload::discard(&mut field).await?;
-                    Err(e.into())
-                }
-                Err(e) => return Err(e),
-            };
-            continue;
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(read)? {
-            if bytes.len() + chunk.len() <= 4096 {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        pairs.push((name, String::from_utf8_lossy(&bytes).into_owned()));
-    }
-    Ok((pairs, file))
 }
 
 /// `POST /organizer/sessions/{id}/attendance` (multipart: `csrf`, `format`,
@@ -59,31 +27,30 @@ pub async fn upload(
 ) -> HttpResponse {
     let (id, role) = (path.into_inner(), user.user.role());
     let limit = state.settings.attendance.report_max_bytes();
-    let (pairs, file) = match read_upload(payload, limit).await {
-        Ok(read) => read,
+    let mut form = match upload::read_form(payload, &std::env::temp_dir(), |_| limit).await {
+        Ok(form) => form,
         Err(e) => return forms::refused(&state, e.into(), &session_page(id)),
     };
-    let spooled = match &file {
-        Ok(Some(f)) => Ok((f.path().to_path_buf(), f.sha256().to_string())),
-        Ok(None) => Err(None),
-        Err(e) => Err(Some(e.to_string())),
-    };
+    let file = form.file.take();
+    let spooled = file
+        .as_ref()
+        .map(|(f, _)| (f.path().to_path_buf(), f.sha256().to_string()));
+    let too_large = form.too_large.take().map(|e| ApiError::from(e).to_string());
     let response = forms::submit(
         &state,
         &user,
-        Posted::from_pairs(pairs),
+        Posted::from_pairs(form.fields),
         Need::Read,
         session_page(id),
         move |conn, actor, form, now| {
-            let (path, sha256) = match &spooled {
-                Ok(spooled) => spooled,
-                Err(None) => {
-                    return Err(ApiError::fields(vec![(
-                        "file".into(),
-                        "choose a file".into(),
-                    )]))
-                }
-                Err(Some(too_large)) => return Err(ApiError::TooLarge(too_large.clone())),
+            if let Some(message) = &too_large {
+                return Err(ApiError::TooLarge(message.clone()));
+            }
+            let Some((path, sha256)) = &spooled else {
+                return Err(ApiError::fields(vec![(
+                    "file".into(),
+                    "choose a file".into(),
+                )]));
             };
             let want = expected(form.get("format").unwrap_or("zoom"))?;
             import_file(conn, actor, role, id, want, path, sha256, now)?;

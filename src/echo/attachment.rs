@@ -154,9 +154,6 @@ pub fn check(_filename: &str, bytes: &[u8], max_bytes: usize) -> Result<Kind, Re
     }
 }
 
-/// The longest filename we keep, extension included, in characters.
-pub const MAX_FILENAME_CHARS: usize = content::MAX_FILENAME_CHARS;
-
 /// A filename safe to store and serve, ending in the content's extension
 /// (`content::safe_filename`; nothing left is `attachment`).
 pub fn safe_filename(name: &str, kind: Kind) -> String {
@@ -167,7 +164,7 @@ pub fn safe_filename(name: &str, kind: Kind) -> String {
 mod tests {
     use super::*;
     use crate::content::testing::{minimal_pdf, zip};
-    use crate::content::{is_invisible_format, LOCAL_HEADER};
+    use crate::content::{is_invisible_format, LOCAL_HEADER, MAX_FILENAME_CHARS};
     use proptest::prelude::*;
 
     const LIMIT: usize = 10 * 1024 * 1024;

@@ -613,24 +613,9 @@ async fn the_session_page_adds_publishes_and_removes_materials() {
     );
 }
 
-/// The magic-link page path of the approved applicant `email`.
-fn participant_page(app: &TestApp, email: &str) -> String {
-    let token: Option<String> = crate::helpers::with_conn(&app.pool, |c| {
-        use convene::db::schema::{applications, people};
-        use diesel::prelude::*;
-        applications::table
-            .inner_join(people::table)
-            .filter(people::email.eq(email))
-            .select(applications::access_token)
-            .first(c)
-            .unwrap()
-    });
-    format!("/echo/p/{}", token.expect("approved"))
-}
-
 #[tokio::test]
 async fn an_echo_cohorts_materials_are_for_its_participants_only() {
-    use crate::echo::{application, cohort_3, echo_app};
+    use crate::echo::{application, cohort_3, echo_app, participant_page};
     let (app, hub) = echo_app(40).await;
     // A second cohort, with the same dates.
     let mut cohort_4 = cohort_3(40);

@@ -109,6 +109,21 @@ pub(crate) fn application_ids(app: &TestApp) -> Vec<i64> {
     })
 }
 
+/// The magic-link page path of the approved applicant `email`.
+pub(crate) fn participant_page(app: &TestApp, email: &str) -> String {
+    let token: Option<String> = with_conn(&app.pool, |c| {
+        use convene::db::schema::{applications, people};
+        use diesel::prelude::*;
+        applications::table
+            .inner_join(people::table)
+            .filter(people::email.eq(email))
+            .select(applications::access_token)
+            .first(c)
+            .unwrap()
+    });
+    format!("/echo/p/{}", token.expect("approved"))
+}
+
 fn vevents(ics: &str) -> usize {
     ics.matches("BEGIN:VEVENT").count()
 }

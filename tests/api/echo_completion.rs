@@ -9,7 +9,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::echo::{application, application_ids, apply, echo_app};
-use crate::helpers::{create_user, page, send, sign_in, token, with_conn, TestApp};
+use crate::helpers::{create_user, page, send, sign_in, token, TestApp};
 
 const ADA: &str = "ada@example.org";
 const BEN: &str = "ben@example.org";
@@ -186,17 +186,7 @@ impl Cohort {
 
     /// The magic-link path of `email`'s page.
     fn page_of(&self, email: &str) -> String {
-        let token: Option<String> = with_conn(&self.app.pool, |c| {
-            use convene::db::schema::{applications, people};
-            use diesel::prelude::*;
-            applications::table
-                .inner_join(people::table)
-                .filter(people::email.eq(email))
-                .select(applications::access_token)
-                .first(c)
-                .unwrap()
-        });
-        format!("/echo/p/{}", token.expect("approved"))
+        crate::echo::participant_page(&self.app, email)
     }
 }
 

@@ -210,7 +210,11 @@ impl Iterator for Reader<'_> {
 
 /// Reads a whole report, its rows merged by e-mail.
 pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
-    let mut reader = read(bytes)?;
+    merged(read(bytes)?)
+}
+
+/// Every row of `reader`, merged by e-mail.
+fn merged(mut reader: Reader<'_>) -> Result<Report, ParseError> {
     let mut roster = Roster::default();
     for row in &mut reader {
         roster.add(row?);
@@ -421,18 +425,6 @@ mod tests {
         }
     }
 
-    fn read_trickled(bytes: &[u8], step: usize) -> Result<Report, ParseError> {
-        let mut reader = read(Trickle { bytes, step })?;
-        let mut roster = Roster::default();
-        for row in &mut reader {
-            roster.add(row?);
-        }
-        Ok(Report {
-            summary: reader.summary().clone(),
-            attendees: roster.into_vec(),
-        })
-    }
-
     #[test]
     fn a_report_read_a_few_bytes_at_a_time_reads_the_same() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/attendance");
@@ -447,7 +439,11 @@ mod tests {
             let whole = parse(&bytes);
             for step in [1, 2, 3, 7, 64] {
                 assert_eq!(
-                    read_trickled(&bytes, step),
+                    read(Trickle {
+                        bytes: &bytes,
+                        step
+                    })
+                    .and_then(merged),
                     whole,
                     "{} read {step} bytes at a time",
                     path.display()
