@@ -125,6 +125,9 @@ where
 
 /// The longest text field of a multipart form kept; the rest is dropped.
 const TEXT_FIELD_BYTES: usize = 8192;
+/// The most fields a form may have: every form here has a dozen at most,
+/// and each is held until the form is read.
+const MAX_FIELDS: usize = 64;
 
 /// A multipart form as read: its text fields, and its `file` field spooled.
 #[derive(Debug)]
@@ -149,7 +152,7 @@ impl Form {
     }
 }
 
-/// Reads a multipart form: text fields (each kept up to 8 KB), and the
+/// Reads a multipart form: text fields (at most 64, each kept up to 8 KB), and the
 /// field named `file` spooled into `dir`, cut off at `limit` of the fields
 /// read before it (so a form that sends its `kind` first can have a limit
 /// per kind). A file over the limit is drained and noted, and the fields
@@ -167,6 +170,9 @@ pub async fn read_form(
         too_large: None,
     };
     while let Some(mut field) = payload.try_next().await.map_err(read)? {
+        if form.fields.len() >= MAX_FIELDS {
+            return Err(SpoolError::Read("too many fields".into()));
+        }
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let filename = field

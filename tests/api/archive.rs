@@ -446,6 +446,17 @@ async fn fields_are_checked_roles_enforced_and_removal_frees_the_file() {
     );
     let (status, _) = add(&app, &t, 999_999, &[("kind", "slides")], None).await;
     assert_eq!(status, 404);
+    let many: Vec<(String, String)> = (0..65).map(|i| (format!("f{i}"), "x".into())).collect();
+    let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let (status, body) = add(&app, &t, session, &many, None).await;
+    assert_eq!(status, 422, "a form of endless fields is refused: {body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many fields"),
+        "{body}"
+    );
 
     let (_, body) = add(
         &app,
