@@ -181,7 +181,7 @@ async fn fanout(n: usize, smtp_port: u16, accepted: &AtomicUsize) -> Fanout {
             .unwrap()
     };
     let sample = templates
-        .message(&sample_row, &settings.mail.from, "")
+        .message(&sample_row, &settings.mail.from, "", settings.link_key())
         .unwrap()
         .formatted();
 
@@ -190,6 +190,7 @@ async fn fanout(n: usize, smtp_port: u16, accepted: &AtomicUsize) -> Fanout {
         mailer: Mailer::from_settings(&settings.mail).unwrap(),
         templates,
         settings: settings.mail.clone(),
+        links: settings.link_key().clone(),
         metrics: Arc::new(Metrics::new()),
         clock: Clock::system(),
     };

@@ -54,6 +54,7 @@ fn form(email: &str) -> RegistrationForm {
         sector: "provider".into(),
         state: "NY".into(),
         subscribe: None,
+        website: String::new(),
     }
 }
 

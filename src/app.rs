@@ -97,17 +97,16 @@ impl Application {
         if settings.auth.jwt_secret.is_empty() {
             tracing::warn!("auth.jwt_secret is empty: using a random key; sign-ins end at restart");
         }
+        let public_posts = crate::limits::PublicPosts::from_settings(&settings);
         let server =
             HttpServer::new(move || {
                 let metrics = state.metrics.clone();
                 App::new()
-                    .wrap(
-                        DefaultHeaders::new()
-                            .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                            .add((header::X_FRAME_OPTIONS, "DENY"))
-                            // Manage links carry a secret token: never leak it.
-                            .add((header::REFERRER_POLICY, "no-referrer")),
-                    )
+                    .app_data(web::Data::new(public_posts.clone()))
+                    .wrap(actix_web::middleware::from_fn(
+                        crate::limits::limit_public_posts,
+                    ))
+                    .wrap(security_headers(&state.settings))
                     .wrap_fn(move |req, srv| {
                         let method = req.method().to_string();
                         let metrics = metrics.clone();
@@ -154,6 +153,10 @@ impl Application {
                     .route(
                         "/sessions/{id}/register",
                         web::post().to(registration::handlers::register),
+                    )
+                    .route(
+                        "/sessions/{id}/check-email",
+                        web::get().to(registration::handlers::check_email),
                     )
                     .route(
                         "/sessions/{id}/calendar.ics",
@@ -412,6 +415,33 @@ impl Application {
         result
     }
 }
+
+/// The headers every response carries: no sniffing or framing, no referrer
+/// (private links carry a token), a content security policy that allows
+/// nothing inline and nothing from elsewhere, no powerful browser features,
+/// and HSTS when the public address is https.
+fn security_headers(settings: &Settings) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .add((
+            header::HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ));
+    if settings.http.public_url.is_https() {
+        headers.add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"))
+    } else {
+        headers
+    }
+}
+
+/// Pages use only this site's stylesheet, images and (none yet) scripts;
+/// forms post only here; no page may be framed.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+     style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))

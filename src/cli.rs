@@ -218,6 +218,14 @@ async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
         Ok((pool, applied))
     })
     .await??;
+    let key = settings.load_link_key()?.clone();
+    let converted = db::write(&pool, move |conn| {
+        crate::links::convert_legacy(conn, &key).map_err(db::DbError::from)
+    })
+    .await?;
+    if converted > 0 {
+        info!(converted, "private links now stored as hashes");
+    }
     if applied.is_empty() {
         info!(
             backend = settings.database.url.backend(),

@@ -29,6 +29,7 @@ pub struct Settings {
     pub echo: EchoSettings,
     pub attendance: AttendanceSettings,
     pub archive: ArchiveSettings,
+    pub limits: LimitSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.
     #[serde(default)]
@@ -36,6 +37,9 @@ pub struct Settings {
     /// Mailing lists keyed by slug (`[lists.jam]`); a series names its list.
     #[serde(default)]
     pub lists: BTreeMap<String, ListSettings>,
+    /// The link key, loaded once from `auth` (see [`Settings::link_key`]).
+    #[serde(skip)]
+    links: std::sync::OnceLock<crate::links::LinkKey>,
 }
 
 /// The Workforce ECHO's cases.
@@ -110,6 +114,22 @@ pub struct ListSettings {
 pub struct HttpSettings {
     pub bind: SocketAddr,
     pub public_url: PublicUrl,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed; from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// What anonymous visitors may cause: the limits that keep the public
+/// forms from being a flood or a relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// POSTs to public forms per client address and minute (0 = no limit).
+    pub public_posts_per_minute: u32,
+    /// E-mails that public form posts may cause to one address per hour
+    /// (0 = no cap); more are recorded as skipped.
+    pub public_mail_per_recipient_per_hour: u32,
 }
 
 #[derive(Clone, Deserialize)]
@@ -205,6 +225,12 @@ pub struct AuthSettings {
     pub lockout_minutes: u32,
     /// Sign-in attempts allowed per client IP per minute.
     pub logins_per_ip_per_minute: u32,
+    /// Seals private links' tokens (see `links`). Empty: the key kept in
+    /// `link_key_file`, made on first start. Instances that share a
+    /// database must share it.
+    #[serde(default)]
+    pub link_secret: String,
+    pub link_key_file: PathBuf,
 }
 
 /// Never prints the secret.
@@ -225,6 +251,15 @@ impl fmt::Debug for AuthSettings {
             .field("lockout_after", &self.lockout_after)
             .field("lockout_minutes", &self.lockout_minutes)
             .field("logins_per_ip_per_minute", &self.logins_per_ip_per_minute)
+            .field(
+                "link_secret",
+                &if self.link_secret.is_empty() {
+                    "(key file)"
+                } else {
+                    "***"
+                },
+            )
+            .field("link_key_file", &self.link_key_file)
             .finish()
     }
 }
@@ -390,6 +425,11 @@ impl PublicUrl {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// Whether the service is reached over https (then cookies are
+    /// `Secure` and responses carry HSTS).
+    pub fn is_https(&self) -> bool {
+        url::Url::parse(&self.0).is_ok_and(|u| u.scheme() == "https")
+    }
     /// The host name, for calendar UIDs and `List-Id`s.
     pub fn host(&self) -> String {
         url::Url::parse(&self.0)
@@ -529,6 +569,26 @@ impl Settings {
             env.as_deref(),
             Env::prefixed("CONVENE__").split("__"),
         )
+    }
+
+    /// Loads the link key now, so that a missing or unreadable key file
+    /// stops start-up instead of a request. Call once the settings are final.
+    pub fn load_link_key(&self) -> anyhow::Result<&crate::links::LinkKey> {
+        if let Some(key) = self.links.get() {
+            return Ok(key);
+        }
+        let key = crate::links::LinkKey::load(&self.auth)?;
+        Ok(self.links.get_or_init(|| key))
+    }
+
+    /// The key that seals and opens private links.
+    ///
+    /// # Panics
+    /// When the key cannot be loaded and [`Settings::load_link_key`] was not
+    /// called first to report that.
+    pub fn link_key(&self) -> &crate::links::LinkKey {
+        self.load_link_key()
+            .unwrap_or_else(|e| panic!("the link key cannot be loaded: {e:#}"))
     }
 
     /// The embedded defaults alone: what tests start from.

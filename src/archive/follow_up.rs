@@ -129,7 +129,7 @@ fn enqueue(
         "?",
         &[
             ("first_name", "p.first_name"),
-            ("manage_url", "? || r.token"),
+            ("manage_url", "? || r.token_sealed || '~'"),
         ],
     );
     let sql = conn.sql(&format!(
@@ -144,7 +144,7 @@ fn enqueue(
         .bind::<Text, _>(format!(":{what}"))
         .bind::<Text, _>(template)
         .bind::<Text, _>(open)
-        .bind::<Text, _>(public.join("/r/"))
+        .bind::<Text, _>(public.join(&format!("/r/{}", crate::links::PLACEHOLDER_SQL_OPEN)))
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(session_id)

@@ -55,9 +55,8 @@ impl From<Refused> for ApiError {
     }
 }
 
-fn client_ip(req: &HttpRequest) -> Option<IpAddr> {
-    // The socket's peer: behind a reverse proxy, limit there as well.
-    req.peer_addr().map(|a| a.ip())
+fn client_ip(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
+    crate::limits::client_ip(req, &state.settings.http.trusted_proxies)
 }
 
 /// Checks the password (off the executor), counting failures toward the
@@ -163,7 +162,7 @@ pub async fn token(
     req: HttpRequest,
     body: web::Json<Credentials>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = authenticate(&state, client_ip(&req), body.into_inner()).await?;
+    let user = authenticate(&state, client_ip(&state, &req), body.into_inner()).await?;
     let lifetime = Duration::minutes(i64::from(state.settings.auth.token_minutes));
     let (token, claims) = state.keys.issue(
         user.id,
@@ -266,7 +265,7 @@ pub async fn login(
         email: form.email.clone(),
         password: form.password,
     };
-    let user = match authenticate(&state, client_ip(&req), credentials).await {
+    let user = match authenticate(&state, client_ip(&state, &req), credentials).await {
         Ok(user) => user,
         Err(Refused::Db(e)) => return state.pages.internal_error(&e.into()),
         Err(refused) => {
@@ -295,12 +294,7 @@ pub async fn login(
         state.clock.now(),
         Some(csrf),
     );
-    let secure = state
-        .settings
-        .http
-        .public_url
-        .as_str()
-        .starts_with("https://");
+    let secure = state.settings.http.public_url.is_https();
     let cookie = Cookie::build(SESSION_COOKIE, token)
         .path("/organizer")
         .http_only(true)

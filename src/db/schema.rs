@@ -62,7 +62,7 @@ diesel::table! {
         id -> BigInt,
         session_id -> BigInt,
         person_id -> BigInt,
-        token -> Text,
+        token_hash -> Text,
         status -> Text,
         subscribe -> Bool,
         calendar_sequence -> Integer,
@@ -73,6 +73,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         registered_at -> Nullable<Timestamp>,
+        token_sealed -> Nullable<Text>,
     }
 }
 
@@ -94,6 +95,7 @@ diesel::table! {
         subscription_id -> Nullable<BigInt>,
         list_id -> Nullable<Text>,
         unsubscribe_url -> Nullable<Text>,
+        origin -> Nullable<Text>,
     }
 }
 
@@ -103,13 +105,15 @@ diesel::table! {
         person_id -> BigInt,
         list_slug -> Text,
         status -> Text,
-        token -> Text,
-        confirm_token -> Nullable<Text>,
+        token_hash -> Text,
+        confirm_token_hash -> Nullable<Text>,
         confirm_sent_at -> Nullable<Timestamp>,
         confirmed_at -> Nullable<Timestamp>,
         unsubscribed_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_sealed -> Nullable<Text>,
+        confirm_token_sealed -> Nullable<Text>,
     }
 }
 
@@ -193,7 +197,7 @@ diesel::table! {
         bio -> Text,
         levers -> Text,
         status -> Text,
-        response_token -> Nullable<Text>,
+        response_token_hash -> Nullable<Text>,
         token_expires_at -> Nullable<Timestamp>,
         invitations_sent -> Integer,
         invited_at -> Nullable<Timestamp>,
@@ -201,6 +205,7 @@ diesel::table! {
         reminded_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        response_token_sealed -> Nullable<Text>,
     }
 }
 
@@ -258,9 +263,10 @@ diesel::table! {
         status -> Text,
         decision_message -> Nullable<Text>,
         decided_at -> Nullable<Timestamp>,
-        access_token -> Nullable<Text>,
+        access_token_hash -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        access_token_sealed -> Nullable<Text>,
     }
 }
 

@@ -16,12 +16,11 @@ use crate::db::schema::{applications, people};
 use crate::db::DbConnection;
 use crate::echo::cohorts::{self, Cohort};
 use crate::error::ApiError;
-use crate::lists::domain::Subscriber;
+use crate::links;
 use crate::lists::store as lists;
 use crate::mail::address::EmailAddress;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
-use crate::registration::domain::{text, FieldErrors, STATES};
-use crate::registration::token;
+use crate::registration::domain::{name, text, FieldErrors, STATES};
 use crate::series::model::Series;
 
 pub const PENDING: &str = "pending";
@@ -73,6 +72,9 @@ pub struct ApplicationForm {
     pub role: String,
     pub hopes_to_bring: String,
     pub hopes_to_learn: String,
+    /// The hidden honeypot field (`limits::HONEYPOT`): empty from people.
+    #[serde(skip_serializing)]
+    pub website: String,
 }
 
 /// An application whose every field has been checked.
@@ -95,12 +97,12 @@ pub struct Applicant {
 pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
     let mut errors = FieldErrors::default();
     let e = &mut errors;
-    let first_name = text(e, "first_name", &form.first_name, "first name", true, 100);
-    let last_name = text(e, "last_name", &form.last_name, "last name", true, 100);
+    let first_name = name(e, "first_name", &form.first_name, "first name", true, 100);
+    let last_name = name(e, "last_name", &form.last_name, "last name", true, 100);
     let email = EmailAddress::parse(&form.email)
         .map_err(|m| e.add("email", m))
         .ok();
-    let organization = text(
+    let organization = name(
         e,
         "organization",
         &form.organization,
@@ -184,9 +186,22 @@ pub struct Application {
     pub status: String,
     pub decision_message: Option<String>,
     pub decided_at: Option<NaiveDateTime>,
-    pub access_token: Option<String>,
+    /// SHA-256 of the participant page link's token (see `links`).
+    pub access_token_hash: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The participant page link's token, sealed under the link key.
+    pub access_token_sealed: Option<String>,
+}
+
+impl Application {
+    /// What stands for the participant page link's token in queued mail.
+    pub fn link_placeholder(&self) -> String {
+        self.access_token_sealed
+            .as_deref()
+            .map(links::placeholder)
+            .unwrap_or_default()
+    }
 }
 
 /// An application with who sent it.
@@ -254,31 +269,25 @@ pub fn apply(
     cohort: &Cohort,
     a: &Applicant,
     public_url: &PublicUrl,
+    cap: outbox::RecipientCap,
     now: NaiveDateTime,
 ) -> Result<Outcome, ApplyError> {
     if !cohort.accepts_applications(now) {
         return Err(ApplyError::Closed);
     }
-    let person_id = lists::upsert_subscriber(
+    let person_id = lists::upsert_contact(
         conn,
-        &Subscriber {
-            first_name: a.first_name.clone(),
-            last_name: a.last_name.clone(),
-            email: a.email.clone(),
-            organization: a.organization.clone(),
+        &lists::Contact {
+            email: a.email.as_str(),
+            first_name: &a.first_name,
+            last_name: &a.last_name,
+            organization: &a.organization,
+            job_title: &a.job_title,
             sector: a.sector,
             state: a.state,
-            lists: Vec::new(),
         },
         now,
     )?;
-    diesel::update(
-        people::table
-            .find(person_id)
-            .filter(people::job_title.eq("")),
-    )
-    .set(people::job_title.eq(&a.job_title))
-    .execute(conn)?;
     let sql = conn.sql(
         "INSERT INTO applications (cohort_id, person_id, organization_type, role, hopes_to_bring, \
          hopes_to_learn, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -298,7 +307,7 @@ pub fn apply(
     let Some(row) = inserted.first() else {
         return Ok(Outcome::AlreadyApplied);
     };
-    outbox::enqueue(
+    outbox::enqueue_public(
         conn,
         &NewMessage {
             key: format!("application:{}:received", row.id),
@@ -312,6 +321,7 @@ pub fn apply(
             }),
             calendar: None,
         },
+        cap,
         now,
     )?;
     Ok(Outcome::Received)
@@ -374,7 +384,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Applied>> {
 /// The approved application behind a magic link, with its cohort.
 pub fn by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(Applied, Cohort)>> {
     let found = with_person!(applications::table)
-        .filter(applications::access_token.eq(token))
+        .filter(applications::access_token_hash.eq(links::hash(token)))
         .filter(applications::status.eq(APPROVED))
         .first::<Row>(conn)
         .optional()?;
@@ -430,8 +440,8 @@ pub struct Ruling {
     pub decision: Decision,
     /// For the applicant, with the decision.
     pub message: Option<String>,
-    /// The magic link's token, should this approve.
-    pub token: String,
+    /// The magic link, should this approve.
+    pub link: links::Issued,
 }
 
 /// Decides application `id` (pending or waitlisted) and e-mails the
@@ -445,7 +455,7 @@ pub fn decide(
     public_url: &PublicUrl,
     now: NaiveDateTime,
 ) -> Result<Applied, ApiError> {
-    let (decision, token) = (ruling.decision, ruling.token.as_str());
+    let (decision, link) = (ruling.decision, &ruling.link);
     let before =
         find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
     let cohort = cohorts::find_by_id(conn, before.application.cohort_id)?
@@ -494,7 +504,10 @@ pub fn decide(
             applications::status.eq(decision.status()),
             applications::decision_message.eq(message),
             applications::decided_at.eq(Some(now)),
-            applications::access_token.eq((decision == Decision::Approve).then_some(token)),
+            applications::access_token_hash
+                .eq((decision == Decision::Approve).then_some(&link.hash)),
+            applications::access_token_sealed
+                .eq((decision == Decision::Approve).then_some(&link.sealed)),
             applications::updated_at.eq(now),
         ))
         .execute(conn)?;
@@ -543,7 +556,7 @@ fn letter(
     let mut calendar = None;
     let template = match status {
         APPROVED => {
-            let token = a.application.access_token.as_deref().unwrap_or_default();
+            let token = &a.application.link_placeholder();
             let program = program_of(conn, cohort)?;
             let sessions = cohorts::sessions_of(conn, cohort.id)?;
             context["page_url"] = json!(page_url(public_url, token));
@@ -620,11 +633,6 @@ pub fn program_of(conn: &mut DbConnection, cohort: &Cohort) -> QueryResult<Serie
         .first(conn)
 }
 
-/// A fresh magic-link token (call outside the transaction).
-pub fn new_access_token() -> String {
-    token::new_token()
-}
-
 /// E-mails `email` the links to their pages in every cohort that approved
 /// them — at most once per window of `every` (a repeated ask inside it
 /// sends nothing). Says nothing of whether the address is known.
@@ -633,6 +641,7 @@ pub fn send_links(
     email: &EmailAddress,
     public_url: &PublicUrl,
     every: chrono::Duration,
+    cap: outbox::RecipientCap,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let rows: Vec<(String, String, Option<String>)> = applications::table
@@ -644,14 +653,14 @@ pub fn send_links(
         .select((
             people::first_name,
             crate::db::schema::cohorts::name,
-            applications::access_token,
+            applications::access_token_sealed,
         ))
         .load(conn)?;
     let Some((first_name, ..)) = rows.first() else {
         return Ok(false);
     };
     let window = now.and_utc().timestamp() / every.num_seconds().max(1);
-    outbox::enqueue(
+    outbox::enqueue_public(
         conn,
         &NewMessage {
             key: format!("echo-link:{}:{window}", email.as_str()),
@@ -661,12 +670,16 @@ pub fn send_links(
                 "first_name": first_name,
                 "links": rows.iter().map(|(_, cohort, token)| json!({
                     "cohort": cohort,
-                    "url": page_url(public_url, token.as_deref().unwrap_or_default()),
+                    "url": page_url(
+                        public_url,
+                        &token.as_deref().map(links::placeholder).unwrap_or_default()
+                    ),
                 })).collect::<Vec<_>>(),
                 "cohort_url": public_url.join("/echo"),
             }),
             calendar: None,
         },
+        cap,
         now,
     )
 }

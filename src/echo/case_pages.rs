@@ -277,13 +277,9 @@ pub async fn create_case(
         Ok(new) => new,
         Err(page) => return page,
     };
-    let (public, now, t) = (
-        state.settings.http.public_url.clone(),
-        state.clock.naive(),
-        token.clone(),
-    );
+    let (public, now) = (state.settings.http.public_url.clone(), state.clock.naive());
     match db::write(&state.pool, move |conn| {
-        cases::submit(conn, &who, &new, &public, &t, now)
+        cases::submit(conn, &who, &new, &public, now)
     })
     .await
     {
@@ -464,14 +460,10 @@ pub async fn update_case(
         Ok(new) => new,
         Err(page) => return page,
     };
-    let (public, now, t) = (
-        state.settings.http.public_url.clone(),
-        state.clock.naive(),
-        token.clone(),
-    );
+    let (public, now) = (state.settings.http.public_url.clone(), state.clock.naive());
     let back = format!("/echo/p/{token}/cases/{id}");
     match db::write(&state.pool, move |conn| {
-        cases::resubmit(conn, &who, id, &new, &public, &t, now)
+        cases::resubmit(conn, &who, id, &new, &public, now)
     })
     .await
     {

@@ -528,7 +528,6 @@ pub fn submit(
     who: &Applied,
     new: &NewCase,
     public_url: &PublicUrl,
-    token: &str,
     now: NaiveDateTime,
 ) -> Result<Case, ApiError> {
     if who.application.role != PARTICIPANT {
@@ -556,7 +555,13 @@ pub fn submit(
     let case = find(conn, id)?.ok_or_else(not_yours)?;
     outbox::enqueue(
         conn,
-        &letter(who, &case, "case_received", public_url, token),
+        &letter(
+            who,
+            &case,
+            "case_received",
+            public_url,
+            &who.application.link_placeholder(),
+        ),
         now,
     )?;
     Ok(case)
@@ -571,7 +576,6 @@ pub fn resubmit(
     id: i64,
     new: &NewCase,
     public_url: &PublicUrl,
-    token: &str,
     now: NaiveDateTime,
 ) -> Result<Case, ApiError> {
     let before = find(conn, id)?
@@ -602,7 +606,13 @@ pub fn resubmit(
     let case = find(conn, id)?.ok_or_else(not_yours)?;
     outbox::enqueue(
         conn,
-        &letter(who, &case, "case_received", public_url, token),
+        &letter(
+            who,
+            &case,
+            "case_received",
+            public_url,
+            &who.application.link_placeholder(),
+        ),
         now,
     )?;
     Ok(case)
@@ -677,7 +687,7 @@ pub fn review(
         .execute(conn)?;
     let case = find(conn, id)?.ok_or_else(not_yours)?;
     let who = applications::find(conn, case.application_id)?.ok_or_else(not_yours)?;
-    let token = who.application.access_token.clone().unwrap_or_default();
+    let token = who.application.link_placeholder();
     let template = match status {
         ACCEPTED => "case_accepted",
         REVISION_REQUESTED => "case_revision_requested",
@@ -820,7 +830,7 @@ pub fn recommend(
         .execute(conn)?;
     let case = find(conn, id)?.ok_or_else(not_yours)?;
     let who = applications::find(conn, case.application_id)?.ok_or_else(not_yours)?;
-    let token = who.application.access_token.clone().unwrap_or_default();
+    let token = who.application.link_placeholder();
     let mut msg = letter(&who, &case, "case_recommendations", public_url, &token);
     msg.key = format!(
         "case:{id}:recommendations:{}",
@@ -871,7 +881,7 @@ pub fn follow_ups_due(
         let Some(who) = applications::find(conn, case.application_id)? else {
             continue;
         };
-        let token = who.application.access_token.clone().unwrap_or_default();
+        let token = who.application.link_placeholder();
         if outbox::enqueue(
             conn,
             &letter(&who, &case, "case_follow_up", public_url, &token),

@@ -2,6 +2,7 @@
 //! page and application form, and the participant's own page and calendar
 //! feed, reached by the magic link e-mailed on approval (no password).
 
+use crate::mail::outbox::RecipientCap;
 use std::collections::HashMap;
 
 use actix_web::http::StatusCode;
@@ -152,6 +153,21 @@ pub async fn apply(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let form = form.into_inner();
+    let applied_page = |again: bool| {
+        state.pages.ok(
+            "echo/applied",
+            &json!({
+                "title": "Application received",
+                "cohort": cohort.name,
+                "email": form.email.trim(),
+                "again": again,
+            }),
+        )
+    };
+    if crate::limits::caught(&form.website) {
+        crate::limits::discarded("echo apply");
+        return applied_page(false);
+    }
     let applicant = match applications::parse(&form) {
         Ok(a) => a,
         Err(errors) => {
@@ -166,21 +182,14 @@ pub async fn apply(
         }
     };
     let (public, now) = (state.settings.http.public_url.clone(), state.clock.naive());
+    let cap = RecipientCap::from_settings(&state.settings);
     let c = cohort.clone();
     let applied = db::write(&state.pool, move |conn| {
-        applications::apply(conn, &c, &applicant, &public, now)
+        applications::apply(conn, &c, &applicant, &public, cap, now)
     })
     .await;
     match applied {
-        Ok(outcome) => state.pages.ok(
-            "echo/applied",
-            &json!({
-                "title": "Application received",
-                "cohort": cohort.name,
-                "email": form.email.trim(),
-                "again": outcome == Outcome::AlreadyApplied,
-            }),
-        ),
+        Ok(outcome) => applied_page(outcome == Outcome::AlreadyApplied),
         Err(ApplyError::Closed) => state.pages.message(
             StatusCode::CONFLICT,
             "Applications are closed",
@@ -415,11 +424,24 @@ pub async fn link_form(state: web::Data<AppState>) -> HttpResponse {
 pub struct LinkForm {
     #[serde(default)]
     email: String,
+    /// The hidden honeypot field (`limits::HONEYPOT`).
+    #[serde(default)]
+    website: String,
 }
 
 /// `POST /echo/link`: e-mails the links of every cohort that approved the
 /// address; the answer is the same whether or not it is known.
 pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) -> HttpResponse {
+    let sent = |email: &str| {
+        state.pages.ok(
+            "echo/link_sent",
+            &json!({ "title": "Check your e-mail", "email": email }),
+        )
+    };
+    if crate::limits::caught(&form.website) {
+        crate::limits::discarded("echo link");
+        return sent(form.email.trim());
+    }
     let email = match crate::mail::address::EmailAddress::parse(&form.email) {
         Ok(email) => email,
         Err(message) => {
@@ -435,15 +457,13 @@ pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) ->
         state.settings.mail.resend_confirmation_after_seconds,
     ));
     let shown = email.as_str().to_string();
+    let cap = RecipientCap::from_settings(&state.settings);
     match db::write(&state.pool, move |conn| {
-        applications::send_links(conn, &email, &public, every, now).map_err(DbError::from)
+        applications::send_links(conn, &email, &public, every, cap, now).map_err(DbError::from)
     })
     .await
     {
-        Ok(_) => state.pages.ok(
-            "echo/link_sent",
-            &json!({ "title": "Check your e-mail", "email": shown }),
-        ),
+        Ok(_) => sent(&shown),
         Err(e) => state.pages.internal_error(&e.into()),
     }
 }

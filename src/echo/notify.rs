@@ -59,7 +59,7 @@ pub fn session_changed(
         let Some(who) = apps::find(conn, id)? else {
             continue;
         };
-        let token = who.application.access_token.clone().unwrap_or_default();
+        let token = who.application.link_placeholder();
         let case = scheduled
             .iter()
             .find(|(app, _)| *app == id)

@@ -4,6 +4,7 @@
 //! role; changing needs `Need::Facilitate` (facilitators and admins).
 //! Every change is audited in its own transaction.
 
+use crate::links::LinkKey;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -638,7 +639,7 @@ pub struct DecisionBody {
     message: Option<String>,
 }
 
-fn ruling(b: &DecisionBody) -> Result<applications::Ruling, ApiError> {
+fn ruling(b: &DecisionBody, links: &LinkKey) -> Result<applications::Ruling, ApiError> {
     let mut f = Fields(Vec::new());
     let d = f.required("decision", b.decision.as_deref(), |s| s.parse::<Decision>());
     let message = f.parse("message", b.message.as_deref(), at_most(2000));
@@ -646,7 +647,7 @@ fn ruling(b: &DecisionBody) -> Result<applications::Ruling, ApiError> {
         (Some(decision), true) => Ok(applications::Ruling {
             decision,
             message,
-            token: applications::new_access_token(),
+            link: links.issue(),
         }),
         _ => Err(ApiError::fields(f.0)),
     }
@@ -668,7 +669,7 @@ pub async fn decide(
     body: web::Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let ruling = ruling(&body)?;
+    let ruling = ruling(&body, state.settings.link_key())?;
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
     let public = state.settings.http.public_url.clone();
     let after = db::write(&state.pool, move |conn| {
@@ -875,6 +876,7 @@ pub async fn page_decide(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let public = state.settings.http.public_url.clone();
+    let links = state.settings.link_key().clone();
     let posted = Posted::from_form(form);
     forms::submit(
         &state,
@@ -883,7 +885,7 @@ pub async fn page_decide(
         Need::Facilitate,
         back.clone(),
         move |conn, actor, form, now| {
-            let ruling = ruling(&form.body(&[])?)?;
+            let ruling = ruling(&form.body(&[])?, &links)?;
             applications::decide(conn, actor, id, &ruling, &public, now)?;
             Ok(back.clone())
         },

@@ -101,7 +101,19 @@ pub async fn submit(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let form = InterestForm::from_pairs(form.into_inner());
+    let pairs = form.into_inner();
+    let caught = crate::limits::caught_in(&pairs);
+    let form = InterestForm::from_pairs(pairs);
+    let sent = |wants_list: bool| {
+        state.pages.ok(
+            "interest_sent",
+            &json!({ "title": "Thank you", "email": form.person.email.trim(), "list": wants_list }),
+        )
+    };
+    if caught {
+        crate::limits::discarded("interest");
+        return sent(false);
+    }
     let offered: Vec<String> = months(&state).into_iter().map(|(v, _)| v).collect();
     let interest = match domain::parse(&form, &offered) {
         Ok(i) => i,
@@ -120,10 +132,7 @@ pub async fn submit(
     match result {
         Ok(_) => {
             tracing::info!(from = %email, "interest form received");
-            state.pages.ok(
-                "interest_sent",
-                &json!({ "title": "Thank you", "email": form.person.email.trim(), "list": wants_list }),
-            )
+            sent(wants_list)
         }
         Err(e) => state.pages.internal_error(&e.into()),
     }
@@ -241,24 +250,24 @@ pub async fn accept(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
     let AcceptBody { session_id, invite } = body.into_inner();
-    let token = invite.then(crate::registration::token::new_token);
+    let link = invite.then(|| state.settings.link_key().issue());
     let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
     let policy = crate::lineup::store::Policy::from_settings(&state.settings);
     let slot = db::write(&state.pool, move |conn| {
-        accept_into(conn, &actor, id, session_id, token.as_deref(), &policy, now)
+        accept_into(conn, &actor, id, session_id, link.as_ref(), &policy, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(slot.to_json()))
 }
 
 /// Accepts proposal `id` into session `session_id`'s lineup: a presenter
-/// slot with its topic, abstract and levers, invited when `token` is given.
+/// slot with its topic, abstract and levers, invited when `link` is given.
 pub(crate) fn accept_into(
     conn: &mut crate::db::DbConnection,
     actor: &crate::audit::Actor,
     id: i64,
     session_id: i64,
-    token: Option<&str>,
+    link: Option<&crate::links::Issued>,
     policy: &crate::lineup::store::Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<crate::lineup::store::Slot, ApiError> {
@@ -277,6 +286,6 @@ pub(crate) fn accept_into(
         ..Default::default()
     };
     Ok(crate::lineup::store::add(
-        conn, actor, session_id, &new, token, policy, now,
+        conn, actor, session_id, &new, link, policy, now,
     )?)
 }

@@ -12,7 +12,6 @@ use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::interest::handlers::{accept_into, decline_message};
 use crate::interest::store::{self, PENDING};
-use crate::registration::token::new_token;
 
 const BACK: &str = "/organizer/proposals";
 
@@ -65,7 +64,7 @@ pub async fn decide(
     if action != "accept" && action != "decline" {
         return state.pages.not_found();
     }
-    let token = new_token();
+    let link = state.settings.link_key().issue();
     let policy = crate::lineup::store::Policy::from_settings(&state.settings);
     let posted = Posted::from_form(form);
     forms::submit(
@@ -87,8 +86,8 @@ pub async fn decide(
                     fields: vec![("session_id".into(), "choose a session".into())],
                 });
             };
-            let token = form.ticked("invite").then_some(token.as_str());
-            accept_into(conn, actor, id, session_id, token, &policy, now)?;
+            let link = form.ticked("invite").then_some(&link);
+            accept_into(conn, actor, id, session_id, link, &policy, now)?;
             Ok(format!("/organizer/sessions/{session_id}"))
         },
     )

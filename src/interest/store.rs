@@ -103,7 +103,9 @@ pub fn submit(
                 proposals::updated_at.eq(now),
             ))
             .execute(conn)?;
-        asked.push(format!("to present “{}”", proposal.topic));
+        // Not the topic itself: whoever posted may have typed someone
+        // else's address, and the receipt must not carry their words.
+        asked.push("to present at a Jam".to_string());
     }
     if let Some(lever) = interest.working_group {
         let sql = conn.sql(
@@ -135,7 +137,7 @@ pub fn submit(
             }),
             calendar: None,
         };
-        outbox::enqueue(conn, &message, now)?;
+        outbox::enqueue_public(conn, &message, policy.mail_cap, now)?;
     }
     Ok(person_id)
 }

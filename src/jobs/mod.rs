@@ -125,6 +125,7 @@ impl Workers {
             mailer,
             templates,
             settings: settings.mail.clone(),
+            links: settings.load_link_key()?.clone(),
             metrics,
             clock: clock.clone(),
         };

@@ -232,8 +232,12 @@ pub async fn enqueue_invitations(
     let job = std::sync::Arc::new(InvitationBatch {
         key_prefix: invitation_key_prefix(session, offset),
         base,
-        register_prefix: public.join(&format!("/sessions/{}?invite=", session.id)),
-        unsubscribe_prefix: public.join("/u/"),
+        register_prefix: public.join(&format!(
+            "/sessions/{}?invite={}",
+            session.id,
+            crate::links::PLACEHOLDER_SQL_OPEN
+        )),
+        unsubscribe_prefix: public.join(&format!("/u/{}", crate::links::PLACEHOLDER_SQL_OPEN)),
         list_id: format!("{list_name} <{list_slug}.{host}>"),
         list_slug: list_slug.to_string(),
         session_id: session.id,
@@ -271,15 +275,15 @@ impl InvitationBatch {
             "?",
             &[
                 ("first_name", "p.first_name"),
-                ("register_url", "? || s.token"),
-                ("unsubscribe_url", "? || s.token"),
+                ("register_url", "? || s.token_sealed || '~'"),
+                ("unsubscribe_url", "? || s.token_sealed || '~'"),
             ],
         );
         let sql = conn.sql(&format!(
             "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, \
              next_attempt_at, created_at, subscription_id, list_id, unsubscribe_url) \
              SELECT ? || CAST(s.id AS TEXT), 'session_invitation', p.email, {context}, NULL, 'pending', 0, \
-             ?, ?, s.id, ?, ? || s.token \
+             ?, ?, s.id, ?, ? || s.token_sealed || '~' \
              FROM subscriptions s JOIN people p ON p.id = s.person_id \
              WHERE s.list_slug = ? AND s.status = 'confirmed' AND s.id >= ? AND s.id < ? \
              AND NOT EXISTS (SELECT 1 FROM registrations r WHERE r.session_id = ? \
@@ -331,7 +335,7 @@ pub async fn enqueue_reminders(
         offset.minutes(),
         session.starts_at.and_utc().timestamp()
     );
-    let manage_prefix = public.join("/r/");
+    let manage_prefix = public.join(&format!("/r/{}", crate::links::PLACEHOLDER_SQL_OPEN));
     let moment = session.starts_at - offset.duration();
     let session_id = session.id;
     let now = now.naive_utc();
@@ -340,7 +344,7 @@ pub async fn enqueue_reminders(
             "?",
             &[
                 ("first_name", "p.first_name"),
-                ("manage_url", "? || r.token"),
+                ("manage_url", "? || r.token_sealed || '~'"),
             ],
         );
         let sql = conn.sql(&format!(

@@ -16,7 +16,7 @@ use crate::lineup::domain::{self, Answer, CONFIRMED, DECLINED, INVITED, WITHDRAW
 use crate::lineup::levers;
 use crate::lineup::store::{self, LineupError, NewSlot, Policy, SlotChanges, Standing};
 use crate::mail::address::EmailAddress;
-use crate::registration::token::{looks_like_token, new_token};
+use crate::registration::token::looks_like_token;
 use crate::series::model;
 
 impl From<LineupError> for ApiError {
@@ -176,7 +176,7 @@ pub async fn add_slot(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
     let (new, invite) = new_slot(body.into_inner())?;
-    let token = invite.then(new_token);
+    let link = invite.then(|| state.settings.link_key().issue());
     let (actor, policy, now) = (
         user.actor(),
         Policy::from_settings(&state.settings),
@@ -184,7 +184,7 @@ pub async fn add_slot(
     );
     let id = path.into_inner();
     let slot = db::write(&state.pool, move |conn| {
-        store::add(conn, &actor, id, &new, token.as_deref(), &policy, now)
+        store::add(conn, &actor, id, &new, link.as_ref(), &policy, now)
     })
     .await?;
     Ok(HttpResponse::Created().json(slot.to_json()))
@@ -309,9 +309,9 @@ pub async fn invite_slot(
         state.clock.naive(),
         path.into_inner(),
     );
-    let token = new_token();
+    let link = state.settings.link_key().issue();
     let slot = db::write(&state.pool, move |conn| {
-        store::invite(conn, &actor, id, &token, &policy, now)
+        store::invite(conn, &actor, id, &link, &policy, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(slot.to_json()))
@@ -366,7 +366,14 @@ pub async fn put_levers(
 
 // ------------------------------------------------------------ presenter pages
 
-fn page(state: &AppState, status: StatusCode, s: &Standing, answer: Answer) -> HttpResponse {
+/// The answer page; `token` is the one in the link followed.
+fn page(
+    state: &AppState,
+    status: StatusCode,
+    s: &Standing,
+    token: &str,
+    answer: Answer,
+) -> HttpResponse {
     let slot = &s.slot;
     let open = slot.status == INVITED
         && !s.session.is_cancelled()
@@ -384,7 +391,7 @@ fn page(state: &AppState, status: StatusCode, s: &Standing, answer: Answer) -> H
             "cancelled": s.session.is_cancelled(),
         },
         "series_title": s.series.title,
-        "token": slot.response_token,
+        "token": token,
         "open": open,
         "accept": answer == Answer::Accept,
         "confirmed": slot.status == CONFIRMED,
@@ -412,12 +419,13 @@ pub async fn answer_page(
         return state.pages.not_found();
     };
     let now = state.clock.naive();
+    let t = token.clone();
     let found = db::run(&state.pool, move |conn| {
-        store::standing(conn, &token, now).map_err(DbError::from)
+        store::standing(conn, &t, now).map_err(DbError::from)
     })
     .await;
     match found {
-        Ok(Some(s)) => page(&state, StatusCode::OK, &s, answer),
+        Ok(Some(s)) => page(&state, StatusCode::OK, &s, &token, answer),
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }
@@ -430,14 +438,15 @@ pub async fn answer(state: web::Data<AppState>, path: web::Path<(String, String)
         return state.pages.not_found();
     };
     let (policy, now) = (Policy::from_settings(&state.settings), state.clock.naive());
+    let t = token.clone();
     let result = db::write(&state.pool, move |conn| {
-        store::answer(conn, &token, answer, &policy, now)
+        store::answer(conn, &t, answer, &policy, now)
     })
     .await;
     match result {
         Ok(Some(s)) => {
             tracing::info!(slot = s.slot.id, status = %s.slot.status, "presenter answered");
-            page(&state, StatusCode::OK, &s, answer)
+            page(&state, StatusCode::OK, &s, &token, answer)
         }
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&anyhow::Error::from(e)),

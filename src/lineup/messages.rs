@@ -20,7 +20,12 @@ pub struct Letter<'a> {
 
 impl Letter<'_> {
     fn link(&self, answer: &str) -> String {
-        let token = self.slot.response_token.as_deref().unwrap_or_default();
+        let token = self
+            .slot
+            .response_token_sealed
+            .as_deref()
+            .map(crate::links::placeholder)
+            .unwrap_or_default();
         self.public_url.join(&format!("/present/{token}/{answer}"))
     }
 
@@ -309,7 +314,8 @@ mod tests {
             bio: "Runs a clinic.".into(),
             levers: "payment".into(),
             status: "invited".into(),
-            response_token: Some("t0k".into()),
+            response_token_hash: Some("h4sh".into()),
+            response_token_sealed: Some("5ea1ed".into()),
             token_expires_at: Some(at("2026-11-30T00:00:00Z")),
             invitations_sent: 1,
             invited_at: Some(at("2026-11-16T00:00:00Z")),
@@ -340,8 +346,15 @@ mod tests {
             subject.starts_with("Invitation to present at the Workforce Solutions Jam — "),
             "{subject}"
         );
-        assert!(text.contains("http://x.test/present/t0k/accept"), "{text}");
-        assert!(text.contains("http://x.test/present/t0k/decline"), "{text}");
+        // The token is the worker's to open: the letter carries a placeholder.
+        assert!(
+            text.contains("http://x.test/present/~lk.5ea1ed~/accept"),
+            "{text}"
+        );
+        assert!(
+            text.contains("http://x.test/present/~lk.5ea1ed~/decline"),
+            "{text}"
+        );
         assert!(html.contains("Paying peers"), "{html}");
 
         let reminder = letter.reminder();

@@ -11,7 +11,6 @@ use crate::auth::{Need, PageUser};
 use crate::db::{self, DbError};
 use crate::lineup::handlers::{new_slot, session_lever_codes, AddBody};
 use crate::lineup::store::{self, Policy, SlotChanges};
-use crate::registration::token::new_token;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}")
@@ -26,7 +25,7 @@ pub async fn add(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let token = new_token();
+    let link = state.settings.link_key().issue();
     let policy = Policy::from_settings(&state.settings);
     let posted = Posted::from_form(form);
     forms::submit(
@@ -59,8 +58,8 @@ pub async fn add(
                 }
                 _ => checked?,
             };
-            let token = invite.then_some(token.as_str());
-            store::add(conn, actor, id, &new, token, &policy, now)?;
+            let link = invite.then_some(&link);
+            store::add(conn, actor, id, &new, link, &policy, now)?;
             Ok(session_page(id))
         },
     )
@@ -89,7 +88,7 @@ pub async fn slot_action(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let back = session_page(slot.session_id);
-    let token = new_token();
+    let link = state.settings.link_key().issue();
     let policy = Policy::from_settings(&state.settings);
     let posted = Posted::from_form(form);
     forms::submit(
@@ -102,7 +101,7 @@ pub async fn slot_action(
             let position = i64::from(slot.position);
             let changes = match action.as_str() {
                 "invite" => {
-                    store::invite(conn, actor, slot_id, &token, &policy, now)?;
+                    store::invite(conn, actor, slot_id, &link, &policy, now)?;
                     return Ok(back.clone());
                 }
                 "up" => SlotChanges {

@@ -2,6 +2,7 @@
 //! its audit entry and queues its e-mails; writes to a session's lineup
 //! start by locking the session row, so positions stay 1, 2, 3 ….
 
+use crate::links::Issued;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -33,7 +34,8 @@ pub struct Slot {
     pub bio: String,
     pub levers: String,
     pub status: String,
-    pub response_token: Option<String>,
+    /// SHA-256 of the answer links' token (see `links`).
+    pub response_token_hash: Option<String>,
     pub token_expires_at: Option<NaiveDateTime>,
     pub invitations_sent: i32,
     pub invited_at: Option<NaiveDateTime>,
@@ -41,6 +43,8 @@ pub struct Slot {
     pub reminded_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The answer links' token, sealed under the link key.
+    pub response_token_sealed: Option<String>,
 }
 
 impl Slot {
@@ -170,7 +174,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Slot>> {
 
 pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Slot>> {
     lineup_slots::table
-        .filter(lineup_slots::response_token.eq(token))
+        .filter(lineup_slots::response_token_hash.eq(crate::links::hash(token)))
         .select(Slot::as_select())
         .first(conn)
         .optional()
@@ -315,7 +319,7 @@ pub fn add(
     actor: &Actor,
     session_id: i64,
     new: &NewSlot,
-    invite: Option<&str>,
+    invite: Option<&Issued>,
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Slot, LineupError> {
@@ -359,7 +363,7 @@ pub fn add(
         now,
     )?;
     match invite {
-        Some(token) => send_invitation(conn, actor, slot, token, policy, now),
+        Some(link) => send_invitation(conn, actor, slot, link, policy, now),
         None => Ok(slot),
     }
 }
@@ -398,7 +402,8 @@ pub fn update(
         diesel::update(lineup_slots::table.find(id))
             .set((
                 lineup_slots::status.eq(WITHDRAWN),
-                lineup_slots::response_token.eq(None::<String>),
+                lineup_slots::response_token_hash.eq(None::<String>),
+                lineup_slots::response_token_sealed.eq(None::<String>),
                 lineup_slots::token_expires_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)?;
@@ -437,26 +442,26 @@ pub fn update(
     Ok(after)
 }
 
-/// Sends (or sends again) slot `id`'s invitation with a fresh `token`.
+/// Sends (or sends again) slot `id`'s invitation with a fresh `link`.
 pub fn invite(
     conn: &mut DbConnection,
     actor: &Actor,
     id: i64,
-    token: &str,
+    link: &Issued,
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Slot, LineupError> {
     let session_id = load(conn, id)?.session_id;
     lock_session(conn, session_id)?;
     let slot = load(conn, id)?;
-    send_invitation(conn, actor, slot, token, policy, now)
+    send_invitation(conn, actor, slot, link, policy, now)
 }
 
 fn send_invitation(
     conn: &mut DbConnection,
     actor: &Actor,
     slot: Slot,
-    token: &str,
+    link: &Issued,
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Slot, LineupError> {
@@ -474,7 +479,8 @@ fn send_invitation(
     diesel::update(lineup_slots::table.find(slot.id))
         .set((
             lineup_slots::status.eq(INVITED),
-            lineup_slots::response_token.eq(Some(token)),
+            lineup_slots::response_token_hash.eq(Some(&link.hash)),
+            lineup_slots::response_token_sealed.eq(Some(&link.sealed)),
             lineup_slots::token_expires_at.eq(Some(now + policy.response_valid)),
             lineup_slots::invitations_sent.eq(n),
             lineup_slots::invited_at.eq(Some(now)),

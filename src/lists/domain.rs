@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::config::ListSettings;
 use crate::mail::EmailAddress;
-use crate::registration::domain::{text, FieldErrors, SECTORS, STATES};
+use crate::registration::domain::{name, FieldErrors, SECTORS, STATES};
 
 /// The subscribe form as posted: pairs, because `list` repeats (one per
 /// ticked box).
@@ -78,7 +78,7 @@ pub fn parse(
     lists: &BTreeMap<String, ListSettings>,
 ) -> Result<Subscriber, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let first_name = text(
+    let first_name = name(
         &mut errors,
         "first_name",
         &form.first_name,
@@ -86,7 +86,7 @@ pub fn parse(
         true,
         100,
     );
-    let last_name = text(
+    let last_name = name(
         &mut errors,
         "last_name",
         &form.last_name,
@@ -97,7 +97,7 @@ pub fn parse(
     let email = EmailAddress::parse(&form.email)
         .map_err(|m| errors.add("email", m))
         .ok();
-    let organization = text(
+    let organization = name(
         &mut errors,
         "organization",
         &form.organization,

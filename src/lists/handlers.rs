@@ -84,7 +84,19 @@ pub async fn subscribe(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let form = SubscribeForm::from_pairs(form.into_inner());
+    let pairs = form.into_inner();
+    let caught = crate::limits::caught_in(&pairs);
+    let form = SubscribeForm::from_pairs(pairs);
+    let sent = || {
+        state.pages.ok(
+            "subscribe_sent",
+            &json!({ "title": "Check your inbox", "email": form.email.trim() }),
+        )
+    };
+    if caught {
+        crate::limits::discarded("subscribe");
+        return sent();
+    }
     let subscriber = match domain::parse(&form, &state.settings.lists) {
         Ok(s) => s,
         Err(errors) => return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors),
@@ -100,10 +112,7 @@ pub async fn subscribe(
     match result {
         Ok(asked) => {
             tracing::info!(to = %email, ?asked, "subscription requested");
-            state.pages.ok(
-                "subscribe_sent",
-                &json!({ "title": "Check your inbox", "email": form.email.trim() }),
-            )
+            sent()
         }
         Err(e) => state.pages.internal_error(&e.into()),
     }
@@ -163,14 +172,20 @@ pub async fn confirm(state: web::Data<AppState>, path: web::Path<String>) -> Htt
     }
 }
 
-fn unsubscribe_context(found: &store::Found, state: &AppState, done: bool) -> serde_json::Value {
+/// The unsubscribe page's data; `token` is the one in the link followed.
+fn unsubscribe_context(
+    found: &store::Found,
+    token: &str,
+    state: &AppState,
+    done: bool,
+) -> serde_json::Value {
     let slug = &found.subscription.list_slug;
     json!({
         "title": if done { "You're unsubscribed" } else { "Unsubscribe" },
         "list": policy(state).list_name(slug),
         "list_slug": slug,
         "email": mask(&found.email),
-        "token": found.subscription.token,
+        "token": token,
         "done": done,
         "already": !done && found.subscription.status == store::UNSUBSCRIBED,
     })
@@ -182,16 +197,16 @@ pub async fn unsubscribe_page(state: web::Data<AppState>, path: web::Path<String
     if !looks_like_token(&token) {
         return state.pages.not_found();
     }
+    let t = token.clone();
     match db::run(&state.pool, move |conn| {
-        store::find_by_token(conn, &token).map_err(DbError::from)
+        store::find_by_token(conn, &t).map_err(DbError::from)
     })
     .await
     {
-        Ok(Some(found)) => state.pages.private(
-            state
-                .pages
-                .ok("unsubscribe", &unsubscribe_context(&found, &state, false)),
-        ),
+        Ok(Some(found)) => state.pages.private(state.pages.ok(
+            "unsubscribe",
+            &unsubscribe_context(&found, &token, &state, false),
+        )),
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }
@@ -206,18 +221,18 @@ pub async fn unsubscribe(state: web::Data<AppState>, path: web::Path<String>) ->
         return state.pages.not_found();
     }
     let now = state.clock.naive();
+    let t = token.clone();
     match db::write(&state.pool, move |conn| {
-        store::unsubscribe(conn, &token, now).map_err(DbError::from)
+        store::unsubscribe(conn, &t, now).map_err(DbError::from)
     })
     .await
     {
         Ok(Some(found)) => {
             tracing::info!(list = %found.subscription.list_slug, to = %mask(&found.email), "unsubscribed");
-            state.pages.private(
-                state
-                    .pages
-                    .ok("unsubscribe", &unsubscribe_context(&found, &state, true)),
-            )
+            state.pages.private(state.pages.ok(
+                "unsubscribe",
+                &unsubscribe_context(&found, &token, &state, true),
+            ))
         }
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),

@@ -12,10 +12,10 @@ use serde_json::json;
 use crate::config::{ListSettings, PublicUrl};
 use crate::db::schema::{outbox, people, subscriptions};
 use crate::db::{DbConnection, ReturnedId};
+use crate::links::{self, LinkKey};
 use crate::lists::domain::Subscriber;
 use crate::mail::outbox as mail_outbox;
 use crate::mail::NewMessage;
-use crate::registration::token::new_token;
 
 pub const PENDING: &str = "pending";
 pub const CONFIRMED: &str = "confirmed";
@@ -28,13 +28,17 @@ pub struct Subscription {
     pub person_id: i64,
     pub list_slug: String,
     pub status: String,
-    pub token: String,
-    pub confirm_token: Option<String>,
+    /// SHA-256 of the unsubscribe (and invitation) link's token.
+    pub token_hash: String,
+    /// SHA-256 of the pending confirmation link's token.
+    pub confirm_token_hash: Option<String>,
     pub confirm_sent_at: Option<NaiveDateTime>,
     pub confirmed_at: Option<NaiveDateTime>,
     pub unsubscribed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub token_sealed: Option<String>,
+    pub confirm_token_sealed: Option<String>,
 }
 
 /// What the writes need from configuration.
@@ -46,6 +50,9 @@ pub struct ListPolicy {
     pub confirm_valid: Duration,
     /// Asking again sooner than this sends no second e-mail.
     pub resend_after: Duration,
+    /// Anyone may ask for anyone's address: the asks' mail is capped.
+    pub mail_cap: mail_outbox::RecipientCap,
+    pub links: LinkKey,
 }
 
 impl ListPolicy {
@@ -55,6 +62,8 @@ impl ListPolicy {
             lists: s.lists.clone(),
             confirm_valid: Duration::hours(i64::from(s.mail.confirm_link_valid_hours)),
             resend_after: Duration::seconds(i64::from(s.mail.resend_confirmation_after_seconds)),
+            mail_cap: mail_outbox::RecipientCap::from_settings(s),
+            links: s.link_key().clone(),
         }
     }
 
@@ -76,12 +85,25 @@ pub enum Asked {
     AlreadySubscribed,
 }
 
-/// Inserts the person or fills in only what their record lacks (an
-/// anonymous form must not overwrite what someone gave when registering);
-/// returns their id. The row stays locked for the transaction.
-pub fn upsert_subscriber(
+/// A person's details as an anonymous form gives them (empty when not given).
+#[derive(Debug, Clone, Copy)]
+pub struct Contact<'a> {
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub organization: &'a str,
+    pub job_title: &'a str,
+    pub sector: &'a str,
+    pub state: &'a str,
+}
+
+/// Inserts the person or fills in only what their record lacks: a form
+/// anyone can post with someone else's address may add to a person, never
+/// overwrite what they gave. Returns their id; the row stays locked for the
+/// transaction.
+pub fn upsert_contact(
     conn: &mut DbConnection,
-    s: &Subscriber,
+    c: &Contact,
     now: NaiveDateTime,
 ) -> QueryResult<i64> {
     let fill = |col: &str| {
@@ -89,26 +111,49 @@ pub fn upsert_subscriber(
     };
     let sql = conn.sql(&format!(
         "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, '', ?, ?, ?, ?) \
-         ON CONFLICT (email) DO UPDATE SET {}, {}, {}, {}, {}, updated_at = excluded.updated_at \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (email) DO UPDATE SET {}, {}, {}, {}, {}, {}, updated_at = excluded.updated_at \
          RETURNING id",
         fill("first_name"),
         fill("last_name"),
         fill("organization"),
+        fill("job_title"),
         fill("sector"),
         fill("state"),
     ));
     let row: ReturnedId = diesel::sql_query(sql)
-        .bind::<Text, _>(s.email.as_str())
-        .bind::<Text, _>(&s.first_name)
-        .bind::<Text, _>(&s.last_name)
-        .bind::<Text, _>(&s.organization)
-        .bind::<Text, _>(s.sector)
-        .bind::<Text, _>(s.state)
+        .bind::<Text, _>(c.email)
+        .bind::<Text, _>(c.first_name)
+        .bind::<Text, _>(c.last_name)
+        .bind::<Text, _>(c.organization)
+        .bind::<Text, _>(c.job_title)
+        .bind::<Text, _>(c.sector)
+        .bind::<Text, _>(c.state)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .get_result(conn)?;
     Ok(row.id)
+}
+
+/// [`upsert_contact`] for a subscriber (who gives no job title).
+pub fn upsert_subscriber(
+    conn: &mut DbConnection,
+    s: &Subscriber,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    upsert_contact(
+        conn,
+        &Contact {
+            email: s.email.as_str(),
+            first_name: &s.first_name,
+            last_name: &s.last_name,
+            organization: &s.organization,
+            job_title: "",
+            sector: s.sector,
+            state: s.state,
+        },
+        now,
+    )
 }
 
 /// Asks `person_id` to confirm the `lists` not yet confirmed: marks them
@@ -139,20 +184,28 @@ pub fn ask_to_confirm(
     // Keep a still-valid token, so an earlier e-mail's link keeps working.
     let live = |s: &&Subscription| {
         s.status == PENDING
-            && s.confirm_token.is_some()
+            && s.confirm_token_sealed.is_some()
             && s.confirm_sent_at
                 .is_some_and(|at| now - at < policy.confirm_valid)
     };
-    let token = existing
+    let (hash, sealed) = existing
         .iter()
         .filter(live)
-        .find_map(|s| s.confirm_token.clone())
-        .unwrap_or_else(new_token);
+        .find_map(|s| {
+            Some((
+                s.confirm_token_hash.clone()?,
+                s.confirm_token_sealed.clone()?,
+            ))
+        })
+        .unwrap_or_else(|| {
+            let link = policy.links.issue();
+            (link.hash, link.sealed)
+        });
     let recently_asked = wanted.iter().all(|slug| {
         existing.iter().any(|s| {
             &s.list_slug == *slug
                 && live(&s)
-                && s.confirm_token.as_deref() == Some(token.as_str())
+                && s.confirm_token_hash.as_deref() == Some(hash.as_str())
                 && s.confirm_sent_at
                     .is_some_and(|at| now - at < policy.resend_after)
         })
@@ -162,17 +215,23 @@ pub fn ask_to_confirm(
     }
     for slug in &wanted {
         let sql = conn.sql(
-            "INSERT INTO subscriptions (person_id, list_slug, status, token, confirm_token, confirm_sent_at, created_at, updated_at) \
-             VALUES (?, ?, 'pending', ?, ?, ?, ?, ?) \
+            "INSERT INTO subscriptions (person_id, list_slug, status, token_hash, token_sealed, \
+             confirm_token_hash, confirm_token_sealed, confirm_sent_at, created_at, updated_at) \
+             VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (person_id, list_slug) DO UPDATE SET status = 'pending', \
-             confirm_token = excluded.confirm_token, confirm_sent_at = excluded.confirm_sent_at, \
-             updated_at = excluded.updated_at",
+             confirm_token_hash = excluded.confirm_token_hash, \
+             confirm_token_sealed = excluded.confirm_token_sealed, \
+             confirm_sent_at = excluded.confirm_sent_at, updated_at = excluded.updated_at",
         );
+        // Its own link (unsubscribe, invitations), kept if it exists.
+        let own = policy.links.issue();
         diesel::sql_query(sql)
             .bind::<BigInt, _>(person_id)
             .bind::<Text, _>(slug.as_str())
-            .bind::<Text, _>(new_token())
-            .bind::<Text, _>(&token)
+            .bind::<Text, _>(&own.hash)
+            .bind::<Text, _>(&own.sealed)
+            .bind::<Text, _>(&hash)
+            .bind::<Text, _>(&sealed)
             .bind::<Timestamp, _>(now)
             .bind::<Timestamp, _>(now)
             .bind::<Timestamp, _>(now)
@@ -193,13 +252,16 @@ pub fn ask_to_confirm(
         context: json!({
             "first_name": first_name,
             "lists": names,
-            "confirm_url": policy.public_url.join(&format!("/subscribe/confirm/{token}")),
+            "confirm_url": policy.public_url.join(&format!(
+                "/subscribe/confirm/{}",
+                links::placeholder(&sealed)
+            )),
             "valid_hours": policy.confirm_valid.num_hours(),
             "subscribe_url": policy.public_url.join("/subscribe"),
         }),
         calendar: None,
     };
-    mail_outbox::enqueue(conn, &message, now)?;
+    mail_outbox::enqueue_public(conn, &message, policy.mail_cap, now)?;
     Ok(Asked::ConfirmationSent)
 }
 
@@ -211,7 +273,7 @@ pub fn pending_for_token(
     now: NaiveDateTime,
 ) -> QueryResult<Vec<String>> {
     let slugs: Vec<String> = subscriptions::table
-        .filter(subscriptions::confirm_token.eq(token))
+        .filter(subscriptions::confirm_token_hash.eq(links::hash(token)))
         .filter(subscriptions::status.eq(PENDING))
         .filter(subscriptions::confirm_sent_at.gt(now - policy.confirm_valid))
         .order(subscriptions::list_slug)
@@ -234,13 +296,14 @@ pub fn confirm(
     }
     diesel::update(
         subscriptions::table
-            .filter(subscriptions::confirm_token.eq(token))
+            .filter(subscriptions::confirm_token_hash.eq(links::hash(token)))
             .filter(subscriptions::status.eq(PENDING)),
     )
     .set((
         subscriptions::status.eq(CONFIRMED),
         subscriptions::confirmed_at.eq(Some(now)),
-        subscriptions::confirm_token.eq(None::<String>),
+        subscriptions::confirm_token_hash.eq(None::<String>),
+        subscriptions::confirm_token_sealed.eq(None::<String>),
         subscriptions::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -256,7 +319,7 @@ pub struct Found {
 pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Found>> {
     Ok(subscriptions::table
         .inner_join(people::table)
-        .filter(subscriptions::token.eq(token))
+        .filter(subscriptions::token_hash.eq(links::hash(token)))
         .select((Subscription::as_select(), people::email))
         .first(conn)
         .optional()?
@@ -285,7 +348,8 @@ pub fn unsubscribe(
     .set((
         subscriptions::status.eq(UNSUBSCRIBED),
         subscriptions::unsubscribed_at.eq(Some(now)),
-        subscriptions::confirm_token.eq(None::<String>),
+        subscriptions::confirm_token_hash.eq(None::<String>),
+        subscriptions::confirm_token_sealed.eq(None::<String>),
         subscriptions::updated_at.eq(now),
     ))
     .execute(conn)?;
@@ -310,7 +374,7 @@ pub fn person_for_token(
 ) -> QueryResult<Option<crate::registration::store::Person>> {
     subscriptions::table
         .inner_join(people::table)
-        .filter(subscriptions::token.eq(token))
+        .filter(subscriptions::token_hash.eq(links::hash(token)))
         .select(crate::registration::store::Person::as_select())
         .first(conn)
         .optional()

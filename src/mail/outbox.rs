@@ -69,6 +69,63 @@ pub const ERASED_DOMAIN: &str = "@invalid";
 /// was erased. Returns whether a row was added. Runs inside the caller's
 /// transaction.
 pub fn enqueue(conn: &mut DbConnection, msg: &NewMessage, now: NaiveDateTime) -> QueryResult<bool> {
+    insert(conn, msg, None, now)
+}
+
+/// How many e-mails anonymous form posts may cause to one address within an
+/// hour (`limits.public_mail_per_recipient_per_hour`; 0 = no cap). Anyone
+/// may type anyone's address into a public form: this keeps the forms from
+/// being a way to flood an inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipientCap(pub u32);
+
+impl RecipientCap {
+    pub fn from_settings(s: &crate::config::Settings) -> Self {
+        Self(s.limits.public_mail_per_recipient_per_hour)
+    }
+}
+
+/// Why a capped message was not sent, as the outbox page shows it.
+pub const CAPPED: &str =
+    "not sent: the hourly cap on e-mails that public forms may cause to one address was reached";
+
+/// [`enqueue`] for mail an anonymous form post causes: past the cap for its
+/// recipient the message is recorded as skipped, with the reason, so
+/// organizers see it and nothing is silently lost. Returns whether it will
+/// be sent.
+pub fn enqueue_public(
+    conn: &mut DbConnection,
+    msg: &NewMessage,
+    cap: RecipientCap,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if cap.0 > 0 {
+        let recent: i64 = outbox::table
+            .filter(outbox::recipient.eq(&msg.recipient))
+            .filter(outbox::origin.eq(PUBLIC))
+            .filter(outbox::status.ne(SKIPPED))
+            .filter(outbox::created_at.gt(now - Duration::hours(1)))
+            .count()
+            .get_result(conn)?;
+        if recent >= i64::from(cap.0) {
+            insert(conn, msg, Some((PUBLIC, Some(CAPPED))), now)?;
+            return Ok(false);
+        }
+    }
+    insert(conn, msg, Some((PUBLIC, None)), now)
+}
+
+/// `outbox.origin` of mail caused by an anonymous form.
+const PUBLIC: &str = "public";
+
+/// The one INSERT: `origin` with, when the message is capped, why it is
+/// written as skipped instead of pending.
+fn insert(
+    conn: &mut DbConnection,
+    msg: &NewMessage,
+    origin: Option<(&str, Option<&str>)>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
     if msg.recipient.ends_with(ERASED_DOMAIN) {
         return Ok(false);
     }
@@ -76,20 +133,26 @@ pub fn enqueue(conn: &mut DbConnection, msg: &NewMessage, now: NaiveDateTime) ->
         .calendar
         .as_ref()
         .map(|c| serde_json::to_string(c).expect("calendar part serializes"));
+    let (origin, capped) = origin.unzip();
+    let capped = capped.flatten();
     let sql = conn.sql(
-        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, next_attempt_at, created_at) \
-         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, next_attempt_at, created_at, origin, last_error) \
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
     );
+    use diesel::sql_types::{Nullable, Text};
     let added = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::Text, _>(&msg.key)
-        .bind::<diesel::sql_types::Text, _>(msg.template)
-        .bind::<diesel::sql_types::Text, _>(&msg.recipient)
-        .bind::<diesel::sql_types::Text, _>(msg.context.to_string())
-        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Text>, _>(calendar)
+        .bind::<Text, _>(&msg.key)
+        .bind::<Text, _>(msg.template)
+        .bind::<Text, _>(&msg.recipient)
+        .bind::<Text, _>(msg.context.to_string())
+        .bind::<Nullable<Text>, _>(calendar)
+        .bind::<Text, _>(if capped.is_some() { SKIPPED } else { PENDING })
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
+        .bind::<Nullable<Text>, _>(origin)
+        .bind::<Nullable<Text>, _>(capped)
         .execute(conn)?;
-    Ok(added == 1)
+    Ok(added == 1 && capped.is_none())
 }
 
 /// Takes up to `limit` due messages for this worker until `now + lease`,

@@ -10,6 +10,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::calendar::ics;
+use crate::links::LinkKey;
 use crate::mail::outbox::{CalendarPart, OutboxRow};
 use crate::templates::{self, EmailFiles};
 
@@ -64,17 +65,18 @@ impl EmailTemplates {
         Ok((subject, text, html))
     }
 
-    /// The complete message for an outbox row.
-    /// `unsubscribe_mailto` (may be empty) joins list mail's one-click URL
-    /// in `List-Unsubscribe`.
+    /// The complete message for an outbox row, its links' placeholders
+    /// opened with `links`. `unsubscribe_mailto` (may be empty) joins list
+    /// mail's one-click URL in `List-Unsubscribe`.
     pub fn message(
         &self,
         row: &OutboxRow,
         from: &Mailbox,
         unsubscribe_mailto: &str,
+        links: &LinkKey,
     ) -> Result<Message, RenderError> {
-        let context: serde_json::Value =
-            serde_json::from_str(&row.context).map_err(|e| RenderError::Data(e.to_string()))?;
+        let context: serde_json::Value = serde_json::from_str(&links.resolve(&row.context))
+            .map_err(|e| RenderError::Data(e.to_string()))?;
         let (subject, text, html) = self.render(&row.template, &context)?;
         let to: Mailbox = row
             .recipient
@@ -83,7 +85,7 @@ impl EmailTemplates {
         let calendar: Option<CalendarPart> = row
             .calendar
             .as_deref()
-            .map(serde_json::from_str)
+            .map(|c| serde_json::from_str(&links.resolve(c)))
             .transpose()
             .map_err(|e| RenderError::Data(e.to_string()))?;
 
@@ -128,7 +130,7 @@ impl EmailTemplates {
             .to(to)
             .subject(subject);
         if let Some(url) = &row.unsubscribe_url {
-            for header in list_headers(row, url, unsubscribe_mailto) {
+            for header in list_headers(row, &links.resolve(url), unsubscribe_mailto) {
                 builder = builder.raw_header(header);
             }
         }

@@ -26,6 +26,8 @@ pub struct MailWorker {
     pub mailer: Mailer,
     pub templates: Arc<EmailTemplates>,
     pub settings: MailSettings,
+    /// Opens the sealed links in queued mail (see `links`).
+    pub links: crate::links::LinkKey,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
 }
@@ -118,6 +120,7 @@ impl MailWorker {
             &row,
             &self.settings.from,
             &self.settings.unsubscribe_mailto,
+            &self.links,
         ) {
             Ok(message) => self
                 .mailer

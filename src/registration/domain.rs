@@ -17,6 +17,9 @@ pub struct RegistrationForm {
     pub sector: String,
     pub state: String,
     pub subscribe: Option<String>,
+    /// The hidden honeypot field (`limits::HONEYPOT`): empty from people.
+    #[serde(skip_serializing)]
+    pub website: String,
 }
 
 /// A registrant whose every field has been checked.
@@ -172,10 +175,29 @@ pub(crate) fn text(
     clean
 }
 
+/// A person's name, or an organization's, as [`text`] checks it, and with no
+/// web address: it is written into e-mails to the address given, which may
+/// be a stranger's, so it must not be a way to send them a link.
+pub(crate) fn name(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    label: &str,
+    required: bool,
+    max: usize,
+) -> String {
+    let clean = text(errors, field, value, label, required, max);
+    let lower = clean.to_lowercase();
+    if lower.contains("://") || lower.contains("www.") {
+        errors.add(field, format!("Your {label} cannot contain a web address."));
+    }
+    clean
+}
+
 /// Checks the form: a `Registrant`, or a message for every bad field.
 pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let first_name = text(
+    let first_name = name(
         &mut errors,
         "first_name",
         &form.first_name,
@@ -183,7 +205,7 @@ pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
         true,
         100,
     );
-    let last_name = text(
+    let last_name = name(
         &mut errors,
         "last_name",
         &form.last_name,
@@ -194,7 +216,7 @@ pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
     let email = EmailAddress::parse(&form.email)
         .map_err(|m| errors.add("email", m))
         .ok();
-    let organization = text(
+    let organization = name(
         &mut errors,
         "organization",
         &form.organization,
@@ -262,7 +284,30 @@ mod tests {
             sector: "provider".into(),
             state: "NY".into(),
             subscribe: Some("on".into()),
+            website: String::new(),
         }
+    }
+
+    #[test]
+    fn a_name_may_not_carry_a_web_address() {
+        for bad in [
+            "Visit www.example.com",
+            "https://x.example",
+            "HTTP://X.EXAMPLE",
+        ] {
+            let mut form = valid();
+            form.first_name = bad.into();
+            assert!(
+                parse(&form).unwrap_err().get("first_name").is_some(),
+                "{bad}"
+            );
+        }
+        let mut form = valid();
+        form.organization = "Example.org Health Partners".into();
+        assert!(
+            parse(&form).is_ok(),
+            "a domain-like name without a scheme is fine"
+        );
     }
 
     #[test]

@@ -141,6 +141,7 @@ async fn invited_form(state: &AppState, req: &HttpRequest) -> RegistrationForm {
             sector: p.sector,
             state: p.state,
             subscribe: None,
+            website: String::new(),
         },
         Ok(None) => RegistrationForm::default(),
         Err(e) => {
@@ -196,6 +197,10 @@ pub async fn register(
         return state.pages.not_found();
     };
     let form = form.into_inner();
+    if crate::limits::caught(&form.website) {
+        crate::limits::discarded("register");
+        return crate::auth::forms::see_other(&format!("/sessions/{id}/check-email"));
+    }
     let registrant = match domain::parse(&form) {
         Ok(r) => r,
         Err(errors) => {
@@ -235,9 +240,14 @@ pub async fn register(
                 .with_label_values(&[label])
                 .inc();
             tracing::info!(session = id, to = %email, outcome = label, "registration");
-            HttpResponse::SeeOther()
-                .insert_header(("Location", format!("/r/{}/confirmation", done.token)))
-                .finish()
+            if let Some(token) = done.token {
+                crate::auth::forms::see_other(&format!("/r/{token}/confirmation"))
+            } else {
+                // The address already had a registration here: whoever posted
+                // may not be its owner, so they learn nothing of it; the owner
+                // gets the private link again by e-mail.
+                crate::auth::forms::see_other(&format!("/sessions/{id}/check-email"))
+            }
         }
         Err(RegisterError::NotFound) => state.pages.not_found(),
         Err(RegisterError::Closed) => state.pages.message(
@@ -246,6 +256,29 @@ pub async fn register(
             "This session has ended or was cancelled, so it no longer takes registrations.",
         ),
         Err(RegisterError::Db(e)) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `GET /sessions/{id}/check-email`: where a registration that could not
+/// be shown to whoever posted the form leads (an address that was already
+/// registered, or a post the honeypot caught).
+pub async fn check_email(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let Ok(id) = path.parse::<i64>() else {
+        return state.pages.not_found();
+    };
+    match load_session(&state, id).await {
+        Ok(Some((session, series, ..))) if series.kind != crate::series::model::ECHO => {
+            state.pages.ok(
+                "registration_sent",
+                &json!({
+                    "title": format!("Check your inbox: {}", session.title),
+                    "session": session_json(&session, &series),
+                    "resend_minutes": state.settings.mail.resend_confirmation_after_seconds.div_ceil(60),
+                }),
+            )
+        }
+        Ok(_) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
     }
 }
 
@@ -327,7 +360,7 @@ pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> Http
     let t = token.clone();
     let now = state.clock.naive();
     let result = db::write(&state.pool, move |conn| {
-        store::cancel(conn, &t, &policy, now)
+        store::cancel(conn, &crate::links::hash(&t), &policy, now)
     })
     .await;
     match result {

@@ -13,7 +13,9 @@ pub struct Letter<'a> {
     pub session: &'a Session,
     pub series: &'a Series,
     pub registration_id: i64,
-    pub token: &'a str,
+    /// The manage link's token as queued mail carries it: a placeholder
+    /// the mail worker opens (`links::placeholder`).
+    pub token: String,
     pub first_name: &'a str,
     pub last_name: &'a str,
     pub email: &'a str,
@@ -233,7 +235,7 @@ mod tests {
             session,
             series,
             registration_id: 3,
-            token: "tok",
+            token: "tok".into(),
             first_name: "Ada",
             last_name: "Lovelace",
             email: "ada@example.org",

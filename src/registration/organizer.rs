@@ -521,7 +521,12 @@ pub fn add_as(
     policy: &Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<(i64, store::Registered), ApiError> {
-    let done = match store::register(conn, id, registrant, policy, now) {
+    // An organizer's registration is not an anonymous post: no mail cap.
+    let policy = Policy {
+        mail_cap: None,
+        ..policy.clone()
+    };
+    let done = match store::register(conn, id, registrant, &policy, now) {
         Ok(done) => done,
         Err(RegisterError::NotFound) => return Err(no_session(id)),
         Err(RegisterError::Closed) => {
@@ -532,7 +537,7 @@ pub fn add_as(
         }
         Err(RegisterError::Db(e)) => return Err(e.into()),
     };
-    let reg_id = store::registration_id(conn, &done.token)?;
+    let reg_id = done.id;
     audit::record(
         conn,
         actor,
@@ -568,7 +573,7 @@ pub fn cancel_as(
     now: chrono::NaiveDateTime,
 ) -> Result<(), ApiError> {
     let reg = store::find(conn, id)?.ok_or_else(|| no_registration(id))?;
-    let outcome = match store::cancel(conn, &reg.token, policy, now) {
+    let outcome = match store::cancel(conn, &reg.token_hash, policy, now) {
         Ok(outcome) => outcome,
         Err(CancelError::NotFound) => return Err(no_registration(id)),
         Err(CancelError::Over) => {

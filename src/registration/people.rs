@@ -13,7 +13,6 @@ use crate::lists::store::{Subscription, UNSUBSCRIBED};
 use crate::mail::outbox as mail_outbox;
 use crate::registration::domain::sector_label;
 use crate::registration::store::{Person, Registration};
-use crate::registration::token::new_token;
 use crate::series::model::Session;
 
 fn iso(t: NaiveDateTime) -> String {
@@ -195,7 +194,8 @@ pub fn erase(
         for reg in &reg_ids {
             diesel::update(registrations::table.find(reg))
                 .set((
-                    registrations::token.eq(new_token()),
+                    registrations::token_hash.eq(crate::links::dead_hash()),
+                    registrations::token_sealed.eq(None::<String>),
                     registrations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
@@ -205,8 +205,10 @@ pub fn erase(
                 .set((
                     subscriptions::status.eq(UNSUBSCRIBED),
                     subscriptions::unsubscribed_at.eq(sub.unsubscribed_at.or(Some(now))),
-                    subscriptions::token.eq(new_token()),
-                    subscriptions::confirm_token.eq(None::<String>),
+                    subscriptions::token_hash.eq(crate::links::dead_hash()),
+                    subscriptions::token_sealed.eq(None::<String>),
+                    subscriptions::confirm_token_hash.eq(None::<String>),
+                    subscriptions::confirm_token_sealed.eq(None::<String>),
                     subscriptions::updated_at.eq(now),
                 ))
                 .execute(conn)?;

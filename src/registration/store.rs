@@ -13,11 +13,11 @@ use std::collections::BTreeMap;
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
+use crate::links::{self, LinkKey};
 use crate::lists::store::{self as lists, ListPolicy};
 use crate::mail::outbox;
 use crate::registration::domain::Registrant;
 use crate::registration::messages::Letter;
-use crate::registration::token::new_token;
 use crate::series::model::{find_session, lock_session, Series, Session, ECHO};
 
 pub const REGISTERED: &str = "registered";
@@ -30,7 +30,8 @@ pub struct Registration {
     pub id: i64,
     pub session_id: i64,
     pub person_id: i64,
-    pub token: String,
+    /// SHA-256 of the manage link's token (see `links`).
+    pub token_hash: String,
     pub status: String,
     pub subscribe: bool,
     pub calendar_sequence: i32,
@@ -42,6 +43,18 @@ pub struct Registration {
     pub updated_at: NaiveDateTime,
     /// When it last became `registered`: reminders due before then are skipped.
     pub registered_at: Option<NaiveDateTime>,
+    /// The manage link's token, sealed under the link key.
+    pub token_sealed: Option<String>,
+}
+
+impl Registration {
+    /// What stands for the manage link's token in queued mail.
+    pub fn link_placeholder(&self) -> String {
+        self.token_sealed
+            .as_deref()
+            .map(links::placeholder)
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -68,6 +81,10 @@ pub struct Policy {
     /// by series slug.
     pub series_lists: BTreeMap<String, String>,
     pub lists: ListPolicy,
+    pub links: LinkKey,
+    /// Set when an anonymous form registers: its mail is capped per
+    /// recipient. `None` when an organizer registers someone.
+    pub mail_cap: Option<outbox::RecipientCap>,
 }
 
 impl Policy {
@@ -83,6 +100,8 @@ impl Policy {
                 .filter_map(|(slug, c)| Some((slug.clone(), c.list.clone()?)))
                 .collect(),
             lists: ListPolicy::from_settings(s),
+            links: s.link_key().clone(),
+            mail_cap: Some(outbox::RecipientCap::from_settings(s)),
         }
     }
 }
@@ -100,7 +119,11 @@ pub enum Outcome {
 
 #[derive(Debug, Clone)]
 pub struct Registered {
-    pub token: String,
+    pub id: i64,
+    /// The manage link's token, only when this call created the
+    /// registration: only then may whoever posted the form see it (anyone
+    /// can post someone else's address).
+    pub token: Option<String>,
     pub status: String,
     pub outcome: Outcome,
 }
@@ -140,32 +163,6 @@ fn registered_up_to(conn: &mut DbConnection, session_id: i64, capacity: i32) -> 
     Ok(count.n)
 }
 
-/// Inserts the person with this e-mail, or refreshes their details; returns
-/// their id. One statement, safe against a concurrent insert.
-fn upsert_person(conn: &mut DbConnection, r: &Registrant, now: NaiveDateTime) -> QueryResult<i64> {
-    use diesel::sql_types::{Text, Timestamp};
-    let sql = conn.sql(
-        "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (email) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, \
-         organization = excluded.organization, job_title = excluded.job_title, sector = excluded.sector, \
-         state = excluded.state, updated_at = excluded.updated_at \
-         RETURNING id",
-    );
-    let row: crate::db::ReturnedId = diesel::sql_query(sql)
-        .bind::<Text, _>(r.email.as_str())
-        .bind::<Text, _>(&r.first_name)
-        .bind::<Text, _>(&r.last_name)
-        .bind::<Text, _>(&r.organization)
-        .bind::<Text, _>(&r.job_title)
-        .bind::<Text, _>(r.sector)
-        .bind::<Text, _>(r.state)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .get_result(conn)?;
-    Ok(row.id)
-}
-
 /// Registers `r` for the session: one transaction writes the person, the
 /// registration and its confirmation e-mail.
 pub fn register(
@@ -184,7 +181,25 @@ pub fn register(
         if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
             return Err(RegisterError::Closed);
         }
-        let person_id = upsert_person(conn, r, now)?;
+        let person_id = lists::upsert_contact(
+            conn,
+            &lists::Contact {
+                email: r.email.as_str(),
+                first_name: &r.first_name,
+                last_name: &r.last_name,
+                organization: &r.organization,
+                job_title: &r.job_title,
+                sector: r.sector,
+                state: r.state,
+            },
+            now,
+        )?;
+        // Letters greet the person as recorded: a post may have been
+        // someone else's, and its details only filled what was blank.
+        let owner: Person = people::table
+            .find(person_id)
+            .select(Person::as_select())
+            .first(conn)?;
         if r.subscribe {
             if let Some(list) = policy.series_lists.get(&series.slug) {
                 lists::ask_to_confirm(
@@ -244,11 +259,13 @@ pub fn register(
                     < i64::from(session.capacity);
                 let status = if has_room { REGISTERED } else { WAITLISTED };
                 // Written with its first confirmation already counted.
+                let link = policy.links.issue();
                 let reg = diesel::insert_into(registrations::table)
                     .values((
                         registrations::session_id.eq(session_id),
                         registrations::person_id.eq(person_id),
-                        registrations::token.eq(new_token()),
+                        registrations::token_hash.eq(&link.hash),
+                        registrations::token_sealed.eq(&link.sealed),
                         registrations::status.eq(status),
                         registrations::subscribe.eq(r.subscribe),
                         registrations::confirmations_sent.eq(1),
@@ -265,18 +282,19 @@ pub fn register(
                     &session,
                     &series,
                     &reg,
-                    &r.first_name,
-                    &r.last_name,
-                    r.email.as_str(),
+                    &owner.first_name,
+                    &owner.last_name,
+                    &owner.email,
                 );
                 let msg = if status == REGISTERED {
                     letter.confirmed(1)
                 } else {
                     letter.waitlisted(1)
                 };
-                outbox::enqueue(conn, &msg, now)?;
+                confirm(conn, &msg, policy, now)?;
                 return Ok(Registered {
-                    token: reg.token,
+                    id: reg.id,
+                    token: Some(link.token),
                     status: reg.status,
                     outcome: outcome_for(status),
                 });
@@ -291,16 +309,16 @@ pub fn register(
                 &session,
                 &series,
                 &reg,
-                r.first_name.as_str(),
-                &r.last_name,
-                r.email.as_str(),
+                &owner.first_name,
+                &owner.last_name,
+                &owner.email,
             );
             let msg = if reg.status == REGISTERED {
                 letter.confirmed(n)
             } else {
                 letter.waitlisted(n)
             };
-            outbox::enqueue(conn, &msg, now)?;
+            confirm(conn, &msg, policy, now)?;
             diesel::update(registrations::table.find(reg.id))
                 .set((
                     registrations::confirmations_sent.eq(n),
@@ -309,11 +327,25 @@ pub fn register(
                 .execute(conn)?;
         }
         Ok(Registered {
-            token: reg.token,
+            id: reg.id,
+            token: None,
             status: reg.status,
             outcome,
         })
     })
+}
+
+/// Queues a confirmation: capped per recipient when a public form asked.
+fn confirm(
+    conn: &mut DbConnection,
+    msg: &outbox::NewMessage,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    match policy.mail_cap {
+        Some(cap) => outbox::enqueue_public(conn, msg, cap, now),
+        None => outbox::enqueue(conn, msg, now),
+    }
 }
 
 fn outcome_for(status: &str) -> Outcome {
@@ -339,7 +371,7 @@ pub(crate) fn letter<'a>(
         session,
         series,
         registration_id: reg.id,
-        token: &reg.token,
+        token: reg.link_placeholder(),
         first_name,
         last_name,
         email,
@@ -355,10 +387,16 @@ pub struct Found {
     pub series: Series,
 }
 
+/// The registration behind a manage link's token.
 pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Found>> {
+    find_by_hash(conn, &links::hash(token))
+}
+
+/// The registration whose stored token hash is `hash`.
+fn find_by_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Found>> {
     let Some((registration, person)) = registrations::table
         .inner_join(people::table)
-        .filter(registrations::token.eq(token))
+        .filter(registrations::token_hash.eq(hash))
         .select((Registration::as_select(), Person::as_select()))
         .first(conn)
         .optional()?
@@ -419,25 +457,26 @@ impl From<diesel::result::Error> for CancelError {
     }
 }
 
-/// Cancels the registration behind `token`, tells the person (removing the
-/// event from their calendar), and gives freed places to the waitlist.
+/// Cancels the registration whose manage link hashes to `token_hash`, tells
+/// the person (removing the event from their calendar), and gives freed
+/// places to the waitlist.
 pub fn cancel(
     conn: &mut DbConnection,
-    token: &str,
+    token_hash: &str,
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<CancelOutcome, CancelError> {
     // Lock the session before reading the registration's status, so two
     // cancellations cannot both promote. (A token's session never changes.)
     let session_id: i64 = registrations::table
-        .filter(registrations::token.eq(token))
+        .filter(registrations::token_hash.eq(token_hash))
         .select(registrations::session_id)
         .first(conn)
         .optional()?
         .ok_or(CancelError::NotFound)?;
     conn.transaction(|conn| {
         lock_session(conn, session_id)?;
-        let found = find_by_token(conn, token)?.ok_or(CancelError::NotFound)?;
+        let found = find_by_hash(conn, token_hash)?.ok_or(CancelError::NotFound)?;
         let Found {
             registration: reg,
             person,
@@ -710,12 +749,4 @@ pub fn promote(
         outbox::enqueue(conn, &msg, now)?;
         find(conn, reg.id)?.ok_or(PromoteError::NotFound)
     })
-}
-
-/// The id of the registration behind `token`.
-pub fn registration_id(conn: &mut DbConnection, token: &str) -> QueryResult<i64> {
-    registrations::table
-        .filter(registrations::token.eq(token))
-        .select(registrations::id)
-        .first(conn)
 }

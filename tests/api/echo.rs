@@ -117,11 +117,14 @@ pub(crate) fn participant_page(app: &TestApp, email: &str) -> String {
         applications::table
             .inner_join(people::table)
             .filter(people::email.eq(email))
-            .select(applications::access_token)
+            .select(applications::access_token_sealed)
             .first(c)
             .unwrap()
     });
-    format!("/echo/p/{}", token.expect("approved"))
+    format!(
+        "/echo/p/{}",
+        crate::helpers::open_link(app, &token.expect("approved"))
+    )
 }
 
 fn vevents(ics: &str) -> usize {

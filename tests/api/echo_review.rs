@@ -79,16 +79,8 @@ impl Hub {
             let who = convene::echo::applications::find(c, application_ids(&self.app)[0])
                 .unwrap()
                 .expect("the application");
-            let token = who.application.access_token.clone().expect("approved");
             c.transaction::<_, convene::error::ApiError, _>(|c| {
-                cases::submit(
-                    c,
-                    &who,
-                    &new_case(title, attachment.clone()),
-                    &public,
-                    &token,
-                    now,
-                )
+                cases::submit(c, &who, &new_case(title, attachment.clone()), &public, now)
             })
             .expect("the case is written")
             .id
@@ -343,14 +335,12 @@ async fn asking_for_a_revision_and_declining_send_the_facilitators_message() {
         let who = convene::echo::applications::find(c, application_ids(&hub.app)[0])
             .unwrap()
             .unwrap();
-        let token = who.application.access_token.clone().unwrap();
         cases::resubmit(
             c,
             &who,
             case,
             &new_case("Keeping peer specialists, revised", None),
             &public,
-            &token,
             now,
         )
         .expect("a revision");

@@ -368,7 +368,18 @@ pub fn test_settings(db: &TestDb, smtp: &SmtpServer) -> Settings {
     s.jobs.tick_seconds = 3600;
     s.archive.dir = db.dir().join("archive");
     s.archive.spool_dir = db.dir().join("uploads");
+    // Tests post many forms from one address; tests/api/strangers.rs sets
+    // the limit where it is what is tested.
+    s.limits.public_posts_per_minute = 0;
+    // Never the key file under data/ of the working directory.
+    s.auth.link_secret = "test link secret".into();
     s
+}
+
+/// The token inside a sealed link stored in the database, as the mail
+/// worker would open it.
+pub fn open_link(app: &TestApp, sealed: &str) -> String {
+    app.settings.link_key().open(sealed).expect("a sealed link")
 }
 
 impl TestApp {
@@ -714,6 +725,7 @@ pub async fn run_convene(app: &TestApp, args: &[&str], stdin: &str) -> CliRun {
         .env_remove("CONVENE_ENV")
         .env("RUST_LOG", "warn")
         .env("CONVENE__DATABASE__URL", app.db.url_string())
+        .env("CONVENE__AUTH__LINK_SECRET", &app.settings.auth.link_secret)
         .env(
             "CONVENE__HTTP__PUBLIC_URL",
             app.settings.http.public_url.as_str(),

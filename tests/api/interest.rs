@@ -70,7 +70,15 @@ async fn a_proposal_reaches_the_queue_and_a_decline_reaches_the_proposer() {
         .iter()
         .find(|m| m.subject.starts_with("We received your note"))
         .expect("a receipt");
-    assert!(receipt.text.contains("Paying peer specialists, fairly"));
+    assert!(
+        !receipt.text.contains("Paying peer specialists, fairly"),
+        "the receipt does not repeat what was typed (the address may be someone else's)"
+    );
+    assert!(
+        receipt.text.contains("to present at a Jam"),
+        "{}",
+        receipt.text
+    );
     assert!(receipt.text.contains("Payment working group"));
 
     let facilitator = organizer_token(&app, "fac@example.org", Role::Facilitator).await;

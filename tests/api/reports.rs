@@ -43,6 +43,7 @@ async fn register_many(app: &TestApp, session: i64, range: std::ops::Range<usize
                         .into(),
                     state: ["NY", "NY", "OH", "CA"][i % 4].into(),
                     subscribe: None,
+                    website: String::new(),
                 };
                 register(conn, session, &parse(&form).unwrap(), &policy, now).unwrap();
             }

@@ -341,15 +341,17 @@ async fn a_reschedule_drops_queued_reminders_and_reminds_again_for_the_new_time(
     assert_eq!(tick(&app).await.reminders, 2);
 
     // Cancelling a registration drops its queued reminder.
-    let manage_path = with_conn(&app.pool, |c| {
+    let sealed = with_conn(&app.pool, |c| {
         use convene::db::schema::registrations::dsl::*;
         use diesel::prelude::*;
         registrations
             .find(leaving)
-            .select(token)
-            .first::<String>(c)
+            .select(token_sealed)
+            .first::<Option<String>>(c)
             .unwrap()
+            .expect("a sealed manage link")
     });
+    let manage_path = crate::helpers::open_link(&app, &sealed);
     let cancelled = app
         .post_form(&format!("/r/{manage_path}/cancel"), &[])
         .await;
