@@ -101,6 +101,8 @@ impl Application {
             HttpServer::new(move || {
                 let metrics = state.metrics.clone();
                 App::new()
+                    // Innermost: its refusals get the headers, logs and metrics.
+                    .wrap(crate::hygiene::Hygiene)
                     .wrap(
                         DefaultHeaders::new()
                             .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))

@@ -419,7 +419,7 @@ const ECHO_MEETING: &str = "97531864200";
 /// An ECHO cohort whose join link is `ECHO_MEETING`'s, with one approved
 /// participant; returns the app, a staff token and the participant's
 /// private page.
-async fn echo_with_a_participant() -> (TestApp, String, String) {
+pub(crate) async fn echo_with_a_participant() -> (TestApp, String, String) {
     use crate::echo::{application, apply, cohort_3, october, participant_page};
     let app = TestApp::spawn_with_clock(Clock::manual(october()), |s| {
         s.series.get_mut("echo").expect("the ECHO program").join_url =
