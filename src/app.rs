@@ -103,6 +103,10 @@ impl Application {
                 let metrics = state.metrics.clone();
                 App::new()
                     .app_data(web::Data::new(public_posts.clone()))
+                    // Innermost: its refusals get the limit, the headers,
+                    // logs and metrics.
+                    .wrap(crate::hygiene::Hygiene)
+                    // Before any body is read: a flood is turned away first.
                     .wrap(actix_web::middleware::from_fn(
                         crate::limits::limit_public_posts,
                     ))

@@ -17,6 +17,7 @@ pub mod db;
 pub mod echo;
 pub mod error;
 pub mod files;
+pub mod hygiene;
 pub mod interest;
 pub mod jobs;
 pub mod limits;

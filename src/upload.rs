@@ -46,6 +46,9 @@ pub enum SpoolError {
     Read(String),
     #[error("the upload could not be stored")]
     Store(#[from] std::io::Error),
+    /// A text field that is not clean text (see `hygiene`).
+    #[error("{0}")]
+    Refused(crate::hygiene::Refusal),
 }
 
 impl From<SpoolError> for ApiError {
@@ -56,6 +59,7 @@ impl From<SpoolError> for ApiError {
             SpoolError::Store(cause) => {
                 ApiError::Internal(anyhow::Error::from(cause).context("spooling an upload"))
             }
+            SpoolError::Refused(refusal) => refusal.api_error(),
         }
     }
 }
@@ -121,6 +125,23 @@ where
         chunk.map_err(|e| SpoolError::Read(e.to_string()))?;
     }
     Ok(())
+}
+
+/// The first `limit` bytes of a multipart field, and whether there were
+/// more (read and dropped).
+pub async fn read_text<S, E>(field: S, limit: usize) -> Result<(Vec<u8>, bool), E>
+where
+    S: Stream<Item = Result<actix_web::web::Bytes, E>>,
+{
+    let (mut bytes, mut cut) = (Vec::new(), false);
+    let mut field = std::pin::pin!(field);
+    while let Some(chunk) = field.next().await {
+        let chunk = chunk?;
+        let room = limit.saturating_sub(bytes.len());
+        cut |= chunk.len() > room;
+        bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    }
+    Ok((bytes, cut))
 }
 
 /// The longest text field of a multipart form kept; the rest is dropped.
@@ -191,14 +212,11 @@ pub async fn read_form(
             }
             continue;
         }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(read)? {
-            if bytes.len() + chunk.len() <= TEXT_FIELD_BYTES {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        form.fields
-            .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        let (bytes, cut) = read_text(&mut field, TEXT_FIELD_BYTES)
+            .await
+            .map_err(read)?;
+        let value = crate::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
+        form.fields.push((name, value));
     }
     Ok(form)
 }

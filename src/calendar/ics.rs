@@ -168,6 +168,24 @@ fn in_zone(at: DateTime<Utc>, zone: Tz) -> CalendarDateTime {
     }
 }
 
+/// A parameter value (a CN) as RFC 5545's `param-value` allows it:
+/// `paramtext / quoted-string`, neither of which can hold a DQUOTE or a
+/// control. A DQUOTE becomes an apostrophe and controls (line breaks
+/// among them) spaces; icalendar then quotes a value with `:`, `;` or
+/// `,`, so no name can end the parameter and start another, or a line.
+fn param_value(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '"' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor) -> Event {
     let mut event = Event::new();
     event.uid(&e.uid).sequence(e.sequence).timestamp(stamp);
@@ -182,7 +200,7 @@ fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor
         .description(&e.description)
         .append_property(
             Property::new("ORGANIZER", format!("mailto:{}", e.organizer.email))
-                .add_parameter("CN", &e.organizer.name)
+                .add_parameter("CN", &param_value(&e.organizer.name))
                 .done(),
         );
     if let Some(url) = &e.join_url {
@@ -191,7 +209,7 @@ fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor
     if let (Some(a), Flavor::Message) = (&e.attendee, flavor) {
         event.append_property(
             Property::new("ATTENDEE", format!("mailto:{}", a.email))
-                .add_parameter("CN", &a.name)
+                .add_parameter("CN", &param_value(&a.name))
                 .add_parameter("ROLE", "REQ-PARTICIPANT")
                 .add_parameter("PARTSTAT", "ACCEPTED")
                 .add_parameter("RSVP", "FALSE")
@@ -278,6 +296,78 @@ mod tests {
         ] {
             assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
         }
+    }
+
+    /// The parameters of the one `name` property of the one event in
+    /// `text`, as a calendar program reads them.
+    fn params_of(text: &str, name: &str) -> Vec<(String, String)> {
+        let parsed: icalendar::Calendar = text.parse().expect("the file parses");
+        let event = parsed.events().next().expect("one event");
+        let found: Vec<_> = event
+            .properties()
+            .values()
+            .filter(|p| p.key() == name)
+            .chain(event.multi_properties().get(name).into_iter().flatten())
+            .collect();
+        assert_eq!(found.len(), 1, "one {name} in:\n{text}");
+        let mut params: Vec<(String, String)> = found[0]
+            .params()
+            .iter()
+            .map(|(k, p)| (k.clone(), p.value().to_string()))
+            .collect();
+        params.sort();
+        params
+    }
+
+    #[test]
+    fn a_name_cannot_add_a_parameter_or_a_line_to_the_attendee() {
+        for name in [
+            "Eve\";ROLE=CHAIR;X=\"",
+            "\"Eve;ROLE=CHAIR\"",
+            "Eve\r\nATTENDEE;CN=Mallory:mailto:m@example.org",
+            "Eve\nROLE=CHAIR",
+        ] {
+            let mut e = sample();
+            e.attendee = Some(Party {
+                name: name.into(),
+                email: "eve@example.org".into(),
+            });
+            e.organizer.name = name.into();
+            let text = render(Method::Request, &[e], Utc::now());
+            let params = params_of(&text, "ATTENDEE");
+            let keys: Vec<&str> = params.iter().map(|(k, _)| k.as_str()).collect();
+            assert_eq!(
+                keys,
+                ["CN", "PARTSTAT", "ROLE", "RSVP"],
+                "{name:?} added a parameter:\n{text}"
+            );
+            assert!(
+                params.contains(&("ROLE".into(), "REQ-PARTICIPANT".into())),
+                "{name:?} changed the role:\n{text}"
+            );
+            let cn = &params[0].1;
+            assert!(
+                cn.contains("Eve") && !cn.contains('"') && !cn.contains('\n'),
+                "{name:?} gave CN {cn:?}"
+            );
+            let organizer: Vec<String> = params_of(&text, "ORGANIZER")
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            assert_eq!(organizer, ["CN"], "{name:?} in the organizer:\n{text}");
+            let lines: Vec<&str> = text
+                .split("\r\n")
+                .filter(|l| l.starts_with("ATTENDEE") || l.starts_with("ORGANIZER"))
+                .collect();
+            assert_eq!(lines.len(), 2, "{name:?} added a line:\n{text}");
+        }
+    }
+
+    #[test]
+    fn a_parameter_value_holds_no_dquote_and_no_control() {
+        assert_eq!(param_value("Ada Lovelace"), "Ada Lovelace");
+        assert_eq!(param_value("Eve \"the\" Hacker"), "Eve 'the' Hacker");
+        assert_eq!(param_value("Eve\r\n\tX\u{0}"), "Eve X");
     }
 
     #[test]

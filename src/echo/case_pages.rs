@@ -23,6 +23,7 @@ use crate::lineup::levers::LEVERS;
 use crate::registration::domain::STATES;
 use crate::registration::handlers::options;
 use crate::registration::token::looks_like_token;
+use crate::upload::{read_text, SpoolError};
 
 /// Text fields longer than this are cut (the form's own limits are lower).
 const MAX_TEXT_FIELD: usize = 64 * 1024;
@@ -31,13 +32,14 @@ const MAX_FIELDS: usize = 64;
 /// Reads the multipart case form: its text fields and the file, if one was
 /// chosen. A file over `max_bytes` is kept one byte over, so the check
 /// refuses it by size; the rest of it is read and dropped.
-async fn read_form(mut payload: Multipart, max_bytes: usize) -> Result<CaseForm, String> {
+async fn read_form(mut payload: Multipart, max_bytes: usize) -> Result<CaseForm, SpoolError> {
+    let read = |e: actix_multipart::MultipartError| SpoolError::Read(e.to_string());
     let mut form = CaseForm::default();
     let mut fields = 0;
-    while let Some(mut field) = payload.try_next().await.map_err(|e| e.to_string())? {
+    while let Some(mut field) = payload.try_next().await.map_err(read)? {
         fields += 1;
         if fields > MAX_FIELDS {
-            return Err("too many fields".into());
+            return Err(SpoolError::Read("too many fields".into()));
         }
         let name = field.name().unwrap_or_default().to_string();
         let filename = field
@@ -49,11 +51,7 @@ async fn read_form(mut payload: Multipart, max_bytes: usize) -> Result<CaseForm,
         } else {
             MAX_TEXT_FIELD
         };
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|e| e.to_string())? {
-            let room = limit.saturating_sub(bytes.len());
-            bytes.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        }
+        let (bytes, cut) = read_text(&mut field, limit).await.map_err(read)?;
         if name == "attachment" {
             if let Some(filename) = filename.filter(|f| !f.trim().is_empty()) {
                 if !bytes.is_empty() {
@@ -62,7 +60,7 @@ async fn read_form(mut payload: Multipart, max_bytes: usize) -> Result<CaseForm,
             }
             continue;
         }
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = crate::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
         match name.as_str() {
             "title" => form.title = text,
             "organization_type" => form.organization_type = text,
@@ -225,13 +223,16 @@ async fn checked(
     cohort: &Cohort,
     editing: Option<&Case>,
 ) -> Result<cases::NewCase, HttpResponse> {
-    let form = read_form(payload, max_bytes(state)).await.map_err(|e| {
-        state.pages.message(
-            StatusCode::BAD_REQUEST,
-            "The form could not be read",
-            &format!("Please send it again ({e})."),
-        )
-    })?;
+    let form = read_form(payload, max_bytes(state))
+        .await
+        .map_err(|e| match e {
+            SpoolError::Refused(refusal) => refusal.page(&state.pages),
+            e => state.pages.message(
+                StatusCode::BAD_REQUEST,
+                "The form could not be read",
+                &format!("Please send it again ({e})."),
+            ),
+        })?;
     let sessions = choosable(state, cohort.id)
         .await
         .map_err(|e| state.pages.internal_error(&e.into()))?;

@@ -193,6 +193,7 @@ pub fn name(s: &str) -> Result<String, String> {
     if s.is_empty() || s.chars().count() > 200 {
         return Err("give a name of up to 200 characters".into());
     }
+    crate::hygiene::one_line(s)?;
     Ok(s.to_string())
 }
 

@@ -45,6 +45,10 @@ fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> 
 fn cohort_json(c: &Cohort, now: chrono::NaiveDateTime) -> serde_json::Value {
     let date = |d: chrono::NaiveDate| d.format("%B %-d, %Y").to_string();
     let mut v = c.to_json();
+    // Public pages show the cohort: its join link is for participants'.
+    if let Some(fields) = v.as_object_mut() {
+        fields.remove("join_url");
+    }
     v["open"] = json!(c.accepts_applications(now));
     v["dates"] = json!(format!("{} – {}", date(c.starts_on), date(c.ends_on)));
     v["applications"] = json!(format!(

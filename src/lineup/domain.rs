@@ -21,13 +21,20 @@ pub fn parse_role(s: &str) -> Result<&'static str, String> {
         .ok_or_else(|| format!("`{s}` is not a role: presenter, moderator or panelist"))
 }
 
-/// Required text of at most `max` characters, trimmed.
+/// A required line of text (a name) of at most `max` characters, trimmed.
 pub fn required_text(s: &str, max: usize) -> Result<String, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
     }
-    optional_text(s, max)
+    optional_line(s, max)
+}
+
+/// `optional_text` that must be one line (a title).
+pub fn optional_line(s: &str, max: usize) -> Result<String, String> {
+    let s = optional_text(s, max)?;
+    crate::hygiene::one_line(&s)?;
+    Ok(s)
 }
 
 pub fn optional_text(s: &str, max: usize) -> Result<String, String> {

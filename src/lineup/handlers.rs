@@ -133,7 +133,7 @@ pub(crate) fn new_slot(b: AddBody) -> Result<(NewSlot, bool), ApiError> {
         None => Ok("presenter"),
     });
     let talk_title = check(&mut e, "talk_title", b.talk_title, |s| {
-        domain::optional_text(&s, 300)
+        domain::optional_line(&s, 300)
     });
     let talk_abstract = check(&mut e, "abstract", b.talk_abstract, |s| {
         domain::optional_text(&s, 5000)
@@ -256,7 +256,7 @@ pub async fn update_slot(
         email: check(&mut e, "email", b.email, email),
         role: check(&mut e, "role", b.role, |r| domain::parse_role(&r)),
         talk_title: check(&mut e, "talk_title", b.talk_title, |s| {
-            domain::optional_text(&s, 300)
+            domain::optional_line(&s, 300)
         }),
         talk_abstract: check(&mut e, "abstract", b.talk_abstract, |s| {
             domain::optional_text(&s, 5000)

@@ -92,6 +92,9 @@ pub async fn session_ics(state: web::Data<AppState>, path: web::Path<String>) ->
     })
     .await;
     let (session, series) = match found {
+        // A cohort's sessions and join links reach its participants only,
+        // by their own page and feed.
+        Ok(Some((_, series))) if series.kind == model::ECHO => return state.pages.not_found(),
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
@@ -166,6 +169,7 @@ fn is_slug(s: &str) -> bool {
 /// `GET /calendar/{slug}.ics`: every session of the series from three
 /// months back to a year ahead, for calendar programs that subscribe and
 /// poll. Cancelled sessions stay in, marked, so subscribers see them go.
+/// An ECHO program has none: each participant has their cohort's.
 pub async fn feed(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -179,7 +183,8 @@ pub async fn feed(
     let from = now.checked_sub_months(Months::new(3)).unwrap_or(now);
     let to = now.checked_add_months(Months::new(12)).unwrap_or(now);
     let found = db::run(&state.pool, move |conn| {
-        let Some(series) = model::find_series(conn, &slug)? else {
+        let Some(series) = model::find_series(conn, &slug)?.filter(|s| s.kind != model::ECHO)
+        else {
             return Ok(None);
         };
         let sessions =

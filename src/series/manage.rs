@@ -147,6 +147,7 @@ impl FromStr for Title {
         if s.is_empty() {
             return Err("the title must not be empty".into());
         }
+        crate::hygiene::one_line(s).map_err(|e| format!("the title {e}"))?;
         Ok(Self(s.to_string()))
     }
 }
@@ -830,6 +831,7 @@ mod tests {
     #[test]
     fn titles_reasons_urls_and_capacities_are_checked() {
         assert!("  ".parse::<Title>().is_err());
+        assert!("Two\nlines".parse::<Title>().is_err());
         assert_eq!("  A title ".parse::<Title>().unwrap().0, "A title");
         assert!("".parse::<Reason>().is_err());
         assert!("not a url".parse::<JoinUrl>().is_err());

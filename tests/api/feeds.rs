@@ -1,10 +1,13 @@
-//! `GET /calendar/{slug}.ics`: the feed calendar programs subscribe to.
+//! `GET /calendar/{slug}.ics`: the feed calendar programs subscribe to;
+//! and no public page, feed or download carrying an ECHO cohort's join link.
 
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone, Timelike, Utc};
+use convene::auth::Role;
 use convene::clock::Clock;
 use icalendar::{CalendarDateTime, Component, DatePerhapsTime, EventStatus};
+use serde_json::json;
 
-use crate::helpers::{with_conn, TestApp};
+use crate::helpers::{create_user, send, token, with_conn, TestApp};
 
 /// Tuesday 5 January 2027, noon UTC: the next Jams are in January and
 /// February (EST, 18:00Z) and from March on (EDT, 17:00Z).
@@ -407,4 +410,160 @@ async fn the_home_and_session_pages_link_the_feed_for_calendar_programs() {
             "the {name} page should show the address to paste into web calendars"
         );
     }
+}
+
+/// The meeting number of the ECHO's join link in `echo_with_a_participant`:
+/// it reads the same in HTML, JSON and calendar text.
+const ECHO_MEETING: &str = "97531864200";
+
+/// An ECHO cohort whose join link is `ECHO_MEETING`'s, with one approved
+/// participant; returns the app, a staff token and the participant's
+/// private page.
+pub(crate) async fn echo_with_a_participant() -> (TestApp, String, String) {
+    use crate::echo::{application, apply, cohort_3, october, participant_page};
+    let app = TestApp::spawn_with_clock(Clock::manual(october()), |s| {
+        s.series.get_mut("echo").expect("the ECHO program").join_url =
+            format!("https://zoom.us/j/{ECHO_MEETING}?pwd=cohort3only")
+                .parse()
+                .unwrap();
+    })
+    .await;
+    create_user(&app, "hub@example.org", Role::Facilitator);
+    let staff = token(&app, "hub@example.org").await;
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/echo/cohorts",
+        Some(&staff),
+        Some(cohort_3(40)),
+    )
+    .await;
+    assert_eq!(status, 201, "the cohort is created: {body}");
+    let applied = apply(&app, &application("dorothea@example.org", "participant")).await;
+    assert_eq!(applied.status().as_u16(), 200, "the application is taken");
+    let id: i64 = with_conn(&app.pool, |c| {
+        use convene::db::schema::applications::dsl::*;
+        use diesel::prelude::*;
+        applications.select(id).first(c).unwrap()
+    });
+    let (status, body) = send(
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/echo/applications/{id}/decision"),
+        Some(&staff),
+        Some(json!({ "decision": "approved" })),
+    )
+    .await;
+    assert_eq!(status, 200, "the application is approved: {body}");
+    let page = participant_page(&app, "dorothea@example.org");
+    (app, staff, page)
+}
+
+#[tokio::test]
+async fn no_public_page_feed_or_download_carries_a_cohorts_join_link() {
+    let (app, staff, private) = echo_with_a_participant().await;
+    let cohort_session: i64 = with_conn(&app.pool, |c| {
+        use convene::db::schema::echo_sessions::dsl::*;
+        use diesel::prelude::*;
+        echo_sessions
+            .order(occurrence_date)
+            .select(session_id)
+            .first(c)
+            .unwrap()
+    });
+    let jam = app.next_jam().await;
+
+    // The participant's page and feed, and staff, have it: the needle is right.
+    for path in [private.clone(), format!("{private}/calendar.ics")] {
+        let body = app.get(&path).await.text().await.unwrap();
+        assert!(
+            body.contains(ECHO_MEETING),
+            "the participant's {path} should carry the join link"
+        );
+    }
+    let (_, cohort) = send(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/echo/cohorts/cohort-3",
+        Some(&staff),
+        None,
+    )
+    .await;
+    assert!(
+        cohort.to_string().contains(ECHO_MEETING),
+        "staff see the join link: {cohort}"
+    );
+
+    // Every public GET route, with real ids and slugs, redirects followed.
+    let anyone = reqwest::Client::new();
+    let fake = "0123456789abcdef0123456789abcdef01234567";
+    let routes = [
+        "/".to_string(),
+        "/echo".into(),
+        "/echo/cohort-3".into(),
+        "/echo/link".into(),
+        format!("/echo/session/{cohort_session}"),
+        format!("/echo/p/{fake}"),
+        format!("/echo/p/{fake}/calendar.ics"),
+        format!("/sessions/{cohort_session}"),
+        format!("/sessions/{cohort_session}/calendar.ics"),
+        format!("/sessions/{jam}"),
+        format!("/sessions/{jam}/calendar.ics"),
+        "/calendar/echo.ics".into(),
+        "/calendar/jam.ics".into(),
+        "/past".into(),
+        "/past/echo".into(),
+        "/past/jam".into(),
+        "/interest".into(),
+        "/subscribe".into(),
+        format!("/subscribe/confirm/{fake}"),
+        format!("/u/{fake}"),
+        format!("/r/{fake}"),
+        format!("/present/{fake}/accept"),
+        "/api/v1/sessions".into(),
+        "/api/v1/openapi.json".into(),
+        "/api/v1/docs".into(),
+        format!("/api/v1/sessions/{cohort_session}/attendance"),
+        format!("/api/v1/sessions/{cohort_session}/materials"),
+        "/api/v1/echo/cohorts/cohort-3".into(),
+        "/organizer/login".into(),
+        "/organizer/echo/cohort-3".into(),
+        "/healthz".into(),
+        "/readyz".into(),
+        "/metrics".into(),
+    ];
+    for path in &routes {
+        let response = anyone
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap();
+        assert!(status < 500, "{path} answered {status}");
+        assert!(
+            !body.contains(ECHO_MEETING),
+            "{path} ({status}) shows the cohort's join link to anyone"
+        );
+    }
+
+    // A cohort's sessions have no public calendar at all.
+    for path in [
+        "/calendar/echo.ics".to_string(),
+        format!("/sessions/{cohort_session}/calendar.ics"),
+    ] {
+        assert_eq!(
+            app.get(&path).await.status().as_u16(),
+            404,
+            "{path} should not exist for anyone"
+        );
+    }
+    // And a cohort session's public link still leads to the cohort page.
+    let to = app.get(&format!("/sessions/{cohort_session}")).await;
+    let to = to.headers()["location"].to_str().unwrap().to_string();
+    assert_eq!(
+        app.get(&to).await.headers()["location"],
+        "/echo/cohort-3",
+        "/sessions/{cohort_session} should lead to the cohort page"
+    );
 }

@@ -15,6 +15,7 @@ mod feeds;
 mod follow_ups;
 mod health;
 mod helpers;
+mod hygiene;
 mod interest;
 mod lifecycle;
 mod lineup;

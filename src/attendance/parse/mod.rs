@@ -284,6 +284,13 @@ pub(crate) fn email(value: &str, line: usize) -> Result<String, ParseError> {
         .map_err(|_| ParseError::new(line, format!("not a usable e-mail address: {value:?}")))
 }
 
+/// Refuses a cell (or a line) on `line` holding a control character, as
+/// every text a request carries is refused (`hygiene`). UTF-8 and UTF-16
+/// are checked as the file is decoded.
+pub(crate) fn clean(text: &str, line: usize) -> Result<(), ParseError> {
+    crate::hygiene::check(text).map_err(|p| ParseError::new(line, format!("a value {p}")))
+}
+
 /// Header names compare trimmed and case-insensitively.
 pub(crate) fn header_key(name: &str) -> String {
     name.trim().trim_start_matches('\u{feff}').to_lowercase()
@@ -401,6 +408,24 @@ mod tests {
     #[test]
     fn a_parse_error_names_its_line() {
         assert_eq!(ParseError::new(12, "bad").to_string(), "line 12: bad");
+    }
+
+    #[test]
+    fn a_nul_in_a_name_refuses_the_file_with_its_line() {
+        let err =
+            parse(b"Email,Name\njane@example.org,Jane\nsam@example.org,S\x00m\n").unwrap_err();
+        assert_eq!(err.line, 3, "the NUL is on line 3: {err}");
+        assert!(err.message.contains("NUL"), "{err}");
+    }
+
+    #[test]
+    fn a_control_character_in_a_teams_row_refuses_the_file_with_its_line() {
+        let text = "1. Summary\nMeeting title\tJam\n2. Participants\nName\tEmail\nJa\u{7}ne\tjane@example.org\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let err = parse(&bytes).unwrap_err();
+        assert_eq!(err.line, 5, "{err}");
+        assert!(err.message.contains("U+0007"), "{err}");
     }
 
     #[test]

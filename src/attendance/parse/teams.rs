@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 
 use super::{
-    column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError, Role,
-    Summary,
+    clean, column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError,
+    Role, Summary,
 };
 
 const NAME: &[&str] = &["name", "full name"];
@@ -60,6 +60,9 @@ impl<'a> Rows<'a> {
             let content = raw.trim_end_matches('\r');
             if content.trim().is_empty() {
                 continue;
+            }
+            if let Err(e) = clean(content, line) {
+                return Some(Err(e));
             }
             if let Some(s) = section_title(content, self.people_read) {
                 self.people_read |= matches!(s, Section::People(_));

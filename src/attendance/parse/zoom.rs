@@ -9,8 +9,8 @@ use csv::StringRecord;
 
 use super::lines::Counted;
 use super::{
-    column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError, Role,
-    Summary,
+    clean, column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError,
+    Role, Summary,
 };
 
 const NAME: &[&str] = &[
@@ -135,6 +135,9 @@ impl<'a> Records<'a> {
                 Ok(true) => {
                     let at = self.record.position().map(|p| p.byte());
                     let line = self.csv.get_mut().line_at(at);
+                    if let Err(e) = self.record.iter().try_for_each(|cell| clean(cell, line)) {
+                        return Some(Err(e));
+                    }
                     return Some(Ok((line, &self.record)));
                 }
                 Err(e) => {
