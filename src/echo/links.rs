@@ -1,0 +1,222 @@
+//! A participant's magic link, as facilitators manage it: revoked (it
+//! stops at once, and no new one is sent until a facilitator issues one)
+//! or issued anew (the old one stops; the new one is e-mailed). API routes
+//! under `/api/v1/echo/applications/{id}/link`, and the cohort page's form.
+
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::forms::{self, Posted};
+use crate::auth::{ApiUser, Need, PageUser};
+use crate::config::PublicUrl;
+use crate::db::schema::applications as applications_table;
+use crate::db::{self, DbConnection, DbError};
+use crate::echo::applications::{self, Applied, APPROVED};
+use crate::echo::cohorts;
+use crate::error::ApiError;
+use crate::mail::outbox::{self, NewMessage};
+
+/// The approved application `id`, or why it has no link to manage.
+fn approved(conn: &mut DbConnection, id: i64) -> Result<Applied, ApiError> {
+    let found = applications::find(conn, id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    if found.application.status != APPROVED {
+        return Err(ApiError::Conflict(
+            "not_approved",
+            format!(
+                "This application is {}: only approved participants have a link.",
+                found.application.status
+            ),
+        ));
+    }
+    Ok(found)
+}
+
+fn set_token(
+    conn: &mut DbConnection,
+    id: i64,
+    token: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(applications_table::table.find(id))
+        .set((
+            applications_table::access_token.eq(token),
+            applications_table::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Names a link in a message key without giving it away.
+fn link_id(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Revokes application `id`'s link: its page, feed and case forms answer
+/// 404 from now on. Audited when there was a link to revoke.
+pub fn revoke(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    now: NaiveDateTime,
+) -> Result<Applied, ApiError> {
+    let before = approved(conn, id)?;
+    if before.application.access_token.is_some() {
+        set_token(conn, id, None, now)?;
+        audit::record(
+            conn,
+            actor,
+            "application.link_revoked",
+            &format!("application:{id}"),
+            Some(json!({ "link": true })),
+            Some(json!({ "link": false })),
+            now,
+        )?;
+    }
+    approved(conn, id)
+}
+
+/// Gives application `id` the link `token` (made outside the
+/// transaction), which stops the old one, and e-mails it. Audited.
+pub fn reissue(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    token: &str,
+    public_url: &PublicUrl,
+    now: NaiveDateTime,
+) -> Result<Applied, ApiError> {
+    let before = approved(conn, id)?;
+    let cohort = cohorts::find_by_id(conn, before.application.cohort_id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+    set_token(conn, id, Some(token), now)?;
+    outbox::enqueue(
+        conn,
+        &NewMessage {
+            // One message per new link (the same one if this runs twice).
+            key: format!("application:{id}:link:{}", link_id(token)),
+            template: "echo_link_renewed",
+            recipient: before.email.clone(),
+            context: json!({
+                "first_name": before.first_name,
+                "cohort": cohort.name,
+                "page_url": applications::page_url(public_url, token),
+                "feed_url": applications::feed_url(public_url, token),
+                "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
+            }),
+            calendar: None,
+        },
+        now,
+    )?;
+    audit::record(
+        conn,
+        actor,
+        "application.link_reissued",
+        &format!("application:{id}"),
+        Some(json!({ "link": before.application.access_token.is_some() })),
+        Some(json!({ "link": true })),
+        now,
+    )?;
+    approved(conn, id)
+}
+
+/// Stops a participant's link at once; the participant is not told.
+#[utoipa::path(delete, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application, its link revoked (`has_link` false)"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Not an approved participant", body = crate::api_docs::ErrorBody)))]
+pub async fn api_revoke(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let after = db::write(&state.pool, move |conn| revoke(conn, &actor, id, now)).await?;
+    Ok(HttpResponse::Ok().json(after.to_json()))
+}
+
+/// Issues a participant a new link (the old one stops) and e-mails it.
+#[utoipa::path(post, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Application id")),
+    responses((status = 200, description = "The application with its new link (sent by e-mail, never shown)"),
+        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
+        (status = 409, description = "Not an approved participant", body = crate::api_docs::ErrorBody)))]
+pub async fn api_reissue(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Facilitate)?;
+    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let (token, public) = (
+        applications::new_access_token(),
+        state.settings.http.public_url.clone(),
+    );
+    let after = db::write(&state.pool, move |conn| {
+        reissue(conn, &actor, id, &token, &public, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(after.to_json()))
+}
+
+/// `POST /organizer/echo/applications/{id}/link`: `action` is `revoke` or
+/// `reissue`; back to the cohort's page.
+pub async fn page_link(
+    state: web::Data<AppState>,
+    user: PageUser,
+    path: web::Path<i64>,
+    form: web::Form<Vec<(String, String)>>,
+) -> HttpResponse {
+    let id = path.into_inner();
+    let back = match db::run(&state.pool, move |conn| {
+        let Some(a) = applications::find(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(Some(cohort)) => format!("/organizer/echo/{}#decided", cohort.slug),
+        Ok(None) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let (token, public) = (
+        applications::new_access_token(),
+        state.settings.http.public_url.clone(),
+    );
+    let posted = Posted::from_form(form);
+    forms::submit(
+        &state,
+        &user,
+        posted,
+        Need::Facilitate,
+        back.clone(),
+        move |conn, actor, form, now| {
+            match form.get("action") {
+                Some("revoke") => revoke(conn, actor, id, now)?,
+                Some("reissue") => reissue(conn, actor, id, &token, &public, now)?,
+                _ => {
+                    return Err(ApiError::fields(vec![(
+                        "action".into(),
+                        "revoke or reissue".into(),
+                    )]))
+                }
+            };
+            Ok(back.clone())
+        },
+    )
+    .await
+}
