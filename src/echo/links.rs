@@ -14,7 +14,7 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::applications as applications_table;
-use crate::db::{self, DbConnection, DbError};
+use crate::db::{self, DbConnection};
 use crate::echo::applications::{self, Applied, APPROVED};
 use crate::echo::cohorts;
 use crate::error::ApiError;
@@ -181,17 +181,9 @@ pub async fn page_link(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let back = match db::run(&state.pool, move |conn| {
-        let Some(a) = applications::find(conn, id)? else {
-            return Ok::<_, DbError>(None);
-        };
-        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(Some(cohort)) => format!("/organizer/echo/{}#decided", cohort.slug),
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
+    let back = match crate::echo::organizer::application_page(&state, id).await {
+        Ok(page) => format!("{page}#decided"),
+        Err(page) => return page,
     };
     let (token, public) = (
         applications::new_access_token(),

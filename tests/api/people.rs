@@ -169,10 +169,41 @@ fn columns_holding(app: &TestApp, needle: &str) -> Vec<String> {
     })
 }
 
-/// A minimal well-formed PDF.
-fn pdf() -> Vec<u8> {
-    let body = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n107\n%%EOF\n";
-    body.as_bytes().to_vec()
+/// Cohort 3 of the ECHO, open for applications in October 2026.
+async fn create_cohort(app: &TestApp, hub: &str) {
+    call(
+        app,
+        Method::POST,
+        "/api/v1/echo/cohorts",
+        hub,
+        Some(json!({
+            "slug": "cohort-3", "name": "Cohort 3", "starts_on": "2026-11-01", "ends_on": "2027-04-30",
+            "applications_open_on": "2026-09-15", "applications_close_on": "2026-10-31",
+        })),
+    )
+    .await;
+}
+
+/// `email` applies to cohort 3 as a participant through the public form.
+async fn apply(app: &TestApp, email: &str, first: &str, last: &str, organization: &str) {
+    let applied = app
+        .post_form(
+            "/echo/cohort-3/apply",
+            &[
+                ("first_name", first),
+                ("last_name", last),
+                ("email", email),
+                ("organization", organization),
+                ("organization_type", "cmhc"),
+                ("state", "NY"),
+                ("job_title", "Director"),
+                ("role", "participant"),
+                ("hopes_to_bring", "A rural crisis team's experience."),
+                ("hopes_to_learn", "How to keep peer specialists."),
+            ],
+        )
+        .await;
+    assert_eq!(applied.status().as_u16(), 200, "{email} applied");
 }
 
 /// The links a person was sent, each to be dead after erasure.
@@ -315,35 +346,8 @@ async fn everywhere(app: &TestApp) -> (Staff, i64, Links) {
     .await;
 
     // applications (approved), cases with an attachment, faculty.
-    call(
-        app,
-        Method::POST,
-        "/api/v1/echo/cohorts",
-        &staff.hub,
-        Some(json!({
-            "slug": "cohort-3", "name": "Cohort 3", "starts_on": "2026-11-01", "ends_on": "2027-04-30",
-            "applications_open_on": "2026-09-15", "applications_close_on": "2026-10-31",
-        })),
-    )
-    .await;
-    let applied = app
-        .post_form(
-            "/echo/cohort-3/apply",
-            &[
-                ("first_name", FIRST),
-                ("last_name", LAST),
-                ("email", WHO),
-                ("organization", org_name.as_str()),
-                ("organization_type", "cmhc"),
-                ("state", "NY"),
-                ("job_title", "Director"),
-                ("role", "participant"),
-                ("hopes_to_bring", "A rural crisis team's experience."),
-                ("hopes_to_learn", "How to keep peer specialists."),
-            ],
-        )
-        .await;
-    assert_eq!(applied.status().as_u16(), 200, "applied");
+    create_cohort(app, &staff.hub).await;
+    apply(app, WHO, FIRST, LAST, &org_name).await;
     let application: i64 = with_conn(&app.pool, |c| {
         use convene::db::schema::applications::dsl::*;
         applications.select(id).first(c).unwrap()
@@ -388,7 +392,7 @@ async fn everywhere(app: &TestApp) -> (Staff, i64, Links) {
         .text("attest", "yes")
         .part(
             "attachment",
-            Part::bytes(pdf()).file_name(format!("{LAST} case notes.pdf")),
+            Part::bytes(crate::echo_cases::pdf()).file_name(format!("{LAST} case notes.pdf")),
         );
     let submitted = app
         .client
@@ -708,39 +712,12 @@ async fn approved_participant() -> (TestApp, String, i64, String) {
     let app = TestApp::spawn_with_clock(Clock::manual(october()), |_| {}).await;
     create_user(&app, "hub@example.org", Role::Facilitator);
     let hub = token(&app, "hub@example.org").await;
-    call(
-        &app,
-        Method::POST,
-        "/api/v1/echo/cohorts",
-        &hub,
-        Some(json!({
-            "slug": "cohort-3", "name": "Cohort 3", "starts_on": "2026-11-01", "ends_on": "2027-04-30",
-            "applications_open_on": "2026-09-15", "applications_close_on": "2026-10-31",
-        })),
-    )
-    .await;
+    create_cohort(&app, &hub).await;
     for (email, first) in [
         ("dorothea@example.org", "Dorothea"),
         ("clara@example.org", "Clara"),
     ] {
-        let applied = app
-            .post_form(
-                "/echo/cohort-3/apply",
-                &[
-                    ("first_name", first),
-                    ("last_name", "Dix"),
-                    ("email", email),
-                    ("organization", "Hudson Valley CMHC"),
-                    ("organization_type", "cmhc"),
-                    ("state", "NY"),
-                    ("job_title", "Clinical director"),
-                    ("role", "participant"),
-                    ("hopes_to_bring", "A rural crisis team's experience."),
-                    ("hopes_to_learn", "How to keep peer specialists."),
-                ],
-            )
-            .await;
-        assert_eq!(applied.status().as_u16(), 200, "{email} applied");
+        apply(&app, email, first, "Dix", "Hudson Valley CMHC").await;
     }
     let id: i64 = with_conn(&app.pool, |c| {
         use convene::db::schema::applications::dsl::*;
