@@ -219,12 +219,44 @@ pub struct RegistrationPage {
 
 /// Everything held about one e-mail address (a subject access request).
 #[derive(Serialize, ToSchema)]
+/// One list per part of `privacy::PARTS`.
 pub struct PersonExport {
-    pub person: PersonRecord,
+    /// Null when only other records hold the address (a lineup slot).
+    pub person: Option<PersonRecord>,
     pub registrations: Vec<PersonRegistration>,
     pub subscriptions: Vec<PersonSubscription>,
+    /// Proposals to present sent through the interest form.
+    #[schema(value_type = Vec<Object>)]
+    pub proposals: Vec<serde_json::Value>,
+    /// Levers of change they want to work on.
+    #[schema(value_type = Vec<Object>)]
+    pub working_group_interests: Vec<serde_json::Value>,
+    /// Lineup places at their address (name, talk, bio, status).
+    #[schema(value_type = Vec<Object>)]
+    pub lineup_slots: Vec<serde_json::Value>,
+    /// ECHO applications (never the page's link).
+    #[schema(value_type = Vec<Object>)]
+    pub applications: Vec<serde_json::Value>,
+    /// ECHO cases they submitted, with their attachment's name and size.
+    #[schema(value_type = Vec<Object>)]
+    pub cases: Vec<serde_json::Value>,
+    /// ECHO sessions they taught as faculty.
+    #[schema(value_type = Vec<Object>)]
+    pub faculty: Vec<serde_json::Value>,
+    /// Sessions they attended or missed, from reports or by hand.
+    #[schema(value_type = Vec<Object>)]
+    pub attendance: Vec<serde_json::Value>,
+    /// Session materials naming them as presenter.
+    #[schema(value_type = Vec<Object>)]
+    pub materials: Vec<serde_json::Value>,
+    /// An organizer account at the address.
+    #[schema(value_type = Vec<Object>)]
+    pub accounts: Vec<serde_json::Value>,
     /// Messages by template and dates, not bodies.
     pub messages: Vec<PersonMessage>,
+    /// Audit entries about them or naming them (action, subject, date).
+    #[schema(value_type = Vec<Object>)]
+    pub audit: Vec<serde_json::Value>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -285,14 +317,37 @@ pub struct PersonMessage {
 
 /// What erasing a person touched, by number only.
 #[derive(Serialize, ToSchema)]
+/// One count per part of `privacy::PARTS`.
 pub struct ErasedPerson {
-    pub person_id: i64,
+    /// The person record kept with its details replaced (null when only
+    /// other records held the address).
+    pub person_id: Option<i64>,
     /// Registrations kept, anonymous, behind new tokens.
     pub registrations: u64,
     /// Subscriptions ended.
     pub subscriptions: u64,
+    /// Proposals kept, their text removed.
+    pub proposals: u64,
+    /// Working-group interests kept (they name no one): always 0.
+    pub working_group_interests: u64,
+    /// Lineup places: name, address and bio replaced, answer link killed.
+    pub lineup_slots: u64,
+    /// ECHO applications: answers removed, the page's link killed.
+    pub applications: u64,
+    /// ECHO cases: text removed, attachment deleted.
+    pub cases: u64,
+    /// ECHO sessions whose faculty they were.
+    pub faculty: u64,
+    /// Attendance rows kept (anonymous).
+    pub attendance: u64,
+    /// Materials whose presenter they were.
+    pub materials: u64,
+    /// Organizer accounts at the address, disabled.
+    pub accounts: u64,
     /// Messages scrubbed (queued ones skipped).
     pub messages: u64,
+    /// Audit entries whose mention of them was replaced.
+    pub audit: u64,
 }
 
 /// A lever of change.
@@ -394,8 +449,8 @@ impl Modify for BearerAuth {
         crate::registration::organizer::export_csv,
         crate::registration::organizer::cancel,
         crate::registration::organizer::promote,
-        crate::registration::organizer::export_person,
-        crate::registration::organizer::erase_person,
+        crate::privacy::export_person,
+        crate::privacy::erase_person,
         crate::lineup::handlers::get_lineup,
         crate::lineup::handlers::add_slot,
         crate::lineup::handlers::update_slot,
@@ -419,6 +474,8 @@ impl Modify for BearerAuth {
         crate::echo::organizer::update_session,
         crate::echo::organizer::applications_list,
         crate::echo::organizer::decide,
+        crate::echo::links::api_revoke,
+        crate::echo::links::api_reissue,
         crate::echo::review::list,
         crate::echo::review::get,
         crate::echo::review::attachment,

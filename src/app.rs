@@ -259,11 +259,11 @@ impl Application {
                     )
                     .route(
                         "/api/v1/organizer/people/export",
-                        web::get().to(registration::organizer::export_person),
+                        web::get().to(crate::privacy::export_person),
                     )
                     .route(
                         "/api/v1/organizer/people/erase",
-                        web::post().to(registration::organizer::erase_person),
+                        web::post().to(crate::privacy::erase_person),
                     )
                     .route(
                         "/api/v1/organizer/sessions/{id}/lineup",

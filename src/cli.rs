@@ -73,16 +73,24 @@ pub enum Command {
     },
 }
 
-/// Erasing is written to the audit log (actor `cli`), without the address.
+/// Both are written to the audit log (actor `cli`), without the address.
+/// They cover every table that can hold a person: the person record,
+/// registrations, subscriptions, proposals and working-group interests,
+/// lineup slots, ECHO applications, cases and their attachments, faculty,
+/// attendance, materials' presenters, organizer accounts, messages and
+/// audit entries.
 #[derive(Debug, Subcommand)]
 pub enum PeopleCommand {
-    /// Print everything held about the address as JSON.
+    /// Print everything held about the address as JSON, one list per kind
+    /// of record.
     Export {
         #[arg(long)]
         email: String,
     },
-    /// Replace the person's details, end their subscriptions and scrub their
-    /// messages; their registrations stay (anonymous) so counts stay right.
+    /// Replace the person's details and remove what they wrote and sent
+    /// (attachments, mail copies); kill every link they were sent (manage,
+    /// unsubscribe, presenter answer, ECHO page). Counted rows stay,
+    /// anonymous: registrations, attendance, applications.
     Erase {
         #[arg(long)]
         email: String,
@@ -651,31 +659,45 @@ async fn import(
 }
 
 async fn people(settings: &Settings, command: PeopleCommand) -> anyhow::Result<()> {
-    use crate::registration::people;
+    use crate::privacy;
     let mut settings = settings.clone();
     settings.database.pool_size = settings.database.pool_size.min(2);
     let pool = migrate(&settings).await?;
     let now = Clock::system().naive();
-    match command {
-        PeopleCommand::Export { email } => {
-            let email = crate::mail::EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
-            let found = db::run(&pool, move |conn| {
-                people::export(conn, email.as_str()).map_err(db::DbError::from)
-            })
-            .await?
-            .context("nothing is held about that e-mail address")?;
-            println!("{}", serde_json::to_string_pretty(&found)?);
+    let email = match &command {
+        PeopleCommand::Export { email } | PeopleCommand::Erase { email } => {
+            crate::mail::EmailAddress::parse(email).map_err(anyhow::Error::msg)?
         }
-        PeopleCommand::Erase { email } => {
-            let email = crate::mail::EmailAddress::parse(&email).map_err(anyhow::Error::msg)?;
-            let erased = db::write(&pool, move |conn| {
-                people::erase(conn, &Actor::cli(), email.as_str(), now)
+    };
+    match command {
+        PeopleCommand::Export { .. } => {
+            let found = db::write(&pool, move |conn| {
+                privacy::export(conn, &Actor::cli(), &email, now)
             })
             .await?
             .context("nothing is held about that e-mail address")?;
+            println!("{}", serde_json::to_string_pretty(&found.document)?);
+        }
+        PeopleCommand::Erase { .. } => {
+            let erased = privacy::erase(&pool, &settings, Actor::cli(), email, now)
+                .await?
+                .context("nothing is held about that e-mail address")?;
+            let touched: Vec<String> = erased
+                .counts
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(part, n)| format!("{part} {n}"))
+                .collect();
             println!(
-                "Erased person {}: {} registration(s) kept anonymously, {} subscription(s) ended, {} message(s) scrubbed.",
-                erased.person_id, erased.registrations, erased.subscriptions, erased.messages
+                "Erased {}: rows touched: {}.",
+                erased
+                    .person_id
+                    .map_or("the address".to_string(), |id| format!("person {id}")),
+                if touched.is_empty() {
+                    "none besides the person record".to_string()
+                } else {
+                    touched.join(", ")
+                }
             );
         }
     }

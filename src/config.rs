@@ -173,6 +173,14 @@ pub struct MailSettings {
     pub unsubscribe_mailto: String,
     /// How long a subscription's confirmation link works.
     pub confirm_link_valid_hours: u32,
+    /// Days a finished message (sent, failed, skipped) keeps what it said;
+    /// then only its metadata stays. 0 keeps everything.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, Deserialize)]

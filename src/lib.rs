@@ -26,6 +26,8 @@ pub mod links;
 pub mod lists;
 pub mod mail;
 pub mod pages;
+pub mod people;
+pub mod privacy;
 pub mod registration;
 pub mod series;
 pub mod telemetry;

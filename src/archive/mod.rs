@@ -9,6 +9,7 @@ pub mod follow_up;
 pub mod handlers;
 pub mod pages;
 pub mod past;
+pub mod personal;
 pub mod storage;
 pub mod store;
 

@@ -9,5 +9,6 @@ pub mod handlers;
 pub mod measures;
 pub mod pages;
 pub mod parse;
+pub mod personal;
 pub mod reports;
 pub mod store;

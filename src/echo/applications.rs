@@ -236,6 +236,7 @@ impl Applied {
             "decision_message": a.decision_message,
             "decided_at": a.decided_at.map(|t| t.and_utc().to_rfc3339()),
             "created_at": a.created_at.and_utc().to_rfc3339(),
+            "has_link": a.access_token_hash.is_some(),
         })
     }
 }
@@ -527,12 +528,19 @@ pub fn decide(
     Ok(after)
 }
 
-/// The participant's page and personal calendar feed.
+/// The participant's page and personal calendar feed; with no token (the
+/// link was revoked), the page that says how to get one.
 pub fn page_url(public_url: &PublicUrl, token: &str) -> String {
+    if token.is_empty() {
+        return public_url.join("/echo/link");
+    }
     public_url.join(&format!("/echo/p/{token}"))
 }
 
 pub fn feed_url(public_url: &PublicUrl, token: &str) -> String {
+    if token.is_empty() {
+        return public_url.join("/echo/link");
+    }
     public_url.join(&format!("/echo/p/{token}/calendar.ics"))
 }
 
@@ -649,6 +657,8 @@ pub fn send_links(
         .inner_join(crate::db::schema::cohorts::table)
         .filter(people::email.eq(email.as_str()))
         .filter(applications::status.eq(APPROVED))
+        // A revoked link stays revoked until a facilitator issues another.
+        .filter(applications::access_token_hash.is_not_null())
         .order(applications::id.asc())
         .select((
             people::first_name,

@@ -9,8 +9,10 @@ pub mod cases;
 pub mod cohorts;
 pub mod completion;
 pub mod handlers;
+pub mod links;
 pub mod notify;
 pub mod organizer;
+pub mod personal;
 pub mod review;
 pub mod richtext;
 pub mod screen;
@@ -86,6 +88,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/api/v1/echo/applications/{id}/decision",
             web::post().to(organizer::decide),
+        )
+        .route(
+            "/api/v1/echo/applications/{id}/link",
+            web::post().to(links::api_reissue),
+        )
+        .route(
+            "/api/v1/echo/applications/{id}/link",
+            web::delete().to(links::api_revoke),
+        )
+        .route(
+            "/organizer/echo/applications/{id}/link",
+            web::post().to(links::page_link),
         )
         .route("/organizer/echo", web::get().to(organizer::cohorts_page))
         .route(

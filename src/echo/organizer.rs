@@ -855,6 +855,23 @@ pub async fn page_session(
     .await
 }
 
+/// The cohort page an application's forms go back to, or the page to
+/// answer instead (no such application).
+pub(crate) async fn application_page(state: &AppState, id: i64) -> Result<String, HttpResponse> {
+    match db::run(&state.pool, move |conn| {
+        let Some(a) = applications::find(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(Some(cohort)) => Ok(format!("/organizer/echo/{}", cohort.slug)),
+        Ok(None) => Err(state.pages.not_found()),
+        Err(e) => Err(state.pages.internal_error(&e.into())),
+    }
+}
+
 /// `POST /organizer/echo/applications/{id}`: `decision`, `message`.
 pub async fn page_decide(
     state: web::Data<AppState>,
@@ -863,17 +880,9 @@ pub async fn page_decide(
     form: PostedForm,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let back = match db::run(&state.pool, move |conn| {
-        let Some(a) = applications::find(conn, id)? else {
-            return Ok::<_, DbError>(None);
-        };
-        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(Some(cohort)) => format!("/organizer/echo/{}", cohort.slug),
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
+    let back = match application_page(&state, id).await {
+        Ok(back) => back,
+        Err(page) => return page,
     };
     let public = state.settings.http.public_url.clone();
     let links = state.settings.link_key().clone();

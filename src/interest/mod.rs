@@ -6,4 +6,5 @@
 pub mod domain;
 pub mod handlers;
 pub mod pages;
+pub mod personal;
 pub mod store;

@@ -1,6 +1,6 @@
 //! Background work: the scheduler tick (generates each series' sessions,
 //! enqueues invitations, reminders, ECHO case follow-ups and sessions'
-//! follow-ups) and the mail
+//! follow-ups, purges old mail's content) and the mail
 //! workers. Runs inside `serve` or alone as `convene worker`; any number of
 //! copies can run against one database.
 
@@ -68,6 +68,8 @@ pub struct Tick {
     /// Registrants followed up after a session (and told of materials
     /// published later, when configured).
     pub session_follow_ups: usize,
+    /// Finished messages past `mail.retention_days` whose content went.
+    pub mail_purged: usize,
 }
 
 /// One scheduler tick at `now`: sessions ahead, then due invitations and
@@ -93,6 +95,7 @@ pub async fn tick(
     .await?;
     let session_follow_ups =
         crate::archive::follow_up::enqueue_due(pool, &settings, now.naive_utc()).await?;
+    let mail_purged = purge_old_mail(pool, &settings, now).await?;
     Ok(Tick {
         sessions_created,
         invitations,
@@ -100,7 +103,45 @@ pub async fn tick(
         presenter_reminders,
         case_follow_ups,
         session_follow_ups,
+        mail_purged,
     })
+}
+
+/// Sent mail is kept `mail.retention_days`: then what each message said
+/// goes (in batches, each its own transaction), and so do the file
+/// transport's copies.
+async fn purge_old_mail(
+    pool: &Pool,
+    settings: &Settings,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbError> {
+    const BATCH: u32 = 1000;
+    let days = settings.mail.retention_days;
+    if days == 0 {
+        return Ok(0);
+    }
+    let cutoff = now - chrono::Duration::days(i64::from(days));
+    let mut purged = 0;
+    loop {
+        let done = db::write(pool, move |conn| {
+            crate::mail::outbox::purge_finished(conn, cutoff.naive_utc(), BATCH)
+                .map_err(DbError::from)
+        })
+        .await?;
+        purged += done;
+        if done < BATCH as usize {
+            break;
+        }
+    }
+    let mail = settings.mail.clone();
+    let expired = tokio::task::spawn_blocking(move || {
+        crate::mail::transport::expire_copies(&mail, cutoff.into())
+    })
+    .await;
+    if let Ok(Err(e)) | Err(e) = expired.map_err(std::io::Error::other) {
+        warn!(error = %e, "could not remove old copies of sent mail");
+    }
+    Ok(purged)
 }
 
 /// The running background tasks.
@@ -163,6 +204,7 @@ async fn scheduler(
                 reminders = t.reminders,
                 presenter_reminders = t.presenter_reminders,
                 case_follow_ups = t.case_follow_ups,
+                mail_purged = t.mail_purged,
                 "scheduler queued work"
             ),
             Err(e) => warn!(error = %e, "scheduler tick failed"),

@@ -7,4 +7,5 @@ pub mod handlers;
 pub mod levers;
 pub mod messages;
 pub mod pages;
+pub mod personal;
 pub mod store;

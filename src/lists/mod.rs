@@ -4,4 +4,5 @@
 
 pub mod domain;
 pub mod handlers;
+pub mod personal;
 pub mod store;

@@ -40,8 +40,9 @@ fn retry(
     id: i64,
     now: chrono::NaiveDateTime,
 ) -> Result<OutboxRow, ApiError> {
-    let row = outbox::retry(conn, id, now)?
-        .ok_or_else(|| ApiError::NotFound("No failed message with this id.".into()))?;
+    let row = outbox::retry(conn, id, now)?.ok_or_else(|| {
+        ApiError::NotFound("No failed message with this id whose content is still kept.".into())
+    })?;
     audit::record(
         conn,
         actor,

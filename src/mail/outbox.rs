@@ -266,6 +266,35 @@ pub fn skip_pending(conn: &mut DbConnection, key_like: &str, reason: &str) -> Qu
     .execute(conn)
 }
 
+/// A message's context once what it said is gone (retention, erasure):
+/// its metadata stays for the outbox page, and it cannot be sent again.
+pub const NO_CONTENT: &str = "{}";
+
+/// Drops what up to `limit` finished messages (sent, failed, skipped) said
+/// — context, calendar, unsubscribe link — when they finished before
+/// `cutoff`; id, key, template, recipient, status, dates and attempts stay.
+/// Returns how many were purged (fewer than `limit`: none are left).
+pub fn purge_finished(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    limit: u32,
+) -> QueryResult<usize> {
+    // `created_at < ?` lets the partial index `outbox_with_content` find
+    // the candidates; a message sent later than it was queued is judged by
+    // when it was sent.
+    let sql = conn.sql(
+        "UPDATE outbox SET context = '{}', calendar = NULL, unsubscribe_url = NULL \
+         WHERE id IN (SELECT id FROM outbox WHERE context <> '{}' AND created_at < ? \
+                      AND status IN ('sent', 'failed', 'skipped') \
+                      AND COALESCE(sent_at, created_at) < ? ORDER BY id LIMIT ?)",
+    );
+    diesel::sql_query(sql)
+        .bind::<Timestamp, _>(cutoff)
+        .bind::<Timestamp, _>(cutoff)
+        .bind::<BigInt, _>(i64::from(limit))
+        .execute(conn)
+}
+
 /// Whether message `id` still waits to be sent (not skipped meanwhile).
 pub fn is_pending(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
     let status: Option<String> = outbox::table
@@ -305,6 +334,8 @@ pub fn retry(
     let Some(row) = outbox::table
         .find(id)
         .filter(outbox::status.eq(FAILED))
+        // Nothing left to send once its content was purged or erased.
+        .filter(outbox::context.ne(NO_CONTENT))
         .select(OutboxRow::as_select())
         .first(conn)
         .optional()?

@@ -55,3 +55,49 @@ impl Mailer {
         }
     }
 }
+
+/// The file transport's folder holds a rendered copy of every message it
+/// "sent". Removes the files for which `drop` is true, given each file's
+/// path and when it was written; returns how many went. Nothing to do for
+/// SMTP, or before the folder exists.
+fn remove_copies(
+    settings: &MailSettings,
+    drop: impl Fn(&std::path::Path, std::time::SystemTime) -> std::io::Result<bool>,
+) -> std::io::Result<usize> {
+    if settings.transport != MailTransportKind::File || !settings.file_dir.is_dir() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&settings.file_dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        if !meta.is_file() {
+            continue;
+        }
+        let written = meta.modified()?;
+        if drop(&entry.path(), written)? {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Removes the file transport's copies that mention `needle` (an erased
+/// person's address; compared ignoring ASCII case).
+pub fn forget_copies(settings: &MailSettings, needle: &str) -> std::io::Result<usize> {
+    let needle = needle.to_ascii_lowercase().into_bytes();
+    remove_copies(settings, |path, _| {
+        let bytes = std::fs::read(path)?.to_ascii_lowercase();
+        Ok(!needle.is_empty() && bytes.windows(needle.len()).any(|w| w == needle.as_slice()))
+    })
+}
+
+/// Removes the file transport's copies written before `cutoff` (the mail
+/// retention).
+pub fn expire_copies(
+    settings: &MailSettings,
+    cutoff: std::time::SystemTime,
+) -> std::io::Result<usize> {
+    remove_copies(settings, |_, written| Ok(written < cutoff))
+}

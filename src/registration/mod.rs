@@ -7,6 +7,6 @@ pub mod domain;
 pub mod handlers;
 pub mod messages;
 pub mod organizer;
-pub mod people;
+pub mod personal;
 pub mod store;
 pub mod token;

@@ -1,6 +1,6 @@
 //! The organizer API for registrations: list and search a session's
-//! registrations, add, cancel and promote by hand, the CSV export, and a
-//! person's data (export, erase). Every route checks the role; every change
+//! registrations, add, cancel and promote by hand, and the CSV export.
+//! (A person's data across every feature: `crate::privacy`.) Every route checks the role; every change
 //! is audited in its own transaction, by ids only (no personal data).
 
 use actix_web::http::header;
@@ -14,9 +14,7 @@ use crate::audit;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::mail::EmailAddress;
 use crate::registration::domain::{self, sector_label, RegistrationForm, STATES};
-use crate::registration::people;
 use crate::registration::store::{
     self, CancelError, CancelOutcome, ListFilter, Person, Policy, PromoteError, RegisterError,
     Registration, CANCELLED, REGISTERED, WAITLISTED,
@@ -415,99 +413,6 @@ pub fn csv_response(
         &format!("registrations-{}-{date}.csv", session.id),
         body,
     ))
-}
-
-fn email_field(value: Option<&str>) -> Result<EmailAddress, ApiError> {
-    let message = match value.map(EmailAddress::parse) {
-        Some(Ok(email)) => return Ok(email),
-        Some(Err(m)) => m.to_string(),
-        None => "`email` is required".to_string(),
-    };
-    Err(ApiError::fields(vec![("email".into(), message)]))
-}
-
-fn no_person() -> ApiError {
-    ApiError::NotFound("Nothing is held about that e-mail address.".into())
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct EmailQuery {
-    /// The person's e-mail address.
-    #[param(required = true, value_type = String)]
-    email: Option<String>,
-}
-
-/// Everything held about one e-mail address, as one JSON document (a
-/// subject access request).
-#[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
-    params(EmailQuery),
-    responses((status = 200, description = "What is held (the export is audited)", body = crate::api_docs::PersonExport),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
-pub async fn export_person(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    query: web::Query<EmailQuery>,
-) -> Result<HttpResponse, ApiError> {
-    // All of someone's data: organizers and admins only, and on the record.
-    user.require(Need::Organize)?;
-    let email = email_field(query.email.as_deref())?;
-    let (actor, now) = (user.actor(), state.clock.naive());
-    let found = db::write(&state.pool, move |conn| {
-        let Some(found) = people::export(conn, email.as_str())? else {
-            return Ok(None);
-        };
-        let subject = format!("person:{}", found["person"]["id"]);
-        crate::audit::record(conn, &actor, "person.export", &subject, None, None, now)?;
-        Ok::<_, DbError>(Some(found))
-    })
-    .await?
-    .ok_or_else(no_person)?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(found))
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EraseBody {
-    /// The person's e-mail address.
-    #[schema(required = true, value_type = String)]
-    email: Option<String>,
-}
-
-/// Erases a person (admins): their details are replaced, registrations
-/// kept anonymous (so counts stay right), subscriptions ended, queued mail
-/// skipped and every message's address scrubbed; old links stop working.
-#[utoipa::path(post, path = "/api/v1/organizer/people/erase", tag = "people", security(("bearer" = [])),
-    request_body = EraseBody,
-    responses((status = 200, description = "Erased; what was touched, by number", body = crate::api_docs::ErasedPerson),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
-pub async fn erase_person(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    body: web::Json<EraseBody>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Admin)?;
-    let email = email_field(body.email.as_deref())?;
-    let (actor, now) = (user.actor(), state.clock.naive());
-    let erased = db::write(&state.pool, move |conn| {
-        people::erase(conn, &actor, email.as_str(), now)
-    })
-    .await?
-    .ok_or_else(no_person)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "person_id": erased.person_id,
-        "registrations": erased.registrations,
-        "subscriptions": erased.subscriptions,
-        "messages": erased.messages,
-    })))
 }
 
 /// An organizer registers someone for session `id` (audited), as the

@@ -81,7 +81,7 @@ async fn cohort_with(people: &[(&str, &str)]) -> (TestApp, Vec<String>) {
 }
 
 /// A minimal well-formed PDF.
-fn pdf() -> Vec<u8> {
+pub fn pdf() -> Vec<u8> {
     let body = "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\nxref\n0 3\n0000000000 65535 f \n0000000009 00000 n \n0000000058 00000 n \ntrailer\n<< /Size 3 /Root 1 0 R >>\nstartxref\n107\n%%EOF\n";
     body.as_bytes().to_vec()
 }

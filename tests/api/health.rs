@@ -110,6 +110,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/echo/cohorts/{slug}/applications", "get"),
         ("/api/v1/echo/sessions/{id}", "patch"),
         ("/api/v1/echo/applications/{id}/decision", "post"),
+        ("/api/v1/echo/applications/{id}/link", "post"),
+        ("/api/v1/echo/applications/{id}/link", "delete"),
         ("/api/v1/echo/cohorts/{slug}/cases", "get"),
         ("/api/v1/echo/cases/{id}", "get"),
         ("/api/v1/echo/cases/{id}/attachment", "get"),

@@ -733,6 +733,11 @@ pub async fn run_convene(app: &TestApp, args: &[&str], stdin: &str) -> CliRun {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if app.settings.mail.transport == MailTransportKind::File {
+        // Where the app's file transport keeps its copies of sent mail.
+        cmd.env("CONVENE__MAIL__TRANSPORT", "file")
+            .env("CONVENE__MAIL__FILE_DIR", &app.settings.mail.file_dir);
+    }
     let stdin = stdin.to_string();
     let out = tokio::task::spawn_blocking(move || {
         let mut child = cmd.spawn().expect("run convene");

@@ -24,6 +24,7 @@ mod lists;
 mod mail;
 mod organizer_pages;
 mod past;
+mod people;
 mod registration;
 mod registrations;
 mod reports;

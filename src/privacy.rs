@@ -1,0 +1,174 @@
+//! Subject access and erasure requests: every feature's part of what is
+//! held about a person, in one list (`PARTS` — a new table that can hold a
+//! person is added there), and the API, CLI and file clean-up around
+//! `people::export` / `people::erase`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+use tracing::warn;
+
+use crate::app::AppState;
+use crate::audit::{self, Actor};
+use crate::auth::{ApiUser, Need};
+use crate::config::Settings;
+use crate::db::{self, DbConnection, DbError, Pool};
+use crate::error::ApiError;
+use crate::mail::EmailAddress;
+use crate::people::{self, Erased, Export, PersonalData};
+
+/// Every table beside `people` that can hold a person, by the feature
+/// that owns it. Erasure runs them in this order.
+pub static PARTS: &[&dyn PersonalData] = &[
+    &crate::registration::personal::Registrations,
+    &crate::lists::personal::Subscriptions,
+    &crate::interest::personal::Proposals,
+    &crate::interest::personal::WorkingGroups,
+    &crate::lineup::personal::LineupSlots,
+    &crate::echo::personal::Applications,
+    &crate::echo::personal::Cases,
+    &crate::echo::personal::Faculty,
+    &crate::attendance::personal::Attendance,
+    &crate::archive::personal::Materials,
+    &people::Accounts,
+    &people::Messages,
+    &people::AuditTrail,
+];
+
+/// Everything held about `email`, with the export on the record.
+pub fn export(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    email: &EmailAddress,
+    now: NaiveDateTime,
+) -> Result<Option<Export>, DbError> {
+    let Some(found) = people::export(conn, PARTS, email.as_str())? else {
+        return Ok(None);
+    };
+    audit::record(
+        conn,
+        actor,
+        "person.export",
+        &found.audit_subject,
+        None,
+        None,
+        now,
+    )?;
+    Ok(Some(found))
+}
+
+/// Erases everything held about `email`, in the database and then in the
+/// file transport's copies of sent mail (outside the transaction, which
+/// may run twice).
+pub async fn erase(
+    pool: &Pool,
+    settings: &Settings,
+    actor: Actor,
+    email: EmailAddress,
+    now: NaiveDateTime,
+) -> Result<Option<Erased>, DbError> {
+    let address = email.as_str().to_string();
+    let erased = db::write(pool, move |conn| {
+        people::erase(conn, PARTS, &actor, email.as_str(), now)
+    })
+    .await?;
+    if erased.is_some() {
+        let mail = settings.mail.clone();
+        let removed = tokio::task::spawn_blocking(move || {
+            crate::mail::transport::forget_copies(&mail, &address)
+        })
+        .await;
+        if let Ok(Err(e)) | Err(e) = removed.map_err(std::io::Error::other) {
+            warn!(error = %e, "could not remove an erased person's copies of sent mail");
+        }
+    }
+    Ok(erased)
+}
+
+fn email_field(value: Option<&str>) -> Result<EmailAddress, ApiError> {
+    let message = match value.map(EmailAddress::parse) {
+        Some(Ok(email)) => return Ok(email),
+        Some(Err(m)) => m.to_string(),
+        None => "`email` is required".to_string(),
+    };
+    Err(ApiError::fields(vec![("email".into(), message)]))
+}
+
+fn no_person() -> ApiError {
+    ApiError::NotFound("Nothing is held about that e-mail address.".into())
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct EmailQuery {
+    /// The person's e-mail address.
+    #[param(required = true, value_type = String)]
+    email: Option<String>,
+}
+
+/// Everything held about one e-mail address, as one JSON document (a
+/// subject access request): the person record, then one list per kind of
+/// record (registrations, subscriptions, proposals, lineup slots, ECHO
+/// applications and cases, attendance, materials, messages, …).
+#[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
+    params(EmailQuery),
+    responses((status = 200, description = "What is held (the export is audited)", body = crate::api_docs::PersonExport),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
+pub async fn export_person(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<EmailQuery>,
+) -> Result<HttpResponse, ApiError> {
+    // All of someone's data: organizers and admins only, and on the record.
+    user.require(Need::Organize)?;
+    let email = email_field(query.email.as_deref())?;
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let found = db::write(&state.pool, move |conn| export(conn, &actor, &email, now))
+        .await?
+        .ok_or_else(no_person)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(found.document))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseBody {
+    /// The person's e-mail address.
+    #[schema(required = true, value_type = String)]
+    email: Option<String>,
+}
+
+/// Erases a person (admins): their details are replaced, what they wrote
+/// removed, their files deleted and every link they were sent killed;
+/// what is counted (registrations, attendance, applications) stays,
+/// anonymous. Answers how many rows of each kind were touched.
+#[utoipa::path(post, path = "/api/v1/organizer/people/erase", tag = "people", security(("bearer" = [])),
+    request_body = EraseBody,
+    responses((status = 200, description = "Erased; what was touched, by number", body = crate::api_docs::ErasedPerson),
+        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
+        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
+pub async fn erase_person(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<EraseBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Admin)?;
+    let email = email_field(body.email.as_deref())?;
+    let erased = erase(
+        &state.pool,
+        &state.settings,
+        user.actor(),
+        email,
+        state.clock.naive(),
+    )
+    .await?
+    .ok_or_else(no_person)?;
+    Ok(HttpResponse::Ok().json(erased.to_json()))
+}
