@@ -24,6 +24,7 @@ pub mod lists;
 pub mod mail;
 pub mod pages;
 pub mod registration;
+pub mod routes;
 pub mod series;
 pub mod telemetry;
 pub mod templates;

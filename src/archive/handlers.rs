@@ -17,6 +17,7 @@ use crate::content::{self, Content};
 use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
 use crate::files::{self, Cache, Described};
+use crate::routes::Routes;
 use crate::series::model;
 use crate::upload::{self, Form, SpoolError};
 
@@ -453,15 +454,12 @@ pub async fn organizer_download(
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/sessions/{id}/materials", web::post().to(add))
-        .route("/api/v1/sessions/{id}/materials", web::get().to(list))
-        .route("/api/v1/materials/{id}", web::patch().to(change))
-        .route("/api/v1/materials/{id}", web::delete().to(remove))
-        .route("/materials/{id}", web::get().to(download))
-        .route("/materials/{id}", web::head().to(download))
-        .route(
-            "/organizer/materials/{id}",
-            web::get().to(organizer_download),
-        );
+pub fn routes(cfg: &mut Routes) {
+    cfg.post("/api/v1/sessions/{id}/materials", add)
+        .get("/api/v1/sessions/{id}/materials", list)
+        .patch("/api/v1/materials/{id}", change)
+        .delete("/api/v1/materials/{id}", remove)
+        .get("/materials/{id}", download)
+        .head("/materials/{id}", download)
+        .get("/organizer/materials/{id}", organizer_download);
 }

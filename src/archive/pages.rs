@@ -14,6 +14,7 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db;
+use crate::routes::Routes;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}#materials")
@@ -112,11 +113,11 @@ pub async fn remove(
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organizer/sessions/{id}/materials", web::post().to(add))
-        .route("/organizer/materials/{id}/remove", web::post().to(remove))
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.post("/organizer/sessions/{id}/materials", add)
+        .post("/organizer/materials/{id}/remove", remove)
+        .post(
             "/organizer/materials/{id}/{action:publish|unpublish}",
-            web::post().to(publish),
+            publish,
         );
 }

@@ -14,6 +14,7 @@ use crate::audit::Actor;
 use crate::auth::{ApiUser, Need, Role};
 use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::series::model;
 use crate::upload;
 
@@ -386,43 +387,22 @@ pub(crate) async fn trend(
 }
 
 /// The attendance routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
-        .route("/api/v1/sessions/{id}/metrics", web::get().to(metrics))
-        .route(
-            "/api/v1/sessions/{id}/metrics.csv",
-            web::get().to(metrics_csv),
-        )
-        .route(
-            "/api/v1/series/{slug}/metrics",
-            web::get().to(series_metrics),
-        )
-        .route(
-            "/api/v1/series/{slug}/metrics.csv",
-            web::get().to(series_metrics_csv),
-        )
-        .route(
-            "/api/v1/sessions/{id}/attendance/mark",
-            web::post().to(mark),
-        )
-        .route(
-            "/organizer/series/{slug}/reports",
-            web::get().to(reports::page),
-        )
-        .route(
-            "/organizer/series/{slug}/reports.csv",
-            web::get().to(reports::csv),
-        )
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/sessions/{id}/attendance", list)
+        .get("/api/v1/sessions/{id}/metrics", metrics)
+        .get("/api/v1/sessions/{id}/metrics.csv", metrics_csv)
+        .get("/api/v1/series/{slug}/metrics", series_metrics)
+        .get("/api/v1/series/{slug}/metrics.csv", series_metrics_csv)
+        .post("/api/v1/sessions/{id}/attendance/mark", mark)
+        .get("/organizer/series/{slug}/reports", reports::page)
+        .get("/organizer/series/{slug}/reports.csv", reports::csv)
+        .post(
             "/organizer/sessions/{id}/attendance",
-            web::post().to(crate::attendance::pages::upload),
+            crate::attendance::pages::upload,
         )
-        .route(
+        .post(
             "/organizer/sessions/{id}/attendance/mark",
-            web::post().to(crate::attendance::pages::mark),
+            crate::attendance::pages::mark,
         )
-        .route(
-            "/api/v1/sessions/{id}/attendance/{format}",
-            web::post().to(import),
-        );
+        .post("/api/v1/sessions/{id}/attendance/{format}", import);
 }

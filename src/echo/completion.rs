@@ -22,6 +22,7 @@ use crate::echo::applications::{Applied, APPROVED, OBSERVER};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::organizer::no_cohort;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::series::model::Session;
 
 // ---------------------------------------------------------------- the rule
@@ -461,19 +462,10 @@ pub async fn page_csv(
 }
 
 /// The completion routes (API and the page's CSV).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/echo/cohorts/{slug}/completion",
-        web::get().to(api_list),
-    )
-    .route(
-        "/api/v1/echo/cohorts/{slug}/completion.csv",
-        web::get().to(api_csv),
-    )
-    .route(
-        "/organizer/echo/{slug}/completion.csv",
-        web::get().to(page_csv),
-    );
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/echo/cohorts/{slug}/completion", api_list)
+        .get("/api/v1/echo/cohorts/{slug}/completion.csv", api_csv)
+        .get("/organizer/echo/{slug}/completion.csv", page_csv);
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use crate::echo::case_pages::download;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -32,30 +33,18 @@ use crate::error::ApiError;
 use crate::series::model::Session;
 
 /// The case review routes (API and pages).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/echo/cohorts/{slug}/cases", web::get().to(list))
-        .route("/api/v1/echo/cases/{id}", web::get().to(get))
-        .route(
-            "/api/v1/echo/cases/{id}/attachment",
-            web::get().to(attachment),
-        )
-        .route("/api/v1/echo/cases/{id}/review", web::post().to(review))
-        .route(
-            "/api/v1/echo/cases/{id}/recommendations",
-            web::put().to(recommendations),
-        )
-        .route("/organizer/echo/cases/{id}", web::get().to(case_page))
-        .route(
-            "/organizer/echo/cases/{id}/attachment",
-            web::get().to(page_attachment),
-        )
-        .route(
-            "/organizer/echo/cases/{id}/review",
-            web::post().to(page_review),
-        )
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/echo/cohorts/{slug}/cases", list)
+        .get("/api/v1/echo/cases/{id}", get)
+        .get("/api/v1/echo/cases/{id}/attachment", attachment)
+        .post("/api/v1/echo/cases/{id}/review", review)
+        .put("/api/v1/echo/cases/{id}/recommendations", recommendations)
+        .get("/organizer/echo/cases/{id}", case_page)
+        .get("/organizer/echo/cases/{id}/attachment", page_attachment)
+        .post("/organizer/echo/cases/{id}/review", page_review)
+        .post(
             "/organizer/echo/cases/{id}/recommendations",
-            web::post().to(page_recommendations),
+            page_recommendations,
         );
 }
 
