@@ -8,6 +8,7 @@ pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
 pub mod completion;
+pub mod facilitators;
 pub mod handlers;
 pub mod notify;
 pub mod organizer;
@@ -59,5 +60,21 @@ pub fn routes(cfg: &mut crate::routes::Routes) {
         .post("/organizer/echo/cohorts", organizer::page_create)
         .post("/organizer/echo/sessions/{id}", organizer::page_session)
         .post("/organizer/echo/applications/{id}", organizer::page_decide)
-        .get("/organizer/echo/{slug}", organizer::cohort_page);
+        .get("/organizer/echo/{slug}", organizer::cohort_page)
+        .post(
+            "/api/v1/echo/cohorts/{slug}/facilitators",
+            facilitators::api_assign,
+        )
+        .delete(
+            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
+            facilitators::api_unassign,
+        )
+        .post(
+            "/organizer/echo/{slug}/facilitators",
+            facilitators::page_assign,
+        )
+        .post(
+            "/organizer/echo/{slug}/facilitators/{user_id}/remove",
+            facilitators::page_unassign,
+        );
 }

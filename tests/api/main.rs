@@ -25,6 +25,7 @@ mod past;
 mod registration;
 mod registrations;
 mod reports;
+mod roles;
 mod scheduler;
 mod series;
 mod sessions;
