@@ -60,6 +60,8 @@ impl Need {
         match self {
             Need::SeeCohort => Need::Read,
             Need::Record => Need::Organize,
+            // Not a cohort's: nothing a facilitator runs there.
+            Need::Facilitate => Need::Admin,
             other => other,
         }
     }
