@@ -483,6 +483,8 @@ impl Modify for BearerAuth {
         crate::echo::review::recommendations,
         crate::echo::completion::api_list,
         crate::echo::completion::api_csv,
+        crate::echo::facilitators::api_assign,
+        crate::echo::facilitators::api_unassign,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, SessionChange, SessionDetail, AuditPage, AuditEntry,
@@ -504,7 +506,7 @@ impl Modify for BearerAuth {
         (name = "people", description = "Personal data held about one e-mail address: export and erase"),
         (name = "mail", description = "The outbox"),
         (name = "lineups", description = "Who presents: proposals, lineups, levers of change"),
-        (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (facilitators change; any role reads)"),
+        (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (a facilitator reads and changes the cohorts they run; organizers read every cohort and assign facilitators)"),
         (name = "attendance", description = "Who came: import Zoom, Teams or CSV reports; a session's attendance"),
         (name = "archive", description = "A session's materials: slides, recordings, transcripts, chat logs, documents; uploaded (checked by content) or linked, published to the Past Jams page"),
         (name = "admin", description = "Admins only"),

@@ -21,6 +21,7 @@ use crate::error::json_error;
 use crate::jobs::{self, Workers};
 use crate::mail::outbox;
 use crate::pages::Pages;
+use crate::routes::Routes;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
 use crate::{auth, interest, lineup, lists, mail, registration, series};
@@ -146,248 +147,7 @@ impl Application {
                             actix_web::error::InternalError::from_response(err, response).into()
                         },
                     ))
-                    .route("/", web::get().to(series::handlers::index))
-                    .configure(crate::echo::routes)
-                    .configure(crate::attendance::handlers::routes)
-                    .configure(crate::archive::routes)
-                    .route(
-                        "/sessions/{id}",
-                        web::get().to(registration::handlers::session_page),
-                    )
-                    .route(
-                        "/sessions/{id}/register",
-                        web::post().to(registration::handlers::register),
-                    )
-                    .route(
-                        "/sessions/{id}/check-email",
-                        web::get().to(registration::handlers::check_email),
-                    )
-                    .route(
-                        "/sessions/{id}/calendar.ics",
-                        web::get().to(series::handlers::session_ics),
-                    )
-                    .route(
-                        "/calendar/{slug}.ics",
-                        web::get().to(series::handlers::feed),
-                    )
-                    .route("/r/{token}", web::get().to(registration::handlers::manage))
-                    .route(
-                        "/r/{token}/confirmation",
-                        web::get().to(registration::handlers::confirmation),
-                    )
-                    .route(
-                        "/r/{token}/cancel",
-                        web::post().to(registration::handlers::cancel),
-                    )
-                    .route("/subscribe", web::get().to(lists::handlers::subscribe_page))
-                    .route("/subscribe", web::post().to(lists::handlers::subscribe))
-                    .route(
-                        "/subscribe/confirm/{token}",
-                        web::get().to(lists::handlers::confirm_page),
-                    )
-                    .route(
-                        "/subscribe/confirm/{token}",
-                        web::post().to(lists::handlers::confirm),
-                    )
-                    .route(
-                        "/u/{token}",
-                        web::get().to(lists::handlers::unsubscribe_page),
-                    )
-                    .route("/u/{token}", web::post().to(lists::handlers::unsubscribe))
-                    .route(
-                        "/api/v1/sessions",
-                        web::get().to(series::handlers::api_sessions),
-                    )
-                    .route(
-                        "/api/v1/openapi.json",
-                        web::get().to(crate::api_docs::openapi_json),
-                    )
-                    .route("/api/v1/docs", web::get().to(crate::api_docs::docs_page))
-                    .route("/api/v1/auth/token", web::post().to(auth::handlers::token))
-                    .route(
-                        "/api/v1/auth/logout",
-                        web::post().to(auth::handlers::logout),
-                    )
-                    .route("/api/v1/auth/me", web::get().to(auth::handlers::me))
-                    .route(
-                        "/api/v1/organizer/sessions",
-                        web::post().to(series::organizer::create_session),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}",
-                        web::patch().to(series::organizer::update_session),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/reschedule",
-                        web::post().to(series::organizer::reschedule_session),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/cancel",
-                        web::post().to(series::organizer::cancel_session),
-                    )
-                    .route(
-                        "/api/v1/organizer/series",
-                        web::get().to(series::defaults::list),
-                    )
-                    .route(
-                        "/api/v1/organizer/series/{slug}",
-                        web::get().to(series::defaults::one),
-                    )
-                    .route(
-                        "/api/v1/organizer/series/{slug}",
-                        web::patch().to(series::defaults::update),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/registrations",
-                        web::get().to(registration::organizer::list),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/registrations",
-                        web::post().to(registration::organizer::add),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/registrations.csv",
-                        web::get().to(registration::organizer::export_csv),
-                    )
-                    .route(
-                        "/api/v1/organizer/registrations/{id}/cancel",
-                        web::post().to(registration::organizer::cancel),
-                    )
-                    .route(
-                        "/api/v1/organizer/registrations/{id}/promote",
-                        web::post().to(registration::organizer::promote),
-                    )
-                    .route(
-                        "/api/v1/organizer/people/export",
-                        web::get().to(crate::privacy::export_person),
-                    )
-                    .route(
-                        "/api/v1/organizer/people/erase",
-                        web::post().to(crate::privacy::erase_person),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/lineup",
-                        web::get().to(lineup::handlers::get_lineup),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/lineup",
-                        web::post().to(lineup::handlers::add_slot),
-                    )
-                    .route(
-                        "/api/v1/organizer/sessions/{id}/levers",
-                        web::put().to(lineup::handlers::put_levers),
-                    )
-                    .route(
-                        "/api/v1/organizer/lineup/{slot_id}",
-                        web::patch().to(lineup::handlers::update_slot),
-                    )
-                    .route(
-                        "/api/v1/organizer/lineup/{slot_id}/invite",
-                        web::post().to(lineup::handlers::invite_slot),
-                    )
-                    .route(
-                        "/present/{token}/{answer}",
-                        web::get().to(lineup::handlers::answer_page),
-                    )
-                    .route(
-                        "/present/{token}/{answer}",
-                        web::post().to(lineup::handlers::answer),
-                    )
-                    .route("/api/v1/audit", web::get().to(series::organizer::audit))
-                    .route(
-                        "/api/v1/organizer/outbox",
-                        web::get().to(mail::admin::api_overview),
-                    )
-                    .route(
-                        "/api/v1/organizer/outbox/{id}/retry",
-                        web::post().to(mail::admin::api_retry),
-                    )
-                    .route("/organizer/outbox", web::get().to(mail::admin::page))
-                    .route(
-                        "/organizer/outbox/{id}/retry",
-                        web::post().to(mail::admin::page_retry),
-                    )
-                    .route("/interest", web::get().to(interest::handlers::page))
-                    .route("/interest", web::post().to(interest::handlers::submit))
-                    .route(
-                        "/api/v1/organizer/proposals",
-                        web::get().to(interest::handlers::queue),
-                    )
-                    .route(
-                        "/api/v1/organizer/proposals/{id}/decline",
-                        web::post().to(interest::handlers::decline),
-                    )
-                    .route(
-                        "/api/v1/organizer/proposals/{id}/accept",
-                        web::post().to(interest::handlers::accept),
-                    )
-                    .route("/organizer", web::get().to(series::organizer::dashboard))
-                    .route("/organizer/proposals", web::get().to(interest::pages::page))
-                    .route(
-                        "/organizer/proposals/{id}/{action}",
-                        web::post().to(interest::pages::decide),
-                    )
-                    .route(
-                        "/organizer/audit",
-                        web::get().to(series::organizer::audit_page),
-                    )
-                    .route(
-                        "/organizer/series/{slug}",
-                        web::get().to(series::defaults::page),
-                    )
-                    .route(
-                        "/organizer/series/{slug}",
-                        web::post().to(series::defaults::page_update),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}",
-                        web::get().to(series::organizer::session_page),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}/registrations.csv",
-                        web::get().to(series::organizer::session_csv),
-                    )
-                    .route(
-                        "/organizer/sessions",
-                        web::post().to(series::organizer::page_create_session),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}/registrations",
-                        web::post().to(series::organizer::page_add_registration),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}/lineup",
-                        web::post().to(lineup::pages::add),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}/levers",
-                        web::post().to(lineup::pages::levers),
-                    )
-                    .route(
-                        "/organizer/lineup/{slot}/{action}",
-                        web::post().to(lineup::pages::slot_action),
-                    )
-                    .route(
-                        "/organizer/sessions/{id}/{action}",
-                        web::post().to(series::organizer::page_session_change),
-                    )
-                    .route(
-                        "/organizer/registrations/{id}/{action}",
-                        web::post().to(series::organizer::page_registration),
-                    )
-                    .route(
-                        "/organizer/login",
-                        web::get().to(auth::handlers::login_form),
-                    )
-                    .route("/organizer/login", web::post().to(auth::handlers::login))
-                    .route(
-                        "/organizer/logout",
-                        web::post().to(auth::handlers::logout_page),
-                    )
-                    .route("/healthz", web::get().to(healthz))
-                    .route("/readyz", web::get().to(readyz))
-                    .route("/metrics", web::get().to(metrics_text))
-                    .route("/static/{file}", web::get().to(static_file))
+                    .configure(|cfg| routes(&mut Routes::new(cfg)))
                     .default_service(web::to(not_found))
             })
             .listen(listener)?
@@ -446,6 +206,179 @@ fn security_headers(settings: &Settings) -> DefaultHeaders {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
      form-action 'self'; frame-ancestors 'none'";
+
+/// Every route the server answers, in the order it tries them: each
+/// feature's `routes`, then the rest.
+pub fn routes(r: &mut Routes) {
+    r.get("/", series::handlers::index)
+        .configure(crate::echo::routes)
+        .configure(crate::attendance::handlers::routes)
+        .configure(crate::archive::routes)
+        .get("/sessions/{id}", registration::handlers::session_page)
+        .post("/sessions/{id}/register", registration::handlers::register)
+        .get(
+            "/sessions/{id}/check-email",
+            registration::handlers::check_email,
+        )
+        .get("/sessions/{id}/calendar.ics", series::handlers::session_ics)
+        .get("/calendar/{slug}.ics", series::handlers::feed)
+        .get("/r/{token}", registration::handlers::manage)
+        .get(
+            "/r/{token}/confirmation",
+            registration::handlers::confirmation,
+        )
+        .post("/r/{token}/cancel", registration::handlers::cancel)
+        .get("/subscribe", lists::handlers::subscribe_page)
+        .post("/subscribe", lists::handlers::subscribe)
+        .get("/subscribe/confirm/{token}", lists::handlers::confirm_page)
+        .post("/subscribe/confirm/{token}", lists::handlers::confirm)
+        .get("/u/{token}", lists::handlers::unsubscribe_page)
+        .post("/u/{token}", lists::handlers::unsubscribe)
+        .get("/api/v1/sessions", series::handlers::api_sessions)
+        .get("/api/v1/openapi.json", crate::api_docs::openapi_json)
+        .get("/api/v1/docs", crate::api_docs::docs_page)
+        .post("/api/v1/auth/token", auth::handlers::token)
+        .post("/api/v1/auth/logout", auth::handlers::logout)
+        .get("/api/v1/auth/me", auth::handlers::me)
+        .post(
+            "/api/v1/organizer/sessions",
+            series::organizer::create_session,
+        )
+        .patch(
+            "/api/v1/organizer/sessions/{id}",
+            series::organizer::update_session,
+        )
+        .post(
+            "/api/v1/organizer/sessions/{id}/reschedule",
+            series::organizer::reschedule_session,
+        )
+        .post(
+            "/api/v1/organizer/sessions/{id}/cancel",
+            series::organizer::cancel_session,
+        )
+        .get("/api/v1/organizer/series", series::defaults::list)
+        .get("/api/v1/organizer/series/{slug}", series::defaults::one)
+        .patch("/api/v1/organizer/series/{slug}", series::defaults::update)
+        .get(
+            "/api/v1/organizer/sessions/{id}/registrations",
+            registration::organizer::list,
+        )
+        .post(
+            "/api/v1/organizer/sessions/{id}/registrations",
+            registration::organizer::add,
+        )
+        .get(
+            "/api/v1/organizer/sessions/{id}/registrations.csv",
+            registration::organizer::export_csv,
+        )
+        .post(
+            "/api/v1/organizer/registrations/{id}/cancel",
+            registration::organizer::cancel,
+        )
+        .post(
+            "/api/v1/organizer/registrations/{id}/promote",
+            registration::organizer::promote,
+        )
+        .get(
+            "/api/v1/organizer/people/export",
+            crate::privacy::export_person,
+        )
+        .post(
+            "/api/v1/organizer/people/erase",
+            crate::privacy::erase_person,
+        )
+        .get(
+            "/api/v1/organizer/sessions/{id}/lineup",
+            lineup::handlers::get_lineup,
+        )
+        .post(
+            "/api/v1/organizer/sessions/{id}/lineup",
+            lineup::handlers::add_slot,
+        )
+        .put(
+            "/api/v1/organizer/sessions/{id}/levers",
+            lineup::handlers::put_levers,
+        )
+        .patch(
+            "/api/v1/organizer/lineup/{slot_id}",
+            lineup::handlers::update_slot,
+        )
+        .post(
+            "/api/v1/organizer/lineup/{slot_id}/invite",
+            lineup::handlers::invite_slot,
+        )
+        .get("/present/{token}/{answer}", lineup::handlers::answer_page)
+        .post("/present/{token}/{answer}", lineup::handlers::answer)
+        .get("/api/v1/audit", series::organizer::audit)
+        .get("/api/v1/organizer/outbox", mail::admin::api_overview)
+        .post(
+            "/api/v1/organizer/outbox/{id}/retry",
+            mail::admin::api_retry,
+        )
+        .get("/organizer/outbox", mail::admin::page)
+        .post("/organizer/outbox/{id}/retry", mail::admin::page_retry)
+        .get("/interest", interest::handlers::page)
+        .post("/interest", interest::handlers::submit)
+        .get("/api/v1/organizer/proposals", interest::handlers::queue)
+        .post(
+            "/api/v1/organizer/proposals/{id}/decline",
+            interest::handlers::decline,
+        )
+        .post(
+            "/api/v1/organizer/proposals/{id}/accept",
+            interest::handlers::accept,
+        )
+        .get("/organizer", series::organizer::dashboard)
+        .get("/organizer/proposals", interest::pages::page)
+        .post(
+            "/organizer/proposals/{id}/{action}",
+            interest::pages::decide,
+        )
+        .get("/organizer/audit", series::organizer::audit_page)
+        .get("/organizer/series/{slug}", series::defaults::page)
+        .post("/organizer/series/{slug}", series::defaults::page_update)
+        .get("/organizer/sessions/{id}", series::organizer::session_page)
+        .get(
+            "/organizer/sessions/{id}/registrations.csv",
+            series::organizer::session_csv,
+        )
+        .post(
+            "/organizer/sessions",
+            series::organizer::page_create_session,
+        )
+        .post(
+            "/organizer/sessions/{id}/registrations",
+            series::organizer::page_add_registration,
+        )
+        .post("/organizer/sessions/{id}/lineup", lineup::pages::add)
+        .post("/organizer/sessions/{id}/levers", lineup::pages::levers)
+        .post(
+            "/organizer/lineup/{slot}/{action}",
+            lineup::pages::slot_action,
+        )
+        .post(
+            "/organizer/sessions/{id}/{action}",
+            series::organizer::page_session_change,
+        )
+        .post(
+            "/organizer/registrations/{id}/{action}",
+            series::organizer::page_registration,
+        )
+        .get("/organizer/login", auth::handlers::login_form)
+        .post("/organizer/login", auth::handlers::login)
+        .post("/organizer/logout", auth::handlers::logout_page)
+        .get("/healthz", healthz)
+        .get("/readyz", readyz)
+        .get("/metrics", metrics_text)
+        .get("/static/{file}", static_file);
+}
+
+/// Every (method, pattern) `routes` registers.
+pub fn route_list() -> Vec<(actix_web::http::Method, &'static str)> {
+    let mut listing = Routes::listing();
+    routes(&mut listing);
+    listing.into_list()
+}
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))

@@ -124,8 +124,23 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
-    /// List accounts.
+    /// List accounts, with the cohorts each facilitator runs.
     List,
+    /// Assign a facilitator to a cohort: they then see and run it.
+    Assign {
+        #[arg(long)]
+        email: String,
+        /// The cohort's slug, e.g. `cohort-3`.
+        #[arg(long)]
+        cohort: String,
+    },
+    /// End a facilitator's assignment to a cohort.
+    Unassign {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        cohort: String,
+    },
 }
 
 /// Every change is one transaction that also queues the e-mails it causes
@@ -220,17 +235,19 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
     let database = settings.database.clone();
-    let (pool, applied) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    let key = settings.load_link_key()?.clone();
+    let (pool, applied, converted) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
         let pool = db::connect(&database).context("database")?;
         let applied = db::migrate(&pool)?;
-        Ok((pool, applied))
+        // A plain connection: the group-committing writer is the served
+        // pool's, started later.
+        let mut conn = pool.get().context("database connection")?;
+        let converted = crate::links::convert_legacy(&mut conn, &key)
+            .context("converting private links to hashes")?;
+        drop(conn);
+        Ok((pool, applied, converted))
     })
     .await??;
-    let key = settings.load_link_key()?.clone();
-    let converted = db::write(&pool, move |conn| {
-        crate::links::convert_legacy(conn, &key).map_err(db::DbError::from)
-    })
-    .await?;
     if converted > 0 {
         info!(converted, "private links now stored as hashes");
     }
@@ -558,21 +575,70 @@ async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
             println!("Disabled {}; their tokens no longer work.", user.email);
         }
         UserCommand::List => {
-            let all = db::run(&pool, |conn| users::list(conn).map_err(db::DbError::from)).await?;
+            let all = db::run(&pool, |conn| {
+                let all = users::list(conn)?;
+                let runs = crate::echo::facilitators::all_assignments(conn)?;
+                Ok::<_, db::DbError>((all, runs))
+            })
+            .await?;
+            let (all, runs) = all;
             for u in all {
                 let state = if u.is_disabled() {
                     "disabled"
                 } else {
                     "active"
                 };
+                let cohorts: Vec<&str> = runs
+                    .iter()
+                    .filter(|(user_id, _)| *user_id == u.id)
+                    .map(|(_, slug)| slug.as_str())
+                    .collect();
+                let cohorts = match cohorts.is_empty() {
+                    true => String::new(),
+                    false => format!("  runs {}", cohorts.join(", ")),
+                };
                 println!(
-                    "{:>4}  {:<40} {:<12} {}  {}",
+                    "{:>4}  {:<40} {:<12} {}  {}{cohorts}",
                     u.id, u.email, u.role, state, u.name
                 );
             }
         }
+        UserCommand::Assign { email, cohort } => {
+            let user = db::write(&pool, move |conn| {
+                let found = crate::echo::facilitators::cohort_by_slug(conn, &cohort)?;
+                crate::echo::facilitators::assign(conn, &Actor::cli(), &found, &email, now)
+            })
+            .await
+            .map_err(plain)?;
+            println!("{} runs the cohort now.", user.email);
+        }
+        UserCommand::Unassign { email, cohort } => {
+            let user = db::write(&pool, move |conn| {
+                let found = crate::echo::facilitators::cohort_by_slug(conn, &cohort)?;
+                let user = users::find_by_email(conn, &email)?.ok_or_else(|| {
+                    crate::error::ApiError::NotFound(format!("no user with e-mail {email}"))
+                })?;
+                crate::echo::facilitators::unassign(conn, &Actor::cli(), &found, user.id, now)
+            })
+            .await
+            .map_err(plain)?;
+            println!("{} no longer runs the cohort.", user.email);
+        }
     }
     Ok(())
+}
+
+/// An API refusal as one line for the terminal, its fields' messages
+/// included.
+fn plain(e: crate::error::ApiError) -> anyhow::Error {
+    match e {
+        crate::error::ApiError::Invalid { message, fields } if !fields.is_empty() => {
+            let fields: Vec<String> = fields.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+            anyhow::anyhow!("{message} {}", fields.join("; "))
+        }
+        crate::error::ApiError::Internal(e) => e,
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn report(

@@ -29,6 +29,7 @@ pub mod pages;
 pub mod people;
 pub mod privacy;
 pub mod registration;
+pub mod routes;
 pub mod series;
 pub mod telemetry;
 pub mod templates;

@@ -12,11 +12,13 @@ use crate::app::AppState;
 use crate::archive::domain::{self, Kind, Link, MAX_TITLE_CHARS};
 use crate::archive::store::{self, Changes, Material, NewMaterial, Source, StoredFile};
 use crate::audit::Actor;
-use crate::auth::{ApiUser, Need, PageUser, Role};
+use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::content::{self, Content};
 use crate::db::{self, DbConnection, DbError};
+use crate::echo::facilitators;
 use crate::error::ApiError;
 use crate::files::{self, Cache, Described};
+use crate::routes::Routes;
 use crate::series::model;
 use crate::upload::{self, Form, SpoolError};
 
@@ -33,10 +35,10 @@ pub async fn read_form(payload: Multipart, state: &AppState) -> Result<Form, Spo
     .await
 }
 
-/// 404 unless session `id` exists; 403 unless `role` may add to it.
-pub fn check_session(conn: &mut DbConnection, role: Role, id: i64) -> Result<(), ApiError> {
-    model::session_or_404(conn, id)?;
-    crate::echo::cohorts::check_may_run(conn, role, id, "change materials")
+/// 404 unless session `id` exists (and, for a facilitator, is one of
+/// their cohorts'); 403 unless `who` may change its materials.
+pub fn check_session(conn: &mut DbConnection, who: Caller, id: i64) -> Result<(), ApiError> {
+    facilitators::session(conn, who, Need::Record, id).map(drop)
 }
 
 fn text_field(form: &Form, name: &str, errors: &mut Vec<(String, String)>) -> Option<String> {
@@ -164,14 +166,14 @@ pub async fn add(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let (id, role) = (path.into_inner(), user.user.role());
-    db::run(&state.pool, move |conn| check_session(conn, role, id)).await?;
+    user.require(Need::Record)?;
+    let (id, who) = (path.into_inner(), user.caller());
+    db::run(&state.pool, move |conn| check_session(conn, who, id)).await?;
     let form = read_form(payload, &state).await?;
     let new = prepare(&state, id, &form).await?;
     let (actor, now) = (user.actor(), state.clock.naive());
     let (material, added) = db::write(&state.pool, move |conn| {
-        check_session(conn, role, new.session_id)?;
+        check_session(conn, who, new.session_id)?;
         store::insert(conn, &actor, &new, now)
     })
     .await?;
@@ -200,10 +202,10 @@ pub async fn list(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let id = path.into_inner();
+    user.require(Need::SeeCohort)?;
+    let (id, who) = (path.into_inner(), user.caller());
     let rows = db::run(&state.pool, move |conn| {
-        model::session_or_404(conn, id)?;
+        facilitators::session(conn, who, Need::SeeCohort, id)?;
         Ok::<_, ApiError>(store::for_session(conn, id, false)?)
     })
     .await?;
@@ -272,16 +274,30 @@ pub fn changes(material: &Material, body: &ChangeBody) -> Result<Changes, ApiErr
     })
 }
 
+/// Material `id` if `who` may do `need` to its session; the same 404 as
+/// for no such material when its cohort is not the facilitator's.
+pub fn material_for(
+    conn: &mut DbConnection,
+    who: Caller,
+    need: Need,
+    id: i64,
+) -> Result<Material, ApiError> {
+    let no_material = || ApiError::NotFound(format!("no material {id}"));
+    let material = store::find(conn, id)?.ok_or_else(no_material)?;
+    facilitators::session(conn, who, need, material.session_id).map_err(|e| match e {
+        ApiError::NotFound(_) => no_material(),
+        other => other,
+    })?;
+    Ok(material)
+}
+
 /// The material `id` after 404 and role checks, inside a write.
 pub fn material_to_change(
     conn: &mut DbConnection,
-    role: Role,
+    who: Caller,
     id: i64,
 ) -> Result<Material, ApiError> {
-    let material =
-        store::find(conn, id)?.ok_or_else(|| ApiError::NotFound(format!("no material {id}")))?;
-    check_session(conn, role, material.session_id)?;
-    Ok(material)
+    material_for(conn, who, Need::Record, id)
 }
 
 /// Changes a material's kind, title, presenter, or whether it is published.
@@ -299,16 +315,16 @@ pub async fn change(
     path: web::Path<i64>,
     body: web::Json<ChangeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let (id, role, actor, now) = (
+    user.require(Need::Record)?;
+    let (id, who, actor, now) = (
         path.into_inner(),
-        user.user.role(),
+        user.caller(),
         user.actor(),
         state.clock.naive(),
     );
     let body = body.into_inner();
     let material = db::write(&state.pool, move |conn| {
-        let before = material_to_change(conn, role, id)?;
+        let before = material_to_change(conn, who, id)?;
         store::update(conn, &actor, &before, &changes(&before, &body)?, now)
     })
     .await?;
@@ -319,12 +335,12 @@ pub async fn change(
 pub async fn remove_material(
     state: &AppState,
     actor: Actor,
-    role: Role,
+    who: Caller,
     id: i64,
 ) -> Result<Material, ApiError> {
     let now = state.clock.naive();
     let (material, unused) = db::write(&state.pool, move |conn| {
-        let material = material_to_change(conn, role, id)?;
+        let material = material_to_change(conn, who, id)?;
         let unused = store::delete(conn, &actor, &material, now)?;
         Ok::<_, ApiError>((material, unused))
     })
@@ -351,8 +367,8 @@ pub async fn remove(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    remove_material(&state, user.actor(), user.user.role(), path.into_inner()).await?;
+    user.require(Need::Record)?;
+    remove_material(&state, user.actor(), user.caller(), path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -431,37 +447,34 @@ pub async fn download(
     }
 }
 
-/// `GET /organizer/materials/{id}`: any material, for the signed-in.
+/// `GET /organizer/materials/{id}`: any material the signed-in user may
+/// see (a facilitator, their cohorts').
 pub async fn organizer_download(
     state: web::Data<AppState>,
     user: PageUser,
     req: HttpRequest,
     path: web::Path<i64>,
 ) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    let id = path.into_inner();
+    let (id, who) = (path.into_inner(), user.caller());
     match db::run(&state.pool, move |conn| {
-        store::find(conn, id).map_err(DbError::from)
+        material_for(conn, who, Need::SeeCohort, id)
     })
     .await
     {
-        Ok(Some(material)) => serve(&state, &req, &material, Cache::Private).await,
-        Ok(None) => state.pages.not_found(),
-        Err(e) => state.pages.internal_error(&e.into()),
+        Ok(material) => serve(&state, &req, &material, Cache::Private).await,
+        Err(e) => user.refused(e, &state),
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/sessions/{id}/materials", web::post().to(add))
-        .route("/api/v1/sessions/{id}/materials", web::get().to(list))
-        .route("/api/v1/materials/{id}", web::patch().to(change))
-        .route("/api/v1/materials/{id}", web::delete().to(remove))
-        .route("/materials/{id}", web::get().to(download))
-        .route("/materials/{id}", web::head().to(download))
-        .route(
-            "/organizer/materials/{id}",
-            web::get().to(organizer_download),
-        );
+pub fn routes(cfg: &mut Routes) {
+    cfg.post("/api/v1/sessions/{id}/materials", add)
+        .get("/api/v1/sessions/{id}/materials", list)
+        .patch("/api/v1/materials/{id}", change)
+        .delete("/api/v1/materials/{id}", remove)
+        .get("/materials/{id}", download)
+        .head("/materials/{id}", download)
+        .get("/organizer/materials/{id}", organizer_download);
 }

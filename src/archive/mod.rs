@@ -14,7 +14,7 @@ pub mod storage;
 pub mod store;
 
 /// The archive's API, downloads and organizer forms.
-pub fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+pub fn routes(cfg: &mut crate::routes::Routes) {
     handlers::routes(cfg);
     pages::routes(cfg);
     past::routes(cfg);

@@ -14,6 +14,7 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db;
+use crate::routes::Routes;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}#materials")
@@ -27,7 +28,7 @@ pub async fn add(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> HttpResponse {
-    let (id, role) = (path.into_inner(), user.user.role());
+    let (id, who) = (path.into_inner(), user.caller());
     let back = session_page(id);
     let form = match read_form(payload, &state).await {
         Ok(form) => form,
@@ -38,7 +39,7 @@ pub async fn add(
     if !user.csrf_ok(posted.csrf()) {
         return csrf_refused(&state);
     }
-    if let Err(e) = db::run(&state.pool, move |conn| check_session(conn, role, id)).await {
+    if let Err(e) = db::run(&state.pool, move |conn| check_session(conn, who, id)).await {
         return forms::refused(&state, e, &back);
     }
     let new = match prepare(&state, id, &form).await {
@@ -49,10 +50,10 @@ pub async fn add(
         &state,
         &user,
         posted,
-        Need::Read,
+        Need::Record,
         back.clone(),
         move |conn, actor, _, now| {
-            check_session(conn, role, id)?;
+            check_session(conn, who, id)?;
             store::insert(conn, actor, &new, now)?;
             Ok(back.clone())
         },
@@ -69,16 +70,16 @@ pub async fn publish(
     path: web::Path<(i64, String)>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let ((id, action), role) = (path.into_inner(), user.user.role());
+    let ((id, action), who) = (path.into_inner(), user.caller());
     let published = action == "publish";
     forms::submit(
         &state,
         &user,
         Posted::from_form(form),
-        Need::Read,
+        Need::Record,
         "/organizer".into(),
         move |conn, actor, _, now| {
-            let before = material_to_change(conn, role, id)?;
+            let before = material_to_change(conn, who, id)?;
             let changes = Changes {
                 published: Some(published),
                 ..Changes::default()
@@ -103,20 +104,20 @@ pub async fn remove(
     if !user.csrf_ok(posted.csrf()) {
         return csrf_refused(&state);
     }
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::Record, &state) {
         return refused;
     }
-    match remove_material(&state, user.actor(), user.user.role(), path.into_inner()).await {
+    match remove_material(&state, user.actor(), user.caller(), path.into_inner()).await {
         Ok(material) => forms::see_other(&session_page(material.session_id)),
         Err(e) => forms::refused(&state, e, "/organizer"),
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/organizer/sessions/{id}/materials", web::post().to(add))
-        .route("/organizer/materials/{id}/remove", web::post().to(remove))
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.post("/organizer/sessions/{id}/materials", add)
+        .post("/organizer/materials/{id}/remove", remove)
+        .post(
             "/organizer/materials/{id}/{action:publish|unpublish}",
-            web::post().to(publish),
+            publish,
         );
 }

@@ -20,6 +20,7 @@ use crate::db::schema::{lineup_slots, materials, series, session_levers, session
 use crate::db::{self, DbConnection, DbError};
 use crate::lineup::levers::{self, LEVERS};
 use crate::registration::store::{contains_pattern, lower};
+use crate::routes::Routes;
 use crate::series::model::{self, Series, Session};
 
 /// Sessions on one page.
@@ -339,9 +340,8 @@ pub async fn one(
     render(state, Some(path.into_inner()), query.into_inner()).await
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/past", web::get().to(all))
-        .route("/past/{slug}", web::get().to(one));
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/past", all).get("/past/{slug}", one);
 }
 
 #[cfg(test)]

@@ -11,9 +11,11 @@ use crate::app::AppState;
 use crate::attendance::parse::Source;
 use crate::attendance::{reports, store};
 use crate::audit::Actor;
-use crate::auth::{ApiUser, Need, Role};
+use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbConnection, DbError};
+use crate::echo::facilitators;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::series::model;
 use crate::upload;
 
@@ -30,25 +32,22 @@ pub fn expected(format: &str) -> Result<Source, ApiError> {
     }
 }
 
-/// Imports the report spooled at `path` (sent as `want`) into session
-/// `id`, if `role` may record its attendance: `store::import` reading the
-/// file from disk, so that a write run twice reads it twice.
-#[allow(clippy::too_many_arguments)]
+/// Imports the report spooled at `path` (sent as `want`) into `session`
+/// (whose attendance the caller may record: `echo::facilitators::session`):
+/// `store::import` reading the file from disk, so that a write run twice
+/// reads it twice.
 pub fn import_file(
     conn: &mut DbConnection,
     actor: &Actor,
-    role: Role,
-    id: i64,
+    session: &model::Session,
     want: Source,
     path: &Path,
     sha256: &str,
     now: NaiveDateTime,
 ) -> Result<store::Imported, ApiError> {
-    let (session, _) = model::session_or_404(conn, id)?;
-    store::check_may_record(conn, role, id)?;
     let report = std::fs::File::open(path)
         .map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("reopening an upload")))?;
-    store::import(conn, actor, &session, want, report, sha256, now)
+    store::import(conn, actor, session, want, report, sha256, now)
 }
 
 /// Imports an attendance report (`zoom`: a Zoom attendee or registration
@@ -70,14 +69,15 @@ pub async fn import(
     path: web::Path<(i64, String)>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
+    user.require(Need::Record)?;
     let (id, format) = path.into_inner();
     let want = expected(&format)?;
     let file = upload::spool(body, state.settings.attendance.report_max_bytes()).await?;
     let (path, sha256) = (file.path().to_path_buf(), file.sha256().to_string());
-    let (actor, role, now) = (user.actor(), user.user.role(), state.clock.naive());
+    let (actor, who, now) = (user.actor(), user.caller(), state.clock.naive());
     let done = db::write(&state.pool, move |conn| {
-        import_file(conn, &actor, role, id, want, &path, &sha256, now)
+        let (session, _) = facilitators::session(conn, who, Need::Record, id)?;
+        import_file(conn, &actor, &session, want, &path, &sha256, now)
     })
     .await?;
     drop(file);
@@ -95,10 +95,10 @@ pub async fn list(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let id = path.into_inner();
+    user.require(Need::SeeCohort)?;
+    let (id, who) = (path.into_inner(), user.caller());
     let rows = db::run(&state.pool, move |conn| {
-        model::session_or_404(conn, id)?;
+        facilitators::session(conn, who, Need::SeeCohort, id)?;
         Ok::<_, ApiError>(store::for_session(conn, id)?)
     })
     .await?;
@@ -194,16 +194,16 @@ pub async fn mark(
     path: web::Path<i64>,
     body: web::Json<MarkBody>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let (email, attended, minutes, reason) = marked(&body)?;
+    user.require(Need::Record)?;
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
-    let (shown, role) = (email.as_str().to_string(), user.user.role());
-    db::write(&state.pool, move |conn| {
-        let (session, _) = model::session_or_404(conn, id)?;
-        store::check_may_record(conn, role, id)?;
+    let (who, body) = (user.caller(), body.into_inner());
+    let (shown, attended) = db::write(&state.pool, move |conn| {
+        let (session, _) = facilitators::session(conn, who, Need::Record, id)?;
+        let (email, attended, minutes, reason) = marked(&body)?;
         store::mark(
             conn, &actor, &session, &email, attended, minutes, &reason, now,
-        )
+        )?;
+        Ok::<_, ApiError>((email.as_str().to_string(), attended))
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({ "email": shown, "attended": attended })))
@@ -222,8 +222,7 @@ pub async fn metrics(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let (session, series, measures) = session_measures(&state, path.into_inner()).await?;
+    let (session, series, measures) = session_measures(&state, &user, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({
         "session": { "id": session.id, "series": series.slug, "title": session.title, "when": session.when() },
         "measures": measures,
@@ -241,8 +240,7 @@ pub async fn metrics_csv(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let (session, series, measures) = session_measures(&state, path.into_inner()).await?;
+    let (session, series, measures) = session_measures(&state, &user, path.into_inner()).await?;
     let date = session
         .starts_at_utc()
         .with_timezone(&session.tz())
@@ -256,6 +254,7 @@ pub async fn metrics_csv(
 /// A session, its series and its measures (with the series' baseline).
 async fn session_measures(
     state: &AppState,
+    user: &ApiUser,
     id: i64,
 ) -> Result<
     (
@@ -265,9 +264,10 @@ async fn session_measures(
     ),
     ApiError,
 > {
-    let settings = state.settings.clone();
+    user.require(Need::SeeCohort)?;
+    let (settings, who) = (state.settings.clone(), user.caller());
     db::run(&state.pool, move |conn| {
-        let (session, series) = model::session_or_404(conn, id)?;
+        let (session, series) = facilitators::session(conn, who, Need::SeeCohort, id)?;
         let baseline = settings.series.get(&series.slug).and_then(|s| s.baseline);
         let measures = crate::attendance::measures::for_session(conn, &session, baseline)?;
         Ok((session, series, measures))
@@ -386,43 +386,22 @@ pub(crate) async fn trend(
 }
 
 /// The attendance routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/sessions/{id}/attendance", web::get().to(list))
-        .route("/api/v1/sessions/{id}/metrics", web::get().to(metrics))
-        .route(
-            "/api/v1/sessions/{id}/metrics.csv",
-            web::get().to(metrics_csv),
-        )
-        .route(
-            "/api/v1/series/{slug}/metrics",
-            web::get().to(series_metrics),
-        )
-        .route(
-            "/api/v1/series/{slug}/metrics.csv",
-            web::get().to(series_metrics_csv),
-        )
-        .route(
-            "/api/v1/sessions/{id}/attendance/mark",
-            web::post().to(mark),
-        )
-        .route(
-            "/organizer/series/{slug}/reports",
-            web::get().to(reports::page),
-        )
-        .route(
-            "/organizer/series/{slug}/reports.csv",
-            web::get().to(reports::csv),
-        )
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/sessions/{id}/attendance", list)
+        .get("/api/v1/sessions/{id}/metrics", metrics)
+        .get("/api/v1/sessions/{id}/metrics.csv", metrics_csv)
+        .get("/api/v1/series/{slug}/metrics", series_metrics)
+        .get("/api/v1/series/{slug}/metrics.csv", series_metrics_csv)
+        .post("/api/v1/sessions/{id}/attendance/mark", mark)
+        .get("/organizer/series/{slug}/reports", reports::page)
+        .get("/organizer/series/{slug}/reports.csv", reports::csv)
+        .post(
             "/organizer/sessions/{id}/attendance",
-            web::post().to(crate::attendance::pages::upload),
+            crate::attendance::pages::upload,
         )
-        .route(
+        .post(
             "/organizer/sessions/{id}/attendance/mark",
-            web::post().to(crate::attendance::pages::mark),
+            crate::attendance::pages::mark,
         )
-        .route(
-            "/api/v1/sessions/{id}/attendance/{format}",
-            web::post().to(import),
-        );
+        .post("/api/v1/sessions/{id}/attendance/{format}", import);
 }

@@ -9,8 +9,8 @@ use crate::attendance::handlers::{expected, import_file, marked, MarkBody};
 use crate::attendance::store;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
+use crate::echo::facilitators;
 use crate::error::ApiError;
-use crate::series::model;
 use crate::upload;
 
 fn session_page(id: i64) -> String {
@@ -25,7 +25,7 @@ pub async fn upload(
     path: web::Path<i64>,
     payload: Multipart,
 ) -> HttpResponse {
-    let (id, role) = (path.into_inner(), user.user.role());
+    let (id, who) = (path.into_inner(), user.caller());
     let limit = state.settings.attendance.report_max_bytes();
     let mut form = match upload::read_form(payload, &std::env::temp_dir(), |_| limit).await {
         Ok(form) => form,
@@ -40,9 +40,10 @@ pub async fn upload(
         &state,
         &user,
         Posted::from_pairs(form.fields),
-        Need::Read,
+        Need::Record,
         session_page(id),
         move |conn, actor, form, now| {
+            let (session, _) = facilitators::session(conn, who, Need::Record, id)?;
             if let Some(message) = &too_large {
                 return Err(ApiError::TooLarge(message.clone()));
             }
@@ -53,7 +54,7 @@ pub async fn upload(
                 )]));
             };
             let want = expected(form.get("format").unwrap_or("zoom"))?;
-            import_file(conn, actor, role, id, want, path, sha256, now)?;
+            import_file(conn, actor, &session, want, path, sha256, now)?;
             Ok(session_page(id))
         },
     )
@@ -70,14 +71,15 @@ pub async fn mark(
     path: web::Path<i64>,
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
-    let (id, role) = (path.into_inner(), user.user.role());
+    let (id, who) = (path.into_inner(), user.caller());
     forms::submit(
         &state,
         &user,
         Posted::from_form(form),
-        Need::Read,
+        Need::Record,
         session_page(id),
         move |conn, actor, form, now| {
+            let (session, _) = facilitators::session(conn, who, Need::Record, id)?;
             let minutes = match form.get("minutes") {
                 Some(m) => Some(m.parse::<i64>().map_err(|_| {
                     ApiError::fields(vec![(
@@ -94,8 +96,6 @@ pub async fn mark(
                 form.get("reason"),
             );
             let (email, attended, minutes, reason) = marked(&body)?;
-            let (session, _) = model::session_or_404(conn, id)?;
-            store::check_may_record(conn, role, id)?;
             store::mark(
                 conn, actor, &session, &email, attended, minutes, &reason, now,
             )?;

@@ -16,7 +16,6 @@ use serde_json::json;
 
 use crate::attendance::parse::{self, Attendee, Roster, Source};
 use crate::audit::{self, Actor};
-use crate::auth::role::Role;
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
 use crate::error::ApiError;
@@ -24,15 +23,6 @@ use crate::lists::domain::Subscriber;
 use crate::lists::store as lists;
 use crate::mail::address::EmailAddress;
 use crate::series::model::{lock_session, Session};
-
-/// `echo::cohorts::check_may_run` for recording attendance.
-pub fn check_may_record(
-    conn: &mut DbConnection,
-    role: Role,
-    session_id: i64,
-) -> Result<(), ApiError> {
-    crate::echo::cohorts::check_may_run(conn, role, session_id, "record attendance")
-}
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize)]

@@ -10,7 +10,7 @@ use futures_util::future::LocalBoxFuture;
 
 use crate::app::AppState;
 use crate::audit::Actor;
-use crate::auth::role::Need;
+use crate::auth::role::{Caller, Need, Role};
 use crate::auth::store::{self, User};
 use crate::auth::tokens::{Claims, TokenError, API_AUDIENCE, PAGES_AUDIENCE};
 use crate::db::{self, DbError};
@@ -32,6 +32,11 @@ async fn current_user(state: &AppState, claims: &Claims) -> Result<Option<User>,
         .filter(|u| !u.is_disabled() && u.token_version == claims.ver && u.role() == claims.role))
 }
 
+/// The API's 403 for what `role` may not do.
+pub fn refusal(role: Role) -> ApiError {
+    ApiError::Forbidden(format!("The {} role may not do this.", role.as_str()))
+}
+
 pub struct ApiUser {
     pub user: User,
     pub claims: Claims,
@@ -42,10 +47,7 @@ impl ApiUser {
         if self.user.role().allows(need) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "The {} role may not do this.",
-                self.user.role().as_str()
-            )))
+            Err(refusal(self.user.role()))
         }
     }
 
@@ -54,6 +56,10 @@ impl ApiUser {
             user_id: Some(self.user.id),
             label: self.user.email.clone(),
         }
+    }
+
+    pub fn caller(&self) -> Caller {
+        self.user.caller()
     }
 }
 
@@ -139,6 +145,25 @@ impl PageUser {
         Actor {
             user_id: Some(self.user.id),
             label: self.user.email.clone(),
+        }
+    }
+
+    pub fn caller(&self) -> Caller {
+        self.user.caller()
+    }
+
+    /// The page for a refused scoped check (`echo::facilitators`): the
+    /// plain not-found page for what is hidden from this user, the 403
+    /// page for what their role may not do.
+    pub fn refused(&self, e: ApiError, state: &AppState) -> HttpResponse {
+        match e {
+            ApiError::NotFound(_) => state.pages.not_found(),
+            ApiError::Forbidden(message) => state.pages.message(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "Not allowed",
+                &message,
+            ),
+            other => crate::auth::forms::refused(state, other, "/organizer"),
         }
     }
 }

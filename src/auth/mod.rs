@@ -12,4 +12,4 @@ pub mod store;
 pub mod tokens;
 
 pub use extract::{ApiUser, PageUser};
-pub use role::{Need, Role};
+pub use role::{Caller, Need, Role, Verdict};

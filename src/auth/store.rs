@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::auth::role::Role;
+use crate::auth::role::{Caller, Role};
 use crate::db::schema::users;
 use crate::db::DbConnection;
 
@@ -33,6 +33,12 @@ impl User {
         // Only valid roles are ever written; an unknown one reads as the
         // least privileged.
         Role::parse(&self.role).unwrap_or(Role::Facilitator)
+    }
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user_id: self.id,
+            role: self.role(),
+        }
     }
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()

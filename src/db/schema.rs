@@ -380,6 +380,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cohort_facilitators (cohort_id, user_id) {
+        cohort_id -> BigInt,
+        user_id -> BigInt,
+        assigned_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(materials -> sessions (session_id));
 diesel::joinable!(follow_ups -> sessions (session_id));
 diesel::joinable!(attendance_imports -> sessions (session_id));
@@ -399,6 +408,8 @@ diesel::joinable!(subscriptions -> people (person_id));
 diesel::joinable!(outbox -> subscriptions (subscription_id));
 diesel::joinable!(registrations -> sessions (session_id));
 diesel::joinable!(registrations -> people (person_id));
+diesel::joinable!(cohort_facilitators -> cohorts (cohort_id));
+diesel::joinable!(cohort_facilitators -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     series,
@@ -422,5 +433,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance_imports,
     attendance,
     materials,
-    follow_ups
+    follow_ups,
+    cohort_facilitators
 );

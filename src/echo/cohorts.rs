@@ -11,12 +11,10 @@ use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::auth::{Need, Role};
 use crate::calendar::schedule::{self, Rule};
 use crate::config::{CohortSettings, SeriesSettings};
 use crate::db::schema::{echo_sessions, sessions};
 use crate::db::{self, DbConnection};
-use crate::error::ApiError;
 use crate::registration::token;
 use crate::series::model::{Series, Session, SCHEDULED};
 
@@ -444,49 +442,10 @@ pub fn echo_session(
         .optional()
 }
 
-/// Whether `role` may keep a session's records (its attendance, its
-/// materials): organizers any session's, facilitators their cohorts'.
-pub fn may_run(role: Role, cohort_session: bool) -> bool {
-    role.allows(Need::Organize) || (cohort_session && role.allows(Need::Facilitate))
-}
-
-/// `may_run` for session `session_id`, as a 403 saying it may not `what`.
-pub fn check_may_run(
-    conn: &mut DbConnection,
-    role: Role,
-    session_id: i64,
-    what: &str,
-) -> Result<(), ApiError> {
-    let cohort_session = echo_session(conn, session_id)?.is_some();
-    if may_run(role, cohort_session) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "The {} role may not {what} for this session.",
-            role.as_str()
-        )))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
-
-    #[test]
-    fn organizers_run_any_session_and_facilitators_their_cohorts() {
-        for (role, jam, cohort) in [
-            (Role::Admin, true, true),
-            (Role::Organizer, true, true),
-            (Role::Facilitator, false, true),
-        ] {
-            assert_eq!(
-                (may_run(role, false), may_run(role, true)),
-                (jam, cohort),
-                "{role:?}"
-            );
-        }
-    }
 
     fn cohort(rule: &str, from: &str, to: &str) -> NewCohort {
         let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

@@ -15,13 +15,14 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::{ApiUser, Need, PageUser};
+use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::db::schema::{applications, attendance, echo_sessions};
-use crate::db::{self, DbConnection, DbError};
+use crate::db::{self, DbConnection};
 use crate::echo::applications::{Applied, APPROVED, OBSERVER};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
-use crate::echo::organizer::no_cohort;
+use crate::echo::facilitators;
 use crate::error::ApiError;
+use crate::routes::Routes;
 use crate::series::model::Session;
 
 // ---------------------------------------------------------------- the rule
@@ -260,14 +261,13 @@ pub fn load(
     Ok(Completion::new(cohort, &meetings, approved, &visits))
 }
 
-/// The list of cohort `slug`; `None` when there is no such cohort.
-async fn load_slug(state: &AppState, slug: String) -> Result<Option<Completion>, DbError> {
+/// The list of cohort `slug`, if `who` may see the cohort (404 if not, as
+/// for no such cohort).
+async fn load_slug(state: &AppState, who: Caller, slug: String) -> Result<Completion, ApiError> {
     let now = state.clock.naive();
     db::run(&state.pool, move |conn| {
-        let Some(cohort) = cohorts::find(conn, &slug)? else {
-            return Ok(None);
-        };
-        Ok(Some(load(conn, cohort, now)?))
+        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
+        Ok(load(conn, cohort, now)?)
     })
     .await
 }
@@ -400,13 +400,11 @@ impl Completion {
 
 // ---------------------------------------------------------------- handlers
 
-/// The list of cohort `slug` for an API caller (any role reads it, as the
-/// cohort's other lists), or 404.
+/// The list of cohort `slug` for an API caller who may see the cohort
+/// (as its other lists), or 404.
 async fn readable(state: &AppState, user: &ApiUser, slug: String) -> Result<Completion, ApiError> {
-    user.require(Need::Read)?;
-    load_slug(state, slug.clone())
-        .await?
-        .ok_or_else(|| no_cohort(&slug))
+    user.require(Need::SeeCohort)?;
+    load_slug(state, user.caller(), slug).await
 }
 
 /// A cohort's completion list: each approved participant's and observer's
@@ -448,32 +446,22 @@ pub async fn page_csv(
     user: PageUser,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    match load_slug(&state, path.into_inner()).await {
-        Ok(Some(completion)) => completion
+    match load_slug(&state, user.caller(), path.into_inner()).await {
+        Ok(completion) => completion
             .download()
             .unwrap_or_else(|e| state.pages.internal_error(&e)),
-        Ok(None) => state.pages.not_found(),
-        Err(e) => state.pages.internal_error(&e.into()),
+        Err(e) => user.refused(e, &state),
     }
 }
 
 /// The completion routes (API and the page's CSV).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/api/v1/echo/cohorts/{slug}/completion",
-        web::get().to(api_list),
-    )
-    .route(
-        "/api/v1/echo/cohorts/{slug}/completion.csv",
-        web::get().to(api_csv),
-    )
-    .route(
-        "/organizer/echo/{slug}/completion.csv",
-        web::get().to(page_csv),
-    );
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/echo/cohorts/{slug}/completion", api_list)
+        .get("/api/v1/echo/cohorts/{slug}/completion.csv", api_csv)
+        .get("/organizer/echo/{slug}/completion.csv", page_csv);
 }
 
 #[cfg(test)]

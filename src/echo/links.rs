@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
-use crate::auth::{ApiUser, Need, PageUser};
+use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::applications as applications_table;
 use crate::db::{self, DbConnection};
@@ -21,10 +21,25 @@ use crate::error::ApiError;
 use crate::links::Issued;
 use crate::mail::outbox::{self, NewMessage};
 
-/// The approved application `id`, or why it has no link to manage.
-fn approved(conn: &mut DbConnection, id: i64) -> Result<Applied, ApiError> {
-    let found = applications::find(conn, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
+/// Application `id`, if `who` runs its cohort: a facilitator of another
+/// cohort gets the same 404 as for none.
+fn theirs(conn: &mut DbConnection, who: Caller, id: i64) -> Result<Applied, ApiError> {
+    let no_application = || ApiError::NotFound(format!("no application {id}"));
+    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
+    crate::echo::facilitators::check(
+        conn,
+        who,
+        Need::Facilitate,
+        found.application.cohort_id,
+        no_application,
+    )?;
+    Ok(found)
+}
+
+/// The approved application `id` that `who` runs, or why it has no link
+/// to manage.
+fn approved(conn: &mut DbConnection, who: Caller, id: i64) -> Result<Applied, ApiError> {
+    let found = theirs(conn, who, id)?;
     if found.application.status != APPROVED {
         return Err(ApiError::Conflict(
             "not_approved",
@@ -59,10 +74,11 @@ fn set_link(
 pub fn revoke(
     conn: &mut DbConnection,
     actor: &Actor,
+    who: Caller,
     id: i64,
     now: NaiveDateTime,
 ) -> Result<Applied, ApiError> {
-    let before = approved(conn, id)?;
+    let before = approved(conn, who, id)?;
     if before.application.access_token_hash.is_some() {
         set_link(conn, id, None, now)?;
         audit::record(
@@ -75,7 +91,7 @@ pub fn revoke(
             now,
         )?;
     }
-    approved(conn, id)
+    approved(conn, who, id)
 }
 
 /// Gives application `id` the new `link`, which stops the old one, and
@@ -83,12 +99,13 @@ pub fn revoke(
 pub fn reissue(
     conn: &mut DbConnection,
     actor: &Actor,
+    who: Caller,
     id: i64,
     link: &Issued,
     public_url: &PublicUrl,
     now: NaiveDateTime,
 ) -> Result<Applied, ApiError> {
-    let before = approved(conn, id)?;
+    let before = approved(conn, who, id)?;
     let cohort = cohorts::find_by_id(conn, before.application.cohort_id)?
         .ok_or_else(|| ApiError::NotFound(format!("no application {id}")))?;
     set_link(conn, id, Some(link), now)?;
@@ -122,7 +139,7 @@ pub fn reissue(
         Some(json!({ "link": true })),
         now,
     )?;
-    approved(conn, id)
+    approved(conn, who, id)
 }
 
 /// Stops a participant's link at once; the participant is not told.
@@ -138,8 +155,13 @@ pub async fn api_revoke(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
-    let after = db::write(&state.pool, move |conn| revoke(conn, &actor, id, now)).await?;
+    let (actor, who, now, id) = (
+        user.actor(),
+        user.caller(),
+        state.clock.naive(),
+        path.into_inner(),
+    );
+    let after = db::write(&state.pool, move |conn| revoke(conn, &actor, who, id, now)).await?;
     Ok(HttpResponse::Ok().json(after.to_json()))
 }
 
@@ -156,13 +178,18 @@ pub async fn api_reissue(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
+    let (actor, who, now, id) = (
+        user.actor(),
+        user.caller(),
+        state.clock.naive(),
+        path.into_inner(),
+    );
     let (link, public) = (
         state.settings.link_key().issue(),
         state.settings.http.public_url.clone(),
     );
     let after = db::write(&state.pool, move |conn| {
-        reissue(conn, &actor, id, &link, &public, now)
+        reissue(conn, &actor, who, id, &link, &public, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(after.to_json()))
@@ -185,6 +212,7 @@ pub async fn page_link(
         state.settings.link_key().issue(),
         state.settings.http.public_url.clone(),
     );
+    let who = user.caller();
     let posted = Posted::from_form(form);
     forms::submit(
         &state,
@@ -193,9 +221,10 @@ pub async fn page_link(
         Need::Facilitate,
         back.clone(),
         move |conn, actor, form, now| {
+            theirs(conn, who, id)?;
             match form.get("action") {
-                Some("revoke") => revoke(conn, actor, id, now)?,
-                Some("reissue") => reissue(conn, actor, id, &link, &public, now)?,
+                Some("revoke") => revoke(conn, actor, who, id, now)?,
+                Some("reissue") => reissue(conn, actor, who, id, &link, &public, now)?,
                 _ => {
                     return Err(ApiError::fields(vec![(
                         "action".into(),

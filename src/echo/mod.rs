@@ -8,6 +8,7 @@ pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
 pub mod completion;
+pub mod facilitators;
 pub mod handlers;
 pub mod links;
 pub mod notify;
@@ -17,105 +18,68 @@ pub mod review;
 pub mod richtext;
 pub mod screen;
 
-use actix_web::web;
-
 /// The ECHO's routes: public pages, the participant's page, the
 /// facilitators' API and pages.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut crate::routes::Routes) {
     cfg.configure(review::routes);
     cfg.configure(completion::routes);
-    cfg.route("/echo", web::get().to(handlers::program))
-        .route("/echo/link", web::get().to(handlers::link_form))
-        .route("/echo/link", web::post().to(handlers::send_link))
-        .route("/echo/p/{token}", web::get().to(handlers::participant_page))
-        .route(
+    cfg.get("/echo", handlers::program)
+        .get("/echo/link", handlers::link_form)
+        .post("/echo/link", handlers::send_link)
+        .get("/echo/p/{token}", handlers::participant_page)
+        .get(
             "/echo/p/{token}/materials/{id}",
-            web::get().to(handlers::participant_material),
+            handlers::participant_material,
         )
-        .route(
-            "/echo/session/{id}",
-            web::get().to(handlers::session_redirect),
-        )
-        .route(
-            "/echo/p/{token}/calendar.ics",
-            web::get().to(handlers::participant_feed),
-        )
-        .route(
-            "/echo/p/{token}/cases/new",
-            web::get().to(case_pages::new_case),
-        )
-        .route(
-            "/echo/p/{token}/cases",
-            web::post().to(case_pages::create_case),
-        )
-        .route(
-            "/echo/p/{token}/cases/{id}",
-            web::get().to(case_pages::case_page),
-        )
-        .route(
-            "/echo/p/{token}/cases/{id}",
-            web::post().to(case_pages::update_case),
-        )
-        .route(
-            "/echo/p/{token}/cases/{id}/edit",
-            web::get().to(case_pages::edit_case),
-        )
-        .route(
+        .get("/echo/session/{id}", handlers::session_redirect)
+        .get("/echo/p/{token}/calendar.ics", handlers::participant_feed)
+        .get("/echo/p/{token}/cases/new", case_pages::new_case)
+        .post("/echo/p/{token}/cases", case_pages::create_case)
+        .get("/echo/p/{token}/cases/{id}", case_pages::case_page)
+        .post("/echo/p/{token}/cases/{id}", case_pages::update_case)
+        .get("/echo/p/{token}/cases/{id}/edit", case_pages::edit_case)
+        .get(
             "/echo/p/{token}/cases/{id}/attachment",
-            web::get().to(case_pages::case_attachment),
+            case_pages::case_attachment,
         )
-        .route(
+        .post(
             "/echo/p/{token}/cases/{id}/follow-up",
-            web::post().to(case_pages::follow_up),
+            case_pages::follow_up,
         )
-        .route("/echo/{cohort}", web::get().to(handlers::cohort))
-        .route("/echo/{cohort}/apply", web::post().to(handlers::apply))
-        .route("/api/v1/echo/cohorts", web::get().to(organizer::list))
-        .route("/api/v1/echo/cohorts", web::post().to(organizer::create))
-        .route("/api/v1/echo/cohorts/{slug}", web::get().to(organizer::get))
-        .route(
-            "/api/v1/echo/cohorts/{slug}",
-            web::patch().to(organizer::update),
-        )
-        .route(
+        .get("/echo/{cohort}", handlers::cohort)
+        .post("/echo/{cohort}/apply", handlers::apply)
+        .get("/api/v1/echo/cohorts", organizer::list)
+        .post("/api/v1/echo/cohorts", organizer::create)
+        .get("/api/v1/echo/cohorts/{slug}", organizer::get)
+        .patch("/api/v1/echo/cohorts/{slug}", organizer::update)
+        .get(
             "/api/v1/echo/cohorts/{slug}/applications",
-            web::get().to(organizer::applications_list),
+            organizer::applications_list,
         )
-        .route(
-            "/api/v1/echo/sessions/{id}",
-            web::patch().to(organizer::update_session),
+        .patch("/api/v1/echo/sessions/{id}", organizer::update_session)
+        .post("/api/v1/echo/applications/{id}/decision", organizer::decide)
+        .get("/organizer/echo", organizer::cohorts_page)
+        .post("/organizer/echo/cohorts", organizer::page_create)
+        .post("/organizer/echo/sessions/{id}", organizer::page_session)
+        .post("/organizer/echo/applications/{id}", organizer::page_decide)
+        .get("/organizer/echo/{slug}", organizer::cohort_page)
+        .post(
+            "/api/v1/echo/cohorts/{slug}/facilitators",
+            facilitators::api_assign,
         )
-        .route(
-            "/api/v1/echo/applications/{id}/decision",
-            web::post().to(organizer::decide),
+        .delete(
+            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
+            facilitators::api_unassign,
         )
-        .route(
-            "/api/v1/echo/applications/{id}/link",
-            web::post().to(links::api_reissue),
+        .post("/api/v1/echo/applications/{id}/link", links::api_reissue)
+        .delete("/api/v1/echo/applications/{id}/link", links::api_revoke)
+        .post("/organizer/echo/applications/{id}/link", links::page_link)
+        .post(
+            "/organizer/echo/{slug}/facilitators",
+            facilitators::page_assign,
         )
-        .route(
-            "/api/v1/echo/applications/{id}/link",
-            web::delete().to(links::api_revoke),
-        )
-        .route(
-            "/organizer/echo/applications/{id}/link",
-            web::post().to(links::page_link),
-        )
-        .route("/organizer/echo", web::get().to(organizer::cohorts_page))
-        .route(
-            "/organizer/echo/cohorts",
-            web::post().to(organizer::page_create),
-        )
-        .route(
-            "/organizer/echo/sessions/{id}",
-            web::post().to(organizer::page_session),
-        )
-        .route(
-            "/organizer/echo/applications/{id}",
-            web::post().to(organizer::page_decide),
-        )
-        .route(
-            "/organizer/echo/{slug}",
-            web::get().to(organizer::cohort_page),
+        .post(
+            "/organizer/echo/{slug}/facilitators/{user_id}/remove",
+            facilitators::page_unassign,
         );
 }

@@ -1,8 +1,9 @@
 //! Facilitators' side of the ECHO: cohorts (create, edit, their sessions'
 //! didactic topic and faculty) and the applications queue with its
-//! decisions, as a JSON API and as organizer pages. Reading needs any
-//! role; changing needs `Need::Facilitate` (facilitators and admins).
-//! Every change is audited in its own transaction.
+//! decisions, as a JSON API and as organizer pages. Reading needs
+//! `Need::SeeCohort`, changing `Need::Facilitate` (facilitators and
+//! admins), each narrowed to a facilitator's own cohorts by
+//! `echo::facilitators`. Every change is audited in its own transaction.
 
 use crate::links::LinkKey;
 use actix_web::{web, HttpResponse};
@@ -14,7 +15,7 @@ use serde_json::json;
 use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
-use crate::auth::{ApiUser, Need, PageUser};
+use crate::auth::{ApiUser, Caller, Need, PageUser, Role};
 use crate::calendar::schedule::Rule;
 use crate::config::{parse_local_time, SeriesKind};
 use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
@@ -23,6 +24,7 @@ use crate::echo::applications::{self, Decision};
 use crate::echo::cases;
 use crate::echo::cohorts::{self, Cohort, NewCohort};
 use crate::echo::completion::{self, Completion, Meeting};
+use crate::echo::facilitators;
 use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
 use crate::series::manage::{self, Details};
@@ -236,36 +238,41 @@ fn new_cohort(
 }
 
 /// Creates a cohort with all its sessions (checked, audited); a taken
-/// slug is a conflict.
+/// slug is a conflict. A facilitator who creates it runs it.
 fn create_cohort(
     state: &AppState,
     conn: &mut DbConnection,
-    actor: &Actor,
+    (actor, who): (&Actor, Caller),
     b: &CohortBody,
     now: chrono::NaiveDateTime,
 ) -> Result<Cohort, ApiError> {
     let (row, settings) = program(state, conn, b.program.as_deref())?;
     let new = new_cohort(b, &settings)?;
     let host = state.settings.http.public_url.host();
-    cohorts::create(conn, Some(actor), &row, &new, &host, now)?.ok_or_else(|| {
+    let cohort = cohorts::create(conn, Some(actor), &row, &new, &host, now)?.ok_or_else(|| {
         ApiError::Conflict(
             "slug_taken",
             format!("There is already a cohort `{}`.", new.slug),
         )
-    })
+    })?;
+    facilitators::assign_creator(conn, actor, who, &cohort, now)?;
+    Ok(cohort)
 }
 
-async fn cohort_json(state: &AppState, slug: String) -> Result<serde_json::Value, ApiError> {
-    let found = db::run(&state.pool, move |conn| {
-        let Some(cohort) = cohorts::find(conn, &slug)? else {
-            return Ok::<_, DbError>(Err(slug));
-        };
+/// Cohort `slug` as the API shows it to `who`.
+async fn cohort_json(
+    state: &AppState,
+    who: Caller,
+    slug: String,
+) -> Result<serde_json::Value, ApiError> {
+    let (cohort, sessions, counts, staff) = db::run(&state.pool, move |conn| {
+        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let counts = applications::counts(conn, cohort.id)?;
-        Ok(Ok((cohort, sessions, counts)))
+        let staff = facilitators::of_cohort(conn, cohort.id)?;
+        Ok::<_, ApiError>((cohort, sessions, counts, staff))
     })
     .await?;
-    let (cohort, sessions, counts) = found.map_err(|slug| no_cohort(&slug))?;
     let mut v = cohort.to_json();
     v["sessions"] = json!(sessions
         .iter()
@@ -286,17 +293,20 @@ async fn cohort_json(state: &AppState, slug: String) -> Result<serde_json::Value
     v["applications"] = json!(counts
         .into_iter()
         .collect::<std::collections::BTreeMap<_, _>>());
+    v["facilitators"] = json!(staff.iter().map(facilitators::to_json).collect::<Vec<_>>());
     Ok(v)
 }
 
-/// Every cohort, latest start first.
+/// Every cohort the caller may see (a facilitator, the ones they run),
+/// latest start first.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
     responses((status = 200, description = "Cohorts"),
         (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let all = db::run(&state.pool, |conn| {
-        cohorts::all(conn).map_err(DbError::from)
+    user.require(Need::SeeCohort)?;
+    let who = user.caller();
+    let all = db::run(&state.pool, move |conn| {
+        facilitators::visible(conn, who).map_err(DbError::from)
     })
     .await?;
     Ok(HttpResponse::Ok()
@@ -317,12 +327,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
     let (actor, now, b) = (user.actor(), state.clock.naive(), body.into_inner());
-    let app = state.clone();
+    let (app, who) = (state.clone(), user.caller());
     let cohort = db::write(&state.pool, move |conn| {
-        create_cohort(&app, conn, &actor, &b, now)
+        create_cohort(&app, conn, (&actor, who), &b, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(cohort_json(&state, cohort.slug).await?))
+    Ok(HttpResponse::Created().json(cohort_json(&state, who, cohort.slug).await?))
 }
 
 /// One cohort with its sessions and its applications per status.
@@ -335,8 +345,8 @@ pub async fn get(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    Ok(HttpResponse::Ok().json(cohort_json(&state, path.into_inner()).await?))
+    user.require(Need::SeeCohort)?;
+    Ok(HttpResponse::Ok().json(cohort_json(&state, user.caller(), path.into_inner()).await?))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -456,11 +466,13 @@ pub async fn update(
         path.into_inner(),
         body.into_inner(),
     );
+    let who = user.caller();
     let cohort = db::write(&state.pool, move |conn| {
+        facilitators::cohort(conn, who, Need::Facilitate, &slug)?;
         update_cohort(conn, &actor, &slug, &b, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(cohort_json(&state, cohort.slug).await?))
+    Ok(HttpResponse::Ok().json(cohort_json(&state, who, cohort.slug).await?))
 }
 
 // ---------------------------------------------------------------- sessions
@@ -481,12 +493,15 @@ pub struct EchoSessionPatch {
 /// slots; a new topic retitles the session (calendars follow).
 fn update_echo_session(
     conn: &mut DbConnection,
-    actor: &Actor,
+    (actor, who): (&Actor, Caller),
     policy: &crate::registration::store::Policy,
     id: i64,
     b: &EchoSessionPatch,
     now: chrono::NaiveDateTime,
 ) -> Result<cohorts::EchoSession, ApiError> {
+    let no_session = || ApiError::NotFound(format!("no ECHO session {id}"));
+    let (before, cohort) = cohorts::echo_session(conn, id)?.ok_or_else(no_session)?;
+    facilitators::check(conn, who, Need::Facilitate, cohort.id, no_session)?;
     let mut f = Fields(Vec::new());
     let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), at_most(300));
     let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), at_most(200));
@@ -507,8 +522,6 @@ fn update_echo_session(
     if !f.0.is_empty() {
         return Err(ApiError::fields(f.0));
     }
-    let (before, cohort) = cohorts::echo_session(conn, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
     diesel::update(echo_sessions::table.find(id))
         .set((
             echo_sessions::didactic_topic.eq(topic.as_deref().unwrap_or(&before.didactic_topic)),
@@ -568,9 +581,12 @@ pub async fn update_session(
         path.into_inner(),
         body.into_inner(),
     );
-    let policy = crate::registration::store::Policy::from_settings(&state.settings);
+    let (policy, who) = (
+        crate::registration::store::Policy::from_settings(&state.settings),
+        user.caller(),
+    );
     let after = db::write(&state.pool, move |conn| {
-        update_echo_session(conn, &actor, &policy, id, &b, now)
+        update_echo_session(conn, (&actor, who), &policy, id, &b, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -616,11 +632,11 @@ pub async fn applications_list(
     path: web::Path<String>,
     query: web::Query<ApplicationsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let status = status_filter(query.into_inner().status)?;
-    let slug = path.into_inner();
+    user.require(Need::SeeCohort)?;
+    let (slug, who) = (path.into_inner(), user.caller());
     let rows = db::run(&state.pool, move |conn| {
-        let cohort = cohorts::find(conn, &slug)?.ok_or_else(|| no_cohort(&slug))?;
+        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
+        let status = status_filter(query.into_inner().status)?;
         Ok::<_, ApiError>(applications::list(conn, cohort.id, status.as_deref())?)
     })
     .await?;
@@ -637,6 +653,20 @@ pub struct DecisionBody {
     decision: Option<String>,
     /// Sent to the applicant with the decision.
     message: Option<String>,
+}
+
+/// Whether `who` may decide application `id`; the same 404 as for none
+/// when its cohort is not a facilitator's.
+fn check_application(conn: &mut DbConnection, who: Caller, id: i64) -> Result<(), ApiError> {
+    let no_application = || ApiError::NotFound(format!("no application {id}"));
+    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
+    facilitators::check(
+        conn,
+        who,
+        Need::Facilitate,
+        found.application.cohort_id,
+        no_application,
+    )
 }
 
 fn ruling(b: &DecisionBody, links: &LinkKey) -> Result<applications::Ruling, ApiError> {
@@ -669,11 +699,16 @@ pub async fn decide(
     body: web::Json<DecisionBody>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
-    let ruling = ruling(&body, state.settings.link_key())?;
+    let links = state.settings.link_key().clone();
     let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
-    let public = state.settings.http.public_url.clone();
+    let (public, who, body) = (
+        state.settings.http.public_url.clone(),
+        user.caller(),
+        body.into_inner(),
+    );
     let after = db::write(&state.pool, move |conn| {
-        applications::decide(conn, &actor, id, &ruling, &public, now)
+        check_application(conn, who, id)?;
+        applications::decide(conn, &actor, id, &ruling(&body, &links)?, &public, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(after.to_json()))
@@ -683,11 +718,12 @@ pub async fn decide(
 
 /// `GET /organizer/echo`: the cohorts, and a form to create one.
 pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    let loaded = db::run(&state.pool, |conn| {
-        let all = cohorts::all(conn)?;
+    let who = user.caller();
+    let loaded = db::run(&state.pool, move |conn| {
+        let all = facilitators::visible(conn, who)?;
         let mut rows = Vec::new();
         for c in all {
             let counts = applications::counts(conn, c.id)?;
@@ -725,27 +761,33 @@ pub async fn cohort_page(
     user: PageUser,
     path: web::Path<String>,
 ) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    let slug = path.into_inner();
+    let (slug, who) = (path.into_inner(), user.caller());
     let now = state.clock.naive();
     let loaded = db::run(&state.pool, move |conn| {
-        let Some(cohort) = cohorts::find(conn, &slug)? else {
-            return Ok::<_, DbError>(None);
-        };
+        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let apps = applications::list(conn, cohort.id, None)?;
         let readings = review::of_cohort(conn, cohort.id, None)?;
         let visits = completion::visits(conn, cohort.id, None)?;
-        Ok(Some((cohort, sessions, apps, readings, visits)))
+        let staff = facilitators::of_cohort(conn, cohort.id)?;
+        let accounts = crate::auth::store::list(conn)?;
+        Ok::<_, ApiError>((cohort, sessions, apps, readings, visits, (staff, accounts)))
     })
     .await;
-    let (cohort, sessions, apps, readings, visits) = match loaded {
-        Ok(Some(found)) => found,
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
+    let (cohort, sessions, apps, readings, visits, (staff, accounts)) = match loaded {
+        Ok(found) => found,
+        Err(e) => return user.refused(e, &state),
     };
+    // Whom an organizer may assign: active facilitators not assigned yet.
+    let choices: Vec<_> = accounts
+        .iter()
+        .filter(|u| u.role() == Role::Facilitator && !u.is_disabled())
+        .filter(|u| staff.iter().all(|s| s.id != u.id))
+        .map(|u| json!({ "value": u.email, "label": format!("{} ({})", u.name, u.email) }))
+        .collect();
     let open = |a: &applications::Applied| {
         [applications::PENDING, applications::WAITLISTED].contains(&a.application.status.as_str())
     };
@@ -767,6 +809,9 @@ pub async fn cohort_page(
             "title": format!("{} — facilitators", cohort.name),
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Facilitate),
+            "can_assign": user.user.role().allows(Need::Assign),
+            "facilitators": staff.iter().map(facilitators::to_json).collect::<Vec<_>>(),
+            "facilitator_choices": choices,
             "cohort": cohort.to_json(),
             "sessions": sessions.iter().enumerate().map(|(i, (s, e))| json!({
                 "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
@@ -796,7 +841,7 @@ pub async fn page_create(
     user: PageUser,
     form: PostedForm,
 ) -> HttpResponse {
-    let app = state.clone();
+    let (app, who) = (state.clone(), user.caller());
     let posted = Posted::from_form(form);
     forms::submit(
         &state,
@@ -805,7 +850,7 @@ pub async fn page_create(
         Need::Facilitate,
         "/organizer/echo".into(),
         move |conn, actor, form, now| {
-            let cohort = create_cohort(&app, conn, actor, &form.body(&[])?, now)?;
+            let cohort = create_cohort(&app, conn, (actor, who), &form.body(&[])?, now)?;
             Ok(format!("/organizer/echo/{}", cohort.slug))
         },
     )
@@ -829,7 +874,10 @@ pub async fn page_session(
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let policy = crate::registration::store::Policy::from_settings(&state.settings);
+    let (policy, who) = (
+        crate::registration::store::Policy::from_settings(&state.settings),
+        user.caller(),
+    );
     let posted = Posted::from_form(form);
     forms::submit(
         &state,
@@ -848,7 +896,7 @@ pub async fn page_session(
                     *field = Some(String::new());
                 }
             }
-            update_echo_session(conn, actor, &policy, id, &b, now)?;
+            update_echo_session(conn, (actor, who), &policy, id, &b, now)?;
             Ok(back.clone())
         },
     )
@@ -884,7 +932,7 @@ pub async fn page_decide(
         Ok(back) => back,
         Err(page) => return page,
     };
-    let public = state.settings.http.public_url.clone();
+    let (public, who) = (state.settings.http.public_url.clone(), user.caller());
     let links = state.settings.link_key().clone();
     let posted = Posted::from_form(form);
     forms::submit(
@@ -894,6 +942,7 @@ pub async fn page_decide(
         Need::Facilitate,
         back.clone(),
         move |conn, actor, form, now| {
+            check_application(conn, who, id)?;
             let ruling = ruling(&form.body(&[])?, &links)?;
             applications::decide(conn, actor, id, &ruling, &public, now)?;
             Ok(back.clone())

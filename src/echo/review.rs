@@ -1,14 +1,16 @@
 //! Facilitators' side of ECHO cases: a cohort's cases, one case with its
 //! presenter and attachment, the review (accept into a session's case slot,
 //! ask for a revision, decline) and the hub's recommendations, as a JSON
-//! API and as organizer pages. Reading needs any role; changing needs
-//! `Need::Facilitate`. The rules, e-mails and audit entries are
+//! API and as organizer pages. Reading needs `Need::SeeCohort`, changing
+//! `Need::Facilitate`, a facilitator's only on their cohorts' cases
+//! (`echo::facilitators`). The rules, e-mails and audit entries are
 //! `cases::review` and `cases::recommend`; this module reads the request
 //! and shows the result.
 
 use std::collections::HashMap;
 
 use crate::echo::case_pages::download;
+use crate::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -18,44 +20,33 @@ use serde_json::{json, Value};
 use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::forms::{self, Posted};
-use crate::auth::{ApiUser, Need, PageUser};
+use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
-use crate::db::{self, DbConnection, DbError};
+use crate::db::{self, DbConnection};
 use crate::echo::applications::{self, Applied};
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
 use crate::echo::cohorts;
-use crate::echo::organizer::{at_most, no_cohort, text_or_number, Fields};
+use crate::echo::facilitators;
+use crate::echo::organizer::{at_most, text_or_number, Fields};
 use crate::error::ApiError;
 use crate::series::model::Session;
 
 /// The case review routes (API and pages).
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/echo/cohorts/{slug}/cases", web::get().to(list))
-        .route("/api/v1/echo/cases/{id}", web::get().to(get))
-        .route(
-            "/api/v1/echo/cases/{id}/attachment",
-            web::get().to(attachment),
-        )
-        .route("/api/v1/echo/cases/{id}/review", web::post().to(review))
-        .route(
-            "/api/v1/echo/cases/{id}/recommendations",
-            web::put().to(recommendations),
-        )
-        .route("/organizer/echo/cases/{id}", web::get().to(case_page))
-        .route(
-            "/organizer/echo/cases/{id}/attachment",
-            web::get().to(page_attachment),
-        )
-        .route(
-            "/organizer/echo/cases/{id}/review",
-            web::post().to(page_review),
-        )
-        .route(
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/echo/cohorts/{slug}/cases", list)
+        .get("/api/v1/echo/cases/{id}", get)
+        .get("/api/v1/echo/cases/{id}/attachment", attachment)
+        .post("/api/v1/echo/cases/{id}/review", review)
+        .put("/api/v1/echo/cases/{id}/recommendations", recommendations)
+        .get("/organizer/echo/cases/{id}", case_page)
+        .get("/organizer/echo/cases/{id}/attachment", page_attachment)
+        .post("/organizer/echo/cases/{id}/review", page_review)
+        .post(
             "/organizer/echo/cases/{id}/recommendations",
-            web::post().to(page_recommendations),
+            page_recommendations,
         );
 }
 
@@ -160,9 +151,18 @@ fn no_case(id: i64) -> ApiError {
     ApiError::NotFound(format!("no case {id}"))
 }
 
-async fn case_json(state: &AppState, id: i64) -> Result<Value, ApiError> {
+/// Case `id` if `who` may do `need` to it; the same 404 as for no case
+/// when its cohort is not a facilitator's.
+fn case_for(conn: &mut DbConnection, who: Caller, need: Need, id: i64) -> Result<Case, ApiError> {
+    let found = cases::find(conn, id)?.ok_or_else(|| no_case(id))?;
+    facilitators::check(conn, who, need, found.cohort_id, || no_case(id))?;
+    Ok(found)
+}
+
+async fn case_json(state: &AppState, who: Caller, id: i64) -> Result<Value, ApiError> {
     let found = db::run(&state.pool, move |conn| {
-        one(conn, id).map_err(DbError::from)
+        case_for(conn, who, Need::SeeCohort, id)?;
+        Ok::<_, ApiError>(one(conn, id)?)
     })
     .await?;
     Ok(found.ok_or_else(|| no_case(id))?.to_json())
@@ -203,11 +203,11 @@ pub async fn list(
     path: web::Path<String>,
     query: web::Query<CasesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let status = status_filter(query.into_inner().status)?;
-    let slug = path.into_inner();
+    user.require(Need::SeeCohort)?;
+    let (slug, who) = (path.into_inner(), user.caller());
     let rows = db::run(&state.pool, move |conn| {
-        let cohort = cohorts::find(conn, &slug)?.ok_or_else(|| no_cohort(&slug))?;
+        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
+        let status = status_filter(query.into_inner().status)?;
         Ok::<_, ApiError>(of_cohort(conn, cohort.id, status.as_deref())?)
     })
     .await?;
@@ -227,16 +227,21 @@ pub async fn get(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    Ok(HttpResponse::Ok().json(case_json(&state, path.into_inner()).await?))
+    user.require(Need::SeeCohort)?;
+    Ok(HttpResponse::Ok().json(case_json(&state, user.caller(), path.into_inner()).await?))
 }
 
+/// Case `id`'s attachment, if `who` may see the case: 404 for no case
+/// (or not the facilitator's), or for a case with no attachment.
 async fn attachment_of(
     state: &AppState,
+    who: Caller,
     id: i64,
-) -> Result<Option<(String, String, Vec<u8>)>, DbError> {
+) -> Result<(String, String, Vec<u8>), ApiError> {
     db::run(&state.pool, move |conn| {
-        cases::attachment_bytes(conn, id).map_err(DbError::from)
+        case_for(conn, who, Need::SeeCohort, id)?;
+        cases::attachment_bytes(conn, id)?
+            .ok_or_else(|| ApiError::NotFound(format!("case {id} has no attachment")))
     })
     .await
 }
@@ -252,16 +257,14 @@ pub async fn attachment(
     user: ApiUser,
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let id = path.into_inner();
-    let (filename, content_type, bytes) = attachment_of(&state, id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("case {id} has no attachment")))?;
+    user.require(Need::SeeCohort)?;
+    let (filename, content_type, bytes) =
+        attachment_of(&state, user.caller(), path.into_inner()).await?;
     Ok(download(&filename, &content_type, bytes))
 }
 
-/// Runs a facilitator's change to case `id` (one transaction) and answers
-/// with the case as it is after.
+/// Runs a facilitator's change to case `id` (one transaction, once the
+/// case is found to be theirs) and answers with the case as it is after.
 async fn api_change<F>(
     state: &AppState,
     user: &ApiUser,
@@ -273,10 +276,15 @@ where
         + Send
         + 'static,
 {
-    let (actor, now) = (user.actor(), state.clock.naive());
+    user.require(Need::Facilitate)?;
+    let (actor, now, who) = (user.actor(), state.clock.naive(), user.caller());
     let public = state.settings.http.public_url.clone();
-    db::write(&state.pool, move |conn| change(conn, &actor, &public, now)).await?;
-    Ok(HttpResponse::Ok().json(case_json(state, id).await?))
+    db::write(&state.pool, move |conn| {
+        case_for(conn, who, Need::Facilitate, id)?;
+        change(conn, &actor, &public, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(case_json(state, who, id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -351,10 +359,9 @@ pub async fn review(
     path: web::Path<i64>,
     body: web::Json<ReviewBody>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Facilitate)?;
-    let (id, review) = (path.into_inner(), decision(&body)?);
+    let (id, body) = (path.into_inner(), body.into_inner());
     api_change(&state, &user, id, move |conn, actor, public, now| {
-        cases::review(conn, actor, id, &review, public, now)
+        cases::review(conn, actor, id, &decision(&body)?, public, now)
     })
     .await
 }
@@ -391,7 +398,6 @@ pub async fn recommendations(
     path: web::Path<i64>,
     body: web::Json<RecommendationsBody>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Facilitate)?;
     let (id, after) = (path.into_inner(), follow_up(&state));
     let markdown = body.into_inner().recommendations.unwrap_or_default();
     api_change(&state, &user, id, move |conn, actor, public, now| {
@@ -438,13 +444,14 @@ pub async fn case_page(
     user: PageUser,
     path: web::Path<i64>,
 ) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    let (id, now) = (path.into_inner(), state.clock.naive());
+    let (id, now, who) = (path.into_inner(), state.clock.naive(), user.caller());
     let loaded = db::run(&state.pool, move |conn| {
+        case_for(conn, who, Need::SeeCohort, id)?;
         let Some(reading) = one(conn, id)? else {
-            return Ok::<_, DbError>(None);
+            return Ok::<_, ApiError>(None);
         };
         let cohort = cohorts::find_by_id(conn, reading.case.cohort_id)?;
         let choices = match reading.case.status.as_str() {
@@ -457,7 +464,7 @@ pub async fn case_page(
     let (reading, cohort, choices) = match loaded {
         Ok(Some(found)) => found,
         Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
+        Err(e) => return user.refused(e, &state),
     };
     let can_change = user.user.role().allows(Need::Facilitate);
     let presented = reading.case.status == ACCEPTED
@@ -485,13 +492,12 @@ pub async fn page_attachment(
     user: PageUser,
     path: web::Path<i64>,
 ) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
+    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
         return refused;
     }
-    match attachment_of(&state, path.into_inner()).await {
-        Ok(Some((filename, content_type, bytes))) => download(&filename, &content_type, bytes),
-        Ok(None) => state.pages.not_found(),
-        Err(e) => state.pages.internal_error(&e.into()),
+    match attachment_of(&state, user.caller(), path.into_inner()).await {
+        Ok((filename, content_type, bytes)) => download(&filename, &content_type, bytes),
+        Err(e) => user.refused(e, &state),
     }
 }
 
@@ -513,7 +519,7 @@ where
         + 'static,
 {
     let back = format!("/organizer/echo/cases/{id}");
-    let public = state.settings.http.public_url.clone();
+    let (public, who) = (state.settings.http.public_url.clone(), user.caller());
     forms::submit(
         state,
         user,
@@ -521,6 +527,7 @@ where
         Need::Facilitate,
         back.clone(),
         move |conn, actor, form, now| {
+            case_for(conn, who, Need::Facilitate, id)?;
             change(conn, actor, form, &public, now)?;
             Ok(back.clone())
         },

@@ -344,14 +344,16 @@ pub async fn audit(
     Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next.flatten() })))
 }
 
-/// `GET /organizer`: upcoming sessions against their capacity.
+/// `GET /organizer`: upcoming sessions against their capacity; for a
+/// facilitator, who sees nothing of the Jam, the cohorts they run.
 pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
-        return refused;
-    }
-    let now = state.clock.naive();
+    let (now, who) = (state.clock.naive(), user.caller());
+    let jam = who.role.allows(Need::Read);
     let rows = db::run(&state.pool, move |conn| {
-        let rows = model::upcoming(conn, now, 50)?;
+        let rows = match jam {
+            true => model::upcoming(conn, now, 50)?,
+            false => Vec::new(),
+        };
         let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
         let registered: HashMap<i64, i64> =
             model::counts(conn, &ids, REGISTERED)?.into_iter().collect();
@@ -377,18 +379,25 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
         )
     })
     .await;
-    let series = db::run(&state.pool, |conn| {
-        model::all_series(conn).map_err(DbError::from)
+    let series = db::run(&state.pool, move |conn| {
+        let cohorts = crate::echo::facilitators::visible(conn, who)?;
+        let series = match jam {
+            true => model::all_series(conn)?,
+            false => Vec::new(),
+        };
+        Ok::<_, DbError>((series, cohorts))
     })
     .await;
     match rows.and_then(|sessions| Ok((sessions, series?))) {
-        Ok((sessions, series)) => state.pages.private(state.pages.ok(
+        Ok((sessions, (series, cohorts))) => state.pages.private(state.pages.ok(
             "organizer/dashboard",
             &json!({
                 "title": "Organizer dashboard",
                 "user": { "name": user.user.name, "email": user.user.email, "role": user.user.role },
                 "csrf": user.csrf,
                 "is_admin": user.user.role().allows(Need::Admin),
+                "jam": jam,
+                "cohorts": cohorts.iter().map(|c| json!({ "slug": c.slug, "name": c.name })).collect::<Vec<_>>(),
                 "can_change": user.user.role().allows(Need::Organize),
                 "series_choices": state.settings.series.iter()
                     .map(|(slug, s)| json!({ "value": slug, "label": s.title }))
@@ -415,11 +424,11 @@ pub async fn session_page(
     path: web::Path<i64>,
     query: web::Query<SessionPageQuery>,
 ) -> HttpResponse {
+    use crate::echo::facilitators;
     use crate::registration::store::{self as registrations, ListFilter};
-    if let Some(refused) = user.forbidden(Need::Read, &state) {
-        return refused;
-    }
-    let id = path.into_inner();
+    let (id, who) = (path.into_inner(), user.caller());
+    // A facilitator reaches their cohorts' sessions, without registrants.
+    let jam = who.role.allows(Need::Read);
     let search: String = query.q.trim().chars().take(200).collect();
     let filter = ListFilter {
         search: Some(search.clone()).filter(|s| !s.is_empty()),
@@ -428,28 +437,34 @@ pub async fn session_page(
         per_page: 200,
     };
     let loaded = db::run(&state.pool, move |conn| {
-        let Some((session, series)) = model::find_session(conn, id)? else {
-            return Ok::<_, DbError>(None);
+        let (session, series) = facilitators::session(conn, who, Need::SeeCohort, id)?;
+        let (lineup, levers, (total, rows)) = match jam {
+            true => (
+                crate::lineup::store::for_session(conn, id)?,
+                crate::lineup::store::session_levers(conn, id)?,
+                registrations::list(conn, id, &filter)?,
+            ),
+            false => Default::default(),
         };
-        let lineup = crate::lineup::store::for_session(conn, id)?;
-        let levers = crate::lineup::store::session_levers(conn, id)?;
-        // The counts, and whether facilitators may record it too.
+        // The counts, and whether this user may record them.
         let attendance = (
             crate::attendance::store::summary(conn, id)?,
-            crate::echo::cohorts::echo_session(conn, id)?.is_some(),
+            match facilitators::session(conn, who, Need::Record, id) {
+                Err(ApiError::Internal(e)) => return Err(ApiError::Internal(e)),
+                recordable => recordable.is_ok(),
+            },
         );
         let materials = crate::archive::store::for_session(conn, id, false)?;
-        let (total, rows) = registrations::list(conn, id, &filter)?;
         let registered = model::counts(conn, &[id], REGISTERED)?
             .first()
             .map_or(0, |c| c.1);
         let waitlisted = model::counts(conn, &[id], WAITLISTED)?
             .first()
             .map_or(0, |c| c.1);
-        Ok(Some((
+        Ok::<_, ApiError>((
             session, series, lineup, levers, attendance, materials, total, rows, registered,
             waitlisted,
-        )))
+        ))
     })
     .await;
     let (
@@ -464,11 +479,10 @@ pub async fn session_page(
         registered,
         waitlisted,
     ) = match loaded {
-        Ok(Some(found)) => found,
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
+        Ok(found) => found,
+        Err(e) => return user.refused(e, &state),
     };
-    let (attendance, cohort_session) = attendance;
+    let (attendance, may_record) = attendance;
     let tz = session.tz();
     let shown = rows.len();
     state.pages.private(state.pages.ok(
@@ -502,8 +516,8 @@ pub async fn session_page(
             "waitlisted": waitlisted,
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
-            "can_record": crate::echo::cohorts::may_run(user.user.role(), cohort_session)
-                && !session.is_cancelled(),
+            "jam": jam,
+            "can_record": may_record && !session.is_cancelled(),
             "materials": materials.iter().map(crate::archive::store::Material::view).collect::<Vec<_>>(),
             "material_kinds": crate::archive::domain::Kind::ALL.iter().map(|k| json!({
                 "value": k.as_str(), "label": k.label(), "wanted": k.wanted(),

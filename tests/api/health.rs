@@ -119,6 +119,11 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/echo/cases/{id}/recommendations", "put"),
         ("/api/v1/echo/cohorts/{slug}/completion", "get"),
         ("/api/v1/echo/cohorts/{slug}/completion.csv", "get"),
+        ("/api/v1/echo/cohorts/{slug}/facilitators", "post"),
+        (
+            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
+            "delete",
+        ),
         ("/api/v1/sessions/{id}/materials", "get"),
         ("/api/v1/sessions/{id}/materials", "post"),
         ("/api/v1/materials/{id}", "patch"),
@@ -134,6 +139,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             app.address,
             path.replace("{id}", "1")
                 .replace("{slot_id}", "1")
+                .replace("{user_id}", "1")
                 .replace("{slug}", "jam")
                 .replace("{format}", "zoom")
         );

@@ -89,7 +89,7 @@ async fn a_proposal_reaches_the_queue_and_a_decline_reaches_the_proposer() {
             "{}/api/v1/organizer/proposals?status=pending",
             app.address
         ))
-        .bearer_auth(&facilitator)
+        .bearer_auth(&organizer)
         .send()
         .await
         .unwrap()
@@ -126,7 +126,7 @@ async fn a_proposal_reaches_the_queue_and_a_decline_reaches_the_proposer() {
             .status()
             .as_u16(),
         403,
-        "a facilitator may read the queue, not decide"
+        "a facilitator may not decide (nor read the queue: proposers are the Jam's)"
     );
     assert_eq!(
         decline(organizer.clone(), json!({ "message": " " }))

@@ -527,14 +527,17 @@ async fn slots_move_and_withdraw_and_each_change_is_audited() {
 }
 
 #[tokio::test]
-async fn a_facilitator_may_read_the_lineup_but_not_change_it() {
+async fn a_facilitator_may_neither_read_the_lineup_nor_change_it() {
     let (app, _) = organizer_app().await;
     create_user(&app, "fac@example.org", Role::Facilitator);
     let t = token(&app, "fac@example.org").await;
     let session = jam_three_weeks_ahead(&app).await;
     let lineup = format!("/api/v1/organizer/sessions/{session}/lineup");
     let (status, _) = call(&app, reqwest::Method::GET, &lineup, &t, None).await;
-    assert_eq!(status, 200, "reading is allowed");
+    assert_eq!(
+        status, 403,
+        "a lineup is the Jam's: not a facilitator's to read"
+    );
     let (status, body) = call(
         &app,
         reqwest::Method::POST,

@@ -28,6 +28,7 @@ mod people;
 mod registration;
 mod registrations;
 mod reports;
+mod roles;
 mod scheduler;
 mod series;
 mod sessions;

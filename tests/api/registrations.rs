@@ -125,12 +125,12 @@ async fn organizers_search_filter_and_page_a_sessions_registrations() {
     let list = |query: &str| {
         let path = format!("/api/v1/organizer/sessions/{session}/registrations{query}");
         let app = &app;
-        let bearer = t.facilitator.clone();
+        let bearer = t.organizer.clone();
         async move { get(app, &path, &bearer).await }
     };
 
     let (status, all) = list("").await;
-    assert_eq!(status, 200, "a facilitator may read: {all}");
+    assert_eq!(status, 200, "an organizer reads: {all}");
     assert_eq!(
         emails(&all),
         [
@@ -438,7 +438,7 @@ async fn the_csv_export_opens_cleanly_and_cannot_run_formulas() {
             "{}/api/v1/organizer/sessions/{session}/registrations.csv",
             app.address
         ))
-        .bearer_auth(&t.facilitator)
+        .bearer_auth(&t.organizer)
         .send()
         .await
         .unwrap();

@@ -447,10 +447,15 @@ async fn the_reports_page_is_linked_and_only_for_signed_in_organizers() {
     let csv = app.get("/organizer/series/jam/reports.csv").await;
     assert_eq!(csv.status().as_u16(), 303, "nor is the download open");
 
-    // Every organizer role reads (as with the metrics API).
+    // Not a facilitator: the Jam's reports are its registrants' (as with
+    // the metrics API).
     let hub = sign_in(&app, "hub@example.org").await;
-    let read = page(&app, "/organizer/series/jam/reports", &hub).await;
-    assert_eq!(read.status().as_u16(), 200);
+    let refused = page(&app, "/organizer/series/jam/reports", &hub).await;
+    assert_eq!(
+        refused.status().as_u16(),
+        403,
+        "no Jam reports for a facilitator"
+    );
 
     let cookie = sign_in(&app, "org@example.org").await;
     let dashboard = page(&app, "/organizer", &cookie)
