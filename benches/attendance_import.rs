@@ -138,6 +138,8 @@ fn main() {
     };
     let db = TestDb::new();
     let mut settings = Settings::defaults().unwrap();
+    // Not the key file under data/: a bench keeps nothing.
+    settings.auth.link_secret = "bench link secret".into();
     settings.database.url = db.url.clone();
     let pool = db::connect(&settings.database).unwrap();
     db::migrate(&pool).unwrap();

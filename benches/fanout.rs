@@ -138,6 +138,8 @@ struct Fanout {
 async fn fanout(n: usize, smtp_port: u16, accepted: &AtomicUsize) -> Fanout {
     let db = TestDb::new();
     let mut settings = Settings::defaults().unwrap();
+    // Not the key file under data/: a bench keeps nothing.
+    settings.auth.link_secret = "bench link secret".into();
     settings.http.public_url = PublicUrl::parse("https://events.bench.example.org").unwrap();
     settings.database.url = db.url.clone();
     settings.mail.transport = MailTransportKind::Smtp;

@@ -39,6 +39,11 @@ fn settings(db: &TestDb) -> Settings {
     s.database.url = db.url.clone();
     s.jobs.run_in_serve = false;
     s.jobs.tick_seconds = 3600;
+    // The load comes from one address: the public post limit is lifted
+    // explicitly (it would turn the bench into a test of the 429 page).
+    s.limits.public_posts_per_minute = 0;
+    // Not the key file under data/: a bench keeps nothing.
+    s.auth.link_secret = "bench link secret".into();
     // The Jam's own capacity (1000): past it, registrations join the waitlist
     // through the same transaction.
     s
