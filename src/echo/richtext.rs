@@ -22,6 +22,9 @@
 //! - Nesting is bounded: past 32 levels at the start of a line, quote and
 //!   list markers read as text; past 8 levels of blocks (a nested list is
 //!   two) or of inline styles, the markup goes and the text stays.
+//! - Links keep their addresses while these together are no longer than
+//!   the Markdown; past that (references repeating a long one), a link
+//!   keeps only its text. Titles go.
 //! - Plain text: blocks are separated by a blank line, list items start
 //!   with `- ` or `1. ` (nested ones indented), quotes with `> `, code blocks
 //!   are indented four spaces, and a link reads `text (url)` — the address
@@ -187,6 +190,18 @@ fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
         Event::Html(_)
         | Event::Start(Tag::HtmlBlock | Tag::Image { .. })
         | Event::End(TagEnd::HtmlBlock | TagEnd::Image) => None,
+        // The title goes (the sanitizer drops it): a reference repeats it.
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            id,
+            ..
+        }) => Some(Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title: "".into(),
+            id,
+        })),
         Event::Start(Tag::Heading { level, .. }) => Some(Event::Start(Tag::Heading {
             level: moved_down(level),
             id: None,
@@ -195,7 +210,7 @@ fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
         })),
         other => Some(moved_down_end(other)),
     });
-    flattened(events)
+    flattened(events, markdown.len())
 }
 
 /// How deep blocks (a quote, a list item, a list: a nested list is two)
@@ -224,17 +239,30 @@ fn nesting(tag: &Tag<'_>) -> Option<Nesting> {
 
 /// `events` with tags nested deeper than [`MAX_NESTING`] left out; a
 /// list item left out still starts a line, so items do not run together.
-fn flattened<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+/// Links keep their address while the addresses together are no longer
+/// than the Markdown (`markdown_len`); past that, only their text. A
+/// reference (`[x]`) repeats its definition's address: without the bound
+/// a few kilobytes of references rendered to a hundred of addresses, the
+/// parser's own allowance.
+fn flattened<'a>(
+    events: impl Iterator<Item = Event<'a>>,
+    markdown_len: usize,
+) -> impl Iterator<Item = Event<'a>> {
     // Per open tag: how it ends, its kind of nesting, and whether it was
     // kept. Hidden inline HTML can swallow an end: an end closes the
     // nearest open tag it ends, and whatever is open inside it.
     let mut open: Vec<(TagEnd, Option<Nesting>, bool)> = Vec::new();
     let mut depth = [0usize; 2];
     let slot = |n: Nesting| n as usize;
+    let mut addresses = markdown_len;
     events.filter_map(move |event| match event {
         Event::Start(tag) => {
             let kind = nesting(&tag);
-            let kept = kind.is_none_or(|n| depth[slot(n)] < MAX_NESTING);
+            let mut kept = kind.is_none_or(|n| depth[slot(n)] < MAX_NESTING);
+            if let (Tag::Link { dest_url, .. }, true) = (&tag, kept) {
+                kept = dest_url.len() <= addresses;
+                addresses = addresses.saturating_sub(dest_url.len());
+            }
             if let (Some(n), true) = (kind, kept) {
                 depth[slot(n)] += 1;
             }
@@ -718,6 +746,36 @@ Questions: write to the hub (echo@example.org) or see https://www.example.org/ec
                 "{markdown:?} is left as it is"
             );
         }
+    }
+
+    #[test]
+    fn references_keep_their_address_while_the_addresses_fit_in_the_markdown() {
+        let address = format!("https://example.org/{}", "a".repeat(1_000));
+        let markdown = format!(
+            "[x]: {address} \"{}\"\n\n{}",
+            "t".repeat(1_000),
+            "[x] ".repeat(1_000)
+        );
+        let html = to_html(&markdown);
+        let linked = html.matches(&address).count();
+        assert!(
+            (1..=markdown.len() / address.len()).contains(&linked),
+            "{linked} addresses of {} bytes from {} bytes of Markdown",
+            address.len(),
+            markdown.len()
+        );
+        assert_eq!(html.matches(">x</a>").count(), linked, "the rest are text");
+        assert!(
+            html.len() <= 4 * markdown.len(),
+            "{} bytes of HTML",
+            html.len()
+        );
+        let text = to_text(&markdown);
+        assert!(
+            text.len() <= 4 * markdown.len(),
+            "{} bytes of text",
+            text.len()
+        );
     }
 
     #[test]
