@@ -56,26 +56,26 @@ fn give(bytes: usize) {
     HELD.fetch_sub(bytes, SeqCst);
 }
 
+/// `allocate` for `bytes`, counted (and given back if it fails).
+fn counted(bytes: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    take(bytes);
+    let ptr = allocate();
+    if ptr.is_null() {
+        give(bytes);
+    }
+    ptr
+}
+
 // SAFETY: every call goes to `System` with the caller's own arguments;
 // the counting around it touches only atomics (and on failure ends the
 // process without returning).
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        take(layout.size());
-        let ptr = unsafe { System.alloc(layout) };
-        if ptr.is_null() {
-            give(layout.size());
-        }
-        ptr
+        counted(layout.size(), || unsafe { System.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        take(layout.size());
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if ptr.is_null() {
-            give(layout.size());
-        }
-        ptr
+        counted(layout.size(), || unsafe { System.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -85,16 +85,16 @@ unsafe impl GlobalAlloc for CountingAlloc {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = layout.size();
-        if new_size > old {
-            take(new_size - old);
+        if new_size <= old {
+            let ptr = unsafe { System.realloc(ptr, layout, new_size) };
+            if !ptr.is_null() {
+                give(old - new_size);
+            }
+            return ptr;
         }
-        let moved = unsafe { System.realloc(ptr, layout, new_size) };
-        match (moved.is_null(), new_size > old) {
-            (true, true) => give(new_size - old),
-            (false, false) => give(old - new_size),
-            _ => {}
-        }
-        moved
+        counted(new_size - old, || unsafe {
+            System.realloc(ptr, layout, new_size)
+        })
     }
 }
 

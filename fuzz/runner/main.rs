@@ -378,6 +378,8 @@ struct Args {
     filters: Vec<String>,
     skips: Vec<String>,
     exact: bool,
+    /// Files to run and report the cost of, rather than test.
+    measure: Option<Vec<PathBuf>>,
 }
 
 fn args() -> Result<Args, String> {
@@ -397,6 +399,7 @@ fn args() -> Result<Args, String> {
         filters: Vec::new(),
         skips: Vec::new(),
         exact: false,
+        measure: None,
     };
     let mut given = std::env::args().skip(1);
     while let Some(arg) = given.next() {
@@ -425,6 +428,10 @@ fn args() -> Result<Args, String> {
                     .map_err(|e| format!("--seed: {e}"))?
             }
             "--skip" => args.skips.push(value("--skip")?),
+            "--measure" => args
+                .measure
+                .get_or_insert_with(Vec::new)
+                .push(PathBuf::from(value("--measure")?)),
             // libtest's options that take a value, as `cargo test` passes them.
             "--test-threads" | "--color" | "--format" | "--logfile" | "-Z" => {
                 value(&flag)?;
@@ -468,6 +475,9 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     budget::start_watchdog();
+    if let Some(files) = &args.measure {
+        return measure(&chosen, files);
+    }
     let started = Instant::now();
     println!("\nrunning {} tests", chosen.len());
     let mut failed = Vec::new();
@@ -500,6 +510,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// `--measure FILE` (repeated): what each file costs each target chosen,
+/// to see how work grows with an input's size.
+fn measure(chosen: &[&'static Target], files: &[PathBuf]) -> ExitCode {
+    for target in chosen {
+        for file in files {
+            let Ok(input) = std::fs::read(file) else {
+                eprintln!("fuzz: cannot read {}", file.display());
+                return ExitCode::from(2);
+            };
+            match budget::run(target, &input) {
+                Ok(cost) => println!(
+                    "{} {}: {} bytes, {:.1} ms of CPU, {:.2} MB of heap",
+                    target.name,
+                    file.display(),
+                    input.len(),
+                    cost.cpu.as_secs_f64() * 1000.0,
+                    cost.heap as f64 / (1024.0 * 1024.0)
+                ),
+                Err(failure) => println!("{} {}: {failure}", target.name, file.display()),
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
 /// Runs every seed of `target` once.
 fn replay(target: &'static Target) -> Result<String, String> {
     let inputs = seeds(target);
@@ -526,6 +561,7 @@ fn fuzz(target: &'static Target, time: Duration, seed: u64) -> Result<String, St
     let deadline = Instant::now() + time;
     let mut runs = 0u64;
     let mut last: Option<Vec<u8>> = None;
+    let mut costliest = Vec::new();
     while Instant::now() < deadline {
         let base = match &last {
             Some(previous) if rng.one_in(3) => previous.clone(),
@@ -546,14 +582,23 @@ fn fuzz(target: &'static Target, time: Duration, seed: u64) -> Result<String, St
                 pool[at] = input.clone();
             }
         }
+        if cost.cpu > worst.cpu {
+            costliest.clone_from(&input);
+        }
         worst.cpu = worst.cpu.max(cost.cpu);
         worst.heap = worst.heap.max(cost.heap);
         last = Some(input);
     }
+    // Not a failure, but where to look for work that grows too fast.
+    let kept = root().join("fuzz/artifacts").join(target.name);
+    let _ = std::fs::create_dir_all(&kept)
+        .and_then(|()| std::fs::write(kept.join("costliest"), &costliest));
     Ok(format!(
-        "{runs} inputs in {}s, seed {seed}; most CPU {:.0} ms, most heap {:.1} MB",
+        "{runs} inputs in {}s, seed {seed}; most CPU {:.0} ms (input kept as \
+         fuzz/artifacts/{}/costliest), most heap {:.1} MB",
         time.as_secs(),
         worst.cpu.as_secs_f64() * 1000.0,
+        target.name,
         worst.heap as f64 / (1024.0 * 1024.0)
     ))
 }

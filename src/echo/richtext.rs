@@ -23,8 +23,8 @@
 //!   list markers read as text; past 8 levels of blocks (a nested list is
 //!   two) or of inline styles, the markup goes and the text stays.
 //! - Links keep their addresses while these together are no longer than
-//!   the Markdown; past that (references repeating a long one), a link
-//!   keeps only its text. Titles go.
+//!   the Markdown, and each is at most 2 KB; past that (references
+//!   repeating a long one), a link keeps only its text. Titles go.
 //! - Plain text: blocks are separated by a blank line, list items start
 //!   with `- ` or `1. ` (nested ones indented), quotes with `> `, code blocks
 //!   are indented four spaces, and a link reads `text (url)` — the address
@@ -37,7 +37,8 @@ use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-const TAGS: [&str; 12] = [
+/// The tags the HTML keeps.
+pub const TAGS: [&str; 12] = [
     "p",
     "br",
     "strong",
@@ -51,7 +52,8 @@ const TAGS: [&str; 12] = [
     "a",
     "code",
 ];
-const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+/// The schemes a link's address keeps.
+pub const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::empty();
@@ -62,6 +64,8 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
         .url_schemes(HashSet::from(URL_SCHEMES))
         .url_relative(ammonia::UrlRelative::Deny)
+        // `in_short_runs` relies on it.
+        .strip_comments(true)
         .link_rel(Some("noopener noreferrer"));
     builder
 });
@@ -70,8 +74,71 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
 pub fn to_html(markdown: &str) -> String {
     let markdown = shallow(markdown);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events(&markdown));
+    pulldown_cmark::html::push_html(&mut html, in_short_runs(events(&markdown)));
     SANITIZER.clean(&html).to_string()
+}
+
+/// The most bytes of text the sanitizer is given without markup between.
+/// Its serializer (html5ever 0.40) looks for the next `<` or `>` to the
+/// end of a text after each `&` (or `0xC2` byte) it writes: quadratic in a
+/// text's length, 20 000 characters of `&e` took 40 ms (a second unoptimized).
+const TEXT_RUN: usize = 256;
+
+/// `events` with an empty comment wherever a run of text would pass
+/// [`TEXT_RUN`] bytes. Each comment ends a text in the sanitizer's tree,
+/// and the sanitizer removes comments, so the HTML is the same.
+fn in_short_runs<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    let mut run = 0;
+    events.flat_map(move |event| {
+        let mut out = Vec::new();
+        match event {
+            Event::Text(text) if run + text.len() <= TEXT_RUN => {
+                run += text.len();
+                out.push(Event::Text(text));
+            }
+            Event::Text(text) => split_text(&text, &mut run, &mut out),
+            Event::Code(code) if run + code.len() > TEXT_RUN => {
+                // What the writer makes of `Code`, with the text split.
+                out.push(Event::InlineHtml("<code>".into()));
+                split_text(&code, &mut run, &mut out);
+                out.push(Event::InlineHtml("</code>".into()));
+                run = 0;
+            }
+            Event::SoftBreak => {
+                run += 1;
+                out.push(event);
+            }
+            other => {
+                run = 0;
+                out.push(other);
+            }
+        }
+        out
+    })
+}
+
+/// `text` as `Text` events of at most [`TEXT_RUN`] bytes, each after a
+/// comment once the run so far is full.
+fn split_text<'a>(text: &str, run: &mut usize, out: &mut Vec<Event<'a>>) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        if *run >= TEXT_RUN {
+            out.push(Event::InlineHtml("<!---->".into()));
+            *run = 0;
+        }
+        let mut end = rest.len().min(TEXT_RUN - *run);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            // A character wider than the room left: start a new run.
+            *run = TEXT_RUN;
+            continue;
+        }
+        out.push(Event::Text(rest[..end].to_owned().into()));
+        *run += end;
+        rest = &rest[end..];
+    }
 }
 
 /// Readable plain text for the recommendations (see the module docs).
@@ -237,10 +304,16 @@ fn nesting(tag: &Tag<'_>) -> Option<Nesting> {
     }
 }
 
+/// The longest link address kept (browsers and servers take about as
+/// much): the sanitizer writes an address in time that grows with its
+/// length times its `&`s.
+const MAX_ADDRESS_BYTES: usize = 2048;
+
 /// `events` with tags nested deeper than [`MAX_NESTING`] left out; a
 /// list item left out still starts a line, so items do not run together.
 /// Links keep their address while the addresses together are no longer
-/// than the Markdown (`markdown_len`); past that, only their text. A
+/// than the Markdown (`markdown_len`), and each is at most
+/// [`MAX_ADDRESS_BYTES`]; past that, only their text. A
 /// reference (`[x]`) repeats its definition's address: without the bound
 /// a few kilobytes of references rendered to a hundred of addresses, the
 /// parser's own allowance.
@@ -260,7 +333,7 @@ fn flattened<'a>(
             let kind = nesting(&tag);
             let mut kept = kind.is_none_or(|n| depth[slot(n)] < MAX_NESTING);
             if let (Tag::Link { dest_url, .. }, true) = (&tag, kept) {
-                kept = dest_url.len() <= addresses;
+                kept = dest_url.len() <= addresses.min(MAX_ADDRESS_BYTES);
                 addresses = addresses.saturating_sub(dest_url.len());
             }
             if let (Some(n), true) = (kind, kept) {
@@ -779,6 +852,48 @@ Questions: write to the hub (echo@example.org) or see https://www.example.org/ec
     }
 
     #[test]
+    fn text_reaches_the_sanitizer_in_short_runs_and_comes_out_whole() {
+        for markdown in [
+            "&e".repeat(10_000),
+            format!("`{}`", "&".repeat(3_000)),
+            "\u{b7}é&".repeat(2_000),
+            format!("```\n{}\n```", "a & b\n".repeat(1_000)),
+        ] {
+            let mut run = 0;
+            let mut longest = 0;
+            for event in in_short_runs(events(&markdown)) {
+                match event {
+                    Event::Text(text) => run += text.len(),
+                    Event::SoftBreak => run += 1,
+                    _ => run = 0,
+                }
+                longest = longest.max(run);
+            }
+            assert!(longest <= TEXT_RUN, "a run of {longest} bytes");
+        }
+        assert_eq!(
+            to_html(&"&e".repeat(10_000)),
+            format!("<p>{}</p>\n", "&amp;e".repeat(10_000)),
+            "the comments leave nothing behind"
+        );
+        assert_eq!(
+            to_html(&format!("`{}` \u{b7}", "<&".repeat(300))),
+            format!("<p><code>{}</code> \u{b7}</p>\n", "&lt;&amp;".repeat(300))
+        );
+    }
+
+    #[test]
+    fn a_link_address_longer_than_2_kb_is_not_kept() {
+        let long = format!("https://example.org/?{}", "a=1&".repeat(600));
+        assert_eq!(
+            to_html(&format!("[see]({long})")),
+            "<p>see</p>\n",
+            "the text stays"
+        );
+        assert_eq!(to_text(&format!("[see]({long})")), "see");
+    }
+
+    #[test]
     fn quotes_nested_past_the_cap_are_flattened_into_the_deepest_kept() {
         let markdown = ">".repeat(20_000);
         let html = to_html(&markdown);
@@ -795,30 +910,29 @@ Questions: write to the hub (echo@example.org) or see https://www.example.org/ec
 
     #[test]
     fn deep_nesting_with_lazy_lines_costs_the_text_a_bounded_prefix_per_line() {
-        // 10 000 quotes, then 5 000 lazy continuation lines: each line of
-        // the text repeats the quotes' prefix, once 20 000 bytes of it.
-        let markdown = format!("{} a\n{}", ">".repeat(10_000), "b\n".repeat(5_000));
-        let text = to_text(&markdown);
-        assert!(
-            text.len() <= 10 * markdown.len(),
-            "{} bytes of text from {} of Markdown",
-            text.len(),
-            markdown.len()
-        );
-        let last = text.lines().last().unwrap_or_default();
+        // 10 000 quotes (or 5 000 nested lists), then 5 000 lazy
+        // continuation lines: each line of the text repeats the prefix of
+        // the blocks it is in, once 20 000 bytes of it.
+        let quotes = format!("{} a\n{}", ">".repeat(10_000), "b\n".repeat(5_000));
+        let lists = format!("{}a\n{}", "- ".repeat(5_000), "b\n".repeat(5_000));
+        for markdown in [&quotes, &lists] {
+            let text = to_text(markdown);
+            assert!(
+                text.len() <= 10 * markdown.len(),
+                "{} bytes of text from {} of Markdown",
+                text.len(),
+                markdown.len()
+            );
+        }
+        let last = to_text(&quotes)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
         assert_eq!(
             last,
             format!("{}b", "> ".repeat(MAX_NESTING)),
             "the deepest kept"
-        );
-
-        let lists = format!("{}a\n{}", "- ".repeat(5_000), "b\n".repeat(5_000));
-        let text = to_text(&lists);
-        assert!(
-            text.len() <= 10 * lists.len(),
-            "{} bytes of text from {} of Markdown",
-            text.len(),
-            lists.len()
         );
     }
 
