@@ -62,7 +62,25 @@ pub fn etag(sha256: &str) -> String {
 pub fn answer(req: &HttpRequest, etag: &str, len: u64) -> Answer {
     let headers = req.headers();
     let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(tags) = text(header::IF_NONE_MATCH) {
+    let asked = Conditions {
+        if_none_match: text(header::IF_NONE_MATCH),
+        range: text(header::RANGE),
+        if_range: text(header::IF_RANGE),
+    };
+    answer_to(&asked, etag, len)
+}
+
+/// The request headers [`answer`] reads, as text.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Conditions<'a> {
+    pub if_none_match: Option<&'a str>,
+    pub range: Option<&'a str>,
+    pub if_range: Option<&'a str>,
+}
+
+/// [`answer`] from the headers' text.
+pub fn answer_to(asked: &Conditions, etag: &str, len: u64) -> Answer {
+    if let Some(tags) = asked.if_none_match {
         let matches = tags
             .split(',')
             .map(|t| t.trim().trim_start_matches("W/"))
@@ -71,11 +89,11 @@ pub fn answer(req: &HttpRequest, etag: &str, len: u64) -> Answer {
             return Answer::NotModified;
         }
     }
-    let Some(range) = text(header::RANGE) else {
+    let Some(range) = asked.range else {
         return Answer::Whole;
     };
     // A range of another version is no range of this one.
-    if text(header::IF_RANGE).is_some_and(|v| v.trim() != etag) {
+    if asked.if_range.is_some_and(|v| v.trim() != etag) {
         return Answer::Whole;
     }
     let Ok(parsed) = http_range_header::parse_range_header(range) else {

@@ -286,13 +286,10 @@ pub struct RangeQuery {
 
 fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
     chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| format!("`{value}` is not a date like 2026-01-31"))
+        .and_then(crate::calendar::schedule::sane_date)
         .map(|d| d.and_time(chrono::NaiveTime::MIN))
-        .map_err(|_| {
-            ApiError::fields(vec![(
-                name.into(),
-                format!("`{value}` is not a date like 2026-01-31"),
-            )])
-        })
+        .map_err(|message| ApiError::fields(vec![(name.into(), message)]))
 }
 
 /// A series' sessions in a period with their measures, oldest first, each

@@ -3,10 +3,12 @@
 //! daylight-saving changes. Pure functions, no I/O.
 
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc, Weekday,
+    DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDate, NaiveTime, TimeZone, Utc,
+    Weekday,
 };
 use chrono_tz::Tz;
 
@@ -52,10 +54,22 @@ fn parse_weekday(code: &str) -> Option<Weekday> {
     })
 }
 
+/// The longest rule text read: `FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU`
+/// is 38 bytes, so a longer one is not a rule, and is refused before any
+/// work (or an echo of it in the message).
+pub const MAX_RULE_BYTES: usize = 100;
+
 impl FromStr for Rule {
     type Err = RuleError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
+        if input.len() > MAX_RULE_BYTES {
+            let shown: String = input.chars().take(20).collect();
+            return Err(RuleError {
+                rule: format!("{shown}…"),
+                reason: "longer than 100 bytes",
+            });
+        }
         let fail = |reason| RuleError {
             rule: input.to_string(),
             reason,
@@ -78,9 +92,14 @@ impl FromStr for Rule {
         let byday = byday.ok_or_else(|| fail("BYDAY is required"))?;
         match freq.as_deref() {
             Some("MONTHLY") => {
+                // The weekday is the last two characters: split where they
+                // start, which is not a byte count once there is a `é`.
                 let split = byday
-                    .len()
-                    .checked_sub(2)
+                    .char_indices()
+                    .rev()
+                    .nth(1)
+                    .map(|(at, _)| at)
+                    .filter(|&at| at > 0)
                     .ok_or_else(|| fail("BYDAY needs an ordinal and a day, e.g. 3TU"))?;
                 let (ordinal, day) = byday.split_at(split);
                 let weekday = parse_weekday(day).ok_or_else(|| fail("unknown weekday in BYDAY"))?;
@@ -125,6 +144,24 @@ impl<'de> serde::Deserialize<'de> for Rule {
     }
 }
 
+/// The years a date given to convene may fall in. Beyond them a date is a
+/// typo, and near chrono's own limits (±262 000 years) month arithmetic
+/// overflows: input is refused outside this span (see [`sane_date`]).
+pub const YEARS: RangeInclusive<i32> = 1900..=2200;
+
+/// `date` when its year is one of [`YEARS`]; else the message for its field.
+pub fn sane_date(date: NaiveDate) -> Result<NaiveDate, String> {
+    if YEARS.contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(format!(
+            "{date} is not between the years {} and {}",
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
+}
+
 /// The `ordinal`-th `weekday` of a month; negative ordinals count from the end.
 pub fn nth_weekday_of_month(
     year: i32,
@@ -132,47 +169,52 @@ pub fn nth_weekday_of_month(
     weekday: Weekday,
     ordinal: i8,
 ) -> Option<NaiveDate> {
-    if ordinal > 0 {
+    if ordinal == 0 {
+        None
+    } else if ordinal > 0 {
         NaiveDate::from_weekday_of_month_opt(year, month, weekday, ordinal as u8)
     } else {
         let first_of_next =
             NaiveDate::from_ymd_opt(year, month, 1)?.checked_add_months(Months::new(1))?;
         let last = first_of_next.pred_opt()?;
         let back = (7 + last.weekday().num_days_from_monday() - weekday.num_days_from_monday()) % 7;
-        let date = last - Duration::days(i64::from(back) + 7 * i64::from(-ordinal - 1));
+        let date = last.checked_sub_days(Days::new(
+            u64::from(back) + 7 * u64::from(ordinal.unsigned_abs() - 1),
+        ))?;
         (date.month() == month).then_some(date)
     }
 }
 
-/// Local dates matched by `rule` in `[from, until)`.
-pub fn local_dates(rule: &Rule, from: NaiveDate, until: NaiveDate) -> Vec<NaiveDate> {
-    let mut dates = Vec::new();
+/// Local dates matched by `rule` in `[from, until)`, first to last, made as
+/// they are taken: a caller that wants the first 61 of a rule over
+/// centuries does the work of 61. Any dates will do, up to chrono's limits.
+pub fn local_dates(
+    rule: &Rule,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Box<dyn Iterator<Item = NaiveDate> + '_> {
     match rule {
         Rule::MonthlyByWeekday { ordinal, weekday } => {
-            let mut month =
-                NaiveDate::from_ymd_opt(from.year(), from.month(), 1).expect("first of month");
-            while month < until {
-                if let Some(d) =
-                    nth_weekday_of_month(month.year(), month.month(), *weekday, *ordinal)
-                {
-                    if d >= from && d < until {
-                        dates.push(d);
-                    }
-                }
-                month = month + Months::new(1);
-            }
+            let (ordinal, weekday) = (*ordinal, *weekday);
+            let first_month = from.with_day(1).unwrap_or(from);
+            Box::new(
+                std::iter::successors(Some(first_month), |m| m.checked_add_months(Months::new(1)))
+                    .take_while(move |m| *m < until)
+                    .filter_map(move |m| {
+                        nth_weekday_of_month(m.year(), m.month(), weekday, ordinal)
+                    })
+                    .filter(move |d| from <= *d && *d < until),
+            )
         }
-        Rule::Weekly { weekdays } => {
-            let mut day = from;
-            while day < until {
-                if weekdays.contains(&day.weekday()) {
-                    dates.push(day);
-                }
-                day = day.succ_opt().expect("date in range");
-            }
-        }
+        // A weekly rule names at least one day (the parser sees to it);
+        // with none, a walk over every day would find nothing.
+        Rule::Weekly { weekdays } if weekdays.is_empty() => Box::new(std::iter::empty()),
+        Rule::Weekly { weekdays } => Box::new(
+            from.iter_days()
+                .take_while(move |d| *d < until)
+                .filter(|d| weekdays.contains(&d.weekday())),
+        ),
     }
-    dates
 }
 
 /// The instant a wall-clock time happens in `tz`. A time skipped by a
@@ -185,7 +227,10 @@ pub fn local_to_utc(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
         LocalResult::Ambiguous(earliest, _) => earliest.with_timezone(&Utc),
         LocalResult::None => {
             // Offsets before and after the gap, taken an hour either side.
-            let before = tz.offset_from_utc_datetime(&(local - Duration::hours(3)));
+            let earlier = local
+                .checked_sub_signed(Duration::hours(3))
+                .unwrap_or(local);
+            let before = tz.offset_from_utc_datetime(&earlier);
             let instant = local
                 - Duration::seconds(i64::from(chrono::Offset::fix(&before).local_minus_utc()));
             Utc.from_utc_datetime(&instant)
@@ -214,17 +259,20 @@ impl Timetable {
     /// Occurrences starting in `[from, until)`.
     pub fn occurrences(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Vec<Occurrence> {
         // Widen by a day on each side for the zone offset, then filter by instant.
-        let first = from.with_timezone(&self.timezone).date_naive() - Duration::days(1);
-        let last = until.with_timezone(&self.timezone).date_naive() + Duration::days(2);
+        let first = from.with_timezone(&self.timezone).date_naive();
+        let first = first.pred_opt().unwrap_or(first);
+        let last = until.with_timezone(&self.timezone).date_naive();
+        let last = last
+            .checked_add_days(Days::new(2))
+            .unwrap_or(NaiveDate::MAX);
         local_dates(&self.rule, first, last)
-            .into_iter()
-            .map(|local_date| {
+            .filter_map(|local_date| {
                 let starts_at = local_to_utc(self.timezone, local_date, self.start_time);
-                Occurrence {
+                Some(Occurrence {
                     local_date,
                     starts_at,
-                    ends_at: starts_at + self.duration,
-                }
+                    ends_at: starts_at.checked_add_signed(self.duration)?,
+                })
             })
             .filter(|o| o.starts_at >= from && o.starts_at < until)
             .collect()
@@ -283,6 +331,82 @@ mod tests {
             "",
         ] {
             assert!(text.parse::<Rule>().is_err(), "`{text}` should be refused");
+        }
+    }
+
+    #[test]
+    fn a_weekday_written_with_a_multibyte_letter_is_refused_not_split_inside_it() {
+        for text in [
+            "FREQ=MONTHLY;BYDAY=éX",
+            "FREQ=MONTHLY;BYDAY=3éX",
+            "FREQ=MONTHLY;BYDAY=3Tü",
+            "FREQ=MONTHLY;BYDAY=é",
+            "FREQ=WEEKLY;BYDAY=MO,é",
+        ] {
+            let err = text.parse::<Rule>().unwrap_err();
+            assert!(
+                err.to_string().contains("BYDAY"),
+                "`{text}` should be refused for its BYDAY: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rule_longer_than_any_rule_is_refused_without_echoing_it() {
+        let long = format!("FREQ=WEEKLY;BYDAY={}", "MO,".repeat(100_000));
+        let err = long.parse::<Rule>().unwrap_err().to_string();
+        assert!(err.contains("longer than 100 bytes"), "{err}");
+        assert!(err.len() < 300, "the message quotes only the start: {err}");
+    }
+
+    #[test]
+    fn rules_near_the_limits_of_the_calendar_give_dates_not_panics() {
+        let near_end = NaiveDate::from_ymd_opt(262_142, 12, 1).unwrap();
+        let near_start = NaiveDate::from_ymd_opt(-262_143, 1, 1).unwrap();
+        for text in [
+            "FREQ=MONTHLY;BYDAY=3TU",
+            "FREQ=MONTHLY;BYDAY=-1FR",
+            "FREQ=MONTHLY;BYDAY=-5SU",
+            "FREQ=WEEKLY;BYDAY=MO,TH",
+        ] {
+            let rule: Rule = text.parse().unwrap();
+            let late: Vec<_> = local_dates(&rule, near_end, NaiveDate::MAX).collect();
+            assert!(
+                late.len() <= 9,
+                "`{text}` in December {}: {late:?}",
+                near_end.year()
+            );
+            let early =
+                local_dates(&rule, NaiveDate::MIN, near_start + Duration::days(400)).count();
+            assert!(early >= 1, "`{text}` finds its day in the first year");
+        }
+        for ordinal in [i8::MIN, -6, 0, 6, i8::MAX] {
+            assert_eq!(
+                nth_weekday_of_month(2026, 1, Weekday::Fri, ordinal),
+                None,
+                "ordinal {ordinal}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_weekly_rule_over_every_date_there_is_makes_only_the_dates_taken() {
+        let rule: Rule = "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU".parse().unwrap();
+        // Listed eagerly, this span is 190 million dates (760 MB).
+        let first: Vec<_> = local_dates(&rule, NaiveDate::MIN, NaiveDate::MAX)
+            .take(61)
+            .collect();
+        assert_eq!(first.len(), 61);
+        assert_eq!(first[60], NaiveDate::MIN + Duration::days(60), "day by day");
+    }
+
+    #[test]
+    fn dates_are_sane_from_1900_to_2200() {
+        let date = |y| NaiveDate::from_ymd_opt(y, 6, 1).unwrap();
+        assert!(sane_date(date(1900)).is_ok() && sane_date(date(2200)).is_ok());
+        for year in [1899, 2201, 262_142, -5] {
+            let err = sane_date(date(year)).unwrap_err();
+            assert!(err.contains("between the years 1900 and 2200"), "{err}");
         }
     }
 
@@ -364,8 +488,9 @@ mod tests {
     fn weekly_rule_lists_each_named_day() {
         let rule: Rule = "FREQ=WEEKLY;BYDAY=MO,TH".parse().unwrap();
         let from = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        let got = local_dates(&rule, from, from + Duration::days(14));
-        let days: Vec<u32> = got.iter().map(|d| d.day()).collect();
+        let days: Vec<u32> = local_dates(&rule, from, from + Duration::days(14))
+            .map(|d| d.day())
+            .collect();
         assert_eq!(days, vec![23, 26, 30, 3]);
     }
 

@@ -253,11 +253,18 @@ pub fn parse(
             }
         },
     };
-    for finding in screen::screen(&[
+    // A field already refused (too long, say) is not screened: its text is
+    // not kept, and screening it would be work done for nothing.
+    let screened: Vec<(&str, &str)> = [
         ("title", &title),
         ("tried", &tried),
         ("question", &question),
-    ]) {
+    ]
+    .into_iter()
+    .filter(|(field, _)| e.iter().all(|(refused, _)| refused != field))
+    .map(|(field, text)| (field, text.as_str()))
+    .collect();
+    for finding in screen::screen(&screened) {
         let field = finding.field.clone();
         e.push((field.clone(), finding.message(label(&field))));
     }

@@ -118,6 +118,42 @@ pub fn check(new: &NewCohort) -> Vec<(String, String)> {
     if let Err(e) = name(&new.name) {
         fail("name", e);
     }
+    let mut dated = true;
+    for (field, date) in [
+        ("starts_on", new.starts_on),
+        ("ends_on", new.ends_on),
+        ("applications_open_on", new.applications_open_on),
+        ("applications_close_on", new.applications_close_on),
+    ] {
+        if let Err(message) = schedule::sane_date(date) {
+            fail(field, message);
+            dated = false;
+        }
+    }
+    // A span that is a typo is not counted over (see `schedule::YEARS`).
+    if dated {
+        check_span(new, &mut fail);
+    }
+    if !(1..=24 * 60).contains(&new.duration_minutes) {
+        fail("duration_minutes", "between 1 and 1440 minutes".into());
+    }
+    if new.capacity < 1 {
+        fail("capacity", "at least 1".into());
+    }
+    if !(1..=100).contains(&new.completion_percent) {
+        fail("completion_percent", "a percentage from 1 to 100".into());
+    }
+    if !(0..=5).contains(&new.case_slots) {
+        fail(
+            "case_slots",
+            "from 0 to 5 case presentations a session".into(),
+        );
+    }
+    errors
+}
+
+/// The span's order, its sessions, and when applications close.
+fn check_span(new: &NewCohort, fail: &mut impl FnMut(&str, String)) {
     if new.ends_on < new.starts_on {
         fail(
             "ends_on",
@@ -154,22 +190,6 @@ pub fn check(new: &NewCohort) -> Vec<(String, String)> {
             "applications must close by the cohort's end".into(),
         );
     }
-    if !(1..=24 * 60).contains(&new.duration_minutes) {
-        fail("duration_minutes", "between 1 and 1440 minutes".into());
-    }
-    if new.capacity < 1 {
-        fail("capacity", "at least 1".into());
-    }
-    if !(1..=100).contains(&new.completion_percent) {
-        fail("completion_percent", "a percentage from 1 to 100".into());
-    }
-    if !(0..=5).contains(&new.case_slots) {
-        fail(
-            "case_slots",
-            "from 0 to 5 case presentations a session".into(),
-        );
-    }
-    errors
 }
 
 /// A cohort's short name for links: 1 to 60 lowercase letters, digits
@@ -257,7 +277,6 @@ fn all_days() -> Vec<chrono::Weekday> {
 pub fn dates(new: &NewCohort) -> Vec<NaiveDate> {
     let until = new.ends_on.succ_opt().unwrap_or(new.ends_on);
     schedule::local_dates(&new.rule, new.starts_on, until)
-        .into_iter()
         .take(MAX_SESSIONS + 1)
         .collect()
 }

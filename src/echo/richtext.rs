@@ -19,18 +19,26 @@
 //!   every link gets `rel="noopener noreferrer"`. A list's start number and
 //!   a code block's `<pre>` are among what goes: a list counts from 1 and
 //!   code reads as inline code.
+//! - Nesting is bounded: past 32 levels at the start of a line, quote and
+//!   list markers read as text; past 8 levels of blocks (a nested list is
+//!   two) or of inline styles, the markup goes and the text stays.
+//! - Links keep their addresses while these together are no longer than
+//!   the Markdown, and each is at most 2 KB; past that (references
+//!   repeating a long one), a link keeps only its text. Titles go.
 //! - Plain text: blocks are separated by a blank line, list items start
 //!   with `- ` or `1. ` (nested ones indented), quotes with `> `, code blocks
 //!   are indented four spaces, and a link reads `text (url)` — the address
 //!   alone for `mailto`, once when the text already is the URL, and text
 //!   only when the URL is not one the HTML would keep.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-const TAGS: [&str; 12] = [
+/// The tags the HTML keeps.
+pub const TAGS: [&str; 12] = [
     "p",
     "br",
     "strong",
@@ -44,7 +52,8 @@ const TAGS: [&str; 12] = [
     "a",
     "code",
 ];
-const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
+/// The schemes a link's address keeps.
+pub const URL_SCHEMES: [&str; 3] = ["http", "https", "mailto"];
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut builder = ammonia::Builder::empty();
@@ -55,36 +64,177 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
         .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
         .url_schemes(HashSet::from(URL_SCHEMES))
         .url_relative(ammonia::UrlRelative::Deny)
+        // `in_short_runs` relies on it.
+        .strip_comments(true)
         .link_rel(Some("noopener noreferrer"));
     builder
 });
 
 /// Safe HTML for the recommendations (see the module docs).
 pub fn to_html(markdown: &str) -> String {
+    let markdown = shallow(markdown);
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut html, events(markdown));
+    pulldown_cmark::html::push_html(&mut html, in_short_runs(events(&markdown)));
     SANITIZER.clean(&html).to_string()
+}
+
+/// The most bytes of text the sanitizer is given without markup between.
+/// Its serializer (html5ever 0.40) looks for the next `<` or `>` to the
+/// end of a text after each `&` (or `0xC2` byte) it writes: quadratic in a
+/// text's length, 20 000 characters of `&e` took 40 ms (a second unoptimized).
+const TEXT_RUN: usize = 256;
+
+/// `events` with an empty comment wherever a run of text would pass
+/// [`TEXT_RUN`] bytes. Each comment ends a text in the sanitizer's tree,
+/// and the sanitizer removes comments, so the HTML is the same.
+fn in_short_runs<'a>(events: impl Iterator<Item = Event<'a>>) -> impl Iterator<Item = Event<'a>> {
+    let mut run = 0;
+    events.flat_map(move |event| {
+        let mut out = Vec::new();
+        match event {
+            Event::Text(text) if run + text.len() <= TEXT_RUN => {
+                run += text.len();
+                out.push(Event::Text(text));
+            }
+            Event::Text(text) => split_text(&text, &mut run, &mut out),
+            Event::Code(code) if run + code.len() > TEXT_RUN => {
+                // What the writer makes of `Code`, with the text split.
+                out.push(Event::InlineHtml("<code>".into()));
+                split_text(&code, &mut run, &mut out);
+                out.push(Event::InlineHtml("</code>".into()));
+                run = 0;
+            }
+            Event::SoftBreak => {
+                run += 1;
+                out.push(event);
+            }
+            other => {
+                run = 0;
+                out.push(other);
+            }
+        }
+        out
+    })
+}
+
+/// `text` as `Text` events of at most [`TEXT_RUN`] bytes, each after a
+/// comment once the run so far is full.
+fn split_text<'a>(text: &str, run: &mut usize, out: &mut Vec<Event<'a>>) {
+    let mut rest = text;
+    while !rest.is_empty() {
+        if *run >= TEXT_RUN {
+            out.push(Event::InlineHtml("<!---->".into()));
+            *run = 0;
+        }
+        let mut end = rest.len().min(TEXT_RUN - *run);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        if end == 0 {
+            // A character wider than the room left: start a new run.
+            *run = TEXT_RUN;
+            continue;
+        }
+        out.push(Event::Text(rest[..end].to_owned().into()));
+        *run += end;
+        rest = &rest[end..];
+    }
 }
 
 /// Readable plain text for the recommendations (see the module docs).
 pub fn to_text(markdown: &str) -> String {
+    let markdown = shallow(markdown);
     let mut text = TextWriter::default();
-    for event in events(markdown) {
+    for event in events(&markdown) {
         text.event(event);
     }
     text.finish()
 }
 
+/// How many container levels a line may open or continue — quote and list
+/// markers, and indentation at two columns a level — before its further
+/// markers are read as text. The parser walks the open containers on
+/// every line, lazy continuation lines too, so a document costs its lines
+/// times their depth: 10 000 quotes and 5 000 lines after them took
+/// seconds. Bounded, the cost is linear (and [`MAX_NESTING`] bounds what
+/// is shown).
+const MAX_LEVELS: usize = 32;
+
+/// `markdown` with each line's markers past [`MAX_LEVELS`] escaped
+/// (`\>`, `\-`, `1\.`), so that they read as the text they are.
+fn shallow(markdown: &str) -> Cow<'_, str> {
+    if markdown.lines().all(|line| too_deep_at(line).is_none()) {
+        return Cow::Borrowed(markdown);
+    }
+    let mut out = String::with_capacity(markdown.len() + 64);
+    for line in markdown.split_inclusive('\n') {
+        match too_deep_at(line) {
+            Some(at) => {
+                out.push_str(&line[..at]);
+                out.push('\\');
+                out.push_str(&line[at..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Where the line's container markers pass [`MAX_LEVELS`]: the byte of
+/// the marker's punctuation, which an escape makes text.
+fn too_deep_at(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let ends_marker =
+        |at: usize| matches!(bytes.get(at), None | Some(b' ' | b'\t' | b'\r' | b'\n'));
+    let (mut at, mut columns, mut markers) = (0, 0, 0);
+    loop {
+        let marker = match bytes.get(at)? {
+            b' ' => {
+                columns += 1;
+                at += 1;
+                continue;
+            }
+            b'\t' => {
+                columns += 4;
+                at += 1;
+                continue;
+            }
+            b'>' => at,
+            b'-' | b'+' | b'*' if ends_marker(at + 1) => at,
+            b'0'..=b'9' => {
+                let digits = bytes[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .count();
+                let delimiter = at + digits;
+                if digits > 9
+                    || !matches!(bytes.get(delimiter), Some(b'.' | b')'))
+                    || !ends_marker(delimiter + 1)
+                {
+                    return None;
+                }
+                delimiter
+            }
+            _ => return None,
+        };
+        markers += 1;
+        if markers + columns / 2 > MAX_LEVELS {
+            return Some(marker);
+        }
+        at = marker + 1;
+    }
+}
+
 /// Inline tags whose content is code, not text: it goes with them.
 const HIDDEN_WITH_CONTENT: [(&str, &str); 2] = [("<script", "</script"), ("<style", "</style")];
 
-/// The Markdown's events, with raw HTML and images' markup left out and
-/// headings moved down.
+/// The Markdown's events, with raw HTML and images' markup left out,
+/// headings moved down and nesting flattened below [`MAX_NESTING`].
 fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     // Inline `<script>…</script>` comes as tag, text, tag: the text between
     // goes too, up to the closing tag or the end of the paragraph.
     let mut hiding_until: Option<&'static str> = None;
-    Parser::new_ext(markdown, Options::empty()).filter_map(move |event| match event {
+    let events = Parser::new_ext(markdown, Options::empty()).filter_map(move |event| match event {
         Event::End(TagEnd::Paragraph | TagEnd::Heading(_)) if hiding_until.is_some() => {
             hiding_until = None;
             Some(moved_down_end(event))
@@ -107,6 +257,18 @@ fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
         Event::Html(_)
         | Event::Start(Tag::HtmlBlock | Tag::Image { .. })
         | Event::End(TagEnd::HtmlBlock | TagEnd::Image) => None,
+        // The title goes (the sanitizer drops it): a reference repeats it.
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            id,
+            ..
+        }) => Some(Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title: "".into(),
+            id,
+        })),
         Event::Start(Tag::Heading { level, .. }) => Some(Event::Start(Tag::Heading {
             level: moved_down(level),
             id: None,
@@ -114,6 +276,91 @@ fn events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
             attrs: Vec::new(),
         })),
         other => Some(moved_down_end(other)),
+    });
+    flattened(events, markdown.len())
+}
+
+/// How deep blocks (a quote, a list item, a list: a nested list is two)
+/// and, apart, inline styles (emphasis, links) may nest. Deeper ones are
+/// flattened into the deepest kept: their text stays, their markup goes.
+/// Each level costs every line of text in it a prefix in the plain text,
+/// and every tag in it a walk up the open ones in the sanitizer: unbounded,
+/// a 20 000-character recommendation became 100 MB of e-mail text.
+pub const MAX_NESTING: usize = 8;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nesting {
+    Block,
+    Inline,
+}
+
+fn nesting(tag: &Tag<'_>) -> Option<Nesting> {
+    match tag {
+        Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::CodeBlock(_) => Some(Nesting::Block),
+        Tag::Emphasis | Tag::Strong | Tag::Strikethrough | Tag::Link { .. } => {
+            Some(Nesting::Inline)
+        }
+        _ => None,
+    }
+}
+
+/// The longest link address kept (browsers and servers take about as
+/// much): the sanitizer writes an address in time that grows with its
+/// length times its `&`s.
+const MAX_ADDRESS_BYTES: usize = 2048;
+
+/// `events` with tags nested deeper than [`MAX_NESTING`] left out; a
+/// list item left out still starts a line, so items do not run together.
+/// Links keep their address while the addresses together are no longer
+/// than the Markdown (`markdown_len`), and each is at most
+/// [`MAX_ADDRESS_BYTES`]; past that, only their text. A
+/// reference (`[x]`) repeats its definition's address: without the bound
+/// a few kilobytes of references rendered to a hundred of addresses, the
+/// parser's own allowance.
+fn flattened<'a>(
+    events: impl Iterator<Item = Event<'a>>,
+    markdown_len: usize,
+) -> impl Iterator<Item = Event<'a>> {
+    // Per open tag: how it ends, its kind of nesting, and whether it was
+    // kept. Hidden inline HTML can swallow an end: an end closes the
+    // nearest open tag it ends, and whatever is open inside it.
+    let mut open: Vec<(TagEnd, Option<Nesting>, bool)> = Vec::new();
+    let mut depth = [0usize; 2];
+    let slot = |n: Nesting| n as usize;
+    let mut addresses = markdown_len;
+    events.filter_map(move |event| match event {
+        Event::Start(tag) => {
+            let kind = nesting(&tag);
+            let mut kept = kind.is_none_or(|n| depth[slot(n)] < MAX_NESTING);
+            if let (Tag::Link { dest_url, .. }, true) = (&tag, kept) {
+                kept = dest_url.len() <= addresses.min(MAX_ADDRESS_BYTES);
+                addresses = addresses.saturating_sub(dest_url.len());
+            }
+            if let (Some(n), true) = (kind, kept) {
+                depth[slot(n)] += 1;
+            }
+            let item = matches!(tag, Tag::Item);
+            open.push((tag.to_end(), kind, kept));
+            if kept {
+                Some(Event::Start(tag))
+            } else {
+                item.then_some(Event::SoftBreak)
+            }
+        }
+        Event::End(end) => {
+            let Some(at) = open.iter().rposition(|(e, ..)| *e == end) else {
+                return Some(Event::End(end));
+            };
+            let mut kept = true;
+            for (_, kind, was_kept) in open.drain(at..).rev() {
+                if let (Some(n), true) = (kind, was_kept) {
+                    depth[slot(n)] -= 1;
+                }
+                kept = was_kept;
+            }
+            kept.then_some(Event::End(end))
+        }
+        other => Some(other),
     })
 }
 
@@ -526,6 +773,192 @@ Questions: write to the hub (echo@example.org) or see https://www.example.org/ec
         assert_eq!(to_html(""), "");
         assert_eq!(to_text(""), "");
         assert_eq!(to_text("<script>x</script>"), "");
+    }
+
+    /// How deep tags nest in `html` (a well-formed fragment).
+    fn deepest(html: &str) -> usize {
+        let (mut depth, mut deepest) = (0usize, 0);
+        for tag in TAG.captures_iter(html) {
+            if &tag[2] == "br" {
+            } else if &tag[1] == "/" {
+                depth = depth.saturating_sub(1);
+            } else {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+        }
+        deepest
+    }
+
+    #[test]
+    fn markers_past_the_level_cap_are_text_before_the_parser_walks_them() {
+        for markdown in [
+            ">".repeat(10_000),
+            "- ".repeat(5_000),
+            "1. ".repeat(3_000),
+            format!("{}{}", "\t".repeat(100), "> ".repeat(100)),
+        ] {
+            let shallow = shallow(&markdown);
+            let containers = Parser::new(&shallow)
+                .filter(|e| {
+                    matches!(
+                        e,
+                        Event::Start(Tag::BlockQuote(_) | Tag::List(_) | Tag::Item)
+                    )
+                })
+                .count();
+            assert!(
+                containers <= 2 * MAX_LEVELS,
+                "{containers} containers open from {:?}…",
+                &markdown[..20]
+            );
+        }
+        for markdown in [RECOMMENDATION, "-----------------------------------------------------------------------------------\n* * * * * * *"] {
+            assert!(
+                matches!(shallow(markdown), Cow::Borrowed(_)),
+                "{markdown:?} is left as it is"
+            );
+        }
+    }
+
+    #[test]
+    fn references_keep_their_address_while_the_addresses_fit_in_the_markdown() {
+        let address = format!("https://example.org/{}", "a".repeat(1_000));
+        let markdown = format!(
+            "[x]: {address} \"{}\"\n\n{}",
+            "t".repeat(1_000),
+            "[x] ".repeat(1_000)
+        );
+        let html = to_html(&markdown);
+        let linked = html.matches(&address).count();
+        assert!(
+            (1..=markdown.len() / address.len()).contains(&linked),
+            "{linked} addresses of {} bytes from {} bytes of Markdown",
+            address.len(),
+            markdown.len()
+        );
+        assert_eq!(html.matches(">x</a>").count(), linked, "the rest are text");
+        assert!(
+            html.len() <= 4 * markdown.len(),
+            "{} bytes of HTML",
+            html.len()
+        );
+        let text = to_text(&markdown);
+        assert!(
+            text.len() <= 4 * markdown.len(),
+            "{} bytes of text",
+            text.len()
+        );
+    }
+
+    #[test]
+    fn text_reaches_the_sanitizer_in_short_runs_and_comes_out_whole() {
+        for markdown in [
+            "&e".repeat(10_000),
+            format!("`{}`", "&".repeat(3_000)),
+            "\u{b7}é&".repeat(2_000),
+            format!("```\n{}\n```", "a & b\n".repeat(1_000)),
+        ] {
+            let mut run = 0;
+            let mut longest = 0;
+            for event in in_short_runs(events(&markdown)) {
+                match event {
+                    Event::Text(text) => run += text.len(),
+                    Event::SoftBreak => run += 1,
+                    _ => run = 0,
+                }
+                longest = longest.max(run);
+            }
+            assert!(longest <= TEXT_RUN, "a run of {longest} bytes");
+        }
+        assert_eq!(
+            to_html(&"&e".repeat(10_000)),
+            format!("<p>{}</p>\n", "&amp;e".repeat(10_000)),
+            "the comments leave nothing behind"
+        );
+        assert_eq!(
+            to_html(&format!("`{}` \u{b7}", "<&".repeat(300))),
+            format!("<p><code>{}</code> \u{b7}</p>\n", "&lt;&amp;".repeat(300))
+        );
+    }
+
+    #[test]
+    fn a_link_address_longer_than_2_kb_is_not_kept() {
+        let long = format!("https://example.org/?{}", "a=1&".repeat(600));
+        assert_eq!(
+            to_html(&format!("[see]({long})")),
+            "<p>see</p>\n",
+            "the text stays"
+        );
+        assert_eq!(to_text(&format!("[see]({long})")), "see");
+    }
+
+    #[test]
+    fn quotes_nested_past_the_cap_are_flattened_into_the_deepest_kept() {
+        let markdown = ">".repeat(20_000);
+        let html = to_html(&markdown);
+        assert_eq!(
+            html.matches("<blockquote>").count(),
+            MAX_NESTING,
+            "{} quotes deep",
+            20_000
+        );
+        let html = to_html(&format!("{} deep words", ">".repeat(50)));
+        assert!(html.contains("deep words"), "the text stays: {html}");
+        assert!(deepest(&html) <= MAX_NESTING + 1, "{html}");
+    }
+
+    #[test]
+    fn deep_nesting_with_lazy_lines_costs_the_text_a_bounded_prefix_per_line() {
+        // 10 000 quotes (or 5 000 nested lists), then 5 000 lazy
+        // continuation lines: each line of the text repeats the prefix of
+        // the blocks it is in, once 20 000 bytes of it.
+        let quotes = format!("{} a\n{}", ">".repeat(10_000), "b\n".repeat(5_000));
+        let lists = format!("{}a\n{}", "- ".repeat(5_000), "b\n".repeat(5_000));
+        for markdown in [&quotes, &lists] {
+            let text = to_text(markdown);
+            assert!(
+                text.len() <= 10 * markdown.len(),
+                "{} bytes of text from {} of Markdown",
+                text.len(),
+                markdown.len()
+            );
+        }
+        let last = to_text(&quotes)
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned();
+        assert_eq!(
+            last,
+            format!("{}b", "> ".repeat(MAX_NESTING)),
+            "the deepest kept"
+        );
+    }
+
+    #[test]
+    fn items_past_the_cap_keep_a_line_each() {
+        let markdown: String = (0..12)
+            .map(|n| format!("{}- item {n}\n", "  ".repeat(n)))
+            .collect();
+        let text = to_text(&markdown);
+        for n in 0..12 {
+            assert_eq!(
+                text.lines().filter(|l| l.trim() == format!("- item {n}") || l.trim() == format!("item {n}")).count(),
+                1,
+                "item {n} on a line of its own: {text}"
+            );
+        }
+        let html = to_html(&markdown);
+        assert!(deepest(&html) <= MAX_NESTING, "{html}");
+    }
+
+    #[test]
+    fn emphasis_nested_past_the_cap_is_flattened() {
+        let markdown = format!("{}x{}", "*a ".repeat(500), " b*".repeat(500));
+        let html = to_html(&markdown);
+        assert!(deepest(&html) <= MAX_NESTING + 1, "{html}");
+        assert_eq!(html.matches('x').count(), 1, "the text stays");
     }
 
     const SNIPPETS: &[&str] = &[

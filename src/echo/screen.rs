@@ -126,8 +126,10 @@ pub fn screen(fields: &[(&str, &str)]) -> Vec<Finding> {
     fields
         .iter()
         .flat_map(|&(field, text)| {
+            // Hits come in order of position: one walk places them all.
+            let mut place = Walk::new(text);
             screen_text(text).into_iter().map(move |m| {
-                let (line, column) = line_and_column(text, m.at);
+                let (line, column) = place.to(m.at);
                 Finding {
                     field: field.to_owned(),
                     kind: m.kind,
@@ -138,6 +140,54 @@ pub fn screen(fields: &[(&str, &str)]) -> Vec<Finding> {
             })
         })
         .collect()
+}
+
+// Work done, in bytes looked at, where it could grow faster than the text:
+// tests pin that screening stays linear by it, as a clock cannot.
+#[cfg(test)]
+thread_local! {
+    static LOOKED_AT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn looked_at(_bytes: usize) {
+    #[cfg(test)]
+    LOOKED_AT.with(|n| n.set(n.get() + _bytes));
+}
+
+/// Line and column of positions in a text, taken in increasing order: each
+/// byte is walked over once, however many positions are asked for.
+struct Walk<'a> {
+    text: &'a str,
+    at: usize,
+    line: usize,
+    column: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn new(text: &'a str) -> Self {
+        Walk {
+            text,
+            at: 0,
+            line: 1,
+            column: 1,
+        }
+    }
+
+    /// 1-based line and column (in characters) of byte `at`, which is not
+    /// before the last one asked for.
+    fn to(&mut self, at: usize) -> (usize, usize) {
+        let passed = &self.text[self.at..at];
+        looked_at(passed.len());
+        match passed.rfind('\n') {
+            Some(last) => {
+                self.line += passed.bytes().filter(|&b| b == b'\n').count();
+                self.column = passed[last + 1..].chars().count() + 1;
+            }
+            None => self.column += passed.chars().count(),
+        }
+        self.at = at;
+        (self.line, self.column)
+    }
 }
 
 /// A finding before it is placed: byte offsets into the field's text.
@@ -165,15 +215,6 @@ fn screen_text(text: &str) -> Vec<Hit> {
         }
     }
     kept
-}
-
-fn line_and_column(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at];
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (
-        before.matches('\n').count() + 1,
-        before[line_start..].chars().count() + 1,
-    )
 }
 
 fn regex(pattern: &str) -> Regex {
@@ -393,10 +434,15 @@ fn dates_of_birth(text: &str) -> Vec<Hit> {
     if cue_ends.is_empty() {
         return Vec::new();
     }
+    // Only the nearest cue before a date need be asked: an earlier one is
+    // further away, across every word and sentence end the nearest is.
     let cued = |at: usize| {
-        cue_ends.iter().any(|&end| {
-            end <= at && at - end <= CUE_REACH_BYTES && {
+        let nearest = cue_ends.partition_point(|&end| end <= at).checked_sub(1);
+        nearest.is_some_and(|i| {
+            let end = cue_ends[i];
+            at - end <= CUE_REACH_BYTES && {
                 let gap = &text[end..at];
+                looked_at(gap.len());
                 !SENTENCE_END.is_match(gap)
                     && gap
                         .split_whitespace()
@@ -764,6 +810,62 @@ mod tests {
         );
     }
 
+    // --- work
+
+    /// Findings in `text`, and the bytes looked at to place and cue them.
+    fn screen_counting(text: &str) -> (Vec<Finding>, usize) {
+        LOOKED_AT.with(|n| n.set(0));
+        let found = screen(&[("case", text)]);
+        (found, LOOKED_AT.with(|n| n.get()))
+    }
+
+    #[test]
+    fn a_text_full_of_phone_numbers_is_placed_in_one_walk() {
+        // A quarter megabyte: the count of work, not the time, is pinned.
+        let line = "555-123-4567\n";
+        let text = line.repeat(256 * 1024 / line.len());
+        let lines = text.lines().count();
+        let (found, work) = screen_counting(&text);
+        assert_eq!(found.len(), lines, "one finding a line");
+        let last = found.last().expect("findings");
+        assert_eq!((last.line, last.column), (lines, 1), "the last line");
+        assert!(
+            work <= text.len(),
+            "placing {lines} findings looked at {work} bytes of {}: each should be walked once",
+            text.len()
+        );
+    }
+
+    #[test]
+    fn a_text_full_of_cued_dates_asks_one_cue_per_date() {
+        let line = "DOB 03/14/1985; ";
+        let text = line.repeat(256 * 1024 / line.len());
+        let dates = text.matches("DOB").count();
+        let (found, work) = screen_counting(&text);
+        assert_eq!(found.len(), dates, "every date follows its cue");
+        assert!(
+            found.iter().all(|f| f.kind == Kind::DateOfBirth),
+            "{:?}",
+            &found[..3]
+        );
+        assert!(
+            work <= 2 * text.len(),
+            "{dates} dates looked at {work} bytes of {}: each date should ask only its nearest cue",
+            text.len()
+        );
+    }
+
+    #[test]
+    fn only_the_nearest_cue_before_a_date_decides() {
+        assert_eq!(
+            kinds("born 2020. DOB 03/14/1985"),
+            vec![Kind::DateOfBirth],
+            "the nearest cue is close enough"
+        );
+        assert_clean("DOB unknown. Born in spring; later on 03/14/1985 she moved.");
+        assert_clean("dob dob dob. the board met on 03/14/1985");
+    }
+
     #[test]
     fn a_phone_number_inside_an_email_address_is_one_finding() {
         assert_eq!(
@@ -897,7 +999,8 @@ meet 8:30-5:00, ext. 2 for intake. Our ZIP is 59301. We need 1200 staff hours by
             let found = screen(&[("case", &text)]);
             prop_assert_eq!(found.len(), 1, "{:?}: {:?}", text, found);
             let at = before.len() + 2;
-            let (line, column) = line_and_column(&text, at);
+            let line = text[..at].matches('\n').count() + 1;
+            let column = text[..at].rsplit('\n').next().unwrap_or_default().chars().count() + 1;
             prop_assert_eq!(found[0].kind, kind);
             prop_assert_eq!((found[0].line, found[0].column), (line, column));
             prop_assert_ne!(&found[0].excerpt, &secret, "the excerpt is masked");

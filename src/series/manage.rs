@@ -38,7 +38,9 @@ impl FromStr for Start {
 
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
+        let sane = |date| crate::calendar::schedule::sane_date(date).map(|_| ());
         if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            sane(t.date_naive())?;
             return Ok(Start::Exact(t.with_timezone(&Utc)));
         }
         for format in [
@@ -48,6 +50,7 @@ impl FromStr for Start {
             "%Y-%m-%dT%H:%M:%S",
         ] {
             if let Ok(t) = NaiveDateTime::parse_from_str(s, format) {
+                sane(t.date())?;
                 return Ok(Start::Local(t));
             }
         }
@@ -813,6 +816,23 @@ mod tests {
         let err = "next Tuesday".parse::<Start>().unwrap_err();
         assert!(err.contains("2027-01-12 14:00"), "{err}");
         assert!("2027-02-30 10:00".parse::<Start>().is_err());
+    }
+
+    #[test]
+    fn a_start_outside_the_years_convene_takes_is_refused_naming_them() {
+        for far in [
+            "+262142-12-01 10:00",
+            "1899-12-31T23:00",
+            "2201-01-01 00:00",
+            "9999-01-01T10:00:00Z",
+        ] {
+            let err = far.parse::<Start>().unwrap_err();
+            assert!(err.contains("1900 and 2200"), "{far}: {err}");
+        }
+        assert!(
+            "2200-12-31 23:59".parse::<Start>().is_ok(),
+            "the last year is in"
+        );
     }
 
     #[test]

@@ -222,6 +222,68 @@ async fn a_cohort_gets_all_its_sessions_at_the_same_local_time_across_dst() {
     );
 }
 
+/// Posts cohort 4, a valid one but for `changes`.
+async fn post_cohort_4(app: &TestApp, t: &str, changes: Value) -> (u16, Value) {
+    let mut cohort = json!({
+        "slug": "cohort-4", "name": "Cohort 4", "starts_on": "2027-01-01", "ends_on": "2027-06-30",
+        "applications_open_on": "2026-10-01", "applications_close_on": "2026-12-01",
+    });
+    for (field, value) in changes.as_object().into_iter().flatten() {
+        cohort[field] = value.clone();
+    }
+    call(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/echo/cohorts",
+        t,
+        Some(cohort),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_cohort_dated_outside_1900_to_2200_is_a_422_naming_each_date() {
+    let (app, t) = echo_app(40).await;
+    // `+262142-12-01` is a date chrono reads; a weekly rule over it once
+    // listed every day to the end of time and panicked at its last month.
+    let (status, body) = post_cohort_4(
+        &app,
+        &t,
+        json!({
+            "starts_on": "+262142-12-01", "ends_on": "+262142-12-31", "applications_open_on": "1899-12-31",
+            "rule": "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR,SA,SU",
+        }),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    for field in ["starts_on", "ends_on", "applications_open_on"] {
+        let message = body["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(
+            message.contains("between the years 1900 and 2200"),
+            "{field} should be refused for its year: {body}"
+        );
+    }
+    assert!(
+        body["error"]["fields"]["applications_close_on"].is_null(),
+        "a date in range is not blamed: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_rule_with_a_multibyte_weekday_is_a_422_not_a_crash() {
+    let (app, t) = echo_app(40).await;
+    let (status, body) = post_cohort_4(&app, &t, json!({ "rule": "FREQ=MONTHLY;BYDAY=éX" })).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["fields"]["rule"]
+            .as_str()
+            .is_some_and(|m| m.contains("BYDAY")),
+        "the rule is blamed: {body}"
+    );
+    let (status, body) = post_cohort_4(&app, &t, json!({})).await;
+    assert_eq!(status, 201, "the server still answers: {body}");
+}
+
 #[tokio::test]
 async fn creating_cohorts_checks_the_role_and_every_field() {
     let (app, t) = echo_app(40).await;

@@ -237,6 +237,29 @@ async fn the_case_form_names_identifying_details_and_needs_the_attestation() {
 }
 
 #[tokio::test]
+async fn a_question_over_its_length_is_refused_for_it_and_not_screened() {
+    let (app, links) = cohort_with(&[("dorothea@example.org", "participant")]).await;
+    let long = "Call 555-201-4477 today.\n".repeat(100);
+    let refused = post_case(
+        &app,
+        &format!("{}/cases", links[0]),
+        case_form(&long, true, None),
+    )
+    .await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("at most 2000 characters"),
+        "the length is what is wrong: {html}"
+    );
+    assert!(
+        !html.contains("a phone number"),
+        "a field refused for its length is not screened line by line"
+    );
+    assert!(case_ids(&app).is_empty(), "nothing is written");
+}
+
+#[tokio::test]
 async fn an_observer_cannot_submit_a_case() {
     let (app, links) = cohort_with(&[("clara@example.org", "observer")]).await;
     let me = &links[0];
