@@ -494,44 +494,18 @@ async fn no_public_page_feed_or_download_carries_a_cohorts_join_link() {
         "staff see the join link: {cohort}"
     );
 
-    // Every public GET route, with real ids and slugs, redirects followed.
+    // Every GET route the app registers (`app::route_list`, so a new one
+    // cannot be missed), asked by anyone with real ids and slugs filled in,
+    // redirects followed.
     let anyone = reqwest::Client::new();
-    let fake = "0123456789abcdef0123456789abcdef01234567";
-    let routes = [
-        "/".to_string(),
-        "/echo".into(),
-        "/echo/cohort-3".into(),
-        "/echo/link".into(),
-        format!("/echo/session/{cohort_session}"),
-        format!("/echo/p/{fake}"),
-        format!("/echo/p/{fake}/calendar.ics"),
-        format!("/sessions/{cohort_session}"),
-        format!("/sessions/{cohort_session}/calendar.ics"),
-        format!("/sessions/{jam}"),
-        format!("/sessions/{jam}/calendar.ics"),
-        "/calendar/echo.ics".into(),
-        "/calendar/jam.ics".into(),
-        "/past".into(),
-        "/past/echo".into(),
-        "/past/jam".into(),
-        "/interest".into(),
-        "/subscribe".into(),
-        format!("/subscribe/confirm/{fake}"),
-        format!("/u/{fake}"),
-        format!("/r/{fake}"),
-        format!("/present/{fake}/accept"),
-        "/api/v1/sessions".into(),
-        "/api/v1/openapi.json".into(),
-        "/api/v1/docs".into(),
-        format!("/api/v1/sessions/{cohort_session}/attendance"),
-        format!("/api/v1/sessions/{cohort_session}/materials"),
-        "/api/v1/echo/cohorts/cohort-3".into(),
-        "/organizer/login".into(),
-        "/organizer/echo/cohort-3".into(),
-        "/healthz".into(),
-        "/readyz".into(),
-        "/metrics".into(),
-    ];
+    let routes = every_get_route(jam, cohort_session);
+    assert!(
+        routes
+            .iter()
+            .any(|r| r == &format!("/sessions/{cohort_session}/calendar.ics"))
+            && routes.iter().any(|r| r == "/echo/cohort-3"),
+        "the cohort's public routes are among those asked: {routes:?}"
+    );
     for path in &routes {
         let response = anyone
             .get(format!("{}{path}", app.address))
@@ -566,4 +540,49 @@ async fn no_public_page_feed_or_download_carries_a_cohorts_join_link() {
         "/echo/cohort-3",
         "/sessions/{cohort_session} should lead to the cohort page"
     );
+}
+
+/// Each GET route the app registers, with its parameters filled in: every
+/// id as the Jam session and as the cohort session, every slug as each
+/// series and the cohort, every token a made-up one. A parameter this does
+/// not know fails the test, so a new route gets a value here.
+fn every_get_route(jam: i64, cohort_session: i64) -> Vec<String> {
+    let fake = "0123456789abcdef0123456789abcdef01234567";
+    let values = |name: &str| -> Vec<String> {
+        match name.split(':').next().unwrap_or(name) {
+            "id" => vec![jam.to_string(), cohort_session.to_string()],
+            "slug" | "cohort" => vec!["cohort-3".into(), "echo".into(), "jam".into()],
+            "token" => vec![fake.into()],
+            "answer" => vec!["accept".into()],
+            "file" => vec!["site.css".into()],
+            "slot" | "slot_id" | "user_id" => vec!["1".into()],
+            "action" => name
+                .split_once(':')
+                .map(|(_, choices)| choices.split('|').map(str::to_string).collect())
+                .unwrap_or_else(|| vec!["x".into()]),
+            other => panic!("a value for the route parameter {{{other}}} is needed here"),
+        }
+    };
+    let mut paths = Vec::new();
+    for (method, pattern) in convene::app::route_list() {
+        if method.as_str() != "GET" {
+            continue;
+        }
+        let mut filled = vec![String::new()];
+        let mut rest = pattern;
+        while let Some(open) = rest.find('{') {
+            let close = open + rest[open..].find('}').expect("a closing brace");
+            let literal = &rest[..open];
+            let choices = values(&rest[open + 1..close]);
+            filled = filled
+                .iter()
+                .flat_map(|done| choices.iter().map(move |v| format!("{done}{literal}{v}")))
+                .collect();
+            rest = &rest[close + 1..];
+        }
+        paths.extend(filled.into_iter().map(|done| format!("{done}{rest}")));
+    }
+    paths.sort();
+    paths.dedup();
+    paths
 }
