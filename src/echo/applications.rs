@@ -288,7 +288,8 @@ pub fn apply(
             state: a.state,
         },
         now,
-    )?;
+    )?
+    .id;
     let sql = conn.sql(
         "INSERT INTO applications (cohort_id, person_id, organization_type, role, hopes_to_bring, \
          hopes_to_learn, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \

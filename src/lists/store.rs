@@ -11,11 +11,12 @@ use serde_json::json;
 
 use crate::config::{ListSettings, PublicUrl};
 use crate::db::schema::{outbox, people, subscriptions};
-use crate::db::{DbConnection, ReturnedId};
+use crate::db::DbConnection;
 use crate::links::{self, LinkKey};
 use crate::lists::domain::Subscriber;
 use crate::mail::outbox as mail_outbox;
 use crate::mail::NewMessage;
+use crate::registration::store::Person;
 
 pub const PENDING: &str = "pending";
 pub const CONFIRMED: &str = "confirmed";
@@ -99,13 +100,13 @@ pub struct Contact<'a> {
 
 /// Inserts the person or fills in only what their record lacks: a form
 /// anyone can post with someone else's address may add to a person, never
-/// overwrite what they gave. Returns their id; the row stays locked for the
-/// transaction.
+/// overwrite what they gave. Returns the person as recorded; the row stays
+/// locked for the transaction.
 pub fn upsert_contact(
     conn: &mut DbConnection,
     c: &Contact,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
+) -> QueryResult<Person> {
     let fill = |col: &str| {
         format!("{col} = CASE WHEN people.{col} = '' THEN excluded.{col} ELSE people.{col} END")
     };
@@ -113,7 +114,7 @@ pub fn upsert_contact(
         "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (email) DO UPDATE SET {}, {}, {}, {}, {}, {}, updated_at = excluded.updated_at \
-         RETURNING id",
+         RETURNING id, email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at",
         fill("first_name"),
         fill("last_name"),
         fill("organization"),
@@ -121,7 +122,7 @@ pub fn upsert_contact(
         fill("sector"),
         fill("state"),
     ));
-    let row: ReturnedId = diesel::sql_query(sql)
+    diesel::sql_query(sql)
         .bind::<Text, _>(c.email)
         .bind::<Text, _>(c.first_name)
         .bind::<Text, _>(c.last_name)
@@ -131,8 +132,7 @@ pub fn upsert_contact(
         .bind::<Text, _>(c.state)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
-        .get_result(conn)?;
-    Ok(row.id)
+        .get_result(conn)
 }
 
 /// [`upsert_contact`] for a subscriber (who gives no job title).
@@ -154,6 +154,7 @@ pub fn upsert_subscriber(
         },
         now,
     )
+    .map(|person| person.id)
 }
 
 /// Asks `person_id` to confirm the `lists` not yet confirmed: marks them

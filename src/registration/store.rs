@@ -57,7 +57,7 @@ impl Registration {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = people)]
 pub struct Person {
     pub id: i64,
@@ -181,7 +181,9 @@ pub fn register(
         if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
             return Err(RegisterError::Closed);
         }
-        let person_id = lists::upsert_contact(
+        // Letters greet the person as recorded: a post may have been
+        // someone else's, and its details only filled what was blank.
+        let owner = lists::upsert_contact(
             conn,
             &lists::Contact {
                 email: r.email.as_str(),
@@ -194,12 +196,7 @@ pub fn register(
             },
             now,
         )?;
-        // Letters greet the person as recorded: a post may have been
-        // someone else's, and its details only filled what was blank.
-        let owner: Person = people::table
-            .find(person_id)
-            .select(Person::as_select())
-            .first(conn)?;
+        let person_id = owner.id;
         if r.subscribe {
             if let Some(list) = policy.series_lists.get(&series.slug) {
                 lists::ask_to_confirm(
