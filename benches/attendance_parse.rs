@@ -1,8 +1,9 @@
 //! Attendance parsing throughput: a 100 000-row Zoom attendee report (new
 //! column set, two custom questions, one row in five a rejoin), generated in
-//! memory and read two ways: row by row as the import streams it
-//! (`attendance::parse::read`), and whole with rejoins merged
-//! (`attendance::parse::parse`).
+//! memory and read two ways: row by row, one pass of the two an import
+//! streams (`attendance::parse::read`: the first settles the date order,
+//! the second reads the rows in it), and whole with rejoins merged
+//! (`attendance::parse::parse`, both passes).
 //!
 //!     cargo bench --bench attendance_parse
 //!
@@ -11,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use convene::attendance::parse::{parse, read};
+use convene::attendance::parse::{parse, read, Dates};
 
 #[path = "support/zoom_report.rs"]
 mod zoom_report;
@@ -50,7 +51,7 @@ fn main() {
         bytes.len() as f64 / 1e6
     );
     let streamed = time(runs, || {
-        let reader = read(&bytes[..]).expect("the generated report starts");
+        let reader = read(&bytes[..], Dates::scan(None)).expect("the generated report starts");
         reader.fold(0, |n, row| {
             row.expect("each row parses");
             n + 1

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{ArgGroup, Parser, Subcommand};
 use tracing::info;
 
+use crate::attendance::parse::DateOrder;
 use crate::audit::Actor;
 use crate::auth::{password, store as users, Role};
 use crate::clock::Clock;
@@ -60,16 +61,24 @@ pub enum Command {
         to: Option<chrono::NaiveDate>,
     },
     /// Import who attended a session from a report file (written whole or
-    /// not at all; the same file twice changes nothing).
+    /// not at all; the session's current file again changes nothing).
     Import {
-        /// zoom (attendee or registration report), teams, or csv (any CSV
-        /// with an e-mail column).
-        #[arg(value_parser = ["zoom", "teams", "csv"])]
+        /// auto (told from the content), zoom (webinar attendee or
+        /// registration report, meeting participant report), teams, meet,
+        /// or csv (any CSV with an e-mail column).
+        #[arg(value_parser = ["auto", "zoom", "teams", "meet", "csv"])]
         format: String,
         /// The report as downloaded.
         file: std::path::PathBuf,
         #[arg(long)]
         session: i64,
+        /// How to read dates like 03/04/2025 when no date in the file has
+        /// a day past 12: month-first (the default) or day-first.
+        #[arg(long, value_parser = ["month-first", "day-first"])]
+        date_order: Option<String>,
+        /// Check the file and say what it would give; write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -228,7 +237,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 format,
                 file,
                 session,
-            } => import(&settings, &format, &file, session).await,
+                date_order,
+                dry_run,
+            } => {
+                let asked = crate::attendance::store::Asked {
+                    format: handlers_expected(&format)?,
+                    date_order: date_order.as_deref().and_then(DateOrder::parse),
+                    dry_run,
+                };
+                import(&settings, asked, &file, session).await
+            }
         }
     })
 }
@@ -676,15 +694,18 @@ async fn report(
     Ok(())
 }
 
+fn handlers_expected(format: &str) -> anyhow::Result<Option<crate::attendance::parse::Format>> {
+    crate::attendance::handlers::expected(format).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 async fn import(
     settings: &Settings,
-    format: &str,
+    asked: crate::attendance::store::Asked,
     file: &std::path::Path,
     session_id: i64,
 ) -> anyhow::Result<()> {
-    use crate::attendance::{handlers, store};
+    use crate::attendance::store;
     use sha2::Digest;
-    let want = handlers::expected(format).map_err(|e| anyhow::anyhow!("{e}"))?;
     let read = || std::fs::File::open(file).with_context(|| format!("reading {}", file.display()));
     let mut hash = sha2::Sha256::new();
     let size = std::io::copy(&mut read()?, &mut hash)
@@ -693,35 +714,81 @@ async fn import(
     let mut settings = settings.clone();
     settings.database.pool_size = settings.database.pool_size.min(2);
     let pool = migrate(&settings).await?;
-    // The bar follows the bytes read: the file is read once, as it is written.
-    let bar = indicatif::ProgressBar::new(size).with_style(
+    // The bar follows the bytes read: the file is read twice, as it is
+    // written (first to check it, then into the database).
+    let bar = indicatif::ProgressBar::new(size * 2).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let (shown, now, path) = (bar.clone(), Clock::system().naive(), file.to_path_buf());
     let done = db::write(&pool, move |conn| {
         let (session, _) = crate::series::model::session_or_404(conn, session_id)?;
-        let report = std::fs::File::open(&path)
-            .map_err(|e| crate::error::ApiError::Internal(anyhow::Error::from(e)))?;
         shown.set_position(0);
-        let report = shown.wrap_read(report);
-        store::import(conn, &Actor::cli(), &session, want, report, &sha256, now)
+        let open = || std::fs::File::open(&path).map(|f| shown.wrap_read(f));
+        store::import(conn, &Actor::cli(), &session, asked, open, &sha256, now)
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     bar.finish_and_clear();
-    if done.unchanged {
-        println!(
-            "This file was imported before (import {}): nothing changed.",
-            done.import_id
-        );
-    } else {
-        println!(
-            "Imported {} people into session {session_id}: {} attended, {} of them registered here; {} earlier row(s) replaced.",
-            done.people, done.attended, done.registered_here, done.replaced
-        );
-    }
+    print!("{}", import_summary(&done, session_id));
     Ok(())
+}
+
+/// What an import did (or would do), for a terminal.
+fn import_summary(done: &crate::attendance::store::Imported, session_id: i64) -> String {
+    let order = match done.date_order_from.as_str() {
+        "file" => "a date in the file reads only that way",
+        "asked" => "as asked: no date in the file settles it",
+        _ => "the default: no date in the file settles it",
+    };
+    let mut out = format!(
+        "{} ({}); dates read {} ({order}).\n",
+        capitalized(&done.report),
+        done.source,
+        done.date_order
+    );
+    if done.unchanged {
+        out.push_str(&format!(
+            "This file is session {session_id}'s current import (import {}): nothing changed.\n",
+            done.import_id
+        ));
+        return out;
+    }
+    out.push_str(&format!(
+        "{} people from {} row(s) ({} merged): {} attended, {} of them registered here, {} walk-in(s); {} staff (hosts and panelists, apart); {} registrant(s) found in the report.\n",
+        done.people, done.rows, done.rows_merged, done.attended, done.registered_here,
+        done.walk_ins, done.staff, done.registrants_matched
+    ));
+    if done.without_address > 0 {
+        out.push_str(&format!(
+            "{} row(s) without an address (dial-ins, anonymous guests) could not be matched to anyone and are left out.\n",
+            done.without_address
+        ));
+    }
+    if let Some(viewers) = done.unique_viewers {
+        out.push_str(&format!(
+            "The report's own count of unique viewers: {viewers}.\n"
+        ));
+    }
+    out.push_str(&if done.dry_run {
+        format!(
+            "Dry run: nothing was written (importing would replace {} earlier row(s)).\n",
+            done.replaced
+        )
+    } else {
+        format!(
+            "Imported into session {session_id}; {} earlier row(s) replaced.\n",
+            done.replaced
+        )
+    });
+    out
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 async fn people(settings: &Settings, command: PeopleCommand) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::attendance::parse::Source;
+use crate::attendance::parse::{DateOrder, Format};
 use crate::attendance::{reports, store};
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Need};
@@ -19,65 +19,100 @@ use crate::routes::Routes;
 use crate::series::model;
 use crate::upload;
 
-/// The report format an import path names: `zoom`, `teams` or `csv`
-/// (404 otherwise).
-pub fn expected(format: &str) -> Result<Source, ApiError> {
-    match format {
-        "zoom" => Ok(Source::Zoom),
-        "teams" => Ok(Source::Teams),
-        "csv" => Ok(Source::Plain),
-        other => Err(ApiError::NotFound(format!(
-            "no import format `{other}` (zoom, teams or csv)"
-        ))),
+/// The report format an import path names: `auto` (any, told from the
+/// content), `zoom`, `teams`, `meet` or `csv` (404 otherwise).
+pub fn expected(format: &str) -> Result<Option<Format>, ApiError> {
+    Format::parse(format).map_err(|()| {
+        ApiError::NotFound(format!(
+            "no import format `{format}` (auto, zoom, teams, meet or csv)"
+        ))
+    })
+}
+
+/// The date order asked for (`month-first` or `day-first`), if any.
+pub fn date_order(value: Option<&str>) -> Result<Option<DateOrder>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => DateOrder::parse(v).map(Some).ok_or_else(|| {
+            ApiError::fields(vec![(
+                "date_order".into(),
+                format!("`{v}` is not month-first or day-first"),
+            )])
+        }),
     }
 }
 
-/// Imports the report spooled at `path` (sent as `want`) into `session`
-/// (whose attendance the caller may record: `echo::facilitators::session`):
+/// Imports the report spooled at `path` into `session` (whose attendance
+/// the caller may record: `echo::facilitators::session`), as asked:
 /// `store::import` reading the file from disk, so that a write run twice
-/// reads it twice.
+/// reads it again.
 pub fn import_file(
     conn: &mut DbConnection,
     actor: &Actor,
     session: &model::Session,
-    want: Source,
+    asked: store::Asked,
     path: &Path,
     sha256: &str,
     now: NaiveDateTime,
 ) -> Result<store::Imported, ApiError> {
-    let report = std::fs::File::open(path)
-        .map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("reopening an upload")))?;
-    store::import(conn, actor, session, want, report, sha256, now)
+    store::import(
+        conn,
+        actor,
+        session,
+        asked,
+        || std::fs::File::open(path),
+        sha256,
+        now,
+    )
 }
 
-/// Imports an attendance report (`zoom`: a Zoom attendee or registration
-/// report; `teams`: a Teams attendance report; `csv`: any CSV with an
-/// e-mail column) sent as the request body, streamed to a temporary file
-/// (up to `attendance.report_max_mb`). The whole file or nothing.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: check the file and say what it would give; write nothing.
+    pub dry_run: Option<bool>,
+    /// How to read numeric dates when no date in the file settles it (no
+    /// day past 12): `month-first` (the default) or `day-first`.
+    pub date_order: Option<String>,
+}
+
+/// Imports an attendance report sent as the request body, streamed to a
+/// temporary file (up to `attendance.report_max_mb`): `auto` tells the
+/// kind from the content (a Zoom webinar attendee, registration or meeting
+/// participant report, a Teams attendance report in UTF-8 or UTF-16, a
+/// Google Meet attendance report, or any CSV with an e-mail column); the
+/// others also check the file is of that family. Hosts and panelists are
+/// kept as staff, apart from attendees. The whole file or nothing; a file
+/// with no people is refused; `dry_run` writes nothing.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/{format}", tag = "attendance", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "zoom, teams or csv")),
+    params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "auto, zoom, teams, meet or csv"), ImportQuery),
     request_body(content = String, description = "The report file as downloaded", content_type = "text/csv"),
-    responses((status = 200, description = "Imported (or already imported: `unchanged`)"),
+    responses((status = 200, description = "Imported (or already the current import: `unchanged`; or only checked: `dry_run`)", body = store::Imported),
         (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
         (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
         (status = 404, description = "No such session or format", body = crate::api_docs::ErrorBody),
         (status = 413, description = "Larger than `attendance.report_max_mb`", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "The file cannot be read: the line and the problem", body = crate::api_docs::ErrorBody)))]
+        (status = 422, description = "The file cannot be read, is of another kind or has no people: the line and the problem", body = crate::api_docs::ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<(i64, String)>,
+    query: web::Query<ImportQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Record)?;
     let (id, format) = path.into_inner();
-    let want = expected(&format)?;
+    let asked = store::Asked {
+        format: expected(&format)?,
+        date_order: date_order(query.date_order.as_deref())?,
+        dry_run: query.dry_run.unwrap_or(false),
+    };
     let file = upload::spool(body, state.settings.attendance.report_max_bytes()).await?;
     let (path, sha256) = (file.path().to_path_buf(), file.sha256().to_string());
     let (actor, who, now) = (user.actor(), user.caller(), state.clock.naive());
     let done = db::write(&state.pool, move |conn| {
         let (session, _) = facilitators::session(conn, who, Need::Record, id)?;
-        import_file(conn, &actor, &session, want, &path, &sha256, now)
+        import_file(conn, &actor, &session, asked, &path, &sha256, now)
     })
     .await?;
     drop(file);

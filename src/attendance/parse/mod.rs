@@ -1,35 +1,134 @@
-//! Attendance reports as plain data: Zoom webinar attendee and registration
-//! reports, Teams attendance reports and plain CSV lists. [`read`] streams a
-//! report row by row (one row per join, as the file has them) so memory
-//! stays at a buffer whatever the file's size; [`parse`] reads a whole one
-//! into a [`Report`] with one [`Attendee`] per e-mail address. No I/O but
-//! the reader it is given.
+//! Attendance reports as plain data: Zoom's webinar attendee, registration
+//! and meeting participant reports, Teams attendance reports (UTF-8 or
+//! UTF-16), Google Meet attendance sheets and plain CSV lists; [`read`]
+//! tells which from the content. It streams a report row by row (one row
+//! per join, as the file has them) so memory stays at a buffer whatever the
+//! file's size; [`parse`] reads a whole one into a [`Report`] with one
+//! [`Attendee`] per e-mail address. No I/O but the reader it is given.
+//!
+//! Dates are read as the file writes them ([`dates`]): a file is read
+//! twice, first to settle its date order, then for its rows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use crate::mail::address::EmailAddress;
-
+mod cells;
+pub mod dates;
 mod lines;
+mod meet;
 mod plain;
+mod records;
+mod roster;
 mod teams;
+#[cfg(test)]
+mod variants;
 mod zoom;
 
+pub(crate) use cells::{clean, column, digits, email, header_key, is_missing};
+pub use dates::{DateOrder, Dates, Decided};
+pub use roster::Roster;
+
+/// The kinds of report, as told from their content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
+    /// Zoom's webinar Attendee Report: hosts, panelists, attendees, others.
+    ZoomWebinar,
+    /// Zoom's webinar Registration Report: registrants, none attended yet.
+    ZoomRegistration,
+    /// Zoom's meeting participant report, with or without its meeting block.
+    ZoomMeeting,
+    /// Microsoft Teams' attendance report.
+    Teams,
+    /// Google Meet's attendance report.
+    Meet,
+    /// Any other CSV with an e-mail column: everyone listed attended.
+    Plain,
+}
+
+/// What an import asks for: a family of reports, or any (`auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
     Zoom,
     Teams,
-    Plain,
+    Meet,
+    Csv,
+}
+
+impl Format {
+    /// `zoom`, `teams`, `meet`, `csv`; `auto` (any) is `Ok(None)`.
+    pub fn parse(name: &str) -> Result<Option<Self>, ()> {
+        match name {
+            "auto" => Ok(None),
+            "zoom" => Ok(Some(Format::Zoom)),
+            "teams" => Ok(Some(Format::Teams)),
+            "meet" => Ok(Some(Format::Meet)),
+            "csv" => Ok(Some(Format::Csv)),
+            _ => Err(()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Zoom => "zoom",
+            Format::Teams => "teams",
+            Format::Meet => "meet",
+            Format::Csv => "csv",
+        }
+    }
+}
+
+impl Source {
+    /// As kept with an import and shown in its JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::ZoomWebinar => "zoom-webinar",
+            Source::ZoomRegistration => "zoom-registration",
+            Source::ZoomMeeting => "zoom-meeting",
+            Source::Teams => "teams",
+            Source::Meet => "meet",
+            Source::Plain => "csv",
+        }
+    }
+
+    /// As said to the person importing.
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::ZoomWebinar => "a Zoom webinar attendee report",
+            Source::ZoomRegistration => "a Zoom webinar registration report",
+            Source::ZoomMeeting => "a Zoom meeting participant report",
+            Source::Teams => "a Microsoft Teams attendance report",
+            Source::Meet => "a Google Meet attendance report",
+            Source::Plain => "a plain list with an e-mail column",
+        }
+    }
+
+    pub fn format(self) -> Format {
+        match self {
+            Source::ZoomWebinar | Source::ZoomRegistration | Source::ZoomMeeting => Format::Zoom,
+            Source::Teams => Format::Teams,
+            Source::Meet => Format::Meet,
+            Source::Plain => Format::Csv,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
     Attendee,
+    /// A panelist, co-host, co-organizer or presenter.
     Panelist,
     Host,
+}
+
+impl Role {
+    /// Hosts and panelists run the session: they are not its attendees.
+    pub fn is_staff(self) -> bool {
+        self != Role::Attendee
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,8 +145,9 @@ pub struct Attendee {
     pub joins: u32,
     pub role: Role,
     /// Columns the report has beyond the common ones: custom registration
-    /// questions, `Country/Region Name`, `Source Name`, ...
-    pub extra: BTreeMap<String, String>,
+    /// questions, `Country/Region Name`, `Source Name`, ... (a bounded
+    /// number, under names shared by every row).
+    pub extra: BTreeMap<Arc<str>, String>,
 }
 
 /// What a report says of itself, apart from its people.
@@ -58,6 +158,11 @@ pub struct Summary {
     pub meeting_id: Option<String>,
     pub topic: Option<String>,
     pub started_at: Option<NaiveDateTime>,
+    /// Zoom's own count of people who watched a webinar ("Unique Viewers").
+    pub unique_viewers: Option<u32>,
+    /// Rows with no address (a dial-in, an anonymous guest): no one to
+    /// match them to, so counted here and not imported.
+    pub without_address: usize,
 }
 
 impl Summary {
@@ -67,6 +172,8 @@ impl Summary {
             meeting_id: None,
             topic: None,
             started_at: None,
+            unique_viewers: None,
+            without_address: 0,
         }
     }
 }
@@ -76,6 +183,8 @@ pub struct Report {
     pub summary: Summary,
     /// One per e-mail address, in the order first seen.
     pub attendees: Vec<Attendee>,
+    /// The order the file's dates were read in, and why.
+    pub date_order: (DateOrder, Decided),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +221,7 @@ impl std::error::Error for ParseError {}
 /// the first error it yields nothing more.
 pub struct Reader<'a> {
     summary: Summary,
+    dates: Dates,
     rows: Rows<'a>,
     failed: bool,
 }
@@ -119,6 +229,7 @@ pub struct Reader<'a> {
 enum Rows<'a> {
     Zoom(zoom::Rows<'a>),
     Teams(teams::Rows<'a>),
+    Meet(meet::Rows<'a>),
     Plain(plain::Rows<'a>),
 }
 
@@ -128,10 +239,13 @@ type Input<'a> = Box<dyn BufRead + 'a>;
 /// The longest first line read to tell a report's format.
 const SNIFF_LIMIT: usize = 64 * 1024;
 
-/// Starts reading a report, telling the format from its first line: a
-/// UTF-16 BOM is Teams, an `Attendee Report`/`Registration Report` title
-/// is Zoom, and any other CSV needs an e-mail column in its header.
-pub fn read<'a>(input: impl Read + 'a) -> Result<Reader<'a>, ParseError> {
+/// Starts reading a report, telling its kind from its first line that is
+/// not blank: a UTF-16 BOM or a numbered `1. Summary` is Teams, an
+/// `Attendee Report`/`Registration Report` title is a Zoom webinar's, a
+/// `Meeting ID`/`User Email` header a Zoom meeting's, `Time joined` or a
+/// `Meeting code` line Meet's, and any other CSV needs an e-mail column.
+/// Numeric dates are read as `dates` says.
+pub fn read<'a>(input: impl Read + 'a, dates: Dates) -> Result<Reader<'a>, ParseError> {
     let mut input = BufReader::with_capacity(64 * 1024, input);
     // The lines up to the first that is not blank; they are read again.
     let mut prefix = Vec::new();
@@ -142,44 +256,59 @@ pub fn read<'a>(input: impl Read + 'a) -> Result<Reader<'a>, ParseError> {
             .read_until(b'\n', &mut prefix)
             .map_err(|e| ParseError::unreadable(1, &e))?;
         let line = &prefix[start..];
-        let blank = line.iter().all(|b| b" ,\"\r\n".contains(b));
-        if n == 0 || !blank || prefix.starts_with(&[0xFF, 0xFE]) || prefix.len() > SNIFF_LIMIT {
+        let blank = line.iter().all(|b| b" ,\t\"\r\n".contains(b));
+        let utf16 = prefix.starts_with(&[0xFF, 0xFE]) || prefix.starts_with(&[0xFE, 0xFF]);
+        if n == 0 || !blank || utf16 || prefix.len() > SNIFF_LIMIT {
             break;
         }
     }
-    let teams = prefix.starts_with(&[0xFF, 0xFE]);
-    let bom = if prefix.starts_with(b"\xEF\xBB\xBF") {
+    let utf16 = if prefix.starts_with(&[0xFF, 0xFE]) {
+        Some(teams::Encoding::Utf16Le)
+    } else if prefix.starts_with(&[0xFE, 0xFF]) {
+        Some(teams::Encoding::Utf16Be)
+    } else {
+        None
+    };
+    let bom = if utf16.is_some() {
+        2
+    } else if prefix.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
         0
     };
-    let zoom = !teams && {
+    let first = utf16.is_none().then(|| {
         let text = String::from_utf8_lossy(&prefix[bom..]);
         let first = text.lines().map(str::trim).rfind(|l| !l.is_empty());
-        first.is_some_and(zoom::is_title)
-    };
-    let skip = if teams { 2 } else { bom };
+        first.unwrap_or_default().to_owned()
+    });
+    let first = first.as_deref().unwrap_or_default();
     let mut prefix = Cursor::new(prefix);
-    prefix.set_position(skip as u64);
+    prefix.set_position(bom as u64);
     let input: Input<'a> = Box::new(prefix.chain(input));
-    Ok(if teams {
-        Reader::new(Source::Teams, Rows::Teams(teams::Rows::new(input)))
-    } else if zoom {
-        Reader::new(Source::Zoom, Rows::Zoom(zoom::Rows::new(input)))
+    let (source, rows) = if let Some(encoding) = utf16 {
+        (
+            Source::Teams,
+            Rows::Teams(teams::Rows::new(input, encoding)),
+        )
+    } else if teams::is_title(first) {
+        let rows = teams::Rows::new(input, teams::Encoding::Utf8);
+        (Source::Teams, Rows::Teams(rows))
+    } else if let Some(source) = zoom::kind(first) {
+        (source, Rows::Zoom(zoom::Rows::new(input, source)))
+    } else if meet::is_start(first) {
+        (Source::Meet, Rows::Meet(meet::Rows::new(input)))
     } else {
-        Reader::new(Source::Plain, Rows::Plain(plain::Rows::new(input)?))
+        (Source::Plain, Rows::Plain(plain::Rows::new(input)?))
+    };
+    Ok(Reader {
+        summary: Summary::new(source),
+        dates,
+        rows,
+        failed: false,
     })
 }
 
-impl<'a> Reader<'a> {
-    fn new(source: Source, rows: Rows<'a>) -> Self {
-        Self {
-            summary: Summary::new(source),
-            rows,
-            failed: false,
-        }
-    }
-
+impl Reader<'_> {
     pub fn source(&self) -> Source {
         self.summary.source
     }
@@ -188,6 +317,12 @@ impl<'a> Reader<'a> {
     /// are read).
     pub fn summary(&self) -> &Summary {
         &self.summary
+    }
+
+    /// The order dates are read in so far, and why: once every row is read
+    /// on a first pass, the order for the second.
+    pub fn dates(&self) -> &Dates {
+        &self.dates
     }
 }
 
@@ -198,19 +333,41 @@ impl Iterator for Reader<'_> {
         if self.failed {
             return None;
         }
+        let (summary, dates) = (&mut self.summary, &mut self.dates);
         let next = match &mut self.rows {
-            Rows::Zoom(rows) => rows.next(&mut self.summary),
-            Rows::Teams(rows) => rows.next(&mut self.summary),
-            Rows::Plain(rows) => rows.next(),
+            Rows::Zoom(rows) => rows.next(summary, dates),
+            Rows::Teams(rows) => rows.next(summary, dates),
+            Rows::Meet(rows) => rows.next(summary, dates),
+            Rows::Plain(rows) => rows.next(dates),
         };
         self.failed = matches!(next, Some(Err(_)));
         next
     }
 }
 
-/// Reads a whole report, its rows merged by e-mail.
+/// Reads a whole report, its rows merged by e-mail: numeric dates in the
+/// order the file settles, else month-first.
 pub fn parse(bytes: &[u8]) -> Result<Report, ParseError> {
-    merged(read(bytes)?)
+    parse_with(bytes, None)
+}
+
+/// Reads a whole report, numeric dates in the order the file settles, else
+/// in `asked` (else month-first).
+pub fn parse_with(bytes: &[u8], asked: Option<DateOrder>) -> Result<Report, ParseError> {
+    let (dates, _) = settle(read(bytes, Dates::scan(asked))?)?;
+    merged(read(bytes, dates)?)
+}
+
+/// Reads every row of a first pass: the file's dates settled for the
+/// second, and how many people rows it has. A row that cannot be read
+/// refuses the file here.
+pub fn settle(mut reader: Reader<'_>) -> Result<(Dates, usize), ParseError> {
+    let mut rows = 0;
+    for row in &mut reader {
+        row?;
+        rows += 1;
+    }
+    Ok((reader.dates.settled(), rows))
 }
 
 /// Every row of `reader`, merged by e-mail.
@@ -220,116 +377,10 @@ fn merged(mut reader: Reader<'_>) -> Result<Report, ParseError> {
         roster.add(row?);
     }
     Ok(Report {
+        date_order: reader.dates.order(),
         summary: reader.summary,
         attendees: roster.into_vec(),
     })
-}
-
-/// The attendees of a report, merged by e-mail as rows arrive.
-#[derive(Default)]
-pub struct Roster {
-    index: HashMap<String, usize>,
-    attendees: Vec<Attendee>,
-}
-
-impl Roster {
-    /// Merges a row into the attendee with the same e-mail: earliest join,
-    /// latest leave, minutes summed, joins counted, the highest role.
-    pub fn add(&mut self, row: Attendee) {
-        let Some(&i) = self.index.get(&row.email) else {
-            self.index.insert(row.email.clone(), self.attendees.len());
-            self.attendees.push(row);
-            return;
-        };
-        let a = &mut self.attendees[i];
-        if a.name.is_empty() {
-            a.name = row.name;
-        }
-        a.attended |= row.attended;
-        a.first_join = earliest(a.first_join, row.first_join);
-        a.last_leave = a.last_leave.max(row.last_leave);
-        a.minutes = a.minutes.saturating_add(row.minutes);
-        a.joins += row.joins;
-        a.role = a.role.max(row.role);
-        for (k, v) in row.extra {
-            a.extra.entry(k).or_insert(v);
-        }
-    }
-
-    /// People so far.
-    pub fn len(&self) -> usize {
-        self.attendees.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.attendees.is_empty()
-    }
-
-    pub fn into_vec(self) -> Vec<Attendee> {
-        self.attendees
-    }
-}
-
-fn earliest(a: Option<NaiveDateTime>, b: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// The normalized address, or why it will not do.
-pub(crate) fn email(value: &str, line: usize) -> Result<String, ParseError> {
-    EmailAddress::parse(value)
-        .map(|e| e.as_str().to_owned())
-        .map_err(|_| ParseError::new(line, format!("not a usable e-mail address: {value:?}")))
-}
-
-/// Refuses a cell (or a line) on `line` holding a control character, as
-/// every text a request carries is refused (`hygiene`). UTF-8 and UTF-16
-/// are checked as the file is decoded.
-pub(crate) fn clean(text: &str, line: usize) -> Result<(), ParseError> {
-    crate::hygiene::check(text).map_err(|p| ParseError::new(line, format!("a value {p}")))
-}
-
-/// Header names compare trimmed and case-insensitively.
-pub(crate) fn header_key(name: &str) -> String {
-    name.trim().trim_start_matches('\u{feff}').to_lowercase()
-}
-
-/// The position of the first header among `names` (already lower-case).
-pub(crate) fn column(headers: &[String], names: &[&str]) -> Option<usize> {
-    names
-        .iter()
-        .find_map(|n| headers.iter().position(|h| h == n))
-}
-
-/// `328-972-509` and `847 5984 1045` both mean digits.
-pub(crate) fn digits(value: &str) -> Option<String> {
-    let d: String = value.chars().filter(char::is_ascii_digit).collect();
-    (!d.is_empty()).then_some(d)
-}
-
-/// Date-times as the report's locale writes them. Only unambiguous forms:
-/// `Mar 22, 2025 19:13:27`, `04/26/2026 10:45:17 AM` (US, 12-hour),
-/// `2025-03-22 19:13:27`, and Teams' `3/22/25, 7:13:27 PM`. A day-first date
-/// such as `22/03/2025 19:13:27` is refused rather than guessed.
-pub(crate) fn date_time(value: &str) -> Option<NaiveDateTime> {
-    const FORMATS: &[&str] = &[
-        "%b %d, %Y %H:%M:%S",
-        "%m/%d/%Y %I:%M:%S %p",
-        "%Y-%m-%d %H:%M:%S",
-        "%m/%d/%y, %I:%M:%S %p",
-        "%m/%d/%Y, %I:%M:%S %p",
-    ];
-    let value = value.trim();
-    FORMATS
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
-}
-
-/// Zoom's and Teams' marks for "no value": empty, `--`, `NA`.
-pub(crate) fn is_missing(value: &str) -> bool {
-    matches!(value.trim(), "" | "--" | "NA" | "N/A")
 }
 
 #[cfg(test)]
@@ -356,54 +407,7 @@ pub(crate) mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::testing::at;
     use super::*;
-
-    #[test]
-    fn the_us_and_iso_date_forms_are_read() {
-        assert_eq!(
-            date_time("Mar 22, 2025 19:13:27"),
-            Some(at("2025-03-22 19:13:27"))
-        );
-        assert_eq!(
-            date_time("04/26/2026 10:45:17 PM"),
-            Some(at("2026-04-26 22:45:17"))
-        );
-        assert_eq!(
-            date_time("2025-03-22 19:13:27"),
-            Some(at("2025-03-22 19:13:27"))
-        );
-        assert_eq!(
-            date_time("3/22/25, 7:13:27 PM"),
-            Some(at("2025-03-22 19:13:27"))
-        );
-        assert_eq!(
-            date_time("3/22/2025, 7:13:27 AM"),
-            Some(at("2025-03-22 07:13:27"))
-        );
-    }
-
-    #[test]
-    fn a_day_first_date_is_refused_rather_than_guessed() {
-        assert_eq!(
-            date_time("22/03/2025 19:13:27"),
-            None,
-            "d/m/y must not be read"
-        );
-        assert_eq!(
-            date_time("03/04/2025 19:13:27"),
-            None,
-            "ambiguous 24-hour slash form"
-        );
-        assert_eq!(date_time("yesterday"), None);
-    }
-
-    #[test]
-    fn meeting_ids_keep_only_digits() {
-        assert_eq!(digits("328-972-509").as_deref(), Some("328972509"));
-        assert_eq!(digits("847 5984 1045").as_deref(), Some("84759841045"));
-        assert_eq!(digits("--"), None);
-    }
 
     #[test]
     fn a_parse_error_names_its_line() {
@@ -463,12 +467,14 @@ mod tests {
             let bytes = std::fs::read(&path).unwrap();
             let whole = parse(&bytes);
             for step in [1, 2, 3, 7, 64] {
+                let trickle = || Trickle {
+                    bytes: &bytes,
+                    step,
+                };
                 assert_eq!(
-                    read(Trickle {
-                        bytes: &bytes,
-                        step
-                    })
-                    .and_then(merged),
+                    read(trickle(), Dates::scan(None))
+                        .and_then(settle)
+                        .and_then(|(dates, _)| merged(read(trickle(), dates)?)),
                     whole,
                     "{} read {step} bytes at a time",
                     path.display()
@@ -480,8 +486,8 @@ mod tests {
     #[test]
     fn the_reader_gives_each_join_as_its_own_row() {
         let bytes = include_bytes!("../../../tests/fixtures/attendance/zoom_rejoins.csv");
-        let mut reader = read(&bytes[..]).unwrap();
-        assert_eq!(reader.source(), Source::Zoom);
+        let mut reader = read(&bytes[..], Dates::scan(None)).unwrap();
+        assert_eq!(reader.source(), Source::ZoomWebinar);
         let rows: Vec<Attendee> = (&mut reader).map(Result::unwrap).collect();
         let jane = rows.iter().filter(|r| r.email == "jane.doe@example.org");
         assert_eq!(jane.count(), 3, "three joins, three rows: {rows:?}");
@@ -495,63 +501,8 @@ mod tests {
     #[test]
     fn nothing_follows_a_refused_row() {
         let bytes = b"Email\njane@example.org\nnobody\nsam@example.org\n";
-        let results: Vec<_> = read(&bytes[..]).unwrap().collect();
+        let results: Vec<_> = read(&bytes[..], Dates::scan(None)).unwrap().collect();
         assert_eq!(results.len(), 2, "a row, then the refusal: {results:?}");
         assert_eq!(results[1].as_ref().unwrap_err().line, 3);
-    }
-
-    fn row(email: &str, join: &str, leave: &str, minutes: u32) -> Attendee {
-        Attendee {
-            email: email.into(),
-            name: String::new(),
-            attended: true,
-            first_join: Some(at(join)),
-            last_leave: Some(at(leave)),
-            minutes,
-            joins: 1,
-            role: Role::Attendee,
-            extra: BTreeMap::new(),
-        }
-    }
-
-    #[test]
-    fn rows_for_one_address_merge_into_one_attendee() {
-        let mut roster = Roster::default();
-        roster.add(row(
-            "a@x.org",
-            "2025-03-22 19:30:00",
-            "2025-03-22 19:40:00",
-            10,
-        ));
-        roster.add(row(
-            "b@x.org",
-            "2025-03-22 19:00:00",
-            "2025-03-22 20:00:00",
-            60,
-        ));
-        roster.add(row(
-            "a@x.org",
-            "2025-03-22 19:05:00",
-            "2025-03-22 19:10:00",
-            5,
-        ));
-        let all = roster.into_vec();
-        assert_eq!(all.len(), 2, "one attendee per address");
-        let a = &all[0];
-        assert_eq!(
-            a.first_join,
-            Some(at("2025-03-22 19:05:00")),
-            "earliest join"
-        );
-        assert_eq!(
-            a.last_leave,
-            Some(at("2025-03-22 19:40:00")),
-            "latest leave"
-        );
-        assert_eq!(
-            (a.minutes, a.joins),
-            (15, 2),
-            "minutes summed, joins counted"
-        );
     }
 }

@@ -3,7 +3,7 @@
 //! Columns are those of Zoom's sections, so the two read alike.
 
 use super::zoom::{Columns, Kind, Records};
-use super::{Attendee, Input, ParseError, Role};
+use super::{Attendee, Dates, Input, ParseError, Role};
 
 /// A plain list's rows, after its header.
 pub(super) struct Rows<'a> {
@@ -22,19 +22,23 @@ impl<'a> Rows<'a> {
         let columns = Columns::new(header, Role::Attendee, line).map_err(|_| {
             ParseError::new(
                 line,
-                "not a Zoom or Teams report, and the header has no Email column",
+                "not a Zoom, Teams or Meet report, and the header has no Email column",
             )
         })?;
         Ok(Self { records, columns })
     }
 
-    pub(super) fn next(&mut self) -> Option<Result<Attendee, ParseError>> {
+    pub(super) fn next(&mut self, dates: &mut Dates) -> Option<Result<Attendee, ParseError>> {
         loop {
             let (line, record) = match self.records.next()? {
                 Ok(next) => next,
                 Err(e) => return Some(Err(e)),
             };
-            if let Some(row) = self.columns.row(record, line, Kind::Listed).transpose() {
+            if let Some(row) = self
+                .columns
+                .row(record, line, Kind::Listed, dates)
+                .transpose()
+            {
                 return Some(row);
             }
         }

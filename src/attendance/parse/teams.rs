@@ -1,17 +1,31 @@
-//! Teams attendance reports: UTF-16 LE, tab-separated, in numbered sections
+//! Teams attendance reports: UTF-16 (LE, or BE) or UTF-8, tab-separated,
+//! in numbered sections
 //! (`1. Summary`, `2. Participants`, `3. In-Meeting Activities`). Attendees
 //! come from the participants (one row each), or from the activities (one
 //! row per join, merged) when a report has no participants section before
 //! them: whichever of the two comes first is read, the other left alone.
 
 use std::char::DecodeUtf16;
-use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{BufRead, Read};
 
+use super::cells::{instant, minutes, Extra};
 use super::{
-    clean, column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError,
-    Role, Summary,
+    clean, column, digits, email, header_key, is_missing, Attendee, Dates, Input, ParseError, Role,
+    Summary,
 };
+
+/// How a report's text is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+}
+
+/// A Teams report written as UTF-8 starts with its numbered summary.
+pub(super) fn is_title(first: &str) -> bool {
+    matches!(section_title(first, false), Some(Section::Summary))
+}
 
 const NAME: &[&str] = &["name", "full name"];
 const JOIN: &[&str] = &["first join", "join time"];
@@ -42,16 +56,20 @@ pub(super) struct Rows<'a> {
 
 impl<'a> Rows<'a> {
     /// `input` without its BOM.
-    pub(super) fn new(input: Input<'a>) -> Self {
+    pub(super) fn new(input: Input<'a>, encoding: Encoding) -> Self {
         Self {
-            lines: Lines::new(input),
+            lines: Lines::new(input, encoding),
             section: Section::None,
             columns: None,
             people_read: false,
         }
     }
 
-    pub(super) fn next(&mut self, summary: &mut Summary) -> Option<Result<Attendee, ParseError>> {
+    pub(super) fn next(
+        &mut self,
+        summary: &mut Summary,
+        dates: &mut Dates,
+    ) -> Option<Result<Attendee, ParseError>> {
         loop {
             let (line, raw) = match self.lines.next()? {
                 Ok(next) => next,
@@ -71,13 +89,22 @@ impl<'a> Rows<'a> {
                 continue;
             }
             let read = match self.section {
-                Section::Summary => read_summary(content, line, summary).map(|()| None),
+                Section::Summary => {
+                    read_summary(content, summary, dates);
+                    Ok(None)
+                }
                 Section::People(_) => match &self.columns {
                     None => Columns::new(content, line).map(|c| {
                         self.columns = Some(c);
                         None
                     }),
-                    Some(columns) => columns.row(content, line),
+                    Some(columns) => {
+                        let row = columns.row(content, line, dates);
+                        if matches!(row, Ok(None)) {
+                            summary.without_address += 1;
+                        }
+                        row
+                    }
                 },
                 Section::None | Section::Other => Ok(None),
             };
@@ -90,18 +117,24 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// UTF-16 LE text a line at a time, each with its 1-based number; refused
-/// at the line of the first unreadable character.
+/// Text a line at a time, each with its 1-based number; refused at the
+/// line of the first unreadable character.
 struct Lines<'a> {
-    chars: DecodeUtf16<Units<'a>>,
+    text: Text<'a>,
     line: usize,
     done: bool,
+}
+
+enum Text<'a> {
+    Utf8(Input<'a>),
+    Utf16(DecodeUtf16<Units<'a>>),
 }
 
 /// The 16-bit units of a stream (a dangling last byte is dropped); a read
 /// error ends them and is kept.
 struct Units<'a> {
     input: Input<'a>,
+    big_endian: bool,
     error: Option<std::io::Error>,
 }
 
@@ -111,6 +144,7 @@ impl Iterator for Units<'_> {
     fn next(&mut self) -> Option<u16> {
         let mut unit = [0u8; 2];
         match self.input.read_exact(&mut unit) {
+            Ok(()) if self.big_endian => Some(u16::from_be_bytes(unit)),
             Ok(()) => Some(u16::from_le_bytes(unit)),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => None,
             Err(e) => {
@@ -122,9 +156,22 @@ impl Iterator for Units<'_> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(input: Input<'a>) -> Self {
+    fn new(input: Input<'a>, encoding: Encoding) -> Self {
+        let big_endian = match encoding {
+            Encoding::Utf8 => return Self::from(Text::Utf8(input)),
+            Encoding::Utf16Le => false,
+            Encoding::Utf16Be => true,
+        };
+        Self::from(Text::Utf16(char::decode_utf16(Units {
+            input,
+            big_endian,
+            error: None,
+        })))
+    }
+
+    fn from(text: Text<'a>) -> Self {
         Self {
-            chars: char::decode_utf16(Units { input, error: None }),
+            text,
             line: 0,
             done: false,
         }
@@ -135,9 +182,36 @@ impl<'a> Lines<'a> {
             return None;
         }
         self.line += 1;
+        let chars = match &mut self.text {
+            Text::Utf16(chars) => chars,
+            Text::Utf8(input) => {
+                let mut bytes = Vec::new();
+                let read = input.read_until(b'\n', &mut bytes);
+                let line = self.line;
+                return match read {
+                    Ok(0) => None,
+                    Ok(_) => match String::from_utf8(bytes) {
+                        Ok(mut text) => {
+                            if text.ends_with('\n') {
+                                text.pop();
+                            }
+                            Some(Ok((line, text)))
+                        }
+                        Err(_) => {
+                            self.done = true;
+                            Some(Err(ParseError::new(line, "the file is not UTF-8 text")))
+                        }
+                    },
+                    Err(e) => {
+                        self.done = true;
+                        Some(Err(ParseError::unreadable(line, &e)))
+                    }
+                };
+            }
+        };
         let mut text = String::new();
         loop {
-            match self.chars.next() {
+            match chars.next() {
                 Some(Ok('\n')) => return Some(Ok((self.line, text))),
                 Some(Ok(c)) => text.push(c),
                 Some(Err(_)) => {
@@ -178,52 +252,22 @@ fn cells(content: &str) -> impl Iterator<Item = &str> {
         .map(|c| c.trim().trim_matches('"').trim())
 }
 
-fn read_summary(content: &str, line: usize, summary: &mut Summary) -> Result<(), ParseError> {
+/// A summary line: a value that will not read is left out (a metadata
+/// line never refuses a file).
+fn read_summary(content: &str, summary: &mut Summary, dates: &Dates) {
     let mut cells = cells(content);
     let (Some(key), Some(value)) = (cells.next(), cells.next()) else {
-        return Ok(());
+        return;
     };
     if is_missing(value) {
-        return Ok(());
+        return;
     }
     match header_key(key).as_str() {
         "meeting title" => summary.topic = Some(value.to_owned()),
         "meeting id" => summary.meeting_id = digits(value),
-        "start time" => summary.started_at = Some(when(value, line)?),
+        "start time" => summary.started_at = dates.peek(value),
         _ => {}
     }
-    Ok(())
-}
-
-fn when(value: &str, line: usize) -> Result<chrono::NaiveDateTime, ParseError> {
-    date_time(value).ok_or_else(|| {
-        ParseError::new(
-            line,
-            format!("{value:?} is not a date and time like \"3/22/25, 7:13:27 PM\""),
-        )
-    })
-}
-
-/// `1h 2m 3s`, `45m 10s`, `10s` in whole minutes, to the nearest.
-fn minutes(value: &str, line: usize) -> Result<u32, ParseError> {
-    let bad = || {
-        ParseError::new(
-            line,
-            format!("{value:?} is not a duration like \"1h 2m 3s\""),
-        )
-    };
-    let mut seconds: u32 = 0;
-    for part in value.split_whitespace() {
-        let unit = match part.as_bytes().last() {
-            Some(b'h') => 3600,
-            Some(b'm') => 60,
-            Some(b's') => 1,
-            _ => return Err(bad()),
-        };
-        let n: u32 = part[..part.len() - 1].parse().map_err(|_| bad())?;
-        seconds = seconds.saturating_add(n.saturating_mul(unit));
-    }
-    Ok(seconds.saturating_add(30) / 60)
 }
 
 fn role(value: &str) -> Role {
@@ -243,8 +287,7 @@ struct Columns {
     leave: Option<usize>,
     duration: Option<usize>,
     role: Option<usize>,
-    /// Every other named column, kept under its name as written.
-    extra: Vec<(usize, String)>,
+    extra: Extra,
 }
 
 impl Columns {
@@ -255,11 +298,7 @@ impl Columns {
             return Err(ParseError::new(line, "the header has no Email column"));
         }
         let known = [NAME, JOIN, LEAVE, DURATION, EMAIL, UPN, ROLE];
-        let extra = cells(header)
-            .enumerate()
-            .filter(|(i, _)| !keys[*i].is_empty() && !known.iter().any(|k| k.contains(&&*keys[*i])))
-            .map(|(i, h)| (i, h.to_owned()))
-            .collect();
+        let extra = Extra::new(cells(header), &keys, &known);
         Ok(Self {
             email,
             upn,
@@ -272,9 +311,14 @@ impl Columns {
         })
     }
 
-    /// One row as an attendee; `None` for an organizer or presenter with no
-    /// address, who cannot be matched to anyone.
-    fn row(&self, content: &str, line: usize) -> Result<Option<Attendee>, ParseError> {
+    /// One row as an attendee; `None` for someone with no address (an
+    /// anonymous guest, a dial-in), who cannot be matched to anyone.
+    fn row(
+        &self,
+        content: &str,
+        line: usize,
+        dates: &mut Dates,
+    ) -> Result<Option<Attendee>, ParseError> {
         let row: Vec<&str> = cells(content).collect();
         let cell = |i: Option<usize>| i.and_then(|i| row.get(i).copied()).unwrap_or("");
         let role = role(cell(self.role));
@@ -283,39 +327,26 @@ impl Columns {
             "" if cell(self.upn).contains('@') => cell(self.upn),
             e => e,
         };
-        if raw.is_empty() && role != Role::Attendee {
+        // An anonymous guest, or a dial-in: no one to match.
+        if raw.is_empty() {
             return Ok(None);
         }
         let duration = cell(self.duration);
-        let extra: BTreeMap<String, String> = self
-            .extra
-            .iter()
-            .filter(|(i, _)| !is_missing(cell(Some(*i))))
-            .map(|(i, h)| (h.clone(), cell(Some(*i)).to_owned()))
-            .collect();
         Ok(Some(Attendee {
             email: email(raw, line)?,
             name: cell(self.name).to_owned(),
             attended: true,
-            first_join: optional(cell(self.join), line)?,
-            last_leave: optional(cell(self.leave), line)?,
+            first_join: instant(dates, cell(self.join), "First Join", line, None)?,
+            last_leave: instant(dates, cell(self.leave), "Last Leave", line, None)?,
             minutes: if is_missing(duration) {
                 0
             } else {
-                minutes(duration, line)?
+                minutes(duration, "Duration", line)?
             },
             joins: 1,
             role,
-            extra,
+            extra: self.extra.of(|i| cell(Some(i))),
         }))
-    }
-}
-
-fn optional(value: &str, line: usize) -> Result<Option<chrono::NaiveDateTime>, ParseError> {
-    if is_missing(value) {
-        Ok(None)
-    } else {
-        when(value, line).map(Some)
     }
 }
 
@@ -426,10 +457,53 @@ mod tests {
     }
 
     #[test]
-    fn an_attendee_without_an_address_refuses_the_file_with_its_line() {
+    fn an_anonymous_guest_is_counted_apart_and_a_bad_address_refuses_the_file() {
         let text = "2. Participants\nName\tFirst Join\tLast Leave\tIn-Meeting Duration\tEmail\tParticipant ID (UPN)\tRole\n\
-                    Anon\t3/22/25, 7:05:00 PM\t3/22/25, 7:40:00 PM\t35m\t\t\tAttendee\n";
-        assert_eq!(parse(&utf16(text)).unwrap_err().line, 3);
+                    Anon\t3/22/25, 7:05:00 PM\t3/22/25, 7:40:00 PM\t35m\t\t\tAttendee\n\
+                    Jane\t3/22/25, 7:05:00 PM\t3/22/25, 7:40:00 PM\t35m\tjane@example.org\t\tAttendee\n";
+        let report = parse(&utf16(text)).unwrap();
+        assert_eq!(report.attendees.len(), 1, "Jane; the guest has no address");
+        assert_eq!(
+            report.summary.without_address, 1,
+            "counted, not lost silently"
+        );
+        let bad = text.replace("\t\t\tAttendee\nJane", "\tnot-an-address\t\tAttendee\nJane");
+        assert_eq!(parse(&utf16(&bad)).unwrap_err().line, 3);
+    }
+
+    #[test]
+    fn the_newer_report_in_utf8_reads_as_the_utf16_one() {
+        let report = read(include_bytes!(
+            "../../../tests/fixtures/attendance/teams_attendance_utf8.csv"
+        ));
+        assert_eq!(report.summary.source, Source::Teams);
+        assert_eq!(
+            report.summary.topic.as_deref(),
+            Some("Workforce Solutions Jam: December")
+        );
+        assert_eq!(report.summary.started_at, Some(at("2025-12-16 12:58:10")));
+        assert_eq!(
+            report.attendees.len(),
+            4,
+            "the participants, not the activities"
+        );
+        let staff: Vec<_> = report
+            .attendees
+            .iter()
+            .filter(|a| a.role.is_staff())
+            .collect();
+        assert_eq!(staff.len(), 2, "the organizer and the presenter: {staff:?}");
+        let jane = find(&report, "jane.doe@example.org");
+        assert_eq!((jane.minutes, jane.joins), (59, 1), "59m 28s");
+        assert_eq!(find(&report, "ravi.kumar@example.com").minutes, 30);
+        let mut be = vec![0xFE, 0xFF];
+        let text = String::from_utf8(
+            include_bytes!("../../../tests/fixtures/attendance/teams_attendance_utf8.csv")[3..]
+                .to_vec(),
+        )
+        .unwrap();
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(read(&be).attendees, report.attendees, "UTF-16 BE too");
     }
 
     #[test]

@@ -1,16 +1,24 @@
-//! Zoom webinar reports: the Attendee Report (one row per join, by section:
-//! hosts, panelists, attendees, others) and the Registration Report (one row
-//! per registrant). Columns are found by header name; Zoom moves them about.
-//! Plain CSV lists are read with the same columns (see `plain`).
+//! Zoom's reports: the webinar Attendee Report (one row per join, by
+//! section: hosts, panelists, attendees, others), the webinar Registration
+//! Report (one row per registrant) and the meeting participant report (one
+//! row per join, after a meeting block naming the host, or without it).
+//! Columns are found by header name; Zoom moves them about. Only the people
+//! rows decide whether a file reads: a metadata line Zoom adds or words
+//! differently is passed over. Plain lists and Meet's sheets are read with
+//! the same columns (see `plain`, `meet`).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use chrono::NaiveDate;
 use csv::StringRecord;
 
-use super::lines::Counted;
+pub(super) use super::records::Records;
+
+use super::cells::{count, instant, minutes, Extra};
 use super::{
-    clean, column, date_time, digits, email, header_key, is_missing, Attendee, Input, ParseError,
-    Role, Summary,
+    column, digits, email, header_key, is_missing, Attendee, Dates, Input, ParseError, Role,
+    Source, Summary,
 };
 
 const NAME: &[&str] = &[
@@ -18,24 +26,59 @@ const NAME: &[&str] = &[
     "user name",
     "name (original name)",
     "name",
+    "full name",
+    "participant name",
 ];
-const EMAIL: &[&str] = &["email", "e-mail", "email address", "e-mail address"];
-const JOIN: &[&str] = &["join time"];
-const LEAVE: &[&str] = &["leave time"];
+const EMAIL: &[&str] = &[
+    "email",
+    "e-mail",
+    "email address",
+    "e-mail address",
+    "user email",
+];
+const JOIN: &[&str] = &["join time", "time joined", "first seen", "joined"];
+const LEAVE: &[&str] = &["leave time", "time exited", "last seen", "left"];
 const MINUTES: &[&str] = &[
     "time in session (minutes)",
     "duration (minutes)",
     "minutes",
     "attendance minutes",
+    "duration",
+    "time in call",
 ];
 const FIRST: &[&str] = &["first name"];
 const LAST: &[&str] = &["last name"];
 const ATTENDED: &[&str] = &["attended"];
 
-/// A Zoom report starts with its title (possibly quoted, padded with commas).
-pub(super) fn is_title(line: &str) -> bool {
-    let t = line.trim().trim_end_matches(',').trim_matches('"').trim();
-    t.eq_ignore_ascii_case("attendee report") || t.eq_ignore_ascii_case("registration report")
+/// The cells of a line that is not read as a record (the first, to tell a
+/// report's kind): split on commas, quotes and padding dropped.
+pub(super) fn keys_of(line: &str) -> Vec<String> {
+    line.split(',')
+        .map(|c| header_key(c.trim().trim_matches('"')))
+        .collect()
+}
+
+/// Whether a header has an e-mail column.
+pub(super) fn has_email(keys: &[String]) -> bool {
+    column(keys, EMAIL).is_some()
+}
+
+/// Which Zoom report starts with `first` (its first line that is not
+/// blank): a webinar report's title (possibly quoted, padded with commas),
+/// or a meeting report's block or participants header.
+pub(super) fn kind(first: &str) -> Option<Source> {
+    let t = first.trim().trim_end_matches(',').trim_matches('"').trim();
+    if t.eq_ignore_ascii_case("attendee report") {
+        return Some(Source::ZoomWebinar);
+    }
+    if t.eq_ignore_ascii_case("registration report") {
+        return Some(Source::ZoomRegistration);
+    }
+    let keys = keys_of(first);
+    let has = |k: &str| keys.iter().any(|h| h == k);
+    let meeting_block = has("meeting id") && has("topic") && has("user email");
+    let participants = has("user email") && (has("name (original name)") || has("join time"));
+    (meeting_block || participants).then_some(Source::ZoomMeeting)
 }
 
 enum State {
@@ -49,20 +92,31 @@ enum State {
 /// section's header says where its columns are.
 pub(super) struct Rows<'a> {
     records: Records<'a>,
-    kind: Kind,
+    source: Source,
     state: State,
+    /// A meeting report's host, named in its meeting block.
+    host: Option<String>,
 }
 
 impl<'a> Rows<'a> {
-    pub(super) fn new(input: Input<'a>) -> Self {
+    pub(super) fn new(input: Input<'a>, source: Source) -> Self {
         Self {
             records: Records::new(input),
-            kind: Kind::Attendance,
+            source,
             state: State::Preamble,
+            host: None,
         }
     }
 
-    pub(super) fn next(&mut self, summary: &mut Summary) -> Option<Result<Attendee, ParseError>> {
+    pub(super) fn next(
+        &mut self,
+        summary: &mut Summary,
+        dates: &mut Dates,
+    ) -> Option<Result<Attendee, ParseError>> {
+        let kind = match self.source {
+            Source::ZoomRegistration => Kind::Registration,
+            _ => Kind::Attendance,
+        };
         loop {
             let (line, record) = match self.records.next()? {
                 Ok(next) => next,
@@ -75,20 +129,20 @@ impl<'a> Rows<'a> {
             let mut row = None;
             self.state = match std::mem::replace(&mut self.state, State::Preamble) {
                 State::Preamble => {
-                    let first = header_key(&record[0]);
-                    if first == "registration report" {
-                        self.kind = Kind::Registration;
-                    }
-                    if first == "topic" {
-                        State::Summary(record.iter().map(header_key).collect())
+                    let keys: Vec<String> = record.iter().map(header_key).collect();
+                    if keys.iter().any(|k| k == "topic") {
+                        State::Summary(keys)
+                    } else if self.source == Source::ZoomMeeting && column(&keys, EMAIL).is_some() {
+                        match Columns::new(record, Role::Attendee, line) {
+                            Ok(columns) => State::Rows(columns.anonymous()),
+                            Err(e) => return Some(Err(e)),
+                        }
                     } else {
                         State::Preamble
                     }
                 }
                 State::Summary(headers) => {
-                    if let Err(e) = read_summary(&headers, record, line, summary) {
-                        return Some(Err(e));
-                    }
+                    self.host = read_summary(&headers, record, summary, dates);
                     State::Preamble
                 }
                 State::SectionHeader(role) => match Columns::new(record, role, line) {
@@ -96,7 +150,13 @@ impl<'a> Rows<'a> {
                     Err(e) => return Some(Err(e)),
                 },
                 State::Rows(columns) => {
-                    row = columns.row(record, line, self.kind).transpose();
+                    row = columns.row(record, line, kind, dates).transpose();
+                    summary.without_address += usize::from(row.is_none());
+                    if let (Some(Ok(a)), Some(host)) = (&mut row, &self.host) {
+                        if a.email == *host {
+                            a.role = Role::Host;
+                        }
+                    }
                     State::Rows(columns)
                 }
             };
@@ -107,63 +167,14 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// The records of a CSV stream with their 1-based lines, blank ones (empty
-/// or only commas) left out. Rows may have any number of cells.
-pub(super) struct Records<'a> {
-    csv: csv::Reader<Counted<Input<'a>>>,
-    record: StringRecord,
-}
-
-impl<'a> Records<'a> {
-    pub(super) fn new(input: Input<'a>) -> Self {
-        Self {
-            csv: csv::ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .buffer_capacity(64 * 1024)
-                .from_reader(Counted::new(input)),
-            record: StringRecord::new(),
-        }
-    }
-
-    /// The next record that is not blank, and its line.
-    pub(super) fn next(&mut self) -> Option<Result<(usize, &StringRecord), ParseError>> {
-        loop {
-            match self.csv.read_record(&mut self.record) {
-                Ok(false) => return None,
-                Ok(true) if self.record.iter().all(|c| c.trim().is_empty()) => continue,
-                Ok(true) => {
-                    let at = self.record.position().map(|p| p.byte());
-                    let line = self.csv.get_mut().line_at(at);
-                    if let Err(e) = self.record.iter().try_for_each(|cell| clean(cell, line)) {
-                        return Some(Err(e));
-                    }
-                    return Some(Ok((line, &self.record)));
-                }
-                Err(e) => {
-                    let at = e.position().map(|p| p.byte());
-                    let line = self.csv.get_mut().line_at(at);
-                    let message = match e.kind() {
-                        csv::ErrorKind::Utf8 { .. } => {
-                            "the file is not UTF-8 or UTF-16 text".into()
-                        }
-                        _ => format!("unreadable CSV: {e}"),
-                    };
-                    return Some(Err(ParseError::new(line, message)));
-                }
-            }
-        }
-    }
-}
-
 /// What a section's rows say about the people in them.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Kind {
-    /// Zoom's attendee report: `Attended`, join and leave times.
+    /// An attendee or participant report: `Attended`, join and leave times.
     Attendance,
     /// Zoom's registration report: registrants, none of whom attended yet.
     Registration,
-    /// A plain list of people who attended.
+    /// A list of people who attended (plain, Meet).
     Listed,
 }
 
@@ -183,12 +194,15 @@ fn section(record: &StringRecord) -> Option<Role> {
     })
 }
 
+/// The report's own line: its topic, id, start and Zoom's count of viewers
+/// (a meeting's host too, returned). A value that will not read is left
+/// out: a metadata line never refuses a file.
 fn read_summary(
     headers: &[String],
     record: &StringRecord,
-    line: usize,
     summary: &mut Summary,
-) -> Result<(), ParseError> {
+    dates: &Dates,
+) -> Option<String> {
     let cell = |names: &[&str]| {
         column(headers, names)
             .and_then(|i| record.get(i))
@@ -197,22 +211,9 @@ fn read_summary(
     };
     summary.topic = cell(&["topic"]).map(str::to_owned);
     summary.meeting_id = cell(&["webinar id", "meeting id", "id"]).and_then(digits);
-    if let Some(v) = cell(&["actual start time", "start time"]) {
-        summary.started_at = Some(when(v, "start time", line)?);
-    }
-    Ok(())
-}
-
-fn when(value: &str, what: &str, line: usize) -> Result<chrono::NaiveDateTime, ParseError> {
-    date_time(value).ok_or_else(|| {
-        ParseError::new(
-            line,
-            format!(
-                "{what} {value:?} is not a date and time like \"Mar 22, 2025 19:13:27\", \
-                 \"03/22/2025 07:13:27 PM\" or \"2025-03-22 19:13:27\""
-            ),
-        )
-    })
+    summary.started_at = cell(&["actual start time", "start time"]).and_then(|v| dates.peek(v));
+    summary.unique_viewers = cell(&["unique viewers"]).and_then(count);
+    cell(&["user email"]).and_then(|v| email(v, 0).ok())
 }
 
 /// Where a section's columns are, from its header line.
@@ -226,8 +227,12 @@ pub(super) struct Columns {
     join: Option<usize>,
     leave: Option<usize>,
     minutes: Option<usize>,
-    /// Every other named column, kept under its name as written.
-    extra: Vec<(usize, String)>,
+    extra: Extra,
+    /// The day a time alone is on (Meet gives the day once, above).
+    pub(super) day: Option<NaiveDate>,
+    /// Rows without an address are passed over (and counted), not refused:
+    /// a meeting's guests need not sign in.
+    anonymous: bool,
 }
 
 impl Columns {
@@ -236,16 +241,6 @@ impl Columns {
         let email = column(&keys, EMAIL)
             .ok_or_else(|| ParseError::new(line, "this section's header has no Email column"))?;
         let known = [NAME, EMAIL, JOIN, LEAVE, MINUTES, FIRST, LAST, ATTENDED];
-        let extra = header
-            .iter()
-            .enumerate()
-            .filter(|(i, h)| {
-                !keys[*i].is_empty()
-                    && !known.iter().any(|k| k.contains(&&*keys[*i]))
-                    && !h.is_empty()
-            })
-            .map(|(i, h)| (i, h.trim().to_owned()))
-            .collect();
         Ok(Self {
             role,
             attended: column(&keys, ATTENDED),
@@ -256,21 +251,33 @@ impl Columns {
             join: column(&keys, JOIN),
             leave: column(&keys, LEAVE),
             minutes: column(&keys, MINUTES),
-            extra,
+            extra: Extra::new(header.iter(), &keys, &known),
+            day: None,
+            anonymous: false,
         })
     }
 
+    /// The same, for a meeting's rows: anyone may be without an address.
+    pub(super) fn anonymous(self) -> Self {
+        Self {
+            anonymous: true,
+            ..self
+        }
+    }
+
     /// One row as an attendee; `None` for a host or panelist with no e-mail
-    /// (a phone dial-in), who cannot be matched to anyone.
+    /// (a phone dial-in), or anyone without one in a meeting: no one to
+    /// match them to.
     pub(super) fn row(
         &self,
         record: &StringRecord,
         line: usize,
         kind: Kind,
+        dates: &mut Dates,
     ) -> Result<Option<Attendee>, ParseError> {
         let cell = |i: Option<usize>| i.and_then(|i| record.get(i)).unwrap_or("").trim();
         let raw_email = cell(Some(self.email));
-        if raw_email.is_empty() && self.role != Role::Attendee {
+        if raw_email.is_empty() && (self.anonymous || self.role != Role::Attendee) {
             return Ok(None);
         }
         let email = email(raw_email, line)?;
@@ -280,13 +287,7 @@ impl Columns {
                 .trim()
                 .to_owned();
         }
-        let extra: BTreeMap<String, String> = self
-            .extra
-            .iter()
-            .map(|(i, h)| (h, cell(Some(*i))))
-            .filter(|(_, v)| !is_missing(v))
-            .map(|(h, v)| (h.clone(), v.to_owned()))
-            .collect();
+        let extra: BTreeMap<Arc<str>, String> = self.extra.of(|i| cell(Some(i)));
         let mut row = Attendee {
             email,
             name,
@@ -302,27 +303,16 @@ impl Columns {
         if kind == Kind::Registration {
             return Ok(Some(row));
         }
-        let join = cell(self.join);
-        if !is_missing(join) {
-            row.first_join = Some(when(join, "Join Time", line)?);
-        }
-        let leave = cell(self.leave);
-        if !is_missing(leave) {
-            row.last_leave = Some(when(leave, "Leave Time", line)?);
-        }
-        let minutes = cell(self.minutes);
-        if !is_missing(minutes) {
-            row.minutes = minutes.parse().map_err(|_| {
-                ParseError::new(
-                    line,
-                    format!("Time in Session {minutes:?} is not whole minutes"),
-                )
-            })?;
+        row.first_join = instant(dates, cell(self.join), "Join Time", line, self.day)?;
+        row.last_leave = instant(dates, cell(self.leave), "Leave Time", line, self.day)?;
+        let spent = cell(self.minutes);
+        if !is_missing(spent) {
+            row.minutes = minutes(spent, "Time in Session", line)?;
         }
         row.attended = match self.attended {
             _ if kind == Kind::Listed => true,
             Some(_) => cell(self.attended).eq_ignore_ascii_case("yes"),
-            None => row.first_join.is_some(),
+            None => row.first_join.is_some() || row.minutes > 0,
         };
         row.joins = u32::from(row.attended);
         Ok(Some(row))
@@ -332,7 +322,7 @@ impl Columns {
 #[cfg(test)]
 mod tests {
     use super::super::testing::{at, find, read};
-    use super::super::{parse, Role, Source};
+    use super::super::{parse, DateOrder, Decided, Role, Source};
 
     macro_rules! fixture {
         ($name:literal) => {
@@ -343,7 +333,7 @@ mod tests {
     #[test]
     fn the_old_column_set_gives_the_webinar_and_everyone_in_it() {
         let report = read(fixture!("zoom_old_columns.csv"));
-        assert_eq!(report.summary.source, Source::Zoom);
+        assert_eq!(report.summary.source, Source::ZoomWebinar);
         assert_eq!(
             report.summary.meeting_id.as_deref(),
             Some("328972509"),
@@ -499,7 +489,7 @@ mod tests {
         let ravi = find(&report, "ravi.kumar@example.com");
         assert_eq!((ravi.minutes, ravi.joins), (30, 1));
         assert!(
-            !ravi.extra.keys().any(String::is_empty),
+            !ravi.extra.keys().any(|k| k.is_empty()),
             "padding is not a column"
         );
     }
@@ -535,10 +525,17 @@ mod tests {
     }
 
     #[test]
-    fn a_day_first_date_refuses_the_file() {
+    fn a_day_past_twelve_reads_the_whole_file_day_first() {
         let text = "Attendee Report\nAttendee Details\nAttended,User Name,Email,Join Time\n\
-                    Yes,Jane,jane@example.org,22/03/2025 19:13:27\n";
-        assert_eq!(parse(text.as_bytes()).unwrap_err().line, 4, "not guessed");
+                    Yes,Jane,jane@example.org,03/04/2025 19:13:27\n\
+                    Yes,Sam,sam@example.org,22/03/2025 19:13:27\n";
+        let report = parse(text.as_bytes()).unwrap();
+        assert_eq!(
+            find(&report, "jane@example.org").first_join,
+            Some(at("2025-04-03 19:13:27")),
+            "line 5 settles day-first, so line 4 is 3 April"
+        );
+        assert_eq!(report.date_order, (DateOrder::DayFirst, Decided::File(5)));
     }
 
     #[test]
