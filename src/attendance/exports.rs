@@ -16,6 +16,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
             "Difference",
             "Ratio",
             "Attendees",
+            "Staff",
             "Joins",
             "Registrants attended",
             "Walk-ins",
@@ -38,6 +39,7 @@ pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
                 b.map_or(String::new(), |b| b.difference.to_string()),
                 b.map_or(String::new(), |b| b.ratio.to_string()),
                 m.attendees.to_string(),
+                m.staff.to_string(),
                 m.joins.to_string(),
                 m.registrants_attended.to_string(),
                 m.walk_ins.to_string(),
@@ -75,6 +77,7 @@ pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow
             b.map_or(String::new(), |b| b.ratio.to_string()),
         ),
         ("Attendees".into(), m.attendees.to_string()),
+        ("Staff".into(), m.staff.to_string()),
         ("Joins".into(), m.joins.to_string()),
         (
             "Registrants attended".into(),
@@ -106,11 +109,12 @@ pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow
 pub fn table(points: &[Point], baseline: Option<u32>) -> String {
     let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
     let mut out = format!(
-        "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
+        "{:<10}  {:>11}  {:>9}  {:>9}  {:>5}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
         "date",
         "registrants",
         "vs base",
         "attendees",
+        "staff",
         "rate",
         "first-time",
         "returning",
@@ -121,13 +125,14 @@ pub fn table(points: &[Point], baseline: Option<u32>) -> String {
     for p in points {
         let m = &p.measures;
         out.push_str(&format!(
-            "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
+            "{:<10}  {:>11}  {:>9}  {:>9}  {:>5}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
             p.date,
             m.registrants,
             m.baseline
                 .as_ref()
                 .map_or("–".to_string(), |b| format!("{:+}", b.difference)),
             m.attendees,
+            m.staff,
             pct(m.attendance_rate),
             m.first_time,
             m.returning,
