@@ -690,7 +690,7 @@ async fn report(
     })
     .await?
     .with_context(|| format!("no series `{slug}`"))?;
-    print!("{}", crate::attendance::measures::table(&points, baseline));
+    print!("{}", crate::attendance::exports::table(&points, baseline));
     Ok(())
 }
 

@@ -280,7 +280,7 @@ pub async fn metrics_csv(
         .starts_at_utc()
         .with_timezone(&session.tz())
         .date_naive();
-    let body = crate::attendance::measures::session_csv(&session.title, date, &measures)
+    let body = crate::attendance::exports::session_csv(&session.title, date, &measures)
         .map_err(ApiError::Internal)?;
     let name = format!("{}-{date}-session-{}.csv", series.slug, session.id);
     Ok(crate::registration::organizer::csv_download(&name, body))
@@ -372,7 +372,7 @@ pub async fn series_metrics_csv(
 /// A trend as a CSV download named after its series and period.
 pub(crate) fn trend_csv(trend: &Trend) -> Result<HttpResponse, ApiError> {
     let (series, from, to, _, points) = trend;
-    let body = crate::attendance::measures::csv(points).map_err(ApiError::Internal)?;
+    let body = crate::attendance::exports::csv(points).map_err(ApiError::Internal)?;
     let name = format!(
         "{}-{}-to-{}.csv",
         series.slug,

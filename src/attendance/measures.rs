@@ -1,7 +1,8 @@
 //! A session's measures: registrants against the series' baseline, who
 //! attended (registered or not), the attendance rate, first-time and
 //! returning attendees, average minutes, and the sectors and states
-//! reached. `compute` is pure; `for_session` loads what it needs.
+//! reached. Staff (host, co-hosts, panelists) are counted apart and in
+//! nothing else. `compute` is pure; `for_session` loads what it needs.
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,15 @@ use crate::registration::domain::{sector_label, STATES};
 use crate::registration::store::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Session};
 
+/// The role of someone who came to listen. Every other role (host,
+/// co-host, panelist) is staff: there to run the session, not an attendee.
+pub const ATTENDEE: &str = "attendee";
+
+/// Whether an attendance row's `role` makes its person staff.
+pub fn is_staff(role: &str) -> bool {
+    role != ATTENDEE
+}
+
 /// One person who attended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attended {
@@ -25,6 +35,8 @@ pub struct Attended {
     pub returning: bool,
     pub sector: String,
     pub state: String,
+    /// Ran the session (`is_staff`): counted in `Measures::staff` only.
+    pub staff: bool,
 }
 
 /// How registrants compare with the series' usual number.
@@ -42,8 +54,11 @@ pub struct Measures {
     pub registrants: i64,
     pub waitlisted: i64,
     /// Everyone who attended, registered here or not: unique people,
-    /// however often each joined.
+    /// however often each joined. Staff are not attendees.
     pub attendees: i64,
+    /// Hosts, co-hosts and panelists who attended: counted here and in no
+    /// other measure (not joins, walk-ins, the rate, minutes or breakdowns).
+    pub staff: i64,
     /// Times attendees joined (Zoom's "Total Users"): more than `attendees`
     /// when people left and came back.
     pub joins: i64,
@@ -90,13 +105,16 @@ fn state_label(code: &str) -> String {
         .to_string()
 }
 
-/// The measures of one session from its counts and its attendees.
+/// The measures of one session from its counts and who attended it
+/// (staff among them, counted apart).
 pub fn compute(
     registrants: i64,
     waitlisted: i64,
     attended: &[Attended],
     baseline: Option<u32>,
 ) -> Measures {
+    let (staff, attended): (Vec<&Attended>, Vec<&Attended>) =
+        attended.iter().partition(|a| a.staff);
     let attendees = attended.len() as i64;
     let registrants_attended = attended.iter().filter(|a| a.registered_here).count() as i64;
     let returning = attended.iter().filter(|a| a.returning).count() as i64;
@@ -105,6 +123,7 @@ pub fn compute(
         registrants,
         waitlisted,
         attendees,
+        staff: staff.len() as i64,
         joins: attended.iter().map(|a| i64::from(a.joins)).sum(),
         registrants_attended,
         walk_ins: attendees - registrants_attended,
@@ -142,7 +161,7 @@ pub fn for_session(
     };
     let registrants = count(conn, REGISTERED)?;
     let waitlisted = count(conn, WAITLISTED)?;
-    let rows: Vec<(i64, i32, i32, bool, String, String)> = attendance::table
+    let rows: Vec<(i64, i32, i32, bool, String, String, String)> = attendance::table
         .inner_join(people::table)
         .filter(attendance::session_id.eq(session.id))
         .filter(attendance::attended.eq(true))
@@ -153,15 +172,18 @@ pub fn for_session(
             attendance::registered_here,
             people::sector,
             people::state,
+            attendance::role,
         ))
         .load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    // Who attended an earlier session of the same series.
+    // Who attended an earlier session of the same series as an attendee:
+    // having run one does not make someone a returning attendee.
     let before: Vec<i64> = attendance::table
         .inner_join(sessions::table)
         .filter(sessions::series_id.eq(session.series_id))
         .filter(sessions::starts_at.lt(session.starts_at))
         .filter(attendance::attended.eq(true))
+        .filter(attendance::role.eq(ATTENDEE))
         .filter(attendance::person_id.eq_any(&ids))
         .select(attendance::person_id)
         .distinct()
@@ -169,13 +191,14 @@ pub fn for_session(
     let attended: Vec<Attended> = rows
         .into_iter()
         .map(
-            |(id, minutes, joins, registered_here, sector, state)| Attended {
+            |(id, minutes, joins, registered_here, sector, state, role)| Attended {
                 minutes,
                 joins,
                 registered_here,
                 returning: before.contains(&id),
                 sector,
                 state,
+                staff: is_staff(&role),
             },
         )
         .collect();
@@ -193,14 +216,14 @@ pub struct Point {
     /// Average registrants over this and the earlier sessions of the trend.
     pub running_average: f64,
     /// Different people who attended this or an earlier session of the
-    /// trend: the period's reach so far.
+    /// trend, staff left out: the period's reach so far.
     pub people_reached: i64,
     /// The running average against the baseline.
     pub running_vs_baseline: Option<Baseline>,
 }
 
 /// One session of a trend: the session, its measures, and who attended
-/// it (person ids).
+/// it (person ids, staff left out).
 pub type TrendSession = (Session, Measures, Vec<i64>);
 
 /// The sessions' measures in order, each with the running average of
@@ -258,6 +281,7 @@ pub fn for_series(
     let attended: Vec<(i64, i64)> = attendance::table
         .filter(attendance::session_id.eq_any(&ids))
         .filter(attendance::attended.eq(true))
+        .filter(attendance::role.eq(ATTENDEE))
         .select((attendance::session_id, attendance::person_id))
         .load(conn)?;
     let mut rows = Vec::with_capacity(list.len());
@@ -271,153 +295,6 @@ pub fn for_series(
         rows.push((s, m, people));
     }
     Ok(trend(rows, baseline))
-}
-
-/// The trend as CSV for a spreadsheet, a row per session.
-pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
-    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    crate::registration::organizer::spreadsheet_csv(
-        &[
-            "Date",
-            "Session",
-            "Registrants",
-            "Waitlisted",
-            "Baseline",
-            "Difference",
-            "Ratio",
-            "Attendees",
-            "Joins",
-            "Registrants attended",
-            "Walk-ins",
-            "Attendance rate",
-            "First-time",
-            "Returning",
-            "Average minutes",
-            "Running average",
-            "People reached",
-        ],
-        points.iter().map(|p| {
-            let m = &p.measures;
-            let b = m.baseline.as_ref();
-            vec![
-                p.date.clone(),
-                p.title.clone(),
-                m.registrants.to_string(),
-                m.waitlisted.to_string(),
-                b.map_or(String::new(), |b| b.baseline.to_string()),
-                b.map_or(String::new(), |b| b.difference.to_string()),
-                b.map_or(String::new(), |b| b.ratio.to_string()),
-                m.attendees.to_string(),
-                m.joins.to_string(),
-                m.registrants_attended.to_string(),
-                m.walk_ins.to_string(),
-                num(m.attendance_rate),
-                m.first_time.to_string(),
-                m.returning.to_string(),
-                num(m.average_minutes),
-                p.running_average.to_string(),
-                p.people_reached.to_string(),
-            ]
-        }),
-    )
-}
-
-/// One session's measures as CSV for a spreadsheet: `Measure,Value` rows,
-/// then a row per sector and per state reached.
-pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow::Result<Vec<u8>> {
-    let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    let b = m.baseline.as_ref();
-    let mut rows: Vec<(String, String)> = vec![
-        ("Session".into(), title.to_string()),
-        ("Date".into(), date.format("%Y-%m-%d").to_string()),
-        ("Registrants".into(), m.registrants.to_string()),
-        ("Waitlisted".into(), m.waitlisted.to_string()),
-        (
-            "Baseline".into(),
-            b.map_or(String::new(), |b| b.baseline.to_string()),
-        ),
-        (
-            "Difference".into(),
-            b.map_or(String::new(), |b| b.difference.to_string()),
-        ),
-        (
-            "Ratio".into(),
-            b.map_or(String::new(), |b| b.ratio.to_string()),
-        ),
-        ("Attendees".into(), m.attendees.to_string()),
-        ("Joins".into(), m.joins.to_string()),
-        (
-            "Registrants attended".into(),
-            m.registrants_attended.to_string(),
-        ),
-        ("Walk-ins".into(), m.walk_ins.to_string()),
-        ("Attendance rate".into(), num(m.attendance_rate)),
-        ("First-time".into(), m.first_time.to_string()),
-        ("Returning".into(), m.returning.to_string()),
-        ("Average minutes".into(), num(m.average_minutes)),
-    ];
-    rows.extend(
-        m.by_sector
-            .iter()
-            .map(|(k, v)| (format!("Sector: {k}"), v.to_string())),
-    );
-    rows.extend(
-        m.by_state
-            .iter()
-            .map(|(k, v)| (format!("State: {k}"), v.to_string())),
-    );
-    crate::registration::organizer::spreadsheet_csv(
-        &["Measure", "Value"],
-        rows.into_iter().map(|(k, v)| vec![k, v]),
-    )
-}
-
-/// The trend as a plain-text table for a terminal.
-pub fn table(points: &[Point], baseline: Option<u32>) -> String {
-    let pct = |x: Option<f64>| x.map_or("–".to_string(), |r| format!("{:.0}%", r * 100.0));
-    let mut out = format!(
-        "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
-        "date",
-        "registrants",
-        "vs base",
-        "attendees",
-        "rate",
-        "first-time",
-        "returning",
-        "avg min",
-        "running avg",
-        "reached"
-    );
-    for p in points {
-        let m = &p.measures;
-        out.push_str(&format!(
-            "{:<10}  {:>11}  {:>9}  {:>9}  {:>6}  {:>10}  {:>9}  {:>7}  {:>11}  {:>7}\n",
-            p.date,
-            m.registrants,
-            m.baseline
-                .as_ref()
-                .map_or("–".to_string(), |b| format!("{:+}", b.difference)),
-            m.attendees,
-            pct(m.attendance_rate),
-            m.first_time,
-            m.returning,
-            m.average_minutes
-                .map_or("–".to_string(), |a| format!("{a:.1}")),
-            format!("{:.1}", p.running_average),
-            p.people_reached,
-        ));
-    }
-    match baseline {
-        Some(b) => out.push_str(&format!(
-            "{} session(s); baseline {b} registrants\n",
-            points.len()
-        )),
-        None => out.push_str(&format!(
-            "{} session(s); no baseline configured\n",
-            points.len()
-        )),
-    }
-    out
 }
 
 #[cfg(test)]
@@ -438,6 +315,7 @@ mod tests {
             returning,
             sector: sector.into(),
             state: state.into(),
+            staff: false,
         }
     }
 
@@ -467,6 +345,46 @@ mod tests {
         assert_eq!(m.by_sector[0], ("Provider organization".to_string(), 2));
         assert_eq!(m.by_state[0], ("New York".to_string(), 2));
         assert!(m.by_state.contains(&("Not given".to_string(), 1)));
+    }
+
+    #[test]
+    fn staff_are_counted_apart_and_in_no_other_measure() {
+        let staff = |minutes, registered_here, returning| Attended {
+            joins: 2,
+            staff: true,
+            ..came(minutes, registered_here, returning, "provider", "NY")
+        };
+        let audience = [
+            came(60, true, false, "association", "OH"),
+            came(30, false, true, "association", "OH"),
+        ];
+        let everyone = [
+            audience[0].clone(),
+            staff(95, false, true),
+            audience[1].clone(),
+            // A registrant who was also a panelist.
+            staff(90, true, false),
+        ];
+        let m = compute(10, 0, &everyone, Some(577));
+        assert_eq!(m.staff, 2, "the host and the panelist");
+        assert_eq!(
+            (m.attendees, m.joins, m.registrants_attended, m.walk_ins),
+            (2, 2, 1, 1),
+            "{m:?}"
+        );
+        assert_eq!(m.attendance_rate, Some(0.1), "1 of 10: {m:?}");
+        assert_eq!((m.first_time, m.returning), (1, 1), "{m:?}");
+        assert_eq!(m.average_minutes, Some(45.0), "(60 + 30) / 2: {m:?}");
+        assert_eq!(
+            (m.by_sector.len(), m.by_state.len()),
+            (1, 1),
+            "no staff sector or state: {m:?}"
+        );
+        assert_eq!(
+            Measures { staff: 0, ..m },
+            compute(10, 0, &audience, Some(577)),
+            "staff change nothing but the staff count"
+        );
     }
 
     #[test]

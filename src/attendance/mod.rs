@@ -5,6 +5,7 @@
 //! `echo::completion`.
 
 pub mod charts;
+pub mod exports;
 pub mod handlers;
 pub mod measures;
 pub mod pages;

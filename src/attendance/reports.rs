@@ -2,7 +2,8 @@
 //! and attendees per session against the baseline, and attendees by sector
 //! and by state, each as a chart drawn on the server with its numbers in a
 //! table under it; and the same period's measures as a CSV download. The
-//! numbers are the metrics API's (`handlers::trend`).
+//! numbers are the metrics API's (`handlers::trend`): staff (host, co-hosts,
+//! panelists) are not attendees, and are shown apart in the table.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -101,6 +102,7 @@ fn sessions_chart(points: &[Point], baseline: Option<u32>, series: &str) -> anyh
             "title": p.title,
             "registrants": p.measures.registrants,
             "attendees": p.measures.attendees,
+            "staff": p.measures.staff,
             "running_average": p.running_average.to_string(),
         })).collect::<Vec<_>>(),
     }))

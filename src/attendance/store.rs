@@ -618,24 +618,27 @@ pub fn mark(
     Ok(())
 }
 
-/// A session's attendance in numbers, for its organizer page.
+/// A session's attendance in numbers, for its organizer page. Staff (host,
+/// co-hosts, panelists) are counted apart, not among those who attended.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
     pub attended: i64,
     pub registered_here: i64,
     pub walk_ins: i64,
+    pub staff: i64,
     pub adjusted: i64,
     /// The latest import: (source, when).
     pub last_import: Option<(String, NaiveDateTime)>,
 }
 
 pub fn summary(conn: &mut DbConnection, session_id: i64) -> QueryResult<Summary> {
-    let rows: Vec<(bool, bool, Option<String>)> = attendance::table
+    let rows: Vec<(bool, bool, Option<String>, String)> = attendance::table
         .filter(attendance::session_id.eq(session_id))
         .select((
             attendance::attended,
             attendance::registered_here,
             attendance::adjusted_by,
+            attendance::role,
         ))
         .load(conn)?;
     let last_import = attendance_imports::table
@@ -644,11 +647,15 @@ pub fn summary(conn: &mut DbConnection, session_id: i64) -> QueryResult<Summary>
         .select((attendance_imports::source, attendance_imports::created_at))
         .first(conn)
         .optional()?;
-    let attended = rows.iter().filter(|r| r.0);
+    let (staff, attended): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .filter(|r| r.0)
+        .partition(|r| crate::attendance::measures::is_staff(&r.3));
     Ok(Summary {
-        attended: attended.clone().count() as i64,
-        registered_here: attended.clone().filter(|r| r.1).count() as i64,
-        walk_ins: attended.filter(|r| !r.1).count() as i64,
+        attended: attended.len() as i64,
+        registered_here: attended.iter().filter(|r| r.1).count() as i64,
+        walk_ins: attended.iter().filter(|r| !r.1).count() as i64,
+        staff: staff.len() as i64,
         adjusted: rows.iter().filter(|r| r.2.is_some()).count() as i64,
         last_import,
     })

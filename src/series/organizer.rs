@@ -503,6 +503,7 @@ pub async fn session_page(
                 "attended": attendance.attended,
                 "registered_here": attendance.registered_here,
                 "walk_ins": attendance.walk_ins,
+                "staff": attendance.staff,
                 "adjusted": attendance.adjusted,
                 "last_import": attendance.last_import.map(|(source, at)| format!("{source}, {}", at.and_utc().with_timezone(&tz).format("%b %-d, %Y %-I:%M %p"))),
             },

@@ -268,8 +268,9 @@ async fn the_reports_page_draws_the_metrics_apis_numbers_to_scale() {
         assert_eq!(row[0], p["date"].as_str().unwrap(), "{row:?}");
         assert_eq!(row[2], p["measures"]["registrants"].to_string(), "{row:?}");
         assert_eq!(row[3], p["measures"]["attendees"].to_string(), "{row:?}");
+        assert_eq!(row[4], p["measures"]["staff"].to_string(), "{row:?}");
         assert_eq!(
-            row[4].parse::<f64>().unwrap(),
+            row[5].parse::<f64>().unwrap(),
             p["running_average"].as_f64().unwrap(),
             "{row:?}"
         );
