@@ -22,7 +22,10 @@ use crate::upload;
 /// The report format an import path names: `auto` (any, told from the
 /// content), `zoom`, `teams`, `meet` or `csv` (404 otherwise).
 pub fn expected(format: &str) -> Result<Option<Format>, ApiError> {
-    Format::parse(format).map_err(|()| {
+    if format == "auto" {
+        return Ok(None);
+    }
+    Format::parse(format).map(Some).ok_or_else(|| {
         ApiError::NotFound(format!(
             "no import format `{format}` (auto, zoom, teams, meet or csv)"
         ))

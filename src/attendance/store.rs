@@ -14,6 +14,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::attendance::measures::{is_staff, ATTENDEE};
 use crate::attendance::parse::{self, Attendee, DateOrder, Dates, Decided, Format, Roster};
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports, registrations};
@@ -77,9 +78,6 @@ pub struct Asked {
     /// Check only: write nothing.
     pub dry_run: bool,
 }
-
-/// A role as the `attendance` table keeps it.
-const ATTENDEE: &str = "attendee";
 
 fn role_name(role: parse::Role) -> &'static str {
     match role {
@@ -510,11 +508,11 @@ fn counted(conn: &mut DbConnection, import_id: i64) -> QueryResult<Counts> {
             attendance::role,
         ))
         .load(conn)?;
-    let attendees = || rows.iter().filter(|r| r.0 && r.2 == ATTENDEE);
+    let attendees = || rows.iter().filter(|r| r.0 && !is_staff(&r.2));
     Ok(Counts {
         people: rows.len(),
         attended: attendees().count(),
-        staff: rows.iter().filter(|r| r.2 != ATTENDEE).count(),
+        staff: rows.iter().filter(|r| is_staff(&r.2)).count(),
         registered_here: attendees().filter(|r| r.1).count(),
         registrants_matched: rows.iter().filter(|r| r.1).count(),
     })

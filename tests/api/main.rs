@@ -4,6 +4,7 @@
 
 mod archive;
 mod attendance;
+mod attendance_formats;
 mod auth;
 mod cli;
 mod db;

@@ -59,16 +59,11 @@ pub enum Format {
 }
 
 impl Format {
-    /// `zoom`, `teams`, `meet`, `csv`; `auto` (any) is `Ok(None)`.
-    pub fn parse(name: &str) -> Result<Option<Self>, ()> {
-        match name {
-            "auto" => Ok(None),
-            "zoom" => Ok(Some(Format::Zoom)),
-            "teams" => Ok(Some(Format::Teams)),
-            "meet" => Ok(Some(Format::Meet)),
-            "csv" => Ok(Some(Format::Csv)),
-            _ => Err(()),
-        }
+    /// `zoom`, `teams`, `meet` or `csv`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Format::Zoom, Format::Teams, Format::Meet, Format::Csv]
+            .into_iter()
+            .find(|f| f.name() == name)
     }
 
     pub fn name(self) -> &'static str {
