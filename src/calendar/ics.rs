@@ -89,6 +89,15 @@ pub struct FeedEvent {
 /// How often calendar programs should fetch a feed again.
 const FEED_REFRESH: &str = "PT1H";
 
+/// The public download of one session (PUBLISH, nobody's copy). A
+/// cancelled session stays a PUBLISH marked `STATUS:CANCELLED`: a CANCEL
+/// is addressed to attendees (RFC 5546), and a download has none.
+pub fn render_download(e: &SessionEvent, cancelled: bool, stamp: DateTime<Utc>) -> String {
+    let mut calendar = header(Method::Publish);
+    calendar.push(event(e, stamp, cancelled, Flavor::Message));
+    calendar.to_string()
+}
+
 /// A series' subscribable calendar (PUBLISH): named `name`, times local to
 /// `zone` with its VTIMEZONE covering `covers` and every event. Never
 /// carries attendees. The same input gives the same text.
@@ -556,5 +565,19 @@ mod tests {
             in_zone(at("2026-11-01T05:30:00Z"), chrono_tz::America::New_York),
             CalendarDateTime::WithTimezone { .. }
         ));
+    }
+
+    #[test]
+    fn a_cancelled_download_is_a_published_cancelled_event() {
+        let text = render_download(&sample(), true, Utc::now());
+        for needle in ["METHOD:PUBLISH\r\n", "STATUS:CANCELLED\r\n"] {
+            assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+        }
+        assert!(
+            !text.contains("VALARM"),
+            "a cancelled event should not ring"
+        );
+        let text = render_download(&sample(), false, Utc::now());
+        assert!(text.contains("STATUS:CONFIRMED\r\n"), "{text}");
     }
 }

@@ -1,7 +1,9 @@
-use chrono::{DateTime, Datelike, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, Timelike, Utc, Weekday};
+use convene::auth::Role;
 use icalendar::Component;
+use serde_json::json;
 
-use crate::helpers::{next_third_tuesday_1pm_new_york, TestApp};
+use crate::helpers::{create_user, next_third_tuesday_1pm_new_york, send, token, TestApp};
 
 #[tokio::test]
 async fn the_api_lists_six_months_of_third_tuesday_jams_at_1pm_new_york() {
@@ -108,5 +110,47 @@ async fn a_session_calendar_file_is_a_published_event_with_its_uid() {
             .get_uid()
             .is_some_and(|u| u.ends_with("@convene.test")),
         "UID should be ours"
+    );
+}
+
+#[tokio::test]
+async fn the_download_of_a_cancelled_session_is_a_published_event_marked_cancelled() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let bearer = token(&app, "org@example.org").await;
+    let start = (Utc::now() + Duration::days(40)).to_rfc3339();
+    let create = json!({ "series": "jam", "start": start, "title": "Town hall" });
+    let path = "/api/v1/organizer/sessions";
+    let (_, created) = send(
+        &app,
+        reqwest::Method::POST,
+        path,
+        Some(&bearer),
+        Some(create),
+    )
+    .await;
+    let id = created["session"]["id"].as_i64().expect("a session");
+    let cancel = format!("/api/v1/organizer/sessions/{id}/cancel");
+    let reason = json!({ "reason": "Merged into the Jam" });
+    let (status, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &cancel,
+        Some(&bearer),
+        Some(reason),
+    )
+    .await;
+    assert_eq!(status, 200, "the session is cancelled");
+
+    let response = app.get(&format!("/sessions/{id}/calendar.ics")).await;
+
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.text().await.unwrap();
+    for needle in ["METHOD:PUBLISH\r\n", "STATUS:CANCELLED\r\n"] {
+        assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+    }
+    assert!(
+        !text.contains("METHOD:CANCEL") && !text.contains("ATTENDEE"),
+        "a download is nobody's cancellation:\n{text}"
     );
 }
