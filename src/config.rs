@@ -695,6 +695,11 @@ impl Settings {
         if self.jobs.tick_seconds == 0 {
             return bad("jobs.tick_seconds", "must be at least 1");
         }
+        // Five years is ahead enough to plan; far beyond, chrono-tz keeps
+        // no daylight saving (after 2100), and 4,000,000 made no sessions.
+        if !(1..=60).contains(&self.jobs.horizon_months) {
+            return bad("jobs.horizon_months", "must be from 1 to 60");
+        }
         if self.mail.transport == MailTransportKind::Smtp {
             if let Err(e) = url::Url::parse(&self.mail.smtp_url) {
                 return bad("mail.smtp_url", &format!("is not a URL ({e})"));
@@ -823,6 +828,25 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("database.url"), "{err}");
+    }
+
+    #[test]
+    fn a_horizon_outside_1_to_60_months_names_its_key() {
+        let with_horizon = |months: u32| {
+            let figment = Figment::new().merge(Toml::string(DEFAULTS));
+            Settings::extract(figment.merge(("jobs.horizon_months", months)))
+        };
+        for months in [0, 61, 12_000, 4_000_000] {
+            let err = with_horizon(months).unwrap_err().to_string();
+            assert!(
+                err.contains("`jobs.horizon_months` must be from 1 to 60"),
+                "{months}: {err}"
+            );
+        }
+        for months in [1, 60] {
+            let s = with_horizon(months).expect("a horizon from 1 to 60 months");
+            assert_eq!(s.jobs.horizon_months, months);
+        }
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! REQUEST (an invitation or its update), CANCEL (remove it). A series'
 //! subscribable feed (`render_feed`) writes local times in the series' zone
 //! with its VTIMEZONE, so recurring times stay put across DST in every
-//! program.
+//! program; an event that starts or ends in the hour the clocks repeat is
+//! written in UTC there too, the one form every reader takes alike.
 
 use std::ops::Range;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
 use chrono_tz::Tz;
 use icalendar::{
     Alarm, Calendar, CalendarDateTime, Component, Event, EventLike, EventStatus, Property,
@@ -89,6 +90,15 @@ pub struct FeedEvent {
 /// How often calendar programs should fetch a feed again.
 const FEED_REFRESH: &str = "PT1H";
 
+/// The public download of one session (PUBLISH, nobody's copy). A
+/// cancelled session stays a PUBLISH marked `STATUS:CANCELLED`: a CANCEL
+/// is addressed to attendees (RFC 5546), and a download has none.
+pub fn render_download(e: &SessionEvent, cancelled: bool, stamp: DateTime<Utc>) -> String {
+    let mut calendar = header(Method::Publish);
+    calendar.push(event(e, stamp, cancelled, Flavor::Message));
+    calendar.to_string()
+}
+
 /// A series' subscribable calendar (PUBLISH): named `name`, times local to
 /// `zone` with its VTIMEZONE covering `covers` and every event. Never
 /// carries attendees. The same input gives the same text.
@@ -154,17 +164,19 @@ enum Flavor {
     Feed(Tz),
 }
 
-/// `at` as the feed writes it: the wall time in `zone` with its TZID, or
-/// UTC where that wall time happens twice (a DST fall-back hour) and a
-/// reader would take the first.
-fn in_zone(at: DateTime<Utc>, zone: Tz) -> CalendarDateTime {
+/// Whether `at`'s wall time in `zone` happens twice (the clocks go back).
+/// RFC 5545 reads such a local time as the first, ical.js (Thunderbird)
+/// and node-ical as the second: it is never written as a local time.
+fn repeated(at: DateTime<Utc>, zone: Tz) -> bool {
     let local = at.with_timezone(&zone).naive_local();
-    match zone.from_local_datetime(&local).earliest() {
-        Some(first) if first == at => CalendarDateTime::WithTimezone {
-            date_time: local,
-            tzid: zone.name().to_string(),
-        },
-        _ => CalendarDateTime::Utc(at),
+    matches!(zone.from_local_datetime(&local), LocalResult::Ambiguous(..))
+}
+
+/// `at` as the wall time in `zone`, with its TZID.
+fn in_zone(at: DateTime<Utc>, zone: Tz) -> CalendarDateTime {
+    CalendarDateTime::WithTimezone {
+        date_time: at.with_timezone(&zone).naive_local(),
+        tzid: zone.name().to_string(),
     }
 }
 
@@ -190,10 +202,11 @@ fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor
     let mut event = Event::new();
     event.uid(&e.uid).sequence(e.sequence).timestamp(stamp);
     match flavor {
-        Flavor::Message => event.starts(e.starts_at).ends(e.ends_at),
-        Flavor::Feed(zone) => event
+        // Both ends in UTC when either is repeated: one length for every reader.
+        Flavor::Feed(zone) if !repeated(e.starts_at, zone) && !repeated(e.ends_at, zone) => event
             .starts(in_zone(e.starts_at, zone))
             .ends(in_zone(e.ends_at, zone)),
+        Flavor::Message | Flavor::Feed(_) => event.starts(e.starts_at).ends(e.ends_at),
     };
     event
         .summary(&e.summary)
@@ -241,6 +254,7 @@ fn event(e: &SessionEvent, stamp: DateTime<Utc>, cancelled: bool, flavor: Flavor
 #[cfg(test)]
 mod tests {
     use super::*;
+    use icalendar::DatePerhapsTime;
 
     fn sample() -> SessionEvent {
         SessionEvent {
@@ -546,15 +560,41 @@ mod tests {
     }
 
     #[test]
-    fn a_time_in_the_repeated_fall_back_hour_is_written_in_utc() {
-        // 01:30 New York happens twice on 2026-11-01; the second is 06:30Z.
-        assert_eq!(
-            in_zone(at("2026-11-01T06:30:00Z"), chrono_tz::America::New_York),
-            CalendarDateTime::Utc(at("2026-11-01T06:30:00Z"))
+    fn an_event_in_the_repeated_fall_back_hour_is_written_in_utc() {
+        // 01:30 New York is 05:30Z (EDT), then 06:30Z (EST) on 2026-11-01:
+        // each is an instant, as is an end then; a normal event stays local.
+        let starts = ["2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z"];
+        let text = jam_feed(&[
+            feed_event("first@convene.test", starts[0], false),
+            feed_event("second@convene.test", starts[1], false),
+            feed_event("late@convene.test", "2026-11-01T04:45:00Z", false),
+            feed_event("feb@convene.test", "2027-02-16T18:00:00Z", false),
+        ]);
+        let parsed: icalendar::Calendar = text.parse().expect("the feed parses");
+        let utc = |s: &str| Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(at(s))));
+        let times: Vec<_> = parsed
+            .events()
+            .map(|e| (e.get_start(), e.get_end()))
+            .collect();
+        assert_eq!(times[0], (utc(starts[0]), utc(starts[1])), "{text}");
+        assert_eq!(times[1], (utc(starts[1]), utc("2026-11-01T07:30:00Z")));
+        let late = (utc("2026-11-01T04:45:00Z"), utc("2026-11-01T05:45:00Z"));
+        assert_eq!(times[2], late, "{text}");
+        let local = "DTSTART;TZID=America/New_York:20270216T130000\r\n";
+        assert!(text.contains(local), "{text}");
+    }
+
+    #[test]
+    fn a_cancelled_download_is_a_published_cancelled_event() {
+        let text = render_download(&sample(), true, Utc::now());
+        for needle in ["METHOD:PUBLISH\r\n", "STATUS:CANCELLED\r\n"] {
+            assert!(text.contains(needle), "missing `{needle}` in:\n{text}");
+        }
+        assert!(
+            !text.contains("VALARM"),
+            "a cancelled event should not ring"
         );
-        assert!(matches!(
-            in_zone(at("2026-11-01T05:30:00Z"), chrono_tz::America::New_York),
-            CalendarDateTime::WithTimezone { .. }
-        ));
+        let text = render_download(&sample(), false, Utc::now());
+        assert!(text.contains("STATUS:CONFIRMED\r\n"), "{text}");
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::app::AppState;
-use crate::calendar::ics::{self, FeedEvent, Method};
+use crate::calendar::ics::{self, FeedEvent};
 use crate::config::PublicUrl;
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -100,13 +100,8 @@ pub async fn session_ics(state: web::Data<AppState>, path: web::Path<String>) ->
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let description = public_description(&state.settings.http.public_url, &session);
-    let method = if session.is_cancelled() {
-        Method::Cancel
-    } else {
-        Method::Publish
-    };
     let event = session.calendar_event(&series, description, None, 0);
-    let body = ics::render(method, &[event], chrono::Utc::now());
+    let body = ics::render_download(&event, session.is_cancelled(), chrono::Utc::now());
     let date = session
         .starts_at_utc()
         .with_timezone(&session.tz())
