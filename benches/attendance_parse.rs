@@ -9,6 +9,10 @@
 //!
 //! BENCH_ATTENDANCE_ROWS (default 100000) sets the rows; BENCH_RUNS (default
 //! 5) how many times it is parsed. Figures go to stdout.
+//!
+//! First, a hostile file: a header with a 1 MB column name over 5 000 rows
+//! (1.1 MB), parsed whole; the process's peak resident set before and
+//! after says what it cost (a copy of the name per row was 5 GB).
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +20,27 @@ use convene::attendance::parse::{parse, read, Dates};
 
 #[path = "support/zoom_report.rs"]
 mod zoom_report;
+
+#[path = "support/rss.rs"]
+mod rss;
+
+/// Parses a 1 MB column name over 5 000 rows; prints the peak RSS it took.
+fn hostile() {
+    let mut text = format!("Email,{}\n", "Q".repeat(1 << 20));
+    for i in 0..5_000 {
+        text.push_str(&format!("p{i}@example.org,yes\n"));
+    }
+    let before = rss::peak_mb("self");
+    let people = parse(text.as_bytes())
+        .expect("the hostile report parses")
+        .attendees
+        .len();
+    println!(
+        "  hostile header: {:.1} MB file, {people} people, peak RSS {before:.1} MB -> {:.1} MB",
+        text.len() as f64 / 1e6,
+        rss::peak_mb("self")
+    );
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -42,6 +67,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
 }
 
 fn main() {
+    hostile();
     let rows = env_usize("BENCH_ATTENDANCE_ROWS", 100_000);
     let runs = env_usize("BENCH_RUNS", 5).max(1);
     let bytes = zoom_report::report(rows, "Mar 23, 2025 09:00:01");
