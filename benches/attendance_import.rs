@@ -57,7 +57,7 @@ fn seed(pool: &Pool, people: usize) -> Session {
         .execute(&mut *conn)
         .unwrap();
     let registrations = conn.sql(
-        "INSERT INTO registrations (session_id, person_id, token, status, subscribe, calendar_sequence, \
+        "INSERT INTO registrations (session_id, person_id, token_hash, status, subscribe, calendar_sequence, \
          confirmations_sent, created_at, updated_at, registered_at) \
          SELECT ?, id, 'benchtoken' || CAST(id AS TEXT), 'registered', false, 0, 1, ?, ?, ? FROM people",
     );
