@@ -7,6 +7,7 @@
 pub mod charts;
 pub mod exports;
 pub mod handlers;
+pub mod import;
 pub mod measures;
 pub mod pages;
 pub mod parse;

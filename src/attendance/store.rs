@@ -14,8 +14,9 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::attendance::measures::{is_staff, ATTENDEE};
-use crate::attendance::parse::{self, Attendee, DateOrder, Dates, Decided, Format, Roster};
+pub use crate::attendance::import::{import, Asked, Imported};
+use crate::attendance::measures::ATTENDEE;
+use crate::attendance::parse::{self, Attendee};
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
@@ -24,60 +25,6 @@ use crate::lists::domain::Subscriber;
 use crate::lists::store as lists;
 use crate::mail::address::EmailAddress;
 use crate::series::model::{lock_session, Session};
-
-/// What an import did (or, checked first, would do).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Imported {
-    pub import_id: i64,
-    /// The kind of report, as told from the file: `zoom-webinar`,
-    /// `zoom-registration`, `zoom-meeting`, `teams`, `meet` or `csv`.
-    pub source: String,
-    /// The same, in words.
-    pub report: String,
-    /// How numeric dates were read: `month-first` or `day-first`.
-    pub date_order: String,
-    /// Why: `file` (a date in it reads only that way), `asked` or `default`.
-    pub date_order_from: String,
-    /// Rows of people in the file (a rejoin is another row).
-    pub rows: usize,
-    /// Rows merged into an earlier one for the same address.
-    pub rows_merged: usize,
-    /// People in the report (rejoins merged).
-    pub people: usize,
-    /// Attendees who came: staff apart.
-    pub attended: usize,
-    /// Hosts, co-hosts and panelists: kept, counted apart.
-    pub staff: usize,
-    /// Of those who attended, how many had registered here.
-    pub registered_here: usize,
-    /// Attended without registering here.
-    pub walk_ins: usize,
-    /// People in the report who hold a registration for the session.
-    pub registrants_matched: usize,
-    /// Zoom's own count of viewers, when the report gives one: it should
-    /// equal `attended` on a webinar attendee report.
-    pub unique_viewers: Option<u32>,
-    /// Rows with no address (a dial-in, an anonymous guest): no one to
-    /// match them to, so not imported.
-    pub without_address: usize,
-    /// Rows of an earlier import of the session that this one replaced.
-    pub replaced: usize,
-    /// The file is the session's current import: nothing changed.
-    pub unchanged: bool,
-    /// Only checked: nothing was written.
-    pub dry_run: bool,
-}
-
-/// What an import is asked to do.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Asked {
-    /// The family of report the file must be; any when `None` (`auto`).
-    pub format: Option<Format>,
-    /// How to read numeric dates no date in the file settles.
-    pub date_order: Option<DateOrder>,
-    /// Check only: write nothing.
-    pub dry_run: bool,
-}
 
 fn role_name(role: parse::Role) -> &'static str {
     match role {
@@ -138,7 +85,7 @@ fn person_for(
 
 /// People written per statement pair, and the most held in memory: each
 /// chunk is one JSON bind.
-const CHUNK: usize = 5_000;
+pub(super) const CHUNK: usize = 5_000;
 
 /// Why a report was not imported (422, the line and the problem under
 /// `file`).
@@ -151,7 +98,7 @@ pub fn refused(message: String) -> ApiError {
 
 /// An attendee as a row of `json_rows`: times in UTC written as diesel
 /// writes a timestamp.
-fn json_row(tz: Tz, a: &Attendee) -> serde_json::Value {
+pub(super) fn json_row(tz: Tz, a: &Attendee) -> serde_json::Value {
     let (first_name, last_name) = split_name(&a.name);
     let at = |t| utc(tz, t).map(|t| t.format("%F %T%.f").to_string());
     json!({
@@ -183,7 +130,7 @@ fn role_rank(col: &str) -> String {
 /// written by an earlier chunk of the same import (a rejoin further down
 /// the file) is merged as the parser merges rows: earliest join, latest
 /// leave, minutes and joins summed, the highest role.
-fn write_chunk(
+pub(super) fn write_chunk(
     conn: &mut DbConnection,
     session_id: i64,
     import_id: i64,
@@ -251,7 +198,10 @@ fn write_chunk(
 
 /// The addresses of the people whose attendance of the session was marked
 /// by hand (an import leaves those rows alone).
-fn marked_by_hand(conn: &mut DbConnection, session_id: i64) -> QueryResult<HashSet<String>> {
+pub(super) fn marked_by_hand(
+    conn: &mut DbConnection,
+    session_id: i64,
+) -> QueryResult<HashSet<String>> {
     use crate::db::schema::people;
     let emails: Vec<String> = attendance::table
         .inner_join(people::table)
@@ -260,262 +210,6 @@ fn marked_by_hand(conn: &mut DbConnection, session_id: i64) -> QueryResult<HashS
         .select(people::email)
         .load(conn)?;
     Ok(emails.into_iter().collect())
-}
-
-/// The session's current import: its id and file.
-fn current_import(conn: &mut DbConnection, session_id: i64) -> QueryResult<Option<(i64, String)>> {
-    attendance_imports::table
-        .filter(attendance_imports::session_id.eq(session_id))
-        .order(attendance_imports::id.desc())
-        .select((attendance_imports::id, attendance_imports::file_sha256))
-        .first(conn)
-        .optional()
-}
-
-/// Imports the report that `open` reads (whose bytes hash to `sha256`)
-/// into `session`, as `actor`, as `asked`. The file is read twice, as it is
-/// written: first to tell its kind, settle its date order and refuse it
-/// whole if any people row will not read, before anything is written; then
-/// into the database, at most `CHUNK` people held at once (a rejoin
-/// anywhere in the file is merged in the database). A file with no people
-/// rows is refused and never replaces the current import. The file that is
-/// the session's current import changes nothing; any other (one imported
-/// before included) replaces it. A dry run does it all and rolls it back.
-/// Audited.
-pub fn import<R: std::io::Read>(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    session: &Session,
-    asked: Asked,
-    open: impl Fn() -> std::io::Result<R>,
-    sha256: &str,
-    now: NaiveDateTime,
-) -> Result<Imported, ApiError> {
-    if !asked.dry_run {
-        return write(conn, actor, session, asked, &open, sha256, now);
-    }
-    /// What rolls the dry run back: its result, or its error.
-    enum Undo {
-        Done(Box<Imported>),
-        Failed(ApiError),
-    }
-    impl From<diesel::result::Error> for Undo {
-        fn from(e: diesel::result::Error) -> Self {
-            Undo::Failed(e.into())
-        }
-    }
-    let tried = conn.transaction::<(), Undo, _>(|conn| {
-        Err(
-            match write(conn, actor, session, asked, &open, sha256, now) {
-                Ok(done) => Undo::Done(Box::new(done)),
-                Err(e) => Undo::Failed(e),
-            },
-        )
-    });
-    match tried {
-        Err(Undo::Done(done)) => Ok(Imported {
-            dry_run: true,
-            ..*done
-        }),
-        Err(Undo::Failed(e)) => Err(e),
-        Ok(()) => unreachable!("a dry run always rolls back"),
-    }
-}
-
-fn write<R: std::io::Read>(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    session: &Session,
-    asked: Asked,
-    open: &impl Fn() -> std::io::Result<R>,
-    sha256: &str,
-    now: NaiveDateTime,
-) -> Result<Imported, ApiError> {
-    let refuse = |e: parse::ParseError| refused(e.to_string());
-    let reopen = || {
-        open().map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("reading the report")))
-    };
-    if !lock_session(conn, session.id)? {
-        return Err(ApiError::NotFound(format!("no session {}", session.id)));
-    }
-    // The first pass: the kind, the date order, every row readable.
-    let first = parse::read(reopen()?, Dates::scan(asked.date_order)).map_err(refuse)?;
-    let source = first.source();
-    if let Some(want) = asked.format.filter(|f| *f != source.format()) {
-        return Err(refused(format!(
-            "this is {}, not a {} report (import it as `{}` or `auto`)",
-            source.label(),
-            want.name(),
-            source.format().name()
-        )));
-    }
-    let (dates, rows) = parse::settle(first).map_err(refuse)?;
-    if rows == 0 {
-        return Err(refused(format!(
-            "this is {} with no people in it: nothing to import",
-            source.label()
-        )));
-    }
-    let (order, decided) = dates.order();
-    let mut done = Imported {
-        import_id: 0,
-        source: source.name().into(),
-        report: source.label().into(),
-        date_order: order.name().into(),
-        date_order_from: match decided {
-            Decided::File(_) => "file",
-            Decided::Asked => "asked",
-            Decided::Default => "default",
-        }
-        .into(),
-        rows,
-        rows_merged: 0,
-        people: 0,
-        attended: 0,
-        staff: 0,
-        registered_here: 0,
-        walk_ins: 0,
-        registrants_matched: 0,
-        unique_viewers: None,
-        without_address: 0,
-        replaced: 0,
-        unchanged: false,
-        dry_run: false,
-    };
-    if let Some((import_id, current)) = current_import(conn, session.id)? {
-        if current == sha256 {
-            let counts = counted(conn, import_id)?;
-            return Ok(Imported {
-                import_id,
-                unchanged: true,
-                ..counts.into_imported(done)
-            });
-        }
-    }
-    let by_hand = marked_by_hand(conn, session.id)?;
-    // A newer report replaces what earlier imports wrote.
-    done.replaced = diesel::delete(
-        attendance::table
-            .filter(attendance::session_id.eq(session.id))
-            .filter(attendance::import_id.is_not_null()),
-    )
-    .execute(conn)?;
-    // A file imported before, then replaced, is imported again.
-    diesel::delete(
-        attendance_imports::table
-            .filter(attendance_imports::session_id.eq(session.id))
-            .filter(attendance_imports::file_sha256.eq(sha256)),
-    )
-    .execute(conn)?;
-    let import_id: i64 = diesel::insert_into(attendance_imports::table)
-        .values((
-            attendance_imports::session_id.eq(session.id),
-            attendance_imports::source.eq(source.name()),
-            attendance_imports::file_sha256.eq(sha256),
-            attendance_imports::attendees.eq(0),
-            attendance_imports::imported_by.eq(&actor.label),
-            attendance_imports::created_at.eq(now),
-        ))
-        .returning(attendance_imports::id)
-        .get_result(conn)?;
-    let tz = session.tz();
-    let mut report = parse::read(reopen()?, dates).map_err(refuse)?;
-    // People in the report whose row was marked by hand: not written.
-    let mut kept = HashSet::new();
-    let mut chunk = Roster::default();
-    loop {
-        let row = report.next().transpose().map_err(refuse)?;
-        let end = row.is_none();
-        match row {
-            Some(row) if by_hand.contains(&row.email) => {
-                kept.insert(row.email);
-            }
-            Some(row) => chunk.add(row),
-            None => {}
-        }
-        if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
-            let rows: Vec<_> = std::mem::take(&mut chunk)
-                .into_vec()
-                .iter()
-                .map(|a| json_row(tz, a))
-                .collect();
-            write_chunk(conn, session.id, import_id, &rows, now)?;
-        }
-        if end {
-            break;
-        }
-    }
-    let summary = report.summary();
-    done.unique_viewers = summary.unique_viewers;
-    done.without_address = summary.without_address;
-    let mut done = counted(conn, import_id)?.into_imported(done);
-    done.import_id = import_id;
-    done.people += kept.len();
-    done.rows_merged = done.rows.saturating_sub(done.people);
-    diesel::update(attendance_imports::table.find(import_id))
-        .set((
-            attendance_imports::attendees.eq(done.people as i32),
-            attendance_imports::meeting_id.eq(&summary.meeting_id),
-            attendance_imports::topic.eq(&summary.topic),
-        ))
-        .execute(conn)?;
-    audit::record(
-        conn,
-        actor,
-        "attendance.import",
-        &format!("session:{}", session.id),
-        None,
-        Some(json!({
-            "source": source.name(), "sha256": sha256, "people": done.people,
-            "attended": done.attended, "staff": done.staff, "replaced": done.replaced,
-            "date_order": done.date_order,
-        })),
-        now,
-    )?;
-    Ok(done)
-}
-
-/// What an import's rows hold, counted.
-struct Counts {
-    people: usize,
-    attended: usize,
-    staff: usize,
-    registered_here: usize,
-    registrants_matched: usize,
-}
-
-impl Counts {
-    fn into_imported(self, done: Imported) -> Imported {
-        Imported {
-            people: self.people,
-            attended: self.attended,
-            staff: self.staff,
-            registered_here: self.registered_here,
-            walk_ins: self.attended - self.registered_here,
-            registrants_matched: self.registrants_matched,
-            ..done
-        }
-    }
-}
-
-/// Counts import `import_id`'s rows: staff apart from attendees.
-fn counted(conn: &mut DbConnection, import_id: i64) -> QueryResult<Counts> {
-    let rows: Vec<(bool, bool, String)> = attendance::table
-        .filter(attendance::import_id.eq(import_id))
-        .select((
-            attendance::attended,
-            attendance::registered_here,
-            attendance::role,
-        ))
-        .load(conn)?;
-    let attendees = || rows.iter().filter(|r| r.0 && !is_staff(&r.2));
-    Ok(Counts {
-        people: rows.len(),
-        attended: attendees().count(),
-        staff: rows.iter().filter(|r| is_staff(&r.2)).count(),
-        registered_here: attendees().filter(|r| r.1).count(),
-        registrants_matched: rows.iter().filter(|r| r.1).count(),
-    })
 }
 
 /// One person's attendance of a session, as the API lists it.
