@@ -101,10 +101,7 @@ pub async fn remove(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let posted = Posted::from_form(form);
-    if !user.csrf_ok(posted.csrf()) {
-        return csrf_refused(&state);
-    }
-    if let Some(refused) = user.forbidden(Need::Record, &state) {
+    if let Some(refused) = forms::refusal(&state, &user, &posted, Need::Record) {
         return refused;
     }
     match remove_material(&state, user.actor(), user.caller(), path.into_inner()).await {

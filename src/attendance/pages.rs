@@ -12,7 +12,6 @@ use crate::attendance::handlers::{date_order, expected, import_file, marked, Mar
 use crate::attendance::store::{self, Imported};
 use crate::audit::Actor;
 use crate::auth::forms::{self, Posted};
-use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbConnection};
 use crate::echo::facilitators;
@@ -94,10 +93,7 @@ where
         + Sync
         + 'static,
 {
-    if !user.csrf_ok(posted.csrf()) {
-        return csrf_refused(state);
-    }
-    if let Some(refused) = user.forbidden(Need::Record, state) {
+    if let Some(refused) = forms::refusal(state, user, &posted, Need::Record) {
         return refused;
     }
     let (actor, now) = (user.actor(), state.clock.naive());

@@ -33,10 +33,7 @@ where
         + Sync
         + 'static,
 {
-    if !user.csrf_ok(posted.csrf()) {
-        return csrf_refused(state);
-    }
-    if let Some(refused) = user.forbidden(need, state) {
+    if let Some(refused) = refusal(state, user, &posted, need) {
         return refused;
     }
     let (actor, now) = (user.actor(), state.clock.naive());
@@ -44,6 +41,20 @@ where
         Ok(location) => see_other(&location),
         Err(e) => refused(state, e, &back),
     }
+}
+
+/// What every organizer form passes before it runs: its CSRF token, then
+/// the role. The refusal page, if it does not.
+pub fn refusal(
+    state: &AppState,
+    user: &PageUser,
+    posted: &Posted,
+    need: Need,
+) -> Option<HttpResponse> {
+    if !user.csrf_ok(posted.csrf()) {
+        return Some(csrf_refused(state));
+    }
+    user.forbidden(need, state)
 }
 
 pub fn see_other(location: &str) -> HttpResponse {
