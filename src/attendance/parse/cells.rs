@@ -123,10 +123,7 @@ pub(crate) fn instant(
     if is_missing(value) {
         return Ok(None);
     }
-    if let Some(t) = super::dates::time_only(value) {
-        return Ok(day.map(|d| d.and_time(t)));
-    }
-    dates.read(value, line).map(Some).map_err(|e| {
+    dates.read_on(value, line, day).map_err(|e| {
         let message = match e {
             DateError::NotADate => format!(
                 "{what} {value:?} is not a date and time like \"Mar 22, 2025 7:13 PM\", \

@@ -124,9 +124,21 @@ impl Dates {
         self.peek(&format!("{value} 00:00")).map(|t| t.date())
     }
 
-    /// Reads `value`, found on `line`.
+    /// Reads `value`, found on `line`: a date and time.
     pub fn read(&mut self, value: &str, line: usize) -> Result<NaiveDateTime, DateError> {
+        self.read_on(value, line, None)?.ok_or(DateError::NotADate)
+    }
+
+    /// Reads `value`, found on `line`: a date and time, or a time alone
+    /// (Meet writes `10:02 AM`), which is on `day` (none without one).
+    pub fn read_on(
+        &mut self,
+        value: &str,
+        line: usize,
+        day: Option<NaiveDate>,
+    ) -> Result<Option<NaiveDateTime>, DateError> {
         let (date, time) = match split(value).ok_or(DateError::NotADate)? {
+            Written::Time(time) => return Ok(day.map(|d| d.and_time(time))),
             Written::Plain(date, time) => (date, time),
             Written::Numeric {
                 first,
@@ -150,7 +162,7 @@ impl Dates {
                 (date, time)
             }
         };
-        Ok(date.and_time(time))
+        Ok(Some(date.and_time(time)))
     }
 
     /// A date that reads only `order`-first: it settles the file, unless an
@@ -177,6 +189,8 @@ impl Dates {
 
 /// A date-time taken apart.
 enum Written {
+    /// A time with no date (`10:02 AM`, `19:13:27`).
+    Time(NaiveTime),
     /// The date is plain: a month name, or the year first.
     Plain(NaiveDate, NaiveTime),
     /// `first/second/year`: the order decides.
@@ -314,17 +328,14 @@ fn time(rest: &[Token<'_>]) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(h, m, s)
 }
 
-/// A time with no date (`10:02 AM`, `19:13:27`).
-pub fn time_only(value: &str) -> Option<NaiveTime> {
-    let t = tokens(value.trim())?;
-    if t.is_empty() {
-        return None;
-    }
-    time(&t)
-}
-
 fn split(value: &str) -> Option<Written> {
     let t = tokens(value.trim())?;
+    // A time alone has a colon and no date's three numbers before it.
+    if value.contains(':') {
+        if let Some(time) = time(&t) {
+            return Some(Written::Time(time));
+        }
+    }
     match t[..] {
         // 2025-03-22 19:13:27
         [Token::Num(y, 4), Token::Num(m, _), Token::Num(d, _), ref rest @ ..] => {
