@@ -112,6 +112,29 @@ pub(crate) async fn csrf_of_page(app: &TestApp, path: &str, cookie: &str) -> Str
     )
 }
 
+/// The Jam's trend over its first two sessions (they are ahead: asked up
+/// to the day after the later one, `to`, given back with it).
+async fn jam_trend(app: &TestApp, t: &str) -> (Value, String) {
+    let later_start: chrono::DateTime<chrono::Utc> = app.sessions().await[1]["starts_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let to = (later_start + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let (status, trend) = send(
+        app,
+        reqwest::Method::GET,
+        &format!("/api/v1/series/jam/metrics?from=2026-01-01&to={to}"),
+        Some(t),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{trend}");
+    (trend, to)
+}
+
 pub(crate) fn row<'a>(rows: &'a [Value], email: &str) -> &'a Value {
     rows.iter()
         .find(|r| r["email"] == email)
@@ -475,25 +498,8 @@ async fn a_sessions_measures_compare_with_the_baseline_and_know_who_returns() {
         .sum();
     assert_eq!(counted, 2, "every attendee in one sector row: {text}");
 
-    // The series' trend over both Jams (they are ahead: ask up to the day
-    // after the later one).
-    let later_start: chrono::DateTime<chrono::Utc> = app.sessions().await[1]["starts_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let to = (later_start + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
-        .to_string();
-    let (status, trend) = send(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/series/jam/metrics?from=2026-01-01&to={to}"),
-        Some(&t),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{trend}");
+    // The series' trend over both Jams.
+    let (trend, to) = jam_trend(&app, &t).await;
     let points = trend["sessions"].as_array().unwrap();
     assert_eq!(points.len(), 2, "{trend}");
     assert_eq!(points[0]["session_id"], earlier);
@@ -846,23 +852,7 @@ async fn staff_are_left_out_of_the_trend_and_do_not_return_as_attendees() {
         "Jane returns; hosting the earlier Jam does not make the host returning: {m}"
     );
 
-    let later_start: chrono::DateTime<chrono::Utc> = app.sessions().await[1]["starts_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let to = (later_start + chrono::Duration::days(1))
-        .format("%Y-%m-%d")
-        .to_string();
-    let (status, trend) = send(
-        &app,
-        reqwest::Method::GET,
-        &format!("/api/v1/series/jam/metrics?from=2026-01-01&to={to}"),
-        Some(&t),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{trend}");
+    let (trend, to) = jam_trend(&app, &t).await;
     let points = trend["sessions"].as_array().unwrap();
     assert_eq!(points[0]["session_id"], earlier, "{trend}");
     let reached: Vec<&Value> = points.iter().map(|p| &p["people_reached"]).collect();
