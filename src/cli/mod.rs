@@ -1,5 +1,6 @@
-//! The command line: `serve`, `worker`, `migrate`, `session …`, `user …` and `people …` for
-//! organizers. `main.rs` parses and calls `run`.
+//! The command line: `serve`, `worker`, `migrate`, `user …` and `people …`
+//! here; `session …` in `session.rs`; `report` and `import` in
+//! `attendance.rs`. `main.rs` parses and calls `run`.
 
 use std::sync::Arc;
 
@@ -7,19 +8,18 @@ use anyhow::Context;
 use clap::{ArgGroup, Parser, Subcommand};
 use tracing::info;
 
-use crate::attendance::parse::DateOrder;
 use crate::audit::Actor;
 use crate::auth::{password, store as users, Role};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::jobs::{self, Workers};
-use crate::registration::store::Policy;
-use crate::series::manage::{
-    self, Capacity, Changed, Details, JoinUrl, Length, NewSession, Reason, Start, Title,
-};
+use crate::series::manage::{Capacity, JoinUrl, Length, Reason, Start, Title};
 use crate::telemetry::Metrics;
 use crate::Application;
+
+mod attendance;
+mod session;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -229,10 +229,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Migrate => migrate(&settings).await.map(|_| ()),
             Command::Serve => serve(settings).await,
             Command::Worker => worker(settings).await,
-            Command::Session(command) => session(&settings, command).await,
+            Command::Session(command) => session::run(&settings, command).await,
             Command::User(command) => user(&settings, command).await,
             Command::People(command) => people(&settings, command).await,
-            Command::Report { series, from, to } => report(&settings, &series, from, to).await,
+            Command::Report { series, from, to } => {
+                attendance::report(&settings, &series, from, to).await
+            }
             Command::Import {
                 format,
                 file,
@@ -240,18 +242,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 date_order,
                 dry_run,
             } => {
-                let asked = crate::attendance::store::Asked {
-                    format: handlers_expected(&format)?,
-                    date_order: date_order.as_deref().and_then(DateOrder::parse),
-                    dry_run,
-                };
-                import(&settings, asked, &file, session).await
+                let asked = attendance::asked(&format, date_order.as_deref(), dry_run)?;
+                attendance::import(&settings, asked, &file, session).await
             }
         }
     })
 }
 
-async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
+pub(super) async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
     let database = settings.database.clone();
     let key = settings.load_link_key()?.clone();
     let (pool, applied, converted) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
@@ -309,211 +307,6 @@ async fn worker(settings: Settings) -> anyhow::Result<()> {
     info!("stopping");
     workers.stop().await;
     Ok(())
-}
-
-async fn session(settings: &Settings, command: SessionCommand) -> anyhow::Result<()> {
-    // One command, one transaction: no need to open a service-sized pool.
-    let mut settings = settings.clone();
-    settings.database.pool_size = settings.database.pool_size.min(2);
-    let settings = &settings;
-    let pool = migrate(settings).await?;
-    let now = Clock::system().naive();
-    let policy = Policy::from_settings(settings);
-    let changed = match command {
-        SessionCommand::List { series, all } => {
-            let rows = db::run(&pool, move |conn| {
-                manage::list(conn, series.as_deref(), all, now)
-            })
-            .await?;
-            print_list(&rows, all);
-            return Ok(());
-        }
-        SessionCommand::Create {
-            series,
-            start,
-            duration,
-            title,
-            description,
-            join_url,
-            capacity,
-        } => {
-            let new = NewSession {
-                series,
-                start,
-                length: duration,
-                title,
-                description,
-                join_url,
-                capacity,
-            };
-            let uid = manage::new_uid(&settings.http.public_url);
-            let created = db::write(&pool, move |conn| {
-                manage::create(conn, &Actor::cli(), &new, &uid, now)
-            })
-            .await?;
-            notes(&created);
-            let s = &created.session;
-            println!(
-                "Created session {} in {}: \"{}\", {}; no messages queued.",
-                s.id,
-                created.series.slug,
-                s.title,
-                s.when()
-            );
-            return Ok(());
-        }
-        SessionCommand::Reschedule {
-            id,
-            start,
-            duration,
-        } => {
-            db::write(&pool, move |conn| {
-                manage::reschedule(conn, &Actor::cli(), &policy, id, start, duration, now)
-            })
-            .await?
-        }
-        SessionCommand::Update {
-            id,
-            title,
-            description,
-            join_url,
-            capacity,
-        } => {
-            let details = Details {
-                title,
-                description,
-                join_url,
-                capacity,
-            };
-            db::write(&pool, move |conn| {
-                manage::update(conn, &Actor::cli(), &policy, id, &details, now)
-            })
-            .await?
-        }
-        SessionCommand::Cancel { id, reason } => {
-            db::write(&pool, move |conn| {
-                manage::cancel(conn, &Actor::cli(), &policy, id, &reason, now)
-            })
-            .await?
-        }
-    };
-    notes(&changed);
-    println!("{}", summary(&changed));
-    Ok(())
-}
-
-fn notes(changed: &Changed) {
-    for note in &changed.notes {
-        eprintln!("note: {note}");
-    }
-}
-
-/// The one line that says what a change did.
-fn summary(c: &Changed) -> String {
-    let (before, after) = (&c.before, &c.session);
-    let id = after.id;
-    if c.unchanged() {
-        return format!("Session {id} already was as asked: nothing changed; no messages queued.");
-    }
-    let queued = match c.queued {
-        0 => "no messages queued".to_string(),
-        1 => "1 message queued".to_string(),
-        n => format!("{n} messages queued"),
-    };
-    let promoted = match c.promoted {
-        0 => String::new(),
-        n => format!(" ({n} promoted from the waitlist)"),
-    };
-    if after.is_cancelled() {
-        return format!(
-            "Cancelled session {id} (\"{}\", {}); {queued}.",
-            after.title,
-            after.when()
-        );
-    }
-    if (before.starts_at, before.ends_at) != (after.starts_at, after.ends_at) {
-        return format!(
-            "Rescheduled session {id} (\"{}\") from {} to {}; {queued}.",
-            after.title,
-            before.when(),
-            after.when()
-        );
-    }
-    let mut what = Vec::new();
-    if before.title != after.title {
-        what.push(format!("title \"{}\" → \"{}\"", before.title, after.title));
-    }
-    if before.description != after.description {
-        what.push("description".to_string());
-    }
-    if before.join_url != after.join_url {
-        what.push(format!("join URL {}", after.join_url));
-    }
-    if before.capacity != after.capacity {
-        what.push(format!("capacity {} → {}", before.capacity, after.capacity));
-    }
-    format!(
-        "Updated session {id} (\"{}\"): {}; {queued}{promoted}.",
-        after.title,
-        what.join(", ")
-    )
-}
-
-fn print_list(rows: &[manage::Listed], all: bool) {
-    if rows.is_empty() {
-        println!(
-            "{}",
-            if all {
-                "No sessions."
-            } else {
-                "No upcoming sessions."
-            }
-        );
-        return;
-    }
-    let header = [
-        "ID",
-        "SERIES",
-        "WHEN",
-        "TITLE",
-        "STATUS",
-        "REGISTERED",
-        "WAITLISTED",
-    ];
-    let lines: Vec<[String; 7]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.session.id.to_string(),
-                r.series.slug.clone(),
-                r.session.when(),
-                r.session.title.clone(),
-                r.session.status.clone(),
-                r.registered.to_string(),
-                r.waitlisted.to_string(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(|h| h.chars().count());
-    for line in &lines {
-        for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let row = |cells: &[String]| {
-        cells
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_string()
-    };
-    println!("{}", row(&header.map(String::from)));
-    for line in &lines {
-        println!("{}", row(line));
-    }
 }
 
 async fn shutdown_signal() {
@@ -657,138 +450,6 @@ fn plain(e: crate::error::ApiError) -> anyhow::Error {
         crate::error::ApiError::Internal(e) => e,
         other => anyhow::anyhow!("{other}"),
     }
-}
-
-async fn report(
-    settings: &Settings,
-    slug: &str,
-    from: Option<chrono::NaiveDate>,
-    to: Option<chrono::NaiveDate>,
-) -> anyhow::Result<()> {
-    let mut settings = settings.clone();
-    settings.database.pool_size = settings.database.pool_size.min(2);
-    let pool = migrate(&settings).await?;
-    let to = to.map_or_else(
-        || Clock::system().naive(),
-        |d| d.and_time(chrono::NaiveTime::MIN),
-    );
-    let from = from.map_or(to - chrono::Duration::days(365), |d| {
-        d.and_time(chrono::NaiveTime::MIN)
-    });
-    let baseline = settings.series.get(slug).and_then(|s| s.baseline);
-    let name = slug.to_string();
-    let points = db::run(&pool, move |conn| {
-        let series = crate::series::model::find_series(conn, &name)?;
-        match series {
-            Some(series) => {
-                crate::attendance::measures::for_series(conn, series.id, from, to, baseline)
-                    .map(Some)
-                    .map_err(db::DbError::from)
-            }
-            None => Ok(None),
-        }
-    })
-    .await?
-    .with_context(|| format!("no series `{slug}`"))?;
-    print!("{}", crate::attendance::exports::table(&points, baseline));
-    Ok(())
-}
-
-fn handlers_expected(format: &str) -> anyhow::Result<Option<crate::attendance::parse::Format>> {
-    crate::attendance::handlers::expected(format).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-async fn import(
-    settings: &Settings,
-    asked: crate::attendance::store::Asked,
-    file: &std::path::Path,
-    session_id: i64,
-) -> anyhow::Result<()> {
-    use crate::attendance::store;
-    use sha2::Digest;
-    let read = || std::fs::File::open(file).with_context(|| format!("reading {}", file.display()));
-    let mut hash = sha2::Sha256::new();
-    let size = std::io::copy(&mut read()?, &mut hash)
-        .with_context(|| format!("reading {}", file.display()))?;
-    let sha256 = format!("{:x}", hash.finalize());
-    let mut settings = settings.clone();
-    settings.database.pool_size = settings.database.pool_size.min(2);
-    let pool = migrate(&settings).await?;
-    // The bar follows the bytes read: the file is read twice, as it is
-    // written (first to check it, then into the database).
-    let bar = indicatif::ProgressBar::new(size * 2).with_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let (shown, now, path) = (bar.clone(), Clock::system().naive(), file.to_path_buf());
-    let done = db::write(&pool, move |conn| {
-        let (session, _) = crate::series::model::session_or_404(conn, session_id)?;
-        shown.set_position(0);
-        let open = || std::fs::File::open(&path).map(|f| shown.wrap_read(f));
-        store::import(conn, &Actor::cli(), &session, asked, open, &sha256, now)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    bar.finish_and_clear();
-    print!("{}", import_summary(&done, session_id));
-    Ok(())
-}
-
-/// What an import did (or would do), for a terminal.
-fn import_summary(done: &crate::attendance::store::Imported, session_id: i64) -> String {
-    let order = match done.date_order_from.as_str() {
-        "file" => "a date in the file reads only that way",
-        "asked" => "as asked: no date in the file settles it",
-        _ => "the default: no date in the file settles it",
-    };
-    let mut out = format!(
-        "{} ({}); dates read {} ({order}).\n",
-        capitalized(&done.report),
-        done.source,
-        done.date_order
-    );
-    if done.unchanged {
-        out.push_str(&format!(
-            "This file is session {session_id}'s current import (import {}): nothing changed.\n",
-            done.import_id
-        ));
-        return out;
-    }
-    out.push_str(&format!(
-        "{} people from {} row(s) ({} merged): {} attended, {} of them registered here, {} walk-in(s); {} staff (hosts and panelists, apart); {} registrant(s) found in the report.\n",
-        done.people, done.rows, done.rows_merged, done.attended, done.registered_here,
-        done.walk_ins, done.staff, done.registrants_matched
-    ));
-    if done.without_address > 0 {
-        out.push_str(&format!(
-            "{} row(s) without an address (dial-ins, anonymous guests) could not be matched to anyone and are left out.\n",
-            done.without_address
-        ));
-    }
-    if let Some(viewers) = done.unique_viewers {
-        out.push_str(&format!(
-            "The report's own count of unique viewers: {viewers}.\n"
-        ));
-    }
-    out.push_str(&if done.dry_run {
-        format!(
-            "Dry run: nothing was written (importing would replace {} earlier row(s)).\n",
-            done.replaced
-        )
-    } else {
-        format!(
-            "Imported into session {session_id}; {} earlier row(s) replaced.\n",
-            done.replaced
-        )
-    });
-    out
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 async fn people(settings: &Settings, command: PeopleCommand) -> anyhow::Result<()> {
