@@ -72,12 +72,20 @@ pub struct Asked {
     pub dry_run: bool,
 }
 
-/// The session's current import: its id and file.
-fn current_import(conn: &mut DbConnection, session_id: i64) -> QueryResult<Option<(i64, String)>> {
+/// The session's current import: its id, file and people (those marked by
+/// hand among them).
+fn current_import(
+    conn: &mut DbConnection,
+    session_id: i64,
+) -> QueryResult<Option<(i64, String, i32)>> {
     attendance_imports::table
         .filter(attendance_imports::session_id.eq(session_id))
         .order(attendance_imports::id.desc())
-        .select((attendance_imports::id, attendance_imports::file_sha256))
+        .select((
+            attendance_imports::id,
+            attendance_imports::file_sha256,
+            attendance_imports::attendees,
+        ))
         .first(conn)
         .optional()
 }
@@ -192,13 +200,16 @@ fn write<R: std::io::Read>(
         unchanged: false,
         dry_run: false,
     };
-    if let Some((import_id, current)) = current_import(conn, session.id)? {
+    if let Some((import_id, current, people)) = current_import(conn, session.id)? {
         if current == sha256 {
-            let counts = counted(conn, import_id)?;
+            let done = counted(conn, import_id)?.into_imported(done);
+            let people = people as usize;
             return Ok(Imported {
                 import_id,
                 unchanged: true,
-                ..counts.into_imported(done)
+                people,
+                rows_merged: done.rows.saturating_sub(people),
+                ..done
             });
         }
     }

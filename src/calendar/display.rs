@@ -13,8 +13,7 @@ pub fn time_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, tz: Tz) -> S
     let start = starts_at.with_timezone(&tz);
     let end = ends_at.with_timezone(&tz);
     let same_day = start.date_naive() == end.date_naive();
-    let one_offset = start.offset().fix() == end.offset().fix()
-        && start.format("%Z").to_string() == end.format("%Z").to_string();
+    let one_offset = start.offset().fix() == end.offset().fix();
     let start_text = match same_day && one_offset {
         true => start.format(DAY_AND_TIME),
         false => start.format(DAY_TIME_AND_ZONE),
