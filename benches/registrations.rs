@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use convene::config::PublicUrl;
 use convene::db::{self, Pool};
-use convene::registration::domain::{self, RegistrationForm};
+use convene::people::contact::{self, RegistrationForm};
 use convene::registration::store::{self, Policy};
 use convene::{Application, Settings};
 
@@ -89,7 +89,7 @@ async fn raw_rate(n: usize) -> f64 {
         let mut conn = pool.get().unwrap();
         let started = Instant::now();
         for i in 0..n {
-            let r = domain::parse(&form(&format!("raw{i}@example.org"))).unwrap();
+            let r = contact::parse(&form(&format!("raw{i}@example.org"))).unwrap();
             store::register(
                 &mut conn,
                 session,

@@ -20,11 +20,11 @@ use crate::db::{self, DbError, Pool};
 use crate::error::json_error;
 use crate::jobs::{self, Workers};
 use crate::mail::outbox;
-use crate::pages::Pages;
-use crate::routes::Routes;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::{auth, interest, lineup, lists, mail, registration, series};
+use crate::web::pages::Pages;
+use crate::web::routes::Routes;
+use crate::{auth, interest, lineup, lists, organizer, registration, series};
 
 /// What every handler can reach.
 pub struct AppState {
@@ -38,7 +38,7 @@ pub struct AppState {
     /// Sign-in attempts per client IP.
     pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
     /// Where uploaded materials are kept.
-    pub storage: crate::archive::storage::Storage,
+    pub storage: crate::storage::Storage,
 }
 
 pub struct Application {
@@ -92,13 +92,13 @@ impl Application {
                 std::num::NonZeroU32::new(settings.auth.logins_per_ip_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
-            storage: crate::archive::storage::Storage::local(&settings.archive.dir)
+            storage: crate::storage::Storage::local(&settings.archive.dir)
                 .with_context(|| format!("archive folder {}", settings.archive.dir.display()))?,
         });
         if settings.auth.jwt_secret.is_empty() {
             tracing::warn!("auth.jwt_secret is empty: using a random key; sign-ins end at restart");
         }
-        let public_posts = crate::limits::PublicPosts::from_settings(&settings);
+        let public_posts = crate::web::limits::PublicPosts::from_settings(&settings);
         let server =
             HttpServer::new(move || {
                 let metrics = state.metrics.clone();
@@ -106,10 +106,10 @@ impl Application {
                     .app_data(web::Data::new(public_posts.clone()))
                     // Innermost: its refusals get the limit, the headers,
                     // logs and metrics.
-                    .wrap(crate::hygiene::Hygiene)
+                    .wrap(crate::web::hygiene::Hygiene)
                     // Before any body is read: a flood is turned away first.
                     .wrap(actix_web::middleware::from_fn(
-                        crate::limits::limit_public_posts,
+                        crate::web::limits::limit_public_posts,
                     ))
                     .wrap(security_headers(&state.settings))
                     .wrap_fn(move |req, srv| {
@@ -242,19 +242,19 @@ pub fn routes(r: &mut Routes) {
         .get("/api/v1/auth/me", auth::handlers::me)
         .post(
             "/api/v1/organizer/sessions",
-            series::organizer::create_session,
+            organizer::sessions::create_session,
         )
         .patch(
             "/api/v1/organizer/sessions/{id}",
-            series::organizer::update_session,
+            organizer::sessions::update_session,
         )
         .post(
             "/api/v1/organizer/sessions/{id}/reschedule",
-            series::organizer::reschedule_session,
+            organizer::sessions::reschedule_session,
         )
         .post(
             "/api/v1/organizer/sessions/{id}/cancel",
-            series::organizer::cancel_session,
+            organizer::sessions::cancel_session,
         )
         .get("/api/v1/organizer/series", series::defaults::list)
         .get("/api/v1/organizer/series/{slug}", series::defaults::one)
@@ -309,14 +309,17 @@ pub fn routes(r: &mut Routes) {
         )
         .get("/present/{token}/{answer}", lineup::handlers::answer_page)
         .post("/present/{token}/{answer}", lineup::handlers::answer)
-        .get("/api/v1/audit", series::organizer::audit)
-        .get("/api/v1/organizer/outbox", mail::admin::api_overview)
+        .get("/api/v1/audit", organizer::sessions::audit)
+        .get("/api/v1/organizer/outbox", organizer::outbox::api_overview)
         .post(
             "/api/v1/organizer/outbox/{id}/retry",
-            mail::admin::api_retry,
+            organizer::outbox::api_retry,
         )
-        .get("/organizer/outbox", mail::admin::page)
-        .post("/organizer/outbox/{id}/retry", mail::admin::page_retry)
+        .get("/organizer/outbox", organizer::outbox::page)
+        .post(
+            "/organizer/outbox/{id}/retry",
+            organizer::outbox::page_retry,
+        )
         .get("/interest", interest::handlers::page)
         .post("/interest", interest::handlers::submit)
         .get("/api/v1/organizer/proposals", interest::handlers::queue)
@@ -328,27 +331,30 @@ pub fn routes(r: &mut Routes) {
             "/api/v1/organizer/proposals/{id}/accept",
             interest::handlers::accept,
         )
-        .get("/organizer", series::organizer::dashboard)
+        .get("/organizer", organizer::sessions::dashboard)
         .get("/organizer/proposals", interest::pages::page)
         .post(
             "/organizer/proposals/{id}/{action}",
             interest::pages::decide,
         )
-        .get("/organizer/audit", series::organizer::audit_page)
+        .get("/organizer/audit", organizer::sessions::audit_page)
         .get("/organizer/series/{slug}", series::defaults::page)
         .post("/organizer/series/{slug}", series::defaults::page_update)
-        .get("/organizer/sessions/{id}", series::organizer::session_page)
+        .get(
+            "/organizer/sessions/{id}",
+            organizer::sessions::session_page,
+        )
         .get(
             "/organizer/sessions/{id}/registrations.csv",
-            series::organizer::session_csv,
+            organizer::sessions::session_csv,
         )
         .post(
             "/organizer/sessions",
-            series::organizer::page_create_session,
+            organizer::sessions::page_create_session,
         )
         .post(
             "/organizer/sessions/{id}/registrations",
-            series::organizer::page_add_registration,
+            organizer::sessions::page_add_registration,
         )
         .post("/organizer/sessions/{id}/lineup", lineup::pages::add)
         .post("/organizer/sessions/{id}/levers", lineup::pages::levers)
@@ -358,11 +364,11 @@ pub fn routes(r: &mut Routes) {
         )
         .post(
             "/organizer/sessions/{id}/{action}",
-            series::organizer::page_session_change,
+            organizer::sessions::page_session_change,
         )
         .post(
             "/organizer/registrations/{id}/{action}",
-            series::organizer::page_registration,
+            organizer::sessions::page_registration,
         )
         .get("/organizer/login", auth::handlers::login_form)
         .post("/organizer/login", auth::handlers::login)

@@ -39,7 +39,7 @@ pub struct Settings {
     pub lists: BTreeMap<String, ListSettings>,
     /// The link key, loaded once from `auth` (see [`Settings::link_key`]).
     #[serde(skip)]
-    links: std::sync::OnceLock<crate::links::LinkKey>,
+    links: std::sync::OnceLock<crate::web::links::LinkKey>,
 }
 
 /// The Workforce ECHO's cases.
@@ -581,11 +581,11 @@ impl Settings {
 
     /// Loads the link key now, so that a missing or unreadable key file
     /// stops start-up instead of a request. Call once the settings are final.
-    pub fn load_link_key(&self) -> anyhow::Result<&crate::links::LinkKey> {
+    pub fn load_link_key(&self) -> anyhow::Result<&crate::web::links::LinkKey> {
         if let Some(key) = self.links.get() {
             return Ok(key);
         }
-        let key = crate::links::LinkKey::load(&self.auth)?;
+        let key = crate::web::links::LinkKey::load(&self.auth)?;
         Ok(self.links.get_or_init(|| key))
     }
 
@@ -594,7 +594,7 @@ impl Settings {
     /// # Panics
     /// When the key cannot be loaded and [`Settings::load_link_key`] was not
     /// called first to report that.
-    pub fn link_key(&self) -> &crate::links::LinkKey {
+    pub fn link_key(&self) -> &crate::web::links::LinkKey {
         self.load_link_key()
             .unwrap_or_else(|e| panic!("the link key cannot be loaded: {e:#}"))
     }

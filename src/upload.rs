@@ -48,7 +48,7 @@ pub enum SpoolError {
     Store(#[from] std::io::Error),
     /// A text field that is not clean text (see `hygiene`).
     #[error("{0}")]
-    Refused(crate::hygiene::Refusal),
+    Refused(crate::web::hygiene::Refusal),
 }
 
 impl From<SpoolError> for ApiError {
@@ -215,7 +215,7 @@ pub async fn read_form(
         let (bytes, cut) = read_text(&mut field, TEXT_FIELD_BYTES)
             .await
             .map_err(read)?;
-        let value = crate::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
+        let value = crate::web::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
         form.fields.push((name, value));
     }
     Ok(form)

@@ -9,7 +9,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| run(data));
 /// at most a day.
 pub fn run(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    if let Ok(length) = text.parse::<convene::series::manage::Length>() {
+    if let Ok(length) = text.parse::<convene::organizer::manage::Length>() {
         let minutes = length.duration().num_minutes();
         assert!((1..=24 * 60).contains(&minutes), "{minutes} minutes");
         assert_eq!(i64::from(length.whole_minutes()), minutes);

@@ -29,7 +29,7 @@ pub fn run(data: &[u8]) {
     let start_text = lines.next().unwrap_or_default();
     let knobs = |i: usize| data.len().checked_sub(i + 1).map_or(0, |at| data[at]);
     let zone = ZONES[usize::from(knobs(0)) % ZONES.len()];
-    if let Ok(start) = start_text.parse::<convene::series::manage::Start>() {
+    if let Ok(start) = start_text.parse::<convene::organizer::manage::Start>() {
         let _ = start.resolve(zone);
     }
     let Ok(rule) = rule_text.parse::<Rule>() else {

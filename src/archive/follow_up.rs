@@ -144,7 +144,7 @@ fn enqueue(
         .bind::<Text, _>(format!(":{what}"))
         .bind::<Text, _>(template)
         .bind::<Text, _>(open)
-        .bind::<Text, _>(public.join(&format!("/r/{}", crate::links::PLACEHOLDER_SQL_OPEN)))
+        .bind::<Text, _>(public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN)))
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
         .bind::<BigInt, _>(session_id)

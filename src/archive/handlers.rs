@@ -18,9 +18,9 @@ use crate::db::{self, DbConnection, DbError};
 use crate::echo::facilitators;
 use crate::error::ApiError;
 use crate::files::{self, Cache, Described};
-use crate::routes::Routes;
 use crate::series::model;
 use crate::upload::{self, Form, SpoolError};
+use crate::web::routes::Routes;
 
 /// Reads a multipart materials form (`upload::read_form`) into the spool
 /// folder, the file cut off at its kind's limit when `kind` came before it

@@ -10,11 +10,10 @@ pub mod handlers;
 pub mod pages;
 pub mod past;
 pub mod personal;
-pub mod storage;
 pub mod store;
 
 /// The archive's API, downloads and organizer forms.
-pub fn routes(cfg: &mut crate::routes::Routes) {
+pub fn routes(cfg: &mut crate::web::routes::Routes) {
     handlers::routes(cfg);
     pages::routes(cfg);
     past::routes(cfg);

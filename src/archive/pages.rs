@@ -14,7 +14,7 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db;
-use crate::routes::Routes;
+use crate::web::routes::Routes;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}#materials")

@@ -20,8 +20,8 @@ use crate::db::schema::{lineup_slots, materials, series, session_levers, session
 use crate::db::{self, DbConnection, DbError};
 use crate::lineup::levers::{self, LEVERS};
 use crate::registration::store::{contains_pattern, lower};
-use crate::routes::Routes;
 use crate::series::model::{self, Series, Session};
+use crate::web::routes::Routes;
 
 /// Sessions on one page.
 pub const PER_PAGE: i64 = 10;

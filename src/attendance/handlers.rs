@@ -15,9 +15,9 @@ use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::facilitators;
 use crate::error::ApiError;
-use crate::routes::Routes;
 use crate::series::model;
 use crate::upload;
+use crate::web::routes::Routes;
 
 /// The report format an import path names: `auto` (any, told from the
 /// content), `zoom`, `teams`, `meet` or `csv` (404 otherwise).

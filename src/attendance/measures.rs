@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::db::schema::{attendance, people, sessions};
 use crate::db::DbConnection;
-use crate::registration::domain::{sector_label, STATES};
+use crate::people::contact::{sector_label, STATES};
 use crate::registration::store::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Session};
 

@@ -56,7 +56,7 @@ impl From<Refused> for ApiError {
 }
 
 fn client_ip(state: &AppState, req: &HttpRequest) -> Option<IpAddr> {
-    crate::limits::client_ip(req, &state.settings.http.trusted_proxies)
+    crate::web::limits::client_ip(req, &state.settings.http.trusted_proxies)
 }
 
 /// Checks the password (off the executor), counting failures toward the
@@ -284,7 +284,7 @@ pub async fn login(
         }
     };
     let lifetime = Duration::hours(i64::from(state.settings.auth.session_hours));
-    let csrf = crate::registration::token::new_token();
+    let csrf = crate::web::token::new_token();
     let (token, _) = state.keys.issue(
         user.id,
         user.role(),

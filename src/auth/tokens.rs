@@ -47,7 +47,7 @@ impl Keys {
     /// From the configured secret; an empty one gets a random key.
     pub fn new(secret: &str, issuer: &str) -> Self {
         let secret = if secret.is_empty() {
-            crate::registration::token::new_token() + &crate::registration::token::new_token()
+            crate::web::token::new_token() + &crate::web::token::new_token()
         } else {
             secret.to_string()
         };

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
 use crate::jobs::{self, Workers};
-use crate::series::manage::{Capacity, JoinUrl, Length, Reason, Start, Title};
+use crate::organizer::manage::{Capacity, JoinUrl, Length, Reason, Start, Title};
 use crate::telemetry::Metrics;
 use crate::Application;
 
@@ -258,7 +258,7 @@ pub(super) async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
         // A plain connection: the group-committing writer is the served
         // pool's, started later.
         let mut conn = pool.get().context("database connection")?;
-        let converted = crate::links::convert_legacy(&mut conn, &key)
+        let converted = crate::web::links::convert_legacy(&mut conn, &key)
             .context("converting private links to hashes")?;
         drop(conn);
         Ok((pool, applied, converted))

@@ -6,8 +6,8 @@ use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
+use crate::organizer::manage::{self, Changed, Details, NewSession};
 use crate::registration::store::Policy;
-use crate::series::manage::{self, Changed, Details, NewSession};
 
 pub(super) async fn run(settings: &Settings, command: SessionCommand) -> anyhow::Result<()> {
     // One command, one transaction: no need to open a service-sized pool.

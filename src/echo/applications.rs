@@ -16,12 +16,12 @@ use crate::db::schema::{applications, people};
 use crate::db::DbConnection;
 use crate::echo::cohorts::{self, Cohort};
 use crate::error::ApiError;
-use crate::links;
 use crate::lists::store as lists;
 use crate::mail::address::EmailAddress;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
-use crate::registration::domain::{name, text, FieldErrors, STATES};
+use crate::people::contact::{name, text, FieldErrors, STATES};
 use crate::series::model::Series;
+use crate::web::links;
 
 pub const PENDING: &str = "pending";
 pub const APPROVED: &str = "approved";

@@ -20,10 +20,10 @@ use crate::echo::cases::{
 use crate::echo::cohorts::{self, Cohort};
 use crate::error::ApiError;
 use crate::lineup::levers::LEVERS;
-use crate::registration::domain::STATES;
+use crate::people::contact::STATES;
 use crate::registration::handlers::options;
-use crate::registration::token::looks_like_token;
 use crate::upload::{read_text, SpoolError};
+use crate::web::token::looks_like_token;
 
 /// Text fields longer than this are cut (the form's own limits are lower).
 const MAX_TEXT_FIELD: usize = 64 * 1024;
@@ -60,7 +60,7 @@ async fn read_form(mut payload: Multipart, max_bytes: usize) -> Result<CaseForm,
             }
             continue;
         }
-        let text = crate::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
+        let text = crate::web::hygiene::field(&name, &bytes, cut).map_err(SpoolError::Refused)?;
         match name.as_str() {
             "title" => form.title = text,
             "organization_type" => form.organization_type = text,

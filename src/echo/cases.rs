@@ -22,7 +22,7 @@ use crate::echo::{attachment, richtext, screen};
 use crate::error::ApiError;
 use crate::lineup::levers;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
-use crate::registration::domain::STATES;
+use crate::people::contact::STATES;
 use crate::series::model::{Session, SCHEDULED};
 
 pub const SUBMITTED: &str = "submitted";

@@ -15,8 +15,8 @@ use crate::calendar::schedule::{self, Rule};
 use crate::config::{CohortSettings, SeriesSettings};
 use crate::db::schema::{echo_sessions, sessions};
 use crate::db::{self, DbConnection};
-use crate::registration::token;
 use crate::series::model::{Series, Session, SCHEDULED};
+use crate::web::token;
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = crate::db::schema::cohorts)]
@@ -211,7 +211,7 @@ pub fn name(s: &str) -> Result<String, String> {
     if s.is_empty() || s.chars().count() > 200 {
         return Err("give a name of up to 200 characters".into());
     }
-    crate::hygiene::one_line(s)?;
+    crate::web::hygiene::one_line(s)?;
     Ok(s.to_string())
 }
 

@@ -22,8 +22,8 @@ use crate::echo::applications::{Applied, APPROVED, OBSERVER};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::facilitators;
 use crate::error::ApiError;
-use crate::routes::Routes;
 use crate::series::model::Session;
+use crate::web::routes::Routes;
 
 // ---------------------------------------------------------------- the rule
 

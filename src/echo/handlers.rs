@@ -19,10 +19,10 @@ use crate::echo::applications::{
 };
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
-use crate::registration::domain::{FieldErrors, STATES};
+use crate::people::contact::{FieldErrors, STATES};
 use crate::registration::handlers::options;
-use crate::registration::token::looks_like_token;
 use crate::series::model::Session;
+use crate::web::token::looks_like_token;
 
 /// A cohort's sessions as pages show them.
 fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> {
@@ -168,8 +168,8 @@ pub async fn apply(
             }),
         )
     };
-    if crate::limits::caught(&form.website) {
-        crate::limits::discarded("echo apply");
+    if crate::web::limits::caught(&form.website) {
+        crate::web::limits::discarded("echo apply");
         return applied_page(false);
     }
     let applicant = match applications::parse(&form) {
@@ -442,8 +442,8 @@ pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) ->
             &json!({ "title": "Check your e-mail", "email": email }),
         )
     };
-    if crate::limits::caught(&form.website) {
-        crate::limits::discarded("echo link");
+    if crate::web::limits::caught(&form.website) {
+        crate::web::limits::discarded("echo link");
         return sent(form.email.trim());
     }
     let email = match crate::mail::address::EmailAddress::parse(&form.email) {

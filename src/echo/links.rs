@@ -18,8 +18,8 @@ use crate::db::{self, DbConnection};
 use crate::echo::applications::{self, Applied, APPROVED};
 use crate::echo::cohorts;
 use crate::error::ApiError;
-use crate::links::Issued;
 use crate::mail::outbox::{self, NewMessage};
+use crate::web::links::Issued;
 
 /// Application `id`, if `who` runs its cohort: a facilitator of another
 /// cohort gets the same 404 as for none.

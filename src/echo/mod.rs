@@ -20,7 +20,7 @@ pub mod screen;
 
 /// The ECHO's routes: public pages, the participant's page, the
 /// facilitators' API and pages.
-pub fn routes(cfg: &mut crate::routes::Routes) {
+pub fn routes(cfg: &mut crate::web::routes::Routes) {
     cfg.configure(review::routes);
     cfg.configure(completion::routes);
     cfg.get("/echo", handlers::program)

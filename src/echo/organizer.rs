@@ -5,7 +5,7 @@
 //! admins), each narrowed to a facilitator's own cohorts by
 //! `echo::facilitators`. Every change is audited in its own transaction.
 
-use crate::links::LinkKey;
+use crate::web::links::LinkKey;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -27,7 +27,7 @@ use crate::echo::completion::{self, Completion, Meeting};
 use crate::echo::facilitators;
 use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
-use crate::series::manage::{self, Details};
+use crate::organizer::manage::{self, Details};
 use crate::series::model;
 
 pub(crate) fn no_cohort(slug: &str) -> ApiError {

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use crate::echo::case_pages::download;
-use crate::routes::Routes;
+use crate::web::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;

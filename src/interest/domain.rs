@@ -1,7 +1,7 @@
 //! The interest form's rules. No I/O.
 
 use crate::lineup::levers;
-use crate::registration::domain::{self as reg, text, FieldErrors, Registrant, RegistrationForm};
+use crate::people::contact::{self as reg, text, FieldErrors, Registrant, RegistrationForm};
 
 /// The form as posted, as pairs (`want`, `lever`, `month` repeat).
 #[derive(Debug, Clone, Default)]

@@ -15,7 +15,7 @@ use crate::interest::domain::{self, InterestForm};
 use crate::interest::store::{self, DecideError};
 use crate::lineup::levers::LEVERS;
 use crate::lists::store::ListPolicy;
-use crate::registration::domain::{FieldErrors, SECTORS, STATES};
+use crate::people::contact::{FieldErrors, SECTORS, STATES};
 
 impl From<DecideError> for ApiError {
     fn from(e: DecideError) -> Self {
@@ -102,7 +102,7 @@ pub async fn submit(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let pairs = form.into_inner();
-    let caught = crate::limits::caught_in(&pairs);
+    let caught = crate::web::limits::caught_in(&pairs);
     let form = InterestForm::from_pairs(pairs);
     let sent = |wants_list: bool| {
         state.pages.ok(
@@ -111,7 +111,7 @@ pub async fn submit(
         )
     };
     if caught {
-        crate::limits::discarded("interest");
+        crate::web::limits::discarded("interest");
         return sent(false);
     }
     let offered: Vec<String> = months(&state).into_iter().map(|(v, _)| v).collect();
@@ -267,7 +267,7 @@ pub(crate) fn accept_into(
     actor: &crate::audit::Actor,
     id: i64,
     session_id: i64,
-    link: Option<&crate::links::Issued>,
+    link: Option<&crate::web::links::Issued>,
     policy: &crate::lineup::store::Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<crate::lineup::store::Slot, ApiError> {

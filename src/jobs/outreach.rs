@@ -235,9 +235,9 @@ pub async fn enqueue_invitations(
         register_prefix: public.join(&format!(
             "/sessions/{}?invite={}",
             session.id,
-            crate::links::PLACEHOLDER_SQL_OPEN
+            crate::web::links::PLACEHOLDER_SQL_OPEN
         )),
-        unsubscribe_prefix: public.join(&format!("/u/{}", crate::links::PLACEHOLDER_SQL_OPEN)),
+        unsubscribe_prefix: public.join(&format!("/u/{}", crate::web::links::PLACEHOLDER_SQL_OPEN)),
         list_id: format!("{list_name} <{list_slug}.{host}>"),
         list_slug: list_slug.to_string(),
         session_id: session.id,
@@ -335,7 +335,7 @@ pub async fn enqueue_reminders(
         offset.minutes(),
         session.starts_at.and_utc().timestamp()
     );
-    let manage_prefix = public.join(&format!("/r/{}", crate::links::PLACEHOLDER_SQL_OPEN));
+    let manage_prefix = public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN));
     let moment = session.starts_at - offset.duration();
     let session_id = session.id;
     let now = now.naive_utc();

@@ -33,7 +33,7 @@ pub fn required_text(s: &str, max: usize) -> Result<String, String> {
 /// `optional_text` that must be one line (a title).
 pub fn optional_line(s: &str, max: usize) -> Result<String, String> {
     let s = optional_text(s, max)?;
-    crate::hygiene::one_line(&s)?;
+    crate::web::hygiene::one_line(&s)?;
     Ok(s)
 }
 

@@ -16,8 +16,8 @@ use crate::lineup::domain::{self, Answer, CONFIRMED, DECLINED, INVITED, WITHDRAW
 use crate::lineup::levers;
 use crate::lineup::store::{self, LineupError, NewSlot, Policy, SlotChanges, Standing};
 use crate::mail::address::EmailAddress;
-use crate::registration::token::looks_like_token;
 use crate::series::model;
+use crate::web::token::looks_like_token;
 
 impl From<LineupError> for ApiError {
     fn from(e: LineupError) -> Self {

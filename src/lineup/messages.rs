@@ -24,7 +24,7 @@ impl Letter<'_> {
             .slot
             .response_token_sealed
             .as_deref()
-            .map(crate::links::placeholder)
+            .map(crate::web::links::placeholder)
             .unwrap_or_default();
         self.public_url.join(&format!("/present/{token}/{answer}"))
     }

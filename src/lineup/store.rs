@@ -2,7 +2,7 @@
 //! its audit entry and queues its e-mails; writes to a session's lineup
 //! start by locking the session row, so positions stay 1, 2, 3 ….
 
-use crate::links::Issued;
+use crate::web::links::Issued;
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
@@ -174,7 +174,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Slot>> {
 
 pub fn find_by_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Slot>> {
     lineup_slots::table
-        .filter(lineup_slots::response_token_hash.eq(crate::links::hash(token)))
+        .filter(lineup_slots::response_token_hash.eq(crate::web::links::hash(token)))
         .select(Slot::as_select())
         .first(conn)
         .optional()

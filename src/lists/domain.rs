@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::config::ListSettings;
 use crate::mail::EmailAddress;
-use crate::registration::domain::{name, FieldErrors, SECTORS, STATES};
+use crate::people::contact::{name, FieldErrors, SECTORS, STATES};
 
 /// The subscribe form as posted: pairs, because `list` repeats (one per
 /// ticked box).

@@ -12,9 +12,9 @@ use crate::db::{self, DbError};
 use crate::lists::domain::{self, SubscribeForm};
 use crate::lists::store::{self, ListPolicy};
 use crate::mail::address::mask;
-use crate::registration::domain::{FieldErrors, SECTORS, STATES};
+use crate::people::contact::{FieldErrors, SECTORS, STATES};
 use crate::registration::handlers::options;
-use crate::registration::token::looks_like_token;
+use crate::web::token::looks_like_token;
 
 fn policy(state: &AppState) -> ListPolicy {
     ListPolicy::from_settings(&state.settings)
@@ -85,7 +85,7 @@ pub async fn subscribe(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let pairs = form.into_inner();
-    let caught = crate::limits::caught_in(&pairs);
+    let caught = crate::web::limits::caught_in(&pairs);
     let form = SubscribeForm::from_pairs(pairs);
     let sent = || {
         state.pages.ok(
@@ -94,7 +94,7 @@ pub async fn subscribe(
         )
     };
     if caught {
-        crate::limits::discarded("subscribe");
+        crate::web::limits::discarded("subscribe");
         return sent();
     }
     let subscriber = match domain::parse(&form, &state.settings.lists) {

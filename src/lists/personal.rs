@@ -33,7 +33,7 @@ fn end_and_kill_links(
         .set((
             subscriptions::status.eq(UNSUBSCRIBED),
             subscriptions::unsubscribed_at.eq(sub.unsubscribed_at.or(Some(now))),
-            subscriptions::token_hash.eq(crate::links::dead_hash()),
+            subscriptions::token_hash.eq(crate::web::links::dead_hash()),
             subscriptions::token_sealed.eq(None::<String>),
             subscriptions::confirm_token_hash.eq(None::<String>),
             subscriptions::confirm_token_sealed.eq(None::<String>),

@@ -12,11 +12,11 @@ use serde_json::json;
 use crate::config::{ListSettings, PublicUrl};
 use crate::db::schema::{outbox, people, subscriptions};
 use crate::db::DbConnection;
-use crate::links::{self, LinkKey};
 use crate::lists::domain::Subscriber;
 use crate::mail::outbox as mail_outbox;
 use crate::mail::NewMessage;
 use crate::registration::store::Person;
+use crate::web::links::{self, LinkKey};
 
 pub const PENDING: &str = "pending";
 pub const CONFIRMED: &str = "confirmed";

@@ -3,7 +3,6 @@
 //! feature enqueues a `NewMessage` naming a template and its data.
 
 pub mod address;
-pub mod admin;
 pub mod outbox;
 pub mod rate;
 pub mod render;

@@ -10,9 +10,9 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use crate::calendar::ics;
-use crate::links::LinkKey;
 use crate::mail::outbox::{CalendarPart, OutboxRow};
 use crate::templates::{self, EmailFiles};
+use crate::web::links::LinkKey;
 
 pub struct EmailTemplates {
     plain: Handlebars<'static>,

@@ -27,7 +27,7 @@ pub struct MailWorker {
     pub templates: Arc<EmailTemplates>,
     pub settings: MailSettings,
     /// Opens the sealed links in queued mail (see `links`).
-    pub links: crate::links::LinkKey,
+    pub links: crate::web::links::LinkKey,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
 }

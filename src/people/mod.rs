@@ -5,6 +5,7 @@
 //! (registrations, attendance, applications) once nothing in it identifies
 //! anyone, and kills every link the person was sent.
 
+pub mod contact;
 mod kernel;
 
 pub use kernel::{Accounts, AuditTrail, Messages};
@@ -261,7 +262,7 @@ pub fn subject(
             // Nobody's record: a name that cannot be traced back.
             None => format!(
                 "erased-{}{ERASED_DOMAIN}",
-                &crate::registration::token::new_token()[..16]
+                &crate::web::token::new_token()[..16]
             ),
         },
     };
@@ -314,7 +315,7 @@ pub fn export(
                 "last_name": last,
                 "organization": org,
                 "job_title": job,
-                "sector_label": crate::registration::domain::sector_label(&sector),
+                "sector_label": crate::people::contact::sector_label(&sector),
                 "sector": sector,
                 "state": state,
                 "created_at": iso(created),

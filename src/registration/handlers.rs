@@ -9,12 +9,12 @@ use crate::app::AppState;
 use crate::calendar::links;
 use crate::db::{self, DbError};
 use crate::lineup;
-use crate::registration::domain::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
+use crate::people::contact::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
 use crate::registration::store::{
     self, CancelError, CancelOutcome, Outcome, Policy, RegisterError, REGISTERED, WAITLISTED,
 };
-use crate::registration::token::looks_like_token;
 use crate::series::model::{self, Series, Session};
+use crate::web::token::looks_like_token;
 
 fn policy(state: &AppState) -> Policy {
     Policy::from_settings(&state.settings)
@@ -197,11 +197,11 @@ pub async fn register(
         return state.pages.not_found();
     };
     let form = form.into_inner();
-    if crate::limits::caught(&form.website) {
-        crate::limits::discarded("register");
+    if crate::web::limits::caught(&form.website) {
+        crate::web::limits::discarded("register");
         return crate::auth::forms::see_other(&format!("/sessions/{id}/check-email"));
     }
-    let registrant = match domain::parse(&form) {
+    let registrant = match contact::parse(&form) {
         Ok(r) => r,
         Err(errors) => {
             return match load_session(&state, id).await {
@@ -360,7 +360,7 @@ pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> Http
     let t = token.clone();
     let now = state.clock.naive();
     let result = db::write(&state.pool, move |conn| {
-        store::cancel(conn, &crate::links::hash(&t), &policy, now)
+        store::cancel(conn, &crate::web::links::hash(&t), &policy, now)
     })
     .await;
     match result {

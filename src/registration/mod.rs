@@ -3,10 +3,8 @@
 //! the private manage/cancel link, the organizer's view of registrations
 //! and a person's data (export, erase).
 
-pub mod domain;
 pub mod handlers;
 pub mod messages;
 pub mod organizer;
 pub mod personal;
 pub mod store;
-pub mod token;

@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::registration::domain::{self, sector_label, RegistrationForm, STATES};
+use crate::people::contact::{self, sector_label, RegistrationForm, STATES};
 use crate::registration::store::{
     self, CancelError, CancelOutcome, ListFilter, Person, Policy, PromoteError, RegisterError,
     Registration, CANCELLED, REGISTERED, WAITLISTED,
@@ -422,7 +422,7 @@ pub fn add_as(
     conn: &mut crate::db::DbConnection,
     actor: &crate::audit::Actor,
     id: i64,
-    registrant: &domain::Registrant,
+    registrant: &contact::Registrant,
     policy: &Policy,
     now: chrono::NaiveDateTime,
 ) -> Result<(i64, store::Registered), ApiError> {
@@ -456,8 +456,8 @@ pub fn add_as(
 }
 
 /// The public form's fields as checked, or a message per field.
-pub fn registrant(form: &RegistrationForm) -> Result<domain::Registrant, ApiError> {
-    domain::parse(form).map_err(|errors| {
+pub fn registrant(form: &RegistrationForm) -> Result<contact::Registrant, ApiError> {
+    contact::parse(form).map_err(|errors| {
         ApiError::fields(
             errors
                 .0

@@ -18,7 +18,7 @@ fn kill_links(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> Query
     for id in ids {
         diesel::update(registrations::table.find(id))
             .set((
-                registrations::token_hash.eq(crate::links::dead_hash()),
+                registrations::token_hash.eq(crate::web::links::dead_hash()),
                 registrations::token_sealed.eq(None::<String>),
                 registrations::updated_at.eq(now),
             ))

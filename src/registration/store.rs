@@ -13,12 +13,12 @@ use std::collections::BTreeMap;
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
-use crate::links::{self, LinkKey};
 use crate::lists::store::{self as lists, ListPolicy};
 use crate::mail::outbox;
-use crate::registration::domain::Registrant;
+use crate::people::contact::Registrant;
 use crate::registration::messages::Letter;
 use crate::series::model::{find_session, lock_session, Series, Session, ECHO};
+use crate::web::links::{self, LinkKey};
 
 pub const REGISTERED: &str = "registered";
 pub const WAITLISTED: &str = "waitlisted";

@@ -22,8 +22,8 @@ use crate::config::SeriesSettings;
 use crate::db::schema::{series, sessions};
 use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
+use crate::organizer::manage::{self, ManageError};
 use crate::registration::store::Policy;
-use crate::series::manage::{self, ManageError};
 use crate::series::model::{self, Series, Session, SCHEDULED};
 
 mod rules;

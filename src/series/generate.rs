@@ -10,9 +10,9 @@ use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
 
 use crate::config::SeriesSettings;
 use crate::db::DbConnection;
-use crate::registration::token;
 use crate::series::defaults::{Defaults, Field};
 use crate::series::model::Series;
+use crate::web::token;
 
 /// The upsert's `SET` list: the schedule always from config; each
 /// organizer-editable default from config unless the row's

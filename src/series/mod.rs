@@ -6,8 +6,6 @@
 pub mod defaults;
 pub mod generate;
 pub mod handlers;
-pub mod manage;
 pub mod model;
-pub mod organizer;
 
 pub use model::{Series, Session};

@@ -35,7 +35,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         match std::env::var("CONVENE_TEST_DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => {
-                let name = format!("convene_test_{}", convene::registration::token::new_token());
+                let name = format!("convene_test_{}", convene::web::token::new_token());
                 let mut admin = PgConnection::establish(&base).unwrap_or_else(|e| {
                     panic!("CONVENE_TEST_DATABASE_URL is set but unreachable: {e}")
                 });

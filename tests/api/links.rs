@@ -31,7 +31,11 @@ async fn the_database_holds_no_link_token_only_its_hash_and_a_sealed_copy() {
             let contexts = outbox::table.select(outbox::context).load(c).unwrap();
             (hash, sealed, contexts)
         });
-    assert_eq!(hash, convene::links::hash(&token), "lookups are by SHA-256");
+    assert_eq!(
+        hash,
+        convene::web::links::hash(&token),
+        "lookups are by SHA-256"
+    );
     let sealed = sealed.expect("a sealed copy for later mail");
     assert!(
         !sealed.contains(&token) && !hash.contains(&token),
@@ -41,7 +45,7 @@ async fn the_database_holds_no_link_token_only_its_hash_and_a_sealed_copy() {
         contexts.iter().all(|c| !c.contains(&token)),
         "queued mail holds a placeholder, not the token: {contexts:?}"
     );
-    let other_key = convene::links::LinkKey::from_secret("a stolen copy has no key");
+    let other_key = convene::web::links::LinkKey::from_secret("a stolen copy has no key");
     assert_ne!(
         other_key.open(&sealed).as_deref(),
         Some(token.as_str()),
@@ -111,7 +115,7 @@ async fn links_sent_before_hashing_keep_working_after_migrate() {
             .first::<(String, Option<String>)>(c)
             .unwrap()
     });
-    assert_eq!(hash, convene::links::hash(old_manage));
+    assert_eq!(hash, convene::web::links::hash(old_manage));
     assert_eq!(
         crate::helpers::open_link(&app, &sealed.expect("sealed now")),
         old_manage,

@@ -5,7 +5,7 @@
 //! the way other organizer pages do.
 
 use convene::auth::Role;
-use convene::registration::domain::{parse, RegistrationForm};
+use convene::people::contact::{parse, RegistrationForm};
 use convene::registration::store::{register, Policy};
 use serde_json::Value;
 

@@ -321,8 +321,8 @@ async fn workers_in_two_processes_share_one_sending_rate() {
 
 #[tokio::test]
 async fn a_reschedule_drops_queued_reminders_and_reminds_again_for_the_new_time() {
+    use convene::organizer::manage::{self, Start};
     use convene::registration::store::Policy;
-    use convene::series::manage::{self, Start};
 
     // No workers: reminders stay queued where we can see them.
     let app = TestApp::spawn_with_clock(Clock::manual(Utc::now()), |s| {

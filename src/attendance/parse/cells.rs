@@ -21,7 +21,7 @@ pub(crate) fn email(value: &str, line: usize) -> Result<String, ParseError> {
 /// every text a request carries is refused (`hygiene`). UTF-8 and UTF-16
 /// are checked as the file is decoded.
 pub(crate) fn clean(text: &str, line: usize) -> Result<(), ParseError> {
-    crate::hygiene::check(text).map_err(|p| ParseError::new(line, format!("a value {p}")))
+    crate::web::hygiene::check(text).map_err(|p| ParseError::new(line, format!("a value {p}")))
 }
 
 /// Header names compare trimmed and case-insensitively.

@@ -8,9 +8,9 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use crate::config::SeriesSettings;
-use crate::series::manage::{Capacity, Details, JoinUrl, Length, Title};
+use crate::organizer::manage::{Capacity, Details, JoinUrl, Length, Title};
+use crate::organizer::sessions::field;
 use crate::series::model::{Series, Session};
-use crate::series::organizer::field;
 
 /// A default an organizer may edit. Its name is its column and its key in
 /// the API.

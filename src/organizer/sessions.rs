@@ -18,8 +18,8 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
+use crate::organizer::manage::{self, Changed, Details, ManageError, NewSession};
 use crate::registration::store::{Policy, REGISTERED, WAITLISTED};
-use crate::series::manage::{self, Changed, Details, ManageError, NewSession};
 use crate::series::model;
 
 impl From<ManageError> for ApiError {
@@ -511,8 +511,8 @@ pub async fn session_page(
                 "value": code, "label": label, "checked": levers.contains(code),
             })).collect::<Vec<_>>(),
             "roles": crate::lineup::domain::ROLES,
-            "sectors": crate::registration::handlers::options(crate::registration::domain::SECTORS, ""),
-            "states": crate::registration::handlers::options(crate::registration::domain::STATES, ""),
+            "sectors": crate::registration::handlers::options(crate::people::contact::SECTORS, ""),
+            "states": crate::registration::handlers::options(crate::people::contact::STATES, ""),
             "registered": registered,
             "waitlisted": waitlisted,
             "csrf": user.csrf,

@@ -19,8 +19,8 @@ use crate::db::{DbConnection, DbError};
 use crate::jobs::outreach;
 use crate::mail::outbox;
 use crate::registration::store::{self, Person, Policy, Registration, REGISTERED, WAITLISTED};
-use crate::registration::token;
 use crate::series::model::{self, Series, Session, CANCELLED, SCHEDULED};
+use crate::web::token;
 
 // ---------------------------------------------------------------- input
 
@@ -150,7 +150,7 @@ impl FromStr for Title {
         if s.is_empty() {
             return Err("the title must not be empty".into());
         }
-        crate::hygiene::one_line(s).map_err(|e| format!("the title {e}"))?;
+        crate::web::hygiene::one_line(s).map_err(|e| format!("the title {e}"))?;
         Ok(Self(s.to_string()))
     }
 }
