@@ -25,7 +25,9 @@ FLOORS = {
     # 0 kernel: names no feature
     "db": 0, "config": 0, "clock": 0, "error": 0, "mail": 0, "calendar": 0,
     "content": 0, "files": 0, "upload": 0, "templates": 0, "telemetry": 0,
-    "web": 0, "auth": 0, "audit": 0,
+    "web": 0, "auth": 0, "audit": 0, "storage": 0,
+    # (before issue 16 these lived at the top; kept so old trees measure alike)
+    "hygiene": 0, "limits": 0, "links": 0, "pages": 0, "routes": 0,
     # 1 people, and the sessions every feature hangs on
     "people": 1, "series::model": 1, "series::generate": 1, "series::defaults": 1,
     # 2 features

@@ -11,24 +11,8 @@ use serde_json::{json, Value};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::app::AppState;
-
-/// Every API error: `{"error": {"code", "message", "fields"?}}`.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, for programs: `invalid_credentials`, `token_expired`,
-    /// `forbidden`, `not_found`, `invalid`, `session_closed`, …
-    pub code: String,
-    /// For people.
-    pub message: String,
-    /// With `invalid`: a message per bad field.
-    pub fields: Option<BTreeMap<String, String>>,
-}
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::web::AppState;
 
 /// A session after a change, and what the change did.
 #[derive(Serialize, ToSchema)]

@@ -15,8 +15,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::auth::tokens::Keys;
 use crate::clock::Clock;
-use crate::config::Settings;
-use crate::db::{self, DbError, Pool};
+use crate::config::{FeatureCheck, Settings};
+use crate::db::{self, DbError};
 use crate::error::json_error;
 use crate::jobs::{self, Workers};
 use crate::mail::outbox;
@@ -24,22 +24,11 @@ use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
 use crate::web::pages::Pages;
 use crate::web::routes::Routes;
+use crate::web::AppState;
 use crate::{auth, interest, lineup, lists, organizer, registration, series};
 
-/// What every handler can reach.
-pub struct AppState {
-    pub pool: Pool,
-    pub settings: Arc<Settings>,
-    pub pages: Pages,
-    pub metrics: Arc<Metrics>,
-    pub clock: Clock,
-    /// Signs and checks API tokens and organizer sign-ins.
-    pub keys: Keys,
-    /// Sign-in attempts per client IP.
-    pub login_limiter: Arc<governor::DefaultKeyedRateLimiter<std::net::IpAddr>>,
-    /// Where uploaded materials are kept.
-    pub storage: crate::storage::Storage,
-}
+/// Each feature's check of its own settings, run before anything starts.
+pub const SETTINGS_CHECKS: &[FeatureCheck] = &[crate::echo::cohorts::check_all];
 
 pub struct Application {
     port: u16,
@@ -58,6 +47,7 @@ impl Application {
 
     /// `build` with the given clock (tests move a manual one).
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> anyhow::Result<Self> {
+        settings.check_features(SETTINGS_CHECKS)?;
         let settings = Arc::new(settings);
         let database = settings.database.clone();
         let pool = tokio::task::spawn_blocking(move || db::connect(&database))

@@ -566,6 +566,10 @@ pub fn parse_local_time(s: &str) -> Result<NaiveTime, String> {
 #[error("configuration error: {0}")]
 pub struct ConfigError(String);
 
+/// A feature's check of its own settings: `Err((key, why))` names the key
+/// at fault.
+pub type FeatureCheck = fn(&Settings) -> Result<(), (String, String)>;
+
 impl Settings {
     /// Layers: embedded defaults, `config/$CONVENE_ENV.toml` (relative to
     /// `CONVENE_CONFIG_DIR`, default `config`), then `CONVENE__*` variables.
@@ -626,6 +630,15 @@ impl Settings {
         })?;
         settings.check()?;
         Ok(settings)
+    }
+
+    /// Each feature's own check of its settings, handed in by the
+    /// composition (`app::SETTINGS_CHECKS`) so the kernel names no feature.
+    pub fn check_features(&self, checks: &[FeatureCheck]) -> Result<(), ConfigError> {
+        for check in checks {
+            check(self).map_err(|(key, why)| ConfigError(format!("`{key}` {why}")))?;
+        }
+        Ok(())
     }
 
     fn check(&self) -> Result<(), ConfigError> {
@@ -724,13 +737,10 @@ impl Settings {
             if s.capacity == 0 {
                 return bad(&format!("series.{slug}.capacity"), "must be at least 1");
             }
-            for (cohort, c) in &s.cohorts {
+            for cohort in s.cohorts.keys() {
                 let key = format!("series.{slug}.cohorts.{cohort}");
                 if s.kind != SeriesKind::Echo {
                     return bad(&key, "only a series of kind \"echo\" has cohorts");
-                }
-                if let Err(e) = crate::echo::cohorts::check_settings(cohort, c) {
-                    return bad(&key, &e);
                 }
             }
             if let Some(list) = &s.list {

@@ -4,7 +4,10 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -121,4 +124,21 @@ impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
         ApiError::Internal(crate::db::DbError::from(e).into())
     }
+}
+
+/// Every API error: `{"error": {"code", "message", "fields"?}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `invalid_credentials`, `token_expired`,
+    /// `forbidden`, `not_found`, `invalid`, `session_closed`, …
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// With `invalid`: a message per bad field.
+    pub fields: Option<BTreeMap<String, String>>,
 }

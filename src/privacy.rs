@@ -9,7 +9,6 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use tracing::warn;
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{ApiUser, Need};
 use crate::config::Settings;
@@ -17,6 +16,7 @@ use crate::db::{self, DbConnection, DbError, Pool};
 use crate::error::ApiError;
 use crate::mail::EmailAddress;
 use crate::people::{self, Erased, Export, PersonalData};
+use crate::web::AppState;
 
 /// Every table beside `people` that can hold a person, by the feature
 /// that owns it. Erasure runs them in this order.
@@ -114,10 +114,10 @@ pub struct EmailQuery {
 #[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
     params(EmailQuery),
     responses((status = 200, description = "What is held (the export is audited)", body = crate::api_docs::PersonExport),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::error::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::error::ErrorBody)))]
 pub async fn export_person(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -150,10 +150,10 @@ pub struct EraseBody {
 #[utoipa::path(post, path = "/api/v1/organizer/people/erase", tag = "people", security(("bearer" = [])),
     request_body = EraseBody,
     responses((status = 200, description = "Erased; what was touched, by number", body = crate::api_docs::ErasedPerson),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "Nothing is held about that address", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No or bad e-mail address", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "Nothing is held about that address", body = crate::error::ErrorBody),
+        (status = 422, description = "No or bad e-mail address", body = crate::error::ErrorBody)))]
 pub async fn erase_person(
     state: web::Data<AppState>,
     user: ApiUser,

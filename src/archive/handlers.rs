@@ -8,7 +8,6 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::archive::domain::{self, Kind, Link, MAX_TITLE_CHARS};
 use crate::archive::store::{self, Changes, Material, NewMaterial, Source, StoredFile};
 use crate::audit::Actor;
@@ -21,6 +20,7 @@ use crate::files::{self, Cache, Described};
 use crate::series::model;
 use crate::upload::{self, Form, SpoolError};
 use crate::web::routes::Routes;
+use crate::web::AppState;
 
 /// Reads a multipart materials form (`upload::read_form`) into the spool
 /// folder, the file cut off at its kind's limit when `kind` came before it
@@ -154,12 +154,12 @@ pub async fn prepare(
     params(("id" = i64, Path, description = "Session id")),
     request_body(content_type = "multipart/form-data", description = "kind, title, presenter, published, and file or url"),
     responses((status = 201, description = "Added"), (status = 200, description = "Already there: `duplicate`"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 413, description = "Larger than its kind may be", body = crate::api_docs::ErrorBody),
-        (status = 415, description = "Not content its kind takes", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "A field at fault", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than its kind may be", body = crate::error::ErrorBody),
+        (status = 415, description = "Not content its kind takes", body = crate::error::ErrorBody),
+        (status = 422, description = "A field at fault", body = crate::error::ErrorBody)))]
 pub async fn add(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -195,8 +195,8 @@ pub async fn add(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/materials", tag = "archive", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The materials"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -305,10 +305,10 @@ pub fn material_to_change(
     params(("id" = i64, Path, description = "Material id")),
     request_body = ChangeBody,
     responses((status = 200, description = "The material"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such material", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "A field at fault", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such material", body = crate::error::ErrorBody),
+        (status = 422, description = "A field at fault", body = crate::error::ErrorBody)))]
 pub async fn change(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -359,9 +359,9 @@ pub async fn remove_material(
 #[utoipa::path(delete, path = "/api/v1/materials/{id}", tag = "archive", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Material id")),
     responses((status = 204, description = "Removed"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such material", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such material", body = crate::error::ErrorBody)))]
 pub async fn remove(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -5,7 +5,6 @@
 use actix_multipart::Multipart;
 use actix_web::{web, HttpResponse};
 
-use crate::app::AppState;
 use crate::archive::handlers::{
     check_session, material_to_change, prepare, read_form, remove_material,
 };
@@ -15,6 +14,7 @@ use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db;
 use crate::web::routes::Routes;
+use crate::web::AppState;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}#materials")

@@ -14,7 +14,6 @@ use diesel::sql_types::Bool;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::archive::store::{self as materials_store, Material};
 use crate::db::schema::{lineup_slots, materials, series, session_levers, sessions};
 use crate::db::{self, DbConnection, DbError};
@@ -22,6 +21,7 @@ use crate::lineup::levers::{self, LEVERS};
 use crate::registration::store::{contains_pattern, lower};
 use crate::series::model::{self, Series, Session};
 use crate::web::routes::Routes;
+use crate::web::AppState;
 
 /// Sessions on one page.
 pub const PER_PAGE: i64 = 10;

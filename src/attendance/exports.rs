@@ -6,7 +6,7 @@ use crate::attendance::measures::{Measures, Point};
 /// The trend as CSV for a spreadsheet, a row per session.
 pub fn csv(points: &[Point]) -> anyhow::Result<Vec<u8>> {
     let num = |x: Option<f64>| x.map_or(String::new(), |v| v.to_string());
-    crate::registration::organizer::spreadsheet_csv(
+    crate::web::csv::spreadsheet_csv(
         &[
             "Date",
             "Session",
@@ -99,7 +99,7 @@ pub fn session_csv(title: &str, date: chrono::NaiveDate, m: &Measures) -> anyhow
             .iter()
             .map(|(k, v)| (format!("State: {k}"), v.to_string())),
     );
-    crate::registration::organizer::spreadsheet_csv(
+    crate::web::csv::spreadsheet_csv(
         &["Measure", "Value"],
         rows.into_iter().map(|(k, v)| vec![k, v]),
     )

@@ -7,7 +7,6 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::attendance::parse::{DateOrder, Format};
 use crate::attendance::{reports, store};
 use crate::audit::Actor;
@@ -18,6 +17,7 @@ use crate::error::ApiError;
 use crate::series::model;
 use crate::upload;
 use crate::web::routes::Routes;
+use crate::web::AppState;
 
 /// The report format an import path names: `auto` (any, told from the
 /// content), `zoom`, `teams`, `meet` or `csv` (404 otherwise).
@@ -91,11 +91,11 @@ pub struct ImportQuery {
     params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "auto, zoom, teams, meet or csv"), ImportQuery),
     request_body(content = String, description = "The report file as downloaded", content_type = "text/csv"),
     responses((status = 200, description = "Imported (or already the current import: `unchanged`; or only checked: `dry_run`)", body = store::Imported),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session or format", body = crate::api_docs::ErrorBody),
-        (status = 413, description = "Larger than `attendance.report_max_mb`", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "The file cannot be read, is of another kind or has no people: the line and the problem", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session or format", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than `attendance.report_max_mb`", body = crate::error::ErrorBody),
+        (status = 422, description = "The file cannot be read, is of another kind or has no people: the line and the problem", body = crate::error::ErrorBody)))]
 pub async fn import(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -126,8 +126,8 @@ pub async fn import(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The attendance"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -223,9 +223,9 @@ pub fn marked(
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/mark", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = MarkBody,
     responses((status = 200, description = "Marked"),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn mark(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -253,8 +253,8 @@ pub async fn mark(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/metrics", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The measures"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn metrics(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -271,8 +271,8 @@ pub async fn metrics(
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/metrics.csv", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The measures, a row each", content_type = "text/csv"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn metrics_csv(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -286,7 +286,7 @@ pub async fn metrics_csv(
     let body = crate::attendance::exports::session_csv(&session.title, date, &measures)
         .map_err(ApiError::Internal)?;
     let name = format!("{}-{date}-session-{}.csv", series.slug, session.id);
-    Ok(crate::registration::organizer::csv_download(&name, body))
+    Ok(crate::web::csv::csv_download(&name, body))
 }
 
 /// A session, its series and its measures (with the series' baseline).
@@ -335,9 +335,9 @@ fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
 #[utoipa::path(get, path = "/api/v1/series/{slug}/metrics", tag = "attendance", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Series slug"), RangeQuery),
     responses((status = 200, description = "The trend"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad dates", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such series", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad dates", body = crate::error::ErrorBody)))]
 pub async fn series_metrics(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -360,8 +360,8 @@ pub async fn series_metrics(
 #[utoipa::path(get, path = "/api/v1/series/{slug}/metrics.csv", tag = "attendance", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Series slug"), RangeQuery),
     responses((status = 200, description = "The trend, a row per session", content_type = "text/csv"),
-        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad dates", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such series", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad dates", body = crate::error::ErrorBody)))]
 pub async fn series_metrics_csv(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -382,7 +382,7 @@ pub(crate) fn trend_csv(trend: &Trend) -> Result<HttpResponse, ApiError> {
         from.format("%Y-%m-%d"),
         to.format("%Y-%m-%d")
     );
-    Ok(crate::registration::organizer::csv_download(&name, body))
+    Ok(crate::web::csv::csv_download(&name, body))
 }
 
 pub(crate) type Trend = (

@@ -7,7 +7,6 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::attendance::handlers::{date_order, expected, import_file, marked, MarkBody};
 use crate::attendance::store::{self, Imported};
 use crate::audit::Actor;
@@ -17,6 +16,7 @@ use crate::db::{self, DbConnection};
 use crate::echo::facilitators;
 use crate::error::ApiError;
 use crate::upload;
+use crate::web::AppState;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}")

@@ -9,12 +9,12 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::attendance::charts::{self, Described, SessionBars};
 use crate::attendance::handlers::{trend, trend_csv, RangeQuery, Trend};
 use crate::attendance::measures::{summed, Point};
 use crate::auth::{Need, PageUser};
 use crate::error::ApiError;
+use crate::web::AppState;
 
 /// The series' trend over the asked period, which must not end before it
 /// starts.

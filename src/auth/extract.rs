@@ -8,13 +8,13 @@ use actix_web::http::header;
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
 use futures_util::future::LocalBoxFuture;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::role::{Caller, Need, Role};
 use crate::auth::store::{self, User};
 use crate::auth::tokens::{Claims, TokenError, API_AUDIENCE, PAGES_AUDIENCE};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
+use crate::web::AppState;
 
 pub const SESSION_COOKIE: &str = "convene_session";
 

@@ -8,12 +8,12 @@ use actix_web::HttpResponse;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
+use crate::web::AppState;
 
 /// Runs one organizer change from a posted page form. `change` reads the
 /// form, returns where to go next; an `ApiError` becomes the refusal page,

@@ -11,13 +11,13 @@ use chrono::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::extract::{ApiUser, PageUser, SESSION_COOKIE};
 use crate::auth::password;
 use crate::auth::store::{self, User};
 use crate::auth::tokens::{API_AUDIENCE, PAGES_AUDIENCE};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
+use crate::web::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
@@ -155,8 +155,8 @@ impl From<&User> for UserSummary {
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = Credentials,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "Wrong e-mail or password, or the account is locked", body = crate::api_docs::ErrorBody),
-        (status = 429, description = "Too many attempts from this address", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "Wrong e-mail or password, or the account is locked", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = crate::error::ErrorBody)))]
 pub async fn token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -186,7 +186,7 @@ pub async fn token(
 /// Signs out: every token of the user stops working.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204, description = "Signed out"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     let (id, now) = (user.user.id, state.clock.naive());
     db::write(&state.pool, move |conn| {
@@ -199,7 +199,7 @@ pub async fn logout(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRes
 /// Who the token belongs to.
 #[utoipa::path(get, path = "/api/v1/auth/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = UserSummary),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn me(user: ApiUser) -> HttpResponse {
     HttpResponse::Ok().json(UserSummary::from(&user.user))
 }

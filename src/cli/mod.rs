@@ -220,6 +220,7 @@ pub enum SessionCommand {
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load()?;
+    settings.check_features(crate::app::SETTINGS_CHECKS)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

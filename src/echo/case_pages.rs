@@ -11,7 +11,6 @@ use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{self, DbError};
 use crate::echo::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::echo::cases::{
@@ -21,9 +20,10 @@ use crate::echo::cohorts::{self, Cohort};
 use crate::error::ApiError;
 use crate::lineup::levers::LEVERS;
 use crate::people::contact::STATES;
-use crate::registration::handlers::options;
 use crate::upload::{read_text, SpoolError};
+use crate::web::fields::options;
 use crate::web::token::looks_like_token;
+use crate::web::AppState;
 
 /// Text fields longer than this are cut (the form's own limits are lower).
 const MAX_TEXT_FIELD: usize = 64 * 1024;

@@ -238,6 +238,18 @@ pub fn from_settings(slug: &str, c: &CohortSettings, program: &SeriesSettings) -
 
 /// The config's check of one cohort (the program fills the rest in when
 /// it is created, so only the cohort's own fields are checked here).
+/// Every configured cohort checked as [`check_settings`] does: the
+/// ECHO's part of the settings check (`config::FeatureCheck`).
+pub fn check_all(settings: &crate::config::Settings) -> Result<(), (String, String)> {
+    for (slug, s) in &settings.series {
+        for (cohort, c) in &s.cohorts {
+            check_settings(cohort, c)
+                .map_err(|why| (format!("series.{slug}.cohorts.{cohort}"), why))?;
+        }
+    }
+    Ok(())
+}
+
 pub fn check_settings(slug: &str, c: &CohortSettings) -> Result<(), String> {
     let new = NewCohort {
         slug: slug.to_string(),
@@ -464,6 +476,31 @@ pub fn echo_session(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_settings_check_names_the_cohort_that_ends_before_it_starts() {
+        let mut settings = crate::config::Settings::defaults().expect("defaults");
+        let day = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let cohort = crate::config::CohortSettings {
+            name: "Cohort 9".into(),
+            starts_on: day("2027-03-01"),
+            ends_on: day("2027-02-01"),
+            rule: None,
+            start_time: None,
+            duration_minutes: None,
+            capacity: None,
+            applications_open_on: day("2027-01-01"),
+            applications_close_on: day("2027-01-15"),
+            completion_percent: 80,
+            case_slots: 2,
+        };
+        assert_eq!(check_all(&settings), Ok(()), "the defaults pass");
+        let echo = settings.series.get_mut("echo").expect("the echo series");
+        echo.cohorts.insert("cohort-9".into(), cohort);
+        let (key, why) = check_all(&settings).expect_err("an end before the start is refused");
+        assert_eq!(key, "series.echo.cohorts.cohort-9");
+        assert!(!why.is_empty(), "the reason is said");
+    }
     use chrono::{TimeZone, Utc};
 
     fn cohort(rule: &str, from: &str, to: &str) -> NewCohort {

@@ -14,7 +14,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::app::AppState;
 use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::db::schema::{applications, attendance, echo_sessions};
 use crate::db::{self, DbConnection};
@@ -24,6 +23,7 @@ use crate::echo::facilitators;
 use crate::error::ApiError;
 use crate::series::model::Session;
 use crate::web::routes::Routes;
+use crate::web::AppState;
 
 // ---------------------------------------------------------------- the rule
 
@@ -359,7 +359,7 @@ impl Completion {
 
     /// The list as a CSV for spreadsheets.
     pub fn csv(&self) -> anyhow::Result<Vec<u8>> {
-        crate::registration::organizer::spreadsheet_csv(
+        crate::web::csv::spreadsheet_csv(
             &[
                 "First name",
                 "Last name",
@@ -391,7 +391,7 @@ impl Completion {
     }
 
     fn download(&self) -> anyhow::Result<HttpResponse> {
-        Ok(crate::registration::organizer::csv_download(
+        Ok(crate::web::csv::csv_download(
             &format!("{}-completion.csv", self.cohort.slug),
             self.csv()?,
         ))
@@ -412,8 +412,8 @@ async fn readable(state: &AppState, user: &ApiUser, slug: String) -> Result<Comp
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/completion", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")),
     responses((status = 200, description = "The completion list", body = CompletionList),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody)))]
 pub async fn api_list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -428,8 +428,8 @@ pub async fn api_list(
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/completion.csv", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")),
     responses((status = 200, description = "The list, a row per person (`{slug}-completion.csv`)", body = String, content_type = "text/csv"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody)))]
 pub async fn api_csv(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -13,7 +13,6 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::extract::refusal;
 use crate::auth::forms::{self, Posted};
@@ -27,6 +26,7 @@ use crate::echo::cohorts::{self, Cohort};
 use crate::echo::organizer::no_cohort;
 use crate::error::ApiError;
 use crate::series::model::{self, Series, Session};
+use crate::web::AppState;
 
 // ---------------------------------------------------------------- the check
 
@@ -308,10 +308,10 @@ where
 #[utoipa::path(post, path = "/api/v1/echo/cohorts/{slug}/facilitators", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")), request_body = AssignBody,
     responses((status = 200, description = "`{\"facilitators\": [{id, name, email}]}` after the change"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No active facilitator has that e-mail", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
+        (status = 422, description = "No active facilitator has that e-mail", body = crate::error::ErrorBody)))]
 pub async fn api_assign(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -332,9 +332,9 @@ pub async fn api_assign(
 #[utoipa::path(delete, path = "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), ("user_id" = i64, Path, description = "The facilitator's user id")),
     responses((status = 200, description = "`{\"facilitators\": [...]}` after the change"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Organizers and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort, or not one of its facilitators", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort, or not one of its facilitators", body = crate::error::ErrorBody)))]
 pub async fn api_unassign(
     state: web::Data<AppState>,
     user: ApiUser,

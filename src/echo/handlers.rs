@@ -10,7 +10,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Months;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::archive::store::Material;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
@@ -20,9 +19,10 @@ use crate::echo::applications::{
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
 use crate::people::contact::{FieldErrors, STATES};
-use crate::registration::handlers::options;
 use crate::series::model::Session;
+use crate::web::fields::options;
 use crate::web::token::looks_like_token;
+use crate::web::AppState;
 
 /// A cohort's sessions as pages show them.
 fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> {

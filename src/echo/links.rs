@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser};
@@ -20,6 +19,7 @@ use crate::echo::cohorts;
 use crate::error::ApiError;
 use crate::mail::outbox::{self, NewMessage};
 use crate::web::links::Issued;
+use crate::web::AppState;
 
 /// Application `id`, if `who` runs its cohort: a facilitator of another
 /// cohort gets the same 404 as for none.
@@ -146,9 +146,9 @@ pub fn reissue(
 #[utoipa::path(delete, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")),
     responses((status = 200, description = "The application, its link revoked (`has_link` false)"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Not an approved participant", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such application", body = crate::error::ErrorBody),
+        (status = 409, description = "Not an approved participant", body = crate::error::ErrorBody)))]
 pub async fn api_revoke(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -169,9 +169,9 @@ pub async fn api_revoke(
 #[utoipa::path(post, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")),
     responses((status = 200, description = "The application with its new link (sent by e-mail, never shown)"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Not an approved participant", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such application", body = crate::error::ErrorBody),
+        (status = 409, description = "Not an approved participant", body = crate::error::ErrorBody)))]
 pub async fn api_reissue(
     state: web::Data<AppState>,
     user: ApiUser,

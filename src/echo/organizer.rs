@@ -12,7 +12,6 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser, Role};
@@ -29,6 +28,7 @@ use crate::echo::review::{self, Reading};
 use crate::error::ApiError;
 use crate::organizer::manage::{self, Details};
 use crate::series::model;
+use crate::web::AppState;
 
 pub(crate) fn no_cohort(slug: &str) -> ApiError {
     ApiError::NotFound(format!("no cohort `{slug}`"))
@@ -301,7 +301,7 @@ async fn cohort_json(
 /// latest start first.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
     responses((status = 200, description = "Cohorts"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require(Need::SeeCohort)?;
     let who = user.caller();
@@ -317,9 +317,9 @@ pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespo
 #[utoipa::path(post, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
     request_body = CohortBody,
     responses((status = 201, description = "The cohort with its sessions"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The slug is taken", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 409, description = "The slug is taken", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -339,7 +339,7 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")),
     responses((status = 200, description = "The cohort"),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody)))]
 pub async fn get(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -450,9 +450,9 @@ fn update_cohort(
 #[utoipa::path(patch, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")), request_body = CohortPatch,
     responses((status = 200, description = "The cohort"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -564,10 +564,10 @@ fn update_echo_session(
 #[utoipa::path(patch, path = "/api/v1/echo/sessions/{id}", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = EchoSessionPatch,
     responses((status = 200, description = "The session's ECHO details"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "Not a cohort's session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "Not a cohort's session", body = crate::error::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn update_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -624,8 +624,8 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/applications", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), ApplicationsQuery),
     responses((status = 200, description = "Applications"),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Unknown status", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn applications_list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -688,10 +688,10 @@ fn ruling(b: &DecisionBody, links: &LinkKey) -> Result<applications::Ruling, Api
 #[utoipa::path(post, path = "/api/v1/echo/applications/{id}/decision", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")), request_body = DecisionBody,
     responses((status = 200, description = "The application after the decision"),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such application", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Already decided, or the cohort is full", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such application", body = crate::error::ErrorBody),
+        (status = 409, description = "Already decided, or the cohort is full", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn decide(
     state: web::Data<AppState>,
     user: ApiUser,

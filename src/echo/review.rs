@@ -17,7 +17,6 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::audit::Actor;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser};
@@ -33,6 +32,7 @@ use crate::echo::facilitators;
 use crate::echo::organizer::{at_most, text_or_number, Fields};
 use crate::error::ApiError;
 use crate::series::model::Session;
+use crate::web::AppState;
 
 /// The case review routes (API and pages).
 pub fn routes(cfg: &mut Routes) {
@@ -194,9 +194,9 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/cases", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), CasesQuery),
     responses((status = 200, description = "`{\"cases\": [...]}`"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such cohort", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Unknown status", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -220,8 +220,8 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/echo/cases/{id}", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")),
     responses((status = 200, description = "The case"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such case", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such case", body = crate::error::ErrorBody)))]
 pub async fn get(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -250,8 +250,8 @@ async fn attachment_of(
 #[utoipa::path(get, path = "/api/v1/echo/cases/{id}/attachment", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")),
     responses((status = 200, description = "The file, `Content-Disposition: attachment`"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such case, or it has no attachment", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such case, or it has no attachment", body = crate::error::ErrorBody)))]
 pub async fn attachment(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -348,11 +348,11 @@ fn decision(b: &ReviewBody) -> Result<Review, ApiError> {
 #[utoipa::path(post, path = "/api/v1/echo/cases/{id}/review", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = ReviewBody,
     responses((status = 200, description = "The case after the review"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such case", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Not submitted, or the session has begun or has no free case slot", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields, or a session not the cohort's", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such case", body = crate::error::ErrorBody),
+        (status = 409, description = "Not submitted, or the session has begun or has no free case slot", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields, or a session not the cohort's", body = crate::error::ErrorBody)))]
 pub async fn review(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -387,11 +387,11 @@ fn follow_up(state: &AppState) -> Duration {
 #[utoipa::path(put, path = "/api/v1/echo/cases/{id}/recommendations", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = RecommendationsBody,
     responses((status = 200, description = "The case, with `recommendations_html`"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "Facilitators and admins only", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such case", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Not accepted, or its session is not over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Empty or too long", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
+        (status = 404, description = "No such case", body = crate::error::ErrorBody),
+        (status = 409, description = "Not accepted, or its session is not over", body = crate::error::ErrorBody),
+        (status = 422, description = "Empty or too long", body = crate::error::ErrorBody)))]
 pub async fn recommendations(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -7,7 +7,6 @@ use chrono::{Datelike, Months};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -16,6 +15,7 @@ use crate::interest::store::{self, DecideError};
 use crate::lineup::levers::LEVERS;
 use crate::lists::store::ListPolicy;
 use crate::people::contact::{FieldErrors, SECTORS, STATES};
+use crate::web::AppState;
 
 impl From<DecideError> for ApiError {
     fn from(e: DecideError) -> Self {
@@ -149,8 +149,8 @@ pub struct QueueQuery {
 #[utoipa::path(get, path = "/api/v1/organizer/proposals", tag = "lineups", security(("bearer" = [])),
     params(QueueQuery),
     responses((status = 200, description = "The queue", body = crate::api_docs::ProposalQueue),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Unknown status", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn queue(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -198,10 +198,10 @@ pub(crate) fn decline_message(given: Option<&str>) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/decline", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = DeclineBody,
     responses((status = 200, description = "Declined"),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such proposal", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Already decided", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No message", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such proposal", body = crate::error::ErrorBody),
+        (status = 409, description = "Already decided", body = crate::error::ErrorBody),
+        (status = 422, description = "No message", body = crate::error::ErrorBody)))]
 pub async fn decline(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -239,9 +239,9 @@ fn yes() -> bool {
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/accept", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = AcceptBody,
     responses((status = 201, description = "The new lineup slot", body = crate::api_docs::LineupSlot),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such proposal or session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Already decided, or the session is closed", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such proposal or session", body = crate::error::ErrorBody),
+        (status = 409, description = "Already decided, or the session is closed", body = crate::error::ErrorBody)))]
 pub async fn accept(
     state: web::Data<AppState>,
     user: ApiUser,

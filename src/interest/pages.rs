@@ -5,13 +5,13 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::interest::handlers::{accept_into, decline_message};
 use crate::interest::store::{self, PENDING};
+use crate::web::AppState;
 
 const BACK: &str = "/organizer/proposals";
 

@@ -8,7 +8,6 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
@@ -18,6 +17,7 @@ use crate::lineup::store::{self, LineupError, NewSlot, Policy, SlotChanges, Stan
 use crate::mail::address::EmailAddress;
 use crate::series::model;
 use crate::web::token::looks_like_token;
+use crate::web::AppState;
 
 impl From<LineupError> for ApiError {
     fn from(e: LineupError) -> Self {
@@ -81,8 +81,8 @@ async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Va
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The lineup", body = crate::api_docs::Lineup),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn get_lineup(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -163,11 +163,11 @@ pub(crate) fn new_slot(b: AddBody) -> Result<(NewSlot, bool), ApiError> {
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = AddBody,
     responses((status = 201, description = "The new slot", body = crate::api_docs::LineupSlot),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "The session is cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn add_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -237,11 +237,11 @@ mod serde_with_double_option {
 #[utoipa::path(patch, path = "/api/v1/organizer/lineup/{slot_id}", tag = "lineups", security(("bearer" = [])),
     params(("slot_id" = i64, Path, description = "Lineup slot id")), request_body = PatchBody,
     responses((status = 200, description = "The slot after the change", body = crate::api_docs::LineupSlot),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such slot", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The session is closed, or the slot cannot change so", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such slot", body = crate::error::ErrorBody),
+        (status = 409, description = "The session is closed, or the slot cannot change so", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn update_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -293,10 +293,10 @@ pub async fn update_slot(
 #[utoipa::path(post, path = "/api/v1/organizer/lineup/{slot_id}/invite", tag = "lineups", security(("bearer" = [])),
     params(("slot_id" = i64, Path, description = "Lineup slot id")),
     responses((status = 200, description = "Invited", body = crate::api_docs::LineupSlot),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such slot", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The session is closed, or the slot has already been answered", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such slot", body = crate::error::ErrorBody),
+        (status = 409, description = "The session is closed, or the slot has already been answered", body = crate::error::ErrorBody)))]
 pub async fn invite_slot(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -344,10 +344,10 @@ pub(crate) fn session_lever_codes(
 #[utoipa::path(put, path = "/api/v1/organizer/sessions/{id}/levers", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = LeversBody,
     responses((status = 200, description = "The session's levers now", body = crate::api_docs::SessionLevers),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No or unknown lever codes", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 422, description = "No or unknown lever codes", body = crate::error::ErrorBody)))]
 pub async fn put_levers(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -5,12 +5,12 @@
 
 use actix_web::{web, HttpResponse};
 
-use crate::app::AppState;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbError};
 use crate::lineup::handlers::{new_slot, session_lever_codes, AddBody};
 use crate::lineup::store::{self, Policy, SlotChanges};
+use crate::web::AppState;
 
 fn session_page(id: i64) -> String {
     format!("/organizer/sessions/{id}")

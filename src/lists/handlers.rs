@@ -7,14 +7,14 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{self, DbError};
 use crate::lists::domain::{self, SubscribeForm};
 use crate::lists::store::{self, ListPolicy};
 use crate::mail::address::mask;
 use crate::people::contact::{FieldErrors, SECTORS, STATES};
-use crate::registration::handlers::options;
+use crate::web::fields::options;
 use crate::web::token::looks_like_token;
+use crate::web::AppState;
 
 fn policy(state: &AppState) -> ListPolicy {
     ListPolicy::from_settings(&state.settings)

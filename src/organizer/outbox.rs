@@ -4,13 +4,13 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::mail::outbox::{self, OutboxRow};
+use crate::web::AppState;
 
 const SHOWN: i64 = 200;
 
@@ -58,7 +58,7 @@ fn retry(
 /// Messages per status, and the failed ones with their reason.
 #[utoipa::path(get, path = "/api/v1/organizer/outbox", tag = "mail", security(("bearer" = [])),
     responses((status = 200, description = "Overview", body = crate::api_docs::OutboxOverview),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn api_overview(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -77,8 +77,8 @@ pub async fn api_overview(
 #[utoipa::path(post, path = "/api/v1/organizer/outbox/{id}/retry", tag = "mail", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Outbox message id")),
     responses((status = 200, description = "Queued again"),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No failed message with this id", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No failed message with this id", body = crate::error::ErrorBody)))]
 pub async fn api_retry(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -10,7 +10,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
+use crate::web::AppState;
 use chrono::NaiveDateTime;
 
 use crate::audit::{self, Actor};
@@ -139,9 +139,9 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
 #[utoipa::path(post, path = "/api/v1/organizer/sessions", tag = "sessions", security(("bearer" = [])),
     request_body = CreateBody,
     responses((status = 201, description = "Created", body = crate::api_docs::SessionChange),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn create_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -209,9 +209,9 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
 #[utoipa::path(patch, path = "/api/v1/organizer/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = UpdateBody,
     responses((status = 200, description = "Changed (or already so)", body = crate::api_docs::SessionChange),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn update_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -252,9 +252,9 @@ fn new_time(b: RescheduleBody) -> Result<(manage::Start, Option<manage::Length>)
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = RescheduleBody,
     responses((status = 200, description = "Moved", body = crate::api_docs::SessionChange),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn reschedule_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -295,9 +295,9 @@ fn reason(b: CancelBody) -> Result<manage::Reason, ApiError> {
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = CancelBody,
     responses((status = 200, description = "Cancelled", body = crate::api_docs::SessionChange),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Already cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "No reason given", body = crate::api_docs::ErrorBody)))]
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Already cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "No reason given", body = crate::error::ErrorBody)))]
 pub async fn cancel_session(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -327,7 +327,7 @@ pub struct AuditQuery {
     params(("before" = Option<i64>, Query, description = "Entries older than this id"),
         ("limit" = Option<i64>, Query, description = "How many, 1–500")),
     responses((status = 200, description = "Entries", body = crate::api_docs::AuditPage),
-        (status = 403, description = "Admins only", body = crate::api_docs::ErrorBody)))]
+        (status = 403, description = "Admins only", body = crate::error::ErrorBody)))]
 pub async fn audit(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -511,8 +511,8 @@ pub async fn session_page(
                 "value": code, "label": label, "checked": levers.contains(code),
             })).collect::<Vec<_>>(),
             "roles": crate::lineup::domain::ROLES,
-            "sectors": crate::registration::handlers::options(crate::people::contact::SECTORS, ""),
-            "states": crate::registration::handlers::options(crate::people::contact::STATES, ""),
+            "sectors": crate::web::fields::options(crate::people::contact::SECTORS, ""),
+            "states": crate::web::fields::options(crate::people::contact::STATES, ""),
             "registered": registered,
             "waitlisted": waitlisted,
             "csrf": user.csrf,

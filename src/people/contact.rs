@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::mail::EmailAddress;
+pub use crate::web::fields::{FieldError, FieldErrors};
 
 /// The form as posted: every field optional so that a missing one gets a
 /// message, not a rejected request.
@@ -33,34 +34,6 @@ pub struct Registrant {
     pub sector: &'static str,
     pub state: &'static str,
     pub subscribe: bool,
-}
-
-/// One message per field, in form order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct FieldErrors(pub Vec<FieldError>);
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl FieldErrors {
-    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field,
-            message: message.into(),
-        });
-    }
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 pub const SECTORS: &[(&str, &str)] = &[

@@ -5,7 +5,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::calendar::links;
 use crate::db::{self, DbError};
 use crate::lineup;
@@ -14,7 +13,9 @@ use crate::registration::store::{
     self, CancelError, CancelOutcome, Outcome, Policy, RegisterError, REGISTERED, WAITLISTED,
 };
 use crate::series::model::{self, Series, Session};
+use crate::web::fields::options;
 use crate::web::token::looks_like_token;
+use crate::web::AppState;
 
 fn policy(state: &AppState) -> Policy {
     Policy::from_settings(&state.settings)
@@ -30,13 +31,6 @@ fn session_json(s: &Session, series: &Series) -> serde_json::Value {
         "timezone": s.timezone,
         "cancelled": s.is_cancelled(),
     })
-}
-
-/// The form's select options with the posted value selected.
-pub(crate) fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
-    list.iter()
-        .map(|(value, label)| json!({ "value": value, "label": label, "selected": *value == selected }))
-        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -3,13 +3,11 @@
 //! (A person's data across every feature: `crate::privacy`.) Every route checks the role; every change
 //! is audited in its own transaction, by ids only (no personal data).
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
@@ -20,6 +18,8 @@ use crate::registration::store::{
     Registration, CANCELLED, REGISTERED, WAITLISTED,
 };
 use crate::series::model::{find_session, Session};
+use crate::web::csv::{csv_download, spreadsheet_csv};
+use crate::web::AppState;
 
 const DEFAULT_PER_PAGE: i64 = 50;
 const MAX_PER_PAGE: i64 = 200;
@@ -119,9 +119,9 @@ fn number(
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id"), ListQuery),
     responses((status = 200, description = "One page", body = crate::api_docs::RegistrationPage),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad status, page, per_page or q", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad status, page, per_page or q", body = crate::error::ErrorBody)))]
 pub async fn list(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -195,11 +195,11 @@ pub async fn list(
     params(("id" = i64, Path, description = "Session id")), request_body = crate::api_docs::NewRegistration,
     responses((status = 201, description = "Registered or waitlisted", body = crate::api_docs::AddedRegistration),
         (status = 200, description = "Already registered: the existing registration", body = crate::api_docs::AddedRegistration),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "The session is cancelled or over", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "The session is cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn add(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -237,10 +237,10 @@ pub async fn add(
 #[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/cancel", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Registration id")),
     responses((status = 200, description = "Cancelled", body = crate::api_docs::RegistrationItem),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such registration", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Already cancelled, or the session is over", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such registration", body = crate::error::ErrorBody),
+        (status = 409, description = "Already cancelled, or the session is over", body = crate::error::ErrorBody)))]
 pub async fn cancel(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -264,10 +264,10 @@ pub async fn cancel(
 #[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/promote", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Registration id")),
     responses((status = 200, description = "Registered", body = crate::api_docs::RegistrationItem),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such registration", body = crate::api_docs::ErrorBody),
-        (status = 409, description = "Not on the waitlist, or the session is cancelled or over", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such registration", body = crate::error::ErrorBody),
+        (status = 409, description = "Not on the waitlist, or the session is cancelled or over", body = crate::error::ErrorBody)))]
 pub async fn promote(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -287,56 +287,12 @@ pub async fn promote(
     Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
 }
 
-/// A cell a spreadsheet will not run as a formula: one starting with `=`,
-/// `+`, `-`, `@`, a tab or a carriage return gets a leading `'` — unless it is a
-/// plain number.
-pub fn spreadsheet_safe(cell: &str) -> String {
-    // A plain number (a negative count, say) cannot run as a formula.
-    let number = cell.parse::<f64>().is_ok_and(f64::is_finite);
-    if !number && cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_string()
-    }
-}
-
 fn state_label(code: &str) -> &str {
     STATES
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, l)| *l)
         .unwrap_or(code)
-}
-
-/// The CSV file: UTF-8 with a byte-order mark (so Excel reads it as
-/// UTF-8), RFC 4180 quoting, CRLF line ends.
-/// A CSV that opens cleanly in Excel: UTF-8 with a BOM, CRLF, RFC 4180
-/// quoting, and no cell a spreadsheet would run as a formula.
-pub fn spreadsheet_csv<R, C>(header: &[&str], rows: R) -> anyhow::Result<Vec<u8>>
-where
-    R: IntoIterator<Item = Vec<C>>,
-    C: AsRef<str>,
-{
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(b"\xEF\xBB\xBF".to_vec());
-    out.write_record(header)?;
-    for row in rows {
-        out.write_record(row.iter().map(|c| spreadsheet_safe(c.as_ref())))?;
-    }
-    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-}
-
-/// A CSV download named `filename`, never cached.
-pub fn csv_download(filename: &str, body: Vec<u8>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body)
 }
 
 pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::Result<Vec<u8>> {
@@ -382,8 +338,8 @@ pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations.csv", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The CSV file (`text/csv`), as an attachment `registrations-{id}-{date}.csv`", body = String, content_type = "text/csv"),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such session", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn export_csv(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -547,24 +503,6 @@ pub fn promote_as(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_that_a_spreadsheet_would_run_get_a_quote() {
-        for risky in [
-            "=SUM(A1)",
-            "+1+cmd|' /C calc'!A0",
-            "-2+3",
-            "@cmd",
-            "\tx",
-            "\rx",
-            "-inf",
-        ] {
-            assert_eq!(spreadsheet_safe(risky), format!("'{risky}"), "{risky:?}");
-        }
-        for plain in ["Ada", "a=b", "", "O'Brien", "-574", "+1", "-0.25"] {
-            assert_eq!(spreadsheet_safe(plain), plain, "{plain:?}");
-        }
-    }
 
     #[test]
     fn like_patterns_match_wildcards_literally() {

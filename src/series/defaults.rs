@@ -15,7 +15,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::app::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::config::SeriesSettings;
@@ -25,6 +24,7 @@ use crate::error::ApiError;
 use crate::organizer::manage::{self, ManageError};
 use crate::registration::store::Policy;
 use crate::series::model::{self, Series, Session, SCHEDULED};
+use crate::web::AppState;
 
 mod rules;
 
@@ -277,7 +277,7 @@ pub struct SeriesChange {
 /// of them organizers have set, and config's values.
 #[utoipa::path(get, path = "/api/v1/organizer/series", tag = "series", security(("bearer" = [])),
     responses((status = 200, description = "Every series", body = SeriesList),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let now = state.clock.naive();
@@ -299,8 +299,8 @@ pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespo
 #[utoipa::path(get, path = "/api/v1/organizer/series/{slug}", tag = "series", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The series' slug, e.g. jam")),
     responses((status = 200, description = "The series", body = SeriesView),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 404, description = "No such series", body = crate::error::ErrorBody)))]
 pub async fn one(
     state: web::Data<AppState>,
     user: ApiUser,
@@ -373,10 +373,10 @@ impl SeriesPatch {
 #[utoipa::path(patch, path = "/api/v1/organizer/series/{slug}", tag = "series", security(("bearer" = [])),
     params(("slug" = String, Path, description = "The series' slug, e.g. jam")), request_body = SeriesPatch,
     responses((status = 200, description = "Changed (or already so)", body = SeriesChange),
-        (status = 401, description = "No valid token", body = crate::api_docs::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::api_docs::ErrorBody),
-        (status = 404, description = "No such series", body = crate::api_docs::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::api_docs::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such series", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
 pub async fn update(
     state: web::Data<AppState>,
     user: ApiUser,

@@ -10,13 +10,13 @@ use chrono::{Months, SecondsFormat};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::config::PublicUrl;
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::registration::store::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Series, Session};
+use crate::web::AppState;
 
 /// Upcoming sessions with their registered and waitlisted counts.
 async fn upcoming_with_counts(

@@ -22,8 +22,8 @@ use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::{Stream, StreamExt};
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::AppState;
 
 /// What is wrong with a piece of text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -122,7 +122,7 @@ pub async fn limit_public_posts(
         let limits = req.app_data::<web::Data<Arc<PublicPosts>>>().cloned();
         if let Some(limits) = limits {
             if let Err(wait) = limits.check(req.request()) {
-                let pages = req.app_data::<web::Data<crate::app::AppState>>().cloned();
+                let pages = req.app_data::<web::Data<crate::web::AppState>>().cloned();
                 let response = too_many(pages.as_ref().map(|s| &s.pages), wait);
                 return Ok(req.into_response(response));
             }
