@@ -1,0 +1,269 @@
+//! The settings sections other than the series: http, database, mail,
+//! auth, jobs, lists and each feature's own.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::NaiveTime;
+use serde::Deserialize;
+
+use super::values::local_time;
+use super::*;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EchoSettings {
+    /// Largest case attachment (PDF or Word), in megabytes.
+    pub attachment_max_mb: u32,
+    /// Weeks after the hub's recommendations that the presenter is asked
+    /// what happened.
+    pub follow_up_weeks: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceSettings {
+    /// Largest attendance report accepted for import over HTTP, in
+    /// megabytes (streamed to a temporary file, never held in memory).
+    pub report_max_mb: u32,
+}
+
+impl AttendanceSettings {
+    pub fn report_max_bytes(&self) -> u64 {
+        u64::from(self.report_max_mb) * 1024 * 1024
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSettings {
+    /// Where uploaded materials are stored (a local folder; each file under
+    /// its SHA-256).
+    pub dir: PathBuf,
+    /// Where uploads are written while they arrive and are checked.
+    pub spool_dir: PathBuf,
+    /// Largest slides, transcript, chat log or document, in megabytes.
+    pub document_max_mb: u32,
+    /// Largest uploaded recording, in megabytes.
+    pub recording_max_mb: u32,
+    /// A session's follow-up goes once slides or a recording are published,
+    /// or this long after its end, whichever comes first.
+    pub follow_up_after_hours: u32,
+    /// Sessions that ended longer ago than this are never followed up (so
+    /// a new installation does not write to last year's registrants).
+    pub follow_up_within_days: u32,
+    /// When materials are published after the follow-up went without any,
+    /// registrants get one more e-mail with the links.
+    pub new_materials_notice: bool,
+}
+
+impl ArchiveSettings {
+    pub fn document_max_bytes(&self) -> u64 {
+        u64::from(self.document_max_mb) * 1024 * 1024
+    }
+
+    pub fn recording_max_bytes(&self) -> u64 {
+        u64::from(self.recording_max_mb) * 1024 * 1024
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListSettings {
+    /// Shown on the subscribe form and in the `List-Id` header.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub bind: SocketAddr,
+    pub public_url: PublicUrl,
+    /// Reverse proxies (addresses or CIDR ranges) whose `X-Forwarded-For`
+    /// is believed; from anyone else the header is ignored.
+    #[serde(default)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// What anonymous visitors may cause: the limits that keep the public
+/// forms from being a flood or a relay.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    /// POSTs to public forms per client address and minute (0 = no limit).
+    pub public_posts_per_minute: u32,
+    /// E-mails that public form posts may cause to one address per hour
+    /// (0 = no cap); more are recorded as skipped.
+    pub public_mail_per_recipient_per_hour: u32,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: DatabaseUrl,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub file_dir: PathBuf,
+    pub smtp_url: String,
+    pub smtp_pool_size: u32,
+    pub smtp_timeout_seconds: u64,
+    pub from: lettre::message::Mailbox,
+    pub poll_interval_ms: u64,
+    pub batch_size: u32,
+    pub lease_seconds: u32,
+    pub max_attempts: u32,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub resend_confirmation_after_seconds: u32,
+    /// Messages per second over every worker process together; 0 = no limit.
+    pub rate_per_second: u32,
+    /// Printed at the foot of every list e-mail.
+    pub postal_address: String,
+    /// Optional `mailto:` address offered in `List-Unsubscribe` besides the
+    /// one-click link; empty for none.
+    #[serde(default)]
+    pub unsubscribe_mailto: String,
+    /// How long a subscription's confirmation link works.
+    pub confirm_link_valid_hours: u32,
+    /// Days a finished message (sent, failed, skipped) keeps what it said;
+    /// then only its metadata stays. 0 keeps everything.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+fn default_retention_days() -> u32 {
+    30
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineupSettings {
+    /// How long an invitation's accept/decline link works.
+    pub response_valid_days: u32,
+    /// An invitation still unanswered after this many days gets one reminder.
+    pub remind_after_days: u32,
+    /// A prep call for confirmed presenters, this many days before the
+    /// session (0: none) …
+    #[serde(default)]
+    pub prep_call_days_before: u32,
+    /// … at this local time in the series' zone …
+    #[serde(default = "default_prep_time", deserialize_with = "local_time")]
+    pub prep_call_time: NaiveTime,
+    /// … this long …
+    #[serde(default = "default_prep_minutes")]
+    pub prep_call_minutes: u32,
+    /// … joined here (empty: the session's own join link).
+    #[serde(default)]
+    pub prep_call_join_url: String,
+}
+
+fn default_prep_time() -> NaiveTime {
+    NaiveTime::from_hms_opt(12, 0, 0).expect("noon")
+}
+
+fn default_prep_minutes() -> u32 {
+    30
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HS256 key for tokens and organizer sessions (at least 32 bytes).
+    /// Empty: a random one per start (tokens die with the process, and
+    /// instances do not share them) — set it in production.
+    #[serde(default)]
+    pub jwt_secret: String,
+    /// `iss` of every token.
+    pub issuer: String,
+    /// API bearer tokens live this long.
+    pub token_minutes: u32,
+    /// An organizer page sign-in lives this long.
+    pub session_hours: u32,
+    /// Wrong passwords in a row that lock an account …
+    pub lockout_after: u32,
+    /// … for this long.
+    pub lockout_minutes: u32,
+    /// Sign-in attempts allowed per client IP per minute.
+    pub logins_per_ip_per_minute: u32,
+    /// Seals private links' tokens (see `links`). Empty: the key kept in
+    /// `link_key_file`, made on first start. Instances that share a
+    /// database must share it.
+    #[serde(default)]
+    pub link_secret: String,
+    pub link_key_file: PathBuf,
+}
+
+/// Never prints the secret.
+impl fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field(
+                "jwt_secret",
+                &if self.jwt_secret.is_empty() {
+                    "(random)"
+                } else {
+                    "***"
+                },
+            )
+            .field("issuer", &self.issuer)
+            .field("token_minutes", &self.token_minutes)
+            .field("session_hours", &self.session_hours)
+            .field("lockout_after", &self.lockout_after)
+            .field("lockout_minutes", &self.lockout_minutes)
+            .field("logins_per_ip_per_minute", &self.logins_per_ip_per_minute)
+            .field(
+                "link_secret",
+                &if self.link_secret.is_empty() {
+                    "(key file)"
+                } else {
+                    "***"
+                },
+            )
+            .field("link_key_file", &self.link_key_file)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    pub run_in_serve: bool,
+    pub tick_seconds: u64,
+    pub horizon_months: u32,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.url)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// SMTP URLs may carry credentials: never print them.
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
