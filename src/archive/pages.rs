@@ -9,8 +9,8 @@ use crate::archive::handlers::{
     check_session, material_to_change, prepare, read_form, remove_material,
 };
 use crate::archive::store::{self, Changes};
+use crate::auth::forms::csrf_refused;
 use crate::auth::forms::{self, Posted};
-use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db;
 use crate::web::routes::Routes;

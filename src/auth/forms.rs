@@ -3,17 +3,25 @@
 //! to the page it names (303). A refusal is a page saying why — one line
 //! per field at fault — with a way back to the form.
 
-use actix_web::http::header;
+use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::audit::Actor;
-use crate::auth::handlers::csrf_refused;
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::web::AppState;
+
+/// The page answered to an organizer form without this sign-in's token.
+pub fn csrf_refused(state: &AppState) -> HttpResponse {
+    state.pages.message(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        "This form was not sent from your current sign-in (or it expired). Go back, reload the page and try again.",
+    )
+}
 
 /// Runs one organizer change from a posted page form. `change` reads the
 /// form, returns where to go next; an `ApiError` becomes the refusal page,

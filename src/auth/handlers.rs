@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::extract::{ApiUser, PageUser, SESSION_COOKIE};
+use crate::auth::forms::csrf_refused;
 use crate::auth::password;
 use crate::auth::store::{self, User};
 use crate::auth::tokens::{API_AUDIENCE, PAGES_AUDIENCE};
@@ -312,15 +313,6 @@ pub async fn login(
 pub struct CsrfForm {
     #[serde(default)]
     pub csrf: String,
-}
-
-/// The page answered to an organizer form without this sign-in's token.
-pub fn csrf_refused(state: &AppState) -> HttpResponse {
-    state.pages.message(
-        StatusCode::FORBIDDEN,
-        "Form expired",
-        "This form was not sent from your current sign-in (or it expired). Go back, reload the page and try again.",
-    )
 }
 
 /// `POST /organizer/logout`: ends every sign-in of the user.

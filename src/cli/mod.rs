@@ -259,7 +259,7 @@ pub(super) async fn migrate(settings: &Settings) -> anyhow::Result<db::Pool> {
         // A plain connection: the group-committing writer is the served
         // pool's, started later.
         let mut conn = pool.get().context("database connection")?;
-        let converted = crate::web::links::convert_legacy(&mut conn, &key)
+        let converted = crate::db::links::convert_legacy(&mut conn, &key)
             .context("converting private links to hashes")?;
         drop(conn);
         Ok((pool, applied, converted))

@@ -72,7 +72,8 @@ impl Settings {
         if let Some(key) = self.links.get() {
             return Ok(key);
         }
-        let key = crate::web::links::LinkKey::load(&self.auth)?;
+        let key =
+            crate::web::links::LinkKey::load(&self.auth.link_secret, &self.auth.link_key_file)?;
         Ok(self.links.get_or_init(|| key))
     }
 

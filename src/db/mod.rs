@@ -2,6 +2,7 @@
 //! embedded migrations per backend, and running blocking work off the
 //! async executor.
 
+pub mod links;
 pub mod schema;
 mod writer;
 

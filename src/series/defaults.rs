@@ -522,7 +522,7 @@ pub async fn page_update(
     let get = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
     let csrf = get("csrf").unwrap_or_default();
     if !user.csrf_ok(&csrf) {
-        return crate::auth::handlers::csrf_refused(&state);
+        return crate::auth::forms::csrf_refused(&state);
     }
     if let Some(refused) = user.forbidden(Need::Organize, &state) {
         return refused;

@@ -17,7 +17,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-const TOKEN_BYTES: usize = 20;
+pub const TOKEN_BYTES: usize = 20;
 const NONCE_BYTES: usize = 8;
 /// What a placeholder looks like in a mail's context: `~lk.` + the sealed
 /// copy (nonce and sealed token, 56 hex characters) + `~`. Only URL-safe
@@ -46,11 +46,10 @@ impl LinkKey {
 
     /// The configured secret, or the key file's (created, readable by its
     /// owner only, when missing).
-    pub fn load(settings: &crate::config::AuthSettings) -> anyhow::Result<Self> {
-        if !settings.link_secret.is_empty() {
-            return Ok(Self::from_secret(&settings.link_secret));
+    pub fn load(secret: &str, path: &Path) -> anyhow::Result<Self> {
+        if !secret.is_empty() {
+            return Ok(Self::from_secret(secret));
         }
-        let path = &settings.link_key_file;
         match std::fs::read_to_string(path) {
             Ok(secret) if !secret.trim().is_empty() => Ok(Self::from_secret(secret.trim())),
             Ok(_) => anyhow::bail!("{} is empty", path.display()),
@@ -200,65 +199,6 @@ pub fn is_legacy(stored: &str) -> bool {
     stored.len() == 2 * TOKEN_BYTES
 }
 
-/// Every column pair that keeps a link: (table, hash column, sealed column).
-const STORED: &[(&str, &str, &str)] = &[
-    ("registrations", "token_hash", "token_sealed"),
-    ("subscriptions", "token_hash", "token_sealed"),
-    (
-        "subscriptions",
-        "confirm_token_hash",
-        "confirm_token_sealed",
-    ),
-    (
-        "lineup_slots",
-        "response_token_hash",
-        "response_token_sealed",
-    ),
-    ("applications", "access_token_hash", "access_token_sealed"),
-];
-
-/// Converts tokens stored before links were hashed (a 40-hex token in the
-/// hash column) to their hash and sealed copy, so the links already sent
-/// keep working. Idempotent; one transaction. Returns how many it converted.
-pub fn convert_legacy(
-    conn: &mut crate::db::DbConnection,
-    key: &LinkKey,
-) -> diesel::QueryResult<usize> {
-    use diesel::connection::Connection;
-    use diesel::prelude::*;
-    use diesel::sql_types::{BigInt, Text};
-    #[derive(QueryableByName)]
-    struct Legacy {
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = Text)]
-        token: String,
-    }
-    conn.transaction(|conn| {
-        let mut converted = 0;
-        for (table, hash_col, sealed_col) in STORED {
-            let select = conn.sql(&format!(
-                "SELECT id, {hash_col} AS token FROM {table} WHERE length({hash_col}) = ?"
-            ));
-            let rows: Vec<Legacy> = diesel::sql_query(select)
-                .bind::<BigInt, _>(2 * TOKEN_BYTES as i64)
-                .load(conn)?;
-            let update = conn.sql(&format!(
-                "UPDATE {table} SET {hash_col} = ?, {sealed_col} = ? WHERE id = ?"
-            ));
-            for row in rows.into_iter().filter(|r| is_legacy(&r.token)) {
-                diesel::sql_query(update.clone())
-                    .bind::<Text, _>(hash(&row.token))
-                    .bind::<Text, _>(key.seal(&row.token))
-                    .bind::<BigInt, _>(row.id)
-                    .execute(conn)?;
-                converted += 1;
-            }
-        }
-        Ok(converted)
-    })
-}
-
 fn random<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     rand::rng().fill_bytes(&mut bytes);
@@ -343,13 +283,9 @@ mod tests {
     #[test]
     fn a_key_file_is_made_once_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = crate::config::AuthSettings {
-            link_secret: String::new(),
-            link_key_file: dir.path().join("keys/link.key"),
-            ..crate::config::Settings::defaults().unwrap().auth
-        };
-        let first = LinkKey::load(&settings).unwrap();
-        let second = LinkKey::load(&settings).unwrap();
+        let file = dir.path().join("keys/link.key");
+        let first = LinkKey::load("", &file).unwrap();
+        let second = LinkKey::load("", &file).unwrap();
         let issued = first.issue();
         assert_eq!(second.open(&issued.sealed), Some(issued.token));
         #[cfg(unix)]
