@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::config::ListSettings;
 use crate::mail::EmailAddress;
-use crate::people::contact::{name, FieldErrors, SECTORS, STATES};
+use crate::people::contact::{contact, Ask, Asks, ContactFields, FieldErrors};
 
 /// The subscribe form as posted: pairs, because `list` repeats (one per
 /// ticked box).
@@ -52,25 +52,13 @@ pub struct Subscriber {
     pub lists: Vec<String>,
 }
 
-fn optional_code(
-    errors: &mut FieldErrors,
-    field: &'static str,
-    value: &str,
-    codes: &[(&'static str, &str)],
-    message: &str,
-) -> &'static str {
-    let value = value.trim();
-    if value.is_empty() {
-        return "";
-    }
-    match codes.iter().find(|(c, _)| *c == value) {
-        Some((c, _)) => c,
-        None => {
-            errors.add(field, message);
-            ""
-        }
-    }
-}
+/// What the subscribe form asks: only the name and address must be given.
+const ASKS: Asks = Asks {
+    organization: Some(Ask::Optional),
+    job_title: None,
+    sector: Some(Ask::Optional),
+    state: Some(Ask::Optional),
+};
 
 /// Checks the form against the configured lists.
 pub fn parse(
@@ -78,47 +66,16 @@ pub fn parse(
     lists: &BTreeMap<String, ListSettings>,
 ) -> Result<Subscriber, FieldErrors> {
     let mut errors = FieldErrors::default();
-    let first_name = name(
-        &mut errors,
-        "first_name",
-        &form.first_name,
-        "first name",
-        true,
-        100,
-    );
-    let last_name = name(
-        &mut errors,
-        "last_name",
-        &form.last_name,
-        "last name",
-        true,
-        100,
-    );
-    let email = EmailAddress::parse(&form.email)
-        .map_err(|m| errors.add("email", m))
-        .ok();
-    let organization = name(
-        &mut errors,
-        "organization",
-        &form.organization,
-        "organization",
-        false,
-        200,
-    );
-    let sector = optional_code(
-        &mut errors,
-        "sector",
-        &form.sector,
-        SECTORS,
-        "Choose a sector from the list, or leave it blank.",
-    );
-    let state = optional_code(
-        &mut errors,
-        "state",
-        &form.state,
-        STATES,
-        "Choose a state or territory from the list, or leave it blank.",
-    );
+    let fields = ContactFields {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        organization: &form.organization,
+        sector: &form.sector,
+        state: &form.state,
+        ..ContactFields::default()
+    };
+    let person = contact(&mut errors, &fields, &ASKS);
     let chosen: Vec<String> = form
         .lists
         .iter()
@@ -128,14 +85,14 @@ pub fn parse(
     if chosen.is_empty() || chosen.len() != form.lists.len() {
         errors.add("lists", "Choose at least one of the lists below.");
     }
-    match email {
-        Some(email) if errors.is_empty() => Ok(Subscriber {
-            first_name,
-            last_name,
-            email,
-            organization,
-            sector,
-            state,
+    match person {
+        Some(p) if errors.is_empty() => Ok(Subscriber {
+            first_name: p.first_name,
+            last_name: p.last_name,
+            email: p.email,
+            organization: p.organization,
+            sector: p.sector,
+            state: p.state,
             lists: chosen,
         }),
         _ => Err(errors),

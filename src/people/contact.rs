@@ -167,66 +167,94 @@ pub(crate) fn name(
     clean
 }
 
-/// Checks the form: a `Registrant`, or a message for every bad field.
-pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
-    let mut errors = FieldErrors::default();
+/// Whether a form must have a detail or may leave it blank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    Required,
+    Optional,
+}
+
+/// The part of a form about the person, as posted: every form that takes
+/// people in (registration, subscription, interest, an ECHO application)
+/// has it, and checks it here.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContactFields<'a> {
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    pub email: &'a str,
+    pub organization: &'a str,
+    pub job_title: &'a str,
+    pub sector: &'a str,
+    pub state: &'a str,
+}
+
+/// What a form asks beyond the name and address (always required); `None`
+/// when it does not ask at all.
+#[derive(Debug, Clone, Copy)]
+pub struct Asks {
+    pub organization: Option<Ask>,
+    pub job_title: Option<Ask>,
+    pub sector: Option<Ask>,
+    pub state: Option<Ask>,
+}
+
+/// The person part, checked. A detail not asked, or left blank where that
+/// is allowed, is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub first_name: String,
+    pub last_name: String,
+    pub email: EmailAddress,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: &'static str,
+    pub state: &'static str,
+}
+
+/// Checks the person part, adding a message per bad field (in form order)
+/// to `errors`; the contact when all of its fields are good.
+pub fn contact(errors: &mut FieldErrors, form: &ContactFields, asks: &Asks) -> Option<Contact> {
+    let before = errors.0.len();
     let first_name = name(
-        &mut errors,
+        errors,
         "first_name",
-        &form.first_name,
+        form.first_name,
         "first name",
         true,
         100,
     );
-    let last_name = name(
-        &mut errors,
-        "last_name",
-        &form.last_name,
-        "last name",
-        true,
-        100,
-    );
-    let email = EmailAddress::parse(&form.email)
-        .map_err(|m| errors.add("email", m))
-        .ok();
-    let organization = name(
-        &mut errors,
-        "organization",
-        &form.organization,
-        "organization",
-        true,
-        200,
-    );
-    let job_title = text(
-        &mut errors,
-        "job_title",
-        &form.job_title,
-        "job title",
-        false,
-        200,
-    );
-    let sector = SECTORS
-        .iter()
-        .find(|(c, _)| *c == form.sector.trim())
-        .map(|(c, _)| *c);
-    if sector.is_none() {
-        errors.add(
-            "sector",
-            "Choose the sector that best describes your organization.",
-        );
-    }
-    let state = STATES
-        .iter()
-        .find(|(c, _)| *c == form.state.trim())
-        .map(|(c, _)| *c);
-    if state.is_none() {
-        errors.add(
-            "state",
-            "Choose your state or territory, or “Outside the United States”.",
-        );
-    }
+    let last_name = name(errors, "last_name", form.last_name, "last name", true, 100);
+    let email = email(errors, form.email);
+    let organization = asks.organization.map_or_else(String::new, |ask| {
+        let required = ask == Ask::Required;
+        name(
+            errors,
+            "organization",
+            form.organization,
+            "organization",
+            required,
+            200,
+        )
+    });
+    let job_title = asks.job_title.map_or_else(String::new, |ask| {
+        let required = ask == Ask::Required;
+        text(
+            errors,
+            "job_title",
+            form.job_title,
+            "job title",
+            required,
+            200,
+        )
+    });
+    let sector = asks
+        .sector
+        .map_or(Some(""), |ask| sector(errors, form.sector, ask));
+    let state = asks
+        .state
+        .map_or(Some(""), |ask| state(errors, form.state, ask));
     match (email, sector, state) {
-        (Some(email), Some(sector), Some(state)) if errors.is_empty() => Ok(Registrant {
+        (Some(email), Some(sector), Some(state)) if errors.0.len() == before => Some(Contact {
             first_name,
             last_name,
             email,
@@ -234,12 +262,92 @@ pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
             job_title,
             sector,
             state,
+        }),
+        _ => None,
+    }
+}
+
+/// The address, or its message on `email`.
+pub fn email(errors: &mut FieldErrors, value: &str) -> Option<EmailAddress> {
+    EmailAddress::parse(value)
+        .map_err(|m| errors.add("email", m))
+        .ok()
+}
+
+/// One of `codes`, or "" when left blank where that is allowed; `None`
+/// (with `message` on `field`) otherwise.
+fn choice(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    value: &str,
+    codes: &[(&'static str, &str)],
+    ask: Ask,
+    message: &str,
+) -> Option<&'static str> {
+    let value = value.trim();
+    if value.is_empty() && ask == Ask::Optional {
+        return Some("");
+    }
+    let found = codes.iter().find(|(c, _)| *c == value).map(|(c, _)| *c);
+    if found.is_none() {
+        errors.add(field, message);
+    }
+    found
+}
+
+/// The sector's code (see [`SECTORS`]).
+pub fn sector(errors: &mut FieldErrors, value: &str, ask: Ask) -> Option<&'static str> {
+    let message = match ask {
+        Ask::Required => "Choose the sector that best describes your organization.",
+        Ask::Optional => "Choose a sector from the list, or leave it blank.",
+    };
+    choice(errors, "sector", value, SECTORS, ask, message)
+}
+
+/// The state's or territory's code (see [`STATES`]).
+pub fn state(errors: &mut FieldErrors, value: &str, ask: Ask) -> Option<&'static str> {
+    let message = match ask {
+        Ask::Required => "Choose your state or territory, or “Outside the United States”.",
+        Ask::Optional => "Choose a state or territory from the list, or leave it blank.",
+    };
+    choice(errors, "state", value, STATES, ask, message)
+}
+
+/// What the registration form asks.
+pub const REGISTRATION: Asks = Asks {
+    organization: Some(Ask::Required),
+    job_title: Some(Ask::Optional),
+    sector: Some(Ask::Required),
+    state: Some(Ask::Required),
+};
+
+/// Checks the form: a `Registrant`, or a message for every bad field.
+pub fn parse(form: &RegistrationForm) -> Result<Registrant, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let fields = ContactFields {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        organization: &form.organization,
+        job_title: &form.job_title,
+        sector: &form.sector,
+        state: &form.state,
+    };
+    match contact(&mut errors, &fields, &REGISTRATION) {
+        Some(c) => Ok(Registrant {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            organization: c.organization,
+            job_title: c.job_title,
+            sector: c.sector,
+            state: c.state,
             subscribe: form
                 .subscribe
                 .as_deref()
                 .is_some_and(|v| !v.is_empty() && v != "0" && v != "false"),
         }),
-        _ => Err(errors),
+        None => Err(errors),
     }
 }
 
