@@ -36,6 +36,17 @@ pub static PARTS: &[&dyn PersonalData] = &[
     &people::AuditTrail,
 ];
 
+/// The tables no part answers for, and why: they hold no one.
+pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
+    ("series", "what a series is"),
+    ("sessions", "when sessions are"),
+    ("people", "the person row itself, erased by `people::erase`"),
+    ("send_rate", "counts of mail sent per window"),
+    ("session_levers", "a session's levers of change"),
+    ("cohorts", "what an ECHO cohort is"),
+    ("follow_ups", "which sessions' follow-ups went out"),
+];
+
 /// Everything held about `email`, with the export on the record.
 pub fn export(
     conn: &mut DbConnection,
@@ -171,4 +182,51 @@ pub async fn erase_person(
     .await?
     .ok_or_else(no_person)?;
     Ok(HttpResponse::Ok().json(erased.to_json()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::{HOLDS_NO_ONE, PARTS};
+
+    /// Every table the schema declares, read from its `table!` blocks.
+    fn schema_tables() -> BTreeSet<String> {
+        let schema = include_str!("db/schema.rs");
+        let mut lines = schema.lines();
+        let mut found = BTreeSet::new();
+        while let Some(line) = lines.next() {
+            if line.trim() == "diesel::table! {" {
+                let name = lines.next().expect("a table's name follows `table!`");
+                let name = name.trim().split([' ', '(']).next().unwrap_or_default();
+                found.insert(name.to_string());
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_table_is_a_parts_or_named_as_holding_no_one() {
+        let tables = schema_tables();
+        assert!(
+            tables.len() > 20,
+            "the schema's tables were read: {tables:?}"
+        );
+        let mut owners: Vec<&str> = PARTS.iter().flat_map(|p| p.tables()).copied().collect();
+        owners.extend(HOLDS_NO_ONE.iter().map(|(t, _)| *t));
+        let named: BTreeSet<String> = owners.iter().map(|t| t.to_string()).collect();
+        assert_eq!(
+            named.len(),
+            owners.len(),
+            "a table is named twice: {owners:?}"
+        );
+        let forgotten: Vec<_> = tables.difference(&named).collect();
+        assert!(
+            forgotten.is_empty(),
+            "no part exports or erases {forgotten:?}: add it to a feature's \
+             `PersonalData::tables` (and its export and erase), or to HOLDS_NO_ONE"
+        );
+        let unknown: Vec<_> = named.difference(&tables).collect();
+        assert!(unknown.is_empty(), "not tables in the schema: {unknown:?}");
+    }
 }

@@ -26,6 +26,10 @@ fn presented_by(conn: &mut DbConnection, who: &Subject) -> QueryResult<Vec<i64>>
 }
 
 impl PersonalData for Materials {
+    fn tables(&self) -> &'static [&'static str] {
+        &["materials"]
+    }
+
     fn key(&self) -> &'static str {
         "materials"
     }

@@ -8,11 +8,15 @@ use serde_json::{json, Value};
 
 use crate::db::schema::{attendance, sessions};
 use crate::db::DbConnection;
-use crate::people::{iso, PersonalData, Subject};
+use crate::people::{iso, scrub_text, PersonalData, Subject};
 
 pub struct Attendance;
 
 impl PersonalData for Attendance {
+    fn tables(&self) -> &'static [&'static str] {
+        &["attendance", "attendance_imports"]
+    }
+
     fn key(&self) -> &'static str {
         "attendance"
     }
@@ -75,7 +79,7 @@ impl PersonalData for Attendance {
         now: NaiveDateTime,
     ) -> QueryResult<usize> {
         let Some(person) = who.person_id() else {
-            return Ok(0);
+            return scrub_text(conn, "attendance_imports", &["imported_by"], who);
         };
         diesel::update(
             attendance::table
@@ -87,10 +91,11 @@ impl PersonalData for Attendance {
             attendance::updated_at.eq(now),
         ))
         .execute(conn)?;
-        attendance::table
+        let held = attendance::table
             .filter(attendance::person_id.eq(person))
             .count()
-            .get_result::<i64>(conn)
-            .map(|n| n as usize)
+            .get_result::<i64>(conn)? as usize;
+        // An organizer who imported a report is named by their sign-in.
+        Ok(held + scrub_text(conn, "attendance_imports", &["imported_by"], who)?)
     }
 }

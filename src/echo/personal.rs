@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::db::schema::{applications, case_attachments, cases, cohorts, echo_sessions, sessions};
 use crate::db::DbConnection;
-use crate::people::{iso, subjects, PersonalData, Subject, ERASED_NAME};
+use crate::people::{iso, scrub_text, subjects, PersonalData, Subject, ERASED_NAME};
 
 pub struct Applications;
 
@@ -25,6 +25,10 @@ fn kill_links(conn: &mut DbConnection, person: i64, now: NaiveDateTime) -> Query
 }
 
 impl PersonalData for Applications {
+    fn tables(&self) -> &'static [&'static str] {
+        &["applications"]
+    }
+
     fn key(&self) -> &'static str {
         "applications"
     }
@@ -129,6 +133,10 @@ fn their_cases(conn: &mut DbConnection, who: &Subject) -> QueryResult<Vec<i64>> 
 }
 
 impl PersonalData for Cases {
+    fn tables(&self) -> &'static [&'static str] {
+        &["cases", "case_attachments"]
+    }
+
     fn key(&self) -> &'static str {
         "cases"
     }
@@ -260,6 +268,10 @@ fn taught_by(conn: &mut DbConnection, who: &Subject) -> QueryResult<Vec<i64>> {
 }
 
 impl PersonalData for Faculty {
+    fn tables(&self) -> &'static [&'static str] {
+        &["echo_sessions", "cohort_facilitators"]
+    }
+
     fn key(&self) -> &'static str {
         "faculty"
     }
@@ -304,11 +316,14 @@ impl PersonalData for Faculty {
         _: NaiveDateTime,
     ) -> QueryResult<usize> {
         let ids = taught_by(conn, who)?;
-        diesel::update(echo_sessions::table.filter(echo_sessions::session_id.eq_any(&ids)))
-            .set((
-                echo_sessions::faculty_name.eq(""),
-                echo_sessions::faculty_email.eq(""),
-            ))
-            .execute(conn)
+        let taught =
+            diesel::update(echo_sessions::table.filter(echo_sessions::session_id.eq_any(&ids)))
+                .set((
+                    echo_sessions::faculty_name.eq(""),
+                    echo_sessions::faculty_email.eq(""),
+                ))
+                .execute(conn)?;
+        // An organizer who assigned facilitators is named by their sign-in.
+        Ok(taught + scrub_text(conn, "cohort_facilitators", &["assigned_by"], who)?)
     }
 }

@@ -26,6 +26,10 @@ type ProposalRow = (
 );
 
 impl PersonalData for Proposals {
+    fn tables(&self) -> &'static [&'static str] {
+        &["proposals"]
+    }
+
     fn key(&self) -> &'static str {
         "proposals"
     }
@@ -116,6 +120,10 @@ impl PersonalData for Proposals {
 pub struct WorkingGroups;
 
 impl PersonalData for WorkingGroups {
+    fn tables(&self) -> &'static [&'static str] {
+        &["working_group_interests"]
+    }
+
     fn key(&self) -> &'static str {
         "working_group_interests"
     }

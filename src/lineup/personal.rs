@@ -24,6 +24,10 @@ fn kill_links(conn: &mut DbConnection, email: &str) -> QueryResult<usize> {
 }
 
 impl PersonalData for LineupSlots {
+    fn tables(&self) -> &'static [&'static str] {
+        &["lineup_slots"]
+    }
+
     fn key(&self) -> &'static str {
         "lineup_slots"
     }

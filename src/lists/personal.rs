@@ -44,6 +44,10 @@ fn end_and_kill_links(
 }
 
 impl PersonalData for Subscriptions {
+    fn tables(&self) -> &'static [&'static str] {
+        &["subscriptions"]
+    }
+
     fn key(&self) -> &'static str {
         "subscriptions"
     }

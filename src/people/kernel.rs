@@ -31,6 +31,10 @@ fn their_messages(who: &Subject) -> outbox::BoxedQuery<'_, <DbConnection as Conn
 }
 
 impl PersonalData for Messages {
+    fn tables(&self) -> &'static [&'static str] {
+        &["outbox"]
+    }
+
     fn key(&self) -> &'static str {
         "messages"
     }
@@ -115,6 +119,10 @@ impl AuditTrail {
 }
 
 impl PersonalData for AuditTrail {
+    fn tables(&self) -> &'static [&'static str] {
+        &["audit_log"]
+    }
+
     fn key(&self) -> &'static str {
         "audit"
     }
@@ -155,6 +163,10 @@ impl PersonalData for AuditTrail {
 pub struct Accounts;
 
 impl PersonalData for Accounts {
+    fn tables(&self) -> &'static [&'static str] {
+        &["users"]
+    }
+
     fn key(&self) -> &'static str {
         "accounts"
     }

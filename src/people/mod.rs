@@ -30,6 +30,11 @@ pub trait PersonalData: Sync {
     /// This part's key in the export document.
     fn key(&self) -> &'static str;
 
+    /// The tables this part answers for: every table in the schema is some
+    /// part's or named as holding no one (`privacy::HOLDS_NO_ONE`), which a
+    /// test checks, so a new table cannot be forgotten.
+    fn tables(&self) -> &'static [&'static str];
+
     /// Names typed beside the address in this part's tables (a presenter's
     /// name on a lineup slot), so that other parts find them too.
     fn names(&self, _conn: &mut DbConnection, _who: &Subject) -> QueryResult<Vec<String>> {

@@ -38,6 +38,10 @@ fn theirs(conn: &mut DbConnection, who: &Subject) -> QueryResult<Vec<i64>> {
 }
 
 impl PersonalData for Registrations {
+    fn tables(&self) -> &'static [&'static str] {
+        &["registrations"]
+    }
+
     fn key(&self) -> &'static str {
         "registrations"
     }

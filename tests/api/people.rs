@@ -1107,3 +1107,83 @@ async fn sent_mail_keeps_only_its_metadata_after_the_retention_period() {
     .await;
     assert_eq!(status, 404, "nothing left to send again: {body}");
 }
+
+#[tokio::test]
+async fn an_admin_erased_leaves_no_address_on_the_imports_and_assignments_they_made() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "admin@example.org", Role::Admin);
+    create_user(&app, "lead@example.org", Role::Admin);
+    create_user(&app, "hub@example.org", Role::Facilitator);
+    let admin = token(&app, "admin@example.org").await;
+    let lead = token(&app, "lead@example.org").await;
+    let jam = app.next_jam().await;
+    let (status, body) = crate::attendance::upload(
+        &app,
+        &lead,
+        jam,
+        "zoom",
+        crate::attendance::fixture("zoom_rejoins.csv"),
+    )
+    .await;
+    assert_eq!(status, 200, "the admin imports a report: {body}");
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        "/api/v1/echo/cohorts",
+        Some(&lead),
+        Some(crate::echo::cohort_3(20)),
+    )
+    .await;
+    assert_eq!(status, 201, "the admin creates a cohort: {body}");
+    let (status, body) = send(
+        &app,
+        Method::POST,
+        "/api/v1/echo/cohorts/cohort-3/facilitators",
+        Some(&lead),
+        Some(json!({ "email": "hub@example.org" })),
+    )
+    .await;
+    assert!(
+        status < 300,
+        "the admin assigns a facilitator: {status} {body}"
+    );
+    let signed = |c: &mut convene::db::DbConnection| -> Vec<String> {
+        use convene::db::schema::{attendance_imports, cohort_facilitators};
+        let mut by: Vec<String> = attendance_imports::table
+            .select(attendance_imports::imported_by)
+            .load(c)
+            .unwrap();
+        by.extend(
+            cohort_facilitators::table
+                .select(cohort_facilitators::assigned_by)
+                .load::<String>(c)
+                .unwrap(),
+        );
+        by
+    };
+    let before = with_conn(&app.pool, signed);
+    assert!(
+        before
+            .iter()
+            .filter(|b| b.contains("lead@example.org"))
+            .count()
+            >= 2,
+        "the import and the assignment name who made them: {before:?}"
+    );
+
+    let (status, erased) = send(
+        &app,
+        Method::POST,
+        "/api/v1/organizer/people/erase",
+        Some(&admin),
+        Some(json!({ "email": "lead@example.org" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{erased}");
+    let after = with_conn(&app.pool, signed);
+    assert_eq!(after.len(), before.len(), "the rows stay");
+    assert!(
+        after.iter().all(|b| !b.contains("lead@example.org")),
+        "no import or assignment names the erased admin: {after:?}"
+    );
+}
