@@ -119,11 +119,9 @@ fn every_link_in_the_readme_and_docs_is_relative_and_resolves() {
     let link = Regex::new(r"\]\(([^)\s]+)\)").unwrap();
     let autolink = Regex::new(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>").unwrap();
     let mut wrong = Vec::new();
+    let span = Regex::new(r"`[^`\n]*`").unwrap();
     for (name, text) in markdown_files() {
-        let body = Regex::new(r"`[^`\n]*`")
-            .unwrap()
-            .replace_all(&prose(&text), "")
-            .into_owned();
+        let body = span.replace_all(&prose(&text), "").into_owned();
         for c in autolink.captures_iter(&body) {
             wrong.push(format!("{name}: <{}> leaves the repository", &c[1]));
         }
@@ -303,7 +301,7 @@ fn module_file(base: &Path, segs: &[&str]) -> Option<(PathBuf, PathBuf)> {
         return Some((file.clone(), p));
     }
     let m = p.join("mod.rs");
-    m.is_file().then(|| (m, p))
+    m.is_file().then_some((m, p))
 }
 
 /// Source text without its comments.
