@@ -8,6 +8,7 @@ mod attendance_formats;
 mod auth;
 mod cli;
 mod db;
+mod docs;
 mod echo;
 mod echo_cases;
 mod echo_completion;
