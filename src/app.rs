@@ -246,9 +246,12 @@ pub fn routes(r: &mut Routes) {
             "/api/v1/organizer/sessions/{id}/cancel",
             organizer::sessions::cancel_session,
         )
-        .get("/api/v1/organizer/series", series::defaults::list)
-        .get("/api/v1/organizer/series/{slug}", series::defaults::one)
-        .patch("/api/v1/organizer/series/{slug}", series::defaults::update)
+        .get("/api/v1/organizer/series", organizer::defaults::list)
+        .get("/api/v1/organizer/series/{slug}", organizer::defaults::one)
+        .patch(
+            "/api/v1/organizer/series/{slug}",
+            organizer::defaults::update,
+        )
         .get(
             "/api/v1/organizer/sessions/{id}/registrations",
             registration::organizer::list,
@@ -328,8 +331,8 @@ pub fn routes(r: &mut Routes) {
             interest::pages::decide,
         )
         .get("/organizer/audit", organizer::sessions::audit_page)
-        .get("/organizer/series/{slug}", series::defaults::page)
-        .post("/organizer/series/{slug}", series::defaults::page_update)
+        .get("/organizer/series/{slug}", organizer::defaults::page)
+        .post("/organizer/series/{slug}", organizer::defaults::page_update)
         .get(
             "/organizer/sessions/{id}",
             organizer::sessions::session_page,
