@@ -3,6 +3,7 @@
 //! the private manage/cancel link, the organizer's view of registrations
 //! and a person's data (export, erase).
 
+pub mod changed;
 pub mod handlers;
 pub mod messages;
 pub mod organizer;
