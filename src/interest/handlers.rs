@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::interest::domain::{self, InterestForm};
 use crate::interest::store::{self, DecideError};
 use crate::lineup::levers::LEVERS;
-use crate::lists::store::ListPolicy;
+use crate::lists::ListPolicy;
 use crate::people::contact::{FieldErrors, SECTORS, STATES};
 use crate::web::AppState;
 
@@ -252,7 +252,7 @@ pub async fn accept(
     let AcceptBody { session_id, invite } = body.into_inner();
     let link = invite.then(|| state.settings.link_key().issue());
     let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
-    let policy = crate::lineup::store::Policy::from_settings(&state.settings);
+    let policy = crate::lineup::Policy::from_settings(&state.settings);
     let slot = db::write(&state.pool, move |conn| {
         accept_into(conn, &actor, id, session_id, link.as_ref(), &policy, now)
     })
@@ -268,15 +268,15 @@ pub(crate) fn accept_into(
     id: i64,
     session_id: i64,
     link: Option<&crate::web::links::Issued>,
-    policy: &crate::lineup::store::Policy,
+    policy: &crate::lineup::Policy,
     now: chrono::NaiveDateTime,
-) -> Result<crate::lineup::store::Slot, ApiError> {
+) -> Result<crate::lineup::Slot, ApiError> {
     if !crate::series::model::lock_session(conn, session_id)? {
         return Err(ApiError::NotFound(format!("no session {session_id}")));
     }
     let queued = store::mark_accepted(conn, actor, id, session_id, now)?;
     let p = &queued.proposal;
-    let new = crate::lineup::store::NewSlot {
+    let new = crate::lineup::NewSlot {
         name: queued.name.clone(),
         email: queued.email.clone(),
         role: "presenter",
@@ -285,7 +285,7 @@ pub(crate) fn accept_into(
         levers: crate::lineup::levers::from_column(&p.levers),
         ..Default::default()
     };
-    Ok(crate::lineup::store::add(
+    Ok(crate::lineup::add_slot(
         conn, actor, session_id, &new, link, policy, now,
     )?)
 }

@@ -11,8 +11,7 @@ use crate::db::schema::{people, proposals, working_group_interests};
 use crate::db::DbConnection;
 use crate::interest::domain::Interest;
 use crate::lineup::levers;
-use crate::lists::domain::Subscriber;
-use crate::lists::store::{self as lists, ListPolicy};
+use crate::lists::{self, ListPolicy, Subscriber};
 use crate::mail::outbox;
 use crate::mail::NewMessage;
 

@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::config::PublicUrl;
 use crate::db::DbConnection;
 use crate::mail::outbox;
-use crate::registration::store::Policy;
 use crate::series::model::{Series, Session};
 
 /// Confirmed presenters hold the session in their calendars too: they get
@@ -13,7 +13,7 @@ use crate::series::model::{Series, Session};
 /// get their invitation again with the new details (or the cancellation).
 pub fn tell_presenters(
     conn: &mut DbConnection,
-    policy: &Policy,
+    public_url: &PublicUrl,
     before: &Session,
     after: &Session,
     series: &Series,
@@ -23,7 +23,7 @@ pub fn tell_presenters(
     let mut queued = 0;
     for slot in crate::lineup::store::for_session(conn, after.id)? {
         let letter = crate::lineup::messages::Letter {
-            public_url: &policy.public_url,
+            public_url,
             slot: &slot,
             session: after,
             series,

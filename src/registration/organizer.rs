@@ -502,10 +502,8 @@ pub fn promote_as(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn like_patterns_match_wildcards_literally() {
-        assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(crate::people::containing("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 }

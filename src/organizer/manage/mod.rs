@@ -429,11 +429,16 @@ fn apply(
     )?;
     let mut queued = 0;
     if shown {
-        queued += crate::registration::changed::tell_registrants(
-            conn, policy, &before, &after, &series, now,
-        )?;
         queued +=
-            crate::lineup::changed::tell_presenters(conn, policy, &before, &after, &series, now)?;
+            crate::registration::tell_registrants(conn, policy, &before, &after, &series, now)?;
+        queued += crate::lineup::tell_presenters(
+            conn,
+            &policy.public_url,
+            &before,
+            &after,
+            &series,
+            now,
+        )?;
         queued += crate::echo::notify::session_changed(
             conn,
             &policy.public_url,

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
-use crate::lists::store::{self as lists, ListPolicy};
+use crate::lists::{self, ListPolicy};
 use crate::mail::outbox;
 use crate::people::contact::Registrant;
 pub use crate::people::Person;

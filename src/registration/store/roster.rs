@@ -5,18 +5,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::lower;
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
 use crate::mail::outbox;
+use crate::people::containing;
 use crate::series::model::{find_session, lock_session};
 
 use super::{letter, Person, Policy, Registration, REGISTERED, WAITLISTED};
-
-diesel::define_sql_function! {
-    /// SQL `LOWER`: the same case folding on both backends (SQLite's
-    /// `LIKE` ignores ASCII case, PostgreSQL's does not).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
 
 /// What an organizer's list of a session's registrations asks for.
 #[derive(Debug, Clone, Default)]
@@ -27,21 +23,6 @@ pub struct ListFilter {
     /// 1-based.
     pub page: i64,
     pub per_page: i64,
-}
-
-/// `s` as a `LIKE` pattern matching it anywhere, `%`, `_` and `\` escaped
-/// (with `ESCAPE '\'`).
-pub fn contains_pattern(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
 }
 
 type Backend = <DbConnection as Connection>::Backend;
@@ -58,7 +39,7 @@ fn list_condition(
         cond = Box::new(cond.and(registrations::status.eq(status)));
     }
     if let Some(search) = f.search.as_deref().filter(|s| !s.is_empty()) {
-        let pattern = contains_pattern(search);
+        let pattern = containing(search);
         let full_name = people::first_name.concat(" ").concat(people::last_name);
         cond = Box::new(
             cond.and(
