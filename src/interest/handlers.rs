@@ -145,10 +145,16 @@ pub struct QueueQuery {
     status: Option<String>,
 }
 
+/// The organizer's queue of proposals.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProposalQueue {
+    pub proposals: Vec<store::ProposalItem>,
+}
+
 /// Proposals to present from the interest form, oldest first.
 #[utoipa::path(get, path = "/api/v1/organizer/proposals", tag = "lineups", security(("bearer" = [])),
     params(QueueQuery),
-    responses((status = 200, description = "The queue", body = crate::api_docs::ProposalQueue),
+    responses((status = 200, description = "The queue", body = ProposalQueue),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn queue(
@@ -170,9 +176,9 @@ pub async fn queue(
         store::list(conn, status.as_deref()).map_err(DbError::from)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "proposals": rows.iter().map(store::Queued::to_json).collect::<Vec<_>>()
-    })))
+    Ok(HttpResponse::Ok().json(ProposalQueue {
+        proposals: rows.iter().map(store::Queued::item).collect(),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -238,7 +244,7 @@ fn yes() -> bool {
 /// `invite` is false.
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/accept", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = AcceptBody,
-    responses((status = 201, description = "The new lineup slot", body = crate::api_docs::LineupSlot),
+    responses((status = 201, description = "The new lineup slot", body = crate::lineup::LineupSlot),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such proposal or session", body = crate::error::ErrorBody),
         (status = 409, description = "Already decided, or the session is closed", body = crate::error::ErrorBody)))]
@@ -257,7 +263,7 @@ pub async fn accept(
         accept_into(conn, &actor, id, session_id, link.as_ref(), &policy, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(slot.to_json()))
+    Ok(HttpResponse::Created().json(slot.view()))
 }
 
 /// Accepts proposal `id` into session `session_id`'s lineup: a presenter

@@ -13,7 +13,8 @@ pub mod slot;
 pub mod store;
 
 pub use changed::tell_presenters;
-pub use slot::{Policy, Slot};
+pub use levers::LeverTag;
+pub use slot::{LineupSlot, Policy, Slot};
 pub use store::{
     add as add_slot, confirmed, confirmed_for_sessions, session_levers, LineupError, NewSlot,
 };

@@ -39,26 +39,35 @@ pub struct Slot {
 
 impl Slot {
     /// For the organizer API (never the response token).
+    pub fn view(&self) -> LineupSlot {
+        let iso = |t: NaiveDateTime| t.and_utc().to_rfc3339();
+        LineupSlot {
+            id: self.id,
+            session_id: self.session_id,
+            position: self.position,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role: self.role.clone(),
+            talk_title: self.talk_title.clone(),
+            talk_abstract: self.talk_abstract.clone(),
+            minutes: self.minutes,
+            bio: self.bio.clone(),
+            levers: levers::from_column(&self.levers)
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            status: self.status.clone(),
+            invitations_sent: self.invitations_sent,
+            invited_at: self.invited_at.map(iso),
+            token_expires_at: self.token_expires_at.map(iso),
+            responded_at: self.responded_at.map(iso),
+            reminded_at: self.reminded_at.map(iso),
+        }
+    }
+
+    /// `view` as JSON, for pages that add to it.
     pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "session_id": self.session_id,
-            "position": self.position,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role,
-            "talk_title": self.talk_title,
-            "abstract": self.talk_abstract,
-            "minutes": self.minutes,
-            "bio": self.bio,
-            "levers": levers::from_column(&self.levers),
-            "status": self.status,
-            "invitations_sent": self.invitations_sent,
-            "invited_at": self.invited_at.map(|t| t.and_utc().to_rfc3339()),
-            "token_expires_at": self.token_expires_at.map(|t| t.and_utc().to_rfc3339()),
-            "responded_at": self.responded_at.map(|t| t.and_utc().to_rfc3339()),
-            "reminded_at": self.reminded_at.map(|t| t.and_utc().to_rfc3339()),
-        })
+        serde_json::to_value(self.view()).unwrap_or_default()
     }
 
     /// What the audit log keeps of a slot: no e-mail address, no token.
@@ -84,6 +93,35 @@ impl Slot {
             "levers": levers::tags(&levers::from_column(&self.levers)),
         })
     }
+}
+
+/// One place in a lineup (never its response token).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LineupSlot {
+    pub id: i64,
+    pub session_id: i64,
+    /// 1, 2, 3 … in the lineup.
+    pub position: i32,
+    pub name: String,
+    pub email: String,
+    /// presenter, moderator or panelist.
+    pub role: String,
+    pub talk_title: String,
+    #[serde(rename = "abstract")]
+    pub talk_abstract: String,
+    pub minutes: Option<i32>,
+    pub bio: String,
+    /// Lever codes.
+    pub levers: Vec<String>,
+    /// draft, invited, confirmed, declined or withdrawn.
+    pub status: String,
+    pub invitations_sent: i32,
+    /// RFC 3339, UTC.
+    pub invited_at: Option<String>,
+    /// When the invitation's link stops working.
+    pub token_expires_at: Option<String>,
+    pub responded_at: Option<String>,
+    pub reminded_at: Option<String>,
 }
 
 /// What lineup writes need from configuration.

@@ -80,7 +80,7 @@ fn form_page(
 /// has taken place).
 struct Shown {
     presenters: Vec<serde_json::Value>,
-    levers: Vec<serde_json::Value>,
+    levers: Vec<lineup::LeverTag>,
     materials: Vec<serde_json::Value>,
 }
 
