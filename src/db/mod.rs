@@ -26,14 +26,10 @@ pub enum DbConnection {
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
-pub use sql::lower;
-
-mod sql {
-    diesel::define_sql_function! {
-        /// SQL `LOWER`: the same case folding on both backends (SQLite's
-        /// `LIKE` ignores ASCII case, PostgreSQL's does not).
-        fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-    }
+diesel::define_sql_function! {
+    /// SQL `LOWER`: the same case folding on both backends (SQLite's
+    /// `LIKE` ignores ASCII case, PostgreSQL's does not).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
 }
 
 /// The connection pool and, for SQLite, the single writer that runs this
