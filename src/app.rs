@@ -198,77 +198,22 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
      form-action 'self'; frame-ancestors 'none'";
 
 /// Every route the server answers, in the order it tries them: each
-/// feature's `routes`, then the rest.
+/// feature's `routes` (the organizer's pages last, their catch-all after
+/// every feature's form under `/organizer/sessions/{id}/`), then the rest.
 pub fn routes(r: &mut Routes) {
-    r.get("/", series::handlers::index)
+    r.configure(series::routes)
         .configure(crate::echo::routes)
-        .configure(crate::attendance::handlers::routes)
+        .configure(crate::attendance::routes)
         .configure(crate::archive::routes)
-        .get("/sessions/{id}", registration::handlers::session_page)
-        .post("/sessions/{id}/register", registration::handlers::register)
-        .get(
-            "/sessions/{id}/check-email",
-            registration::handlers::check_email,
-        )
-        .get("/sessions/{id}/calendar.ics", series::handlers::session_ics)
-        .get("/calendar/{slug}.ics", series::handlers::feed)
-        .get("/r/{token}", registration::handlers::manage)
-        .get(
-            "/r/{token}/confirmation",
-            registration::handlers::confirmation,
-        )
-        .post("/r/{token}/cancel", registration::handlers::cancel)
-        .get("/subscribe", lists::handlers::subscribe_page)
-        .post("/subscribe", lists::handlers::subscribe)
-        .get("/subscribe/confirm/{token}", lists::handlers::confirm_page)
-        .post("/subscribe/confirm/{token}", lists::handlers::confirm)
-        .get("/u/{token}", lists::handlers::unsubscribe_page)
-        .post("/u/{token}", lists::handlers::unsubscribe)
-        .get("/api/v1/sessions", series::handlers::api_sessions)
+        .configure(registration::routes)
+        .configure(lists::routes)
+        .configure(lineup::routes)
+        .configure(interest::routes)
         .get("/api/v1/openapi.json", crate::api_docs::openapi_json)
         .get("/api/v1/docs", crate::api_docs::docs_page)
         .post("/api/v1/auth/token", auth::handlers::token)
         .post("/api/v1/auth/logout", auth::handlers::logout)
         .get("/api/v1/auth/me", auth::handlers::me)
-        .post(
-            "/api/v1/organizer/sessions",
-            organizer::sessions::create_session,
-        )
-        .patch(
-            "/api/v1/organizer/sessions/{id}",
-            organizer::sessions::update_session,
-        )
-        .post(
-            "/api/v1/organizer/sessions/{id}/reschedule",
-            organizer::sessions::reschedule_session,
-        )
-        .post(
-            "/api/v1/organizer/sessions/{id}/cancel",
-            organizer::sessions::cancel_session,
-        )
-        .get("/api/v1/organizer/series", series::defaults::list)
-        .get("/api/v1/organizer/series/{slug}", series::defaults::one)
-        .patch("/api/v1/organizer/series/{slug}", series::defaults::update)
-        .get(
-            "/api/v1/organizer/sessions/{id}/registrations",
-            registration::organizer::list,
-        )
-        .post(
-            "/api/v1/organizer/sessions/{id}/registrations",
-            registration::organizer::add,
-        )
-        .get(
-            "/api/v1/organizer/sessions/{id}/registrations.csv",
-            registration::organizer::export_csv,
-        )
-        .post(
-            "/api/v1/organizer/registrations/{id}/cancel",
-            registration::organizer::cancel,
-        )
-        .post(
-            "/api/v1/organizer/registrations/{id}/promote",
-            registration::organizer::promote,
-        )
         .get(
             "/api/v1/organizer/people/export",
             crate::privacy::export_person,
@@ -277,89 +222,7 @@ pub fn routes(r: &mut Routes) {
             "/api/v1/organizer/people/erase",
             crate::privacy::erase_person,
         )
-        .get(
-            "/api/v1/organizer/sessions/{id}/lineup",
-            lineup::handlers::get_lineup,
-        )
-        .post(
-            "/api/v1/organizer/sessions/{id}/lineup",
-            lineup::handlers::add_slot,
-        )
-        .put(
-            "/api/v1/organizer/sessions/{id}/levers",
-            lineup::handlers::put_levers,
-        )
-        .patch(
-            "/api/v1/organizer/lineup/{slot_id}",
-            lineup::handlers::update_slot,
-        )
-        .post(
-            "/api/v1/organizer/lineup/{slot_id}/invite",
-            lineup::handlers::invite_slot,
-        )
-        .get("/present/{token}/{answer}", lineup::handlers::answer_page)
-        .post("/present/{token}/{answer}", lineup::handlers::answer)
-        .get("/api/v1/audit", organizer::sessions::audit)
-        .get("/api/v1/organizer/outbox", organizer::outbox::api_overview)
-        .post(
-            "/api/v1/organizer/outbox/{id}/retry",
-            organizer::outbox::api_retry,
-        )
-        .get("/organizer/outbox", organizer::outbox::page)
-        .post(
-            "/organizer/outbox/{id}/retry",
-            organizer::outbox::page_retry,
-        )
-        .get("/interest", interest::handlers::page)
-        .post("/interest", interest::handlers::submit)
-        .get("/api/v1/organizer/proposals", interest::handlers::queue)
-        .post(
-            "/api/v1/organizer/proposals/{id}/decline",
-            interest::handlers::decline,
-        )
-        .post(
-            "/api/v1/organizer/proposals/{id}/accept",
-            interest::handlers::accept,
-        )
-        .get("/organizer", organizer::sessions::dashboard)
-        .get("/organizer/proposals", interest::pages::page)
-        .post(
-            "/organizer/proposals/{id}/{action}",
-            interest::pages::decide,
-        )
-        .get("/organizer/audit", organizer::sessions::audit_page)
-        .get("/organizer/series/{slug}", series::defaults::page)
-        .post("/organizer/series/{slug}", series::defaults::page_update)
-        .get(
-            "/organizer/sessions/{id}",
-            organizer::sessions::session_page,
-        )
-        .get(
-            "/organizer/sessions/{id}/registrations.csv",
-            organizer::sessions::session_csv,
-        )
-        .post(
-            "/organizer/sessions",
-            organizer::sessions::page_create_session,
-        )
-        .post(
-            "/organizer/sessions/{id}/registrations",
-            organizer::sessions::page_add_registration,
-        )
-        .post("/organizer/sessions/{id}/lineup", lineup::pages::add)
-        .post("/organizer/sessions/{id}/levers", lineup::pages::levers)
-        .post(
-            "/organizer/lineup/{slot}/{action}",
-            lineup::pages::slot_action,
-        )
-        .post(
-            "/organizer/sessions/{id}/{action}",
-            organizer::sessions::page_session_change,
-        )
-        .post(
-            "/organizer/registrations/{id}/{action}",
-            organizer::sessions::page_registration,
-        )
+        .configure(organizer::routes)
         .get("/organizer/login", auth::handlers::login_form)
         .post("/organizer/login", auth::handlers::login)
         .post("/organizer/logout", auth::handlers::logout_page)

@@ -12,6 +12,21 @@ pub mod past;
 pub mod personal;
 pub mod store;
 
+use diesel::QueryResult;
+
+use crate::db::DbConnection;
+
+/// A session's published materials as the public pages link them.
+pub fn published_for_session(
+    conn: &mut DbConnection,
+    session_id: i64,
+) -> QueryResult<Vec<serde_json::Value>> {
+    Ok(store::for_session(conn, session_id, true)?
+        .iter()
+        .map(past::material_json)
+        .collect())
+}
+
 /// The archive's API, downloads and organizer forms.
 pub fn routes(cfg: &mut crate::web::routes::Routes) {
     handlers::routes(cfg);

@@ -15,10 +15,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::archive::store::{self as materials_store, Material};
+use crate::db::lower;
 use crate::db::schema::{lineup_slots, materials, series, session_levers, sessions};
 use crate::db::{self, DbConnection, DbError};
 use crate::lineup::levers::{self, LEVERS};
-use crate::registration::store::{contains_pattern, lower};
+use crate::people::containing;
 use crate::series::model::{self, Series, Session};
 use crate::web::routes::Routes;
 use crate::web::AppState;
@@ -141,7 +142,7 @@ fn condition(f: &Filter, now: NaiveDateTime, with_filters: bool) -> Condition {
         );
     }
     if let Some(search) = &f.search {
-        let pattern = contains_pattern(search);
+        let pattern = containing(search);
         cond = Box::new(
             cond.and(
                 lower(sessions::title)
@@ -205,7 +206,7 @@ pub fn find(conn: &mut DbConnection, f: &Filter, now: NaiveDateTime) -> QueryRes
         .load(conn)?;
     let years: BTreeSet<i32> = starts.iter().map(|t| t.year()).collect();
     let ids: Vec<i64> = rows.iter().map(|(s, _)| s.id).collect();
-    let mut presenters = crate::lineup::store::confirmed_for_sessions(conn, &ids)?;
+    let mut presenters = crate::lineup::confirmed_for_sessions(conn, &ids)?;
     let mut lever_codes: HashMap<i64, Vec<String>> = HashMap::new();
     for (id, code) in session_levers::table
         .filter(session_levers::session_id.eq_any(&ids))

@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::attendance::parse::{DateOrder, Format};
-use crate::attendance::{reports, store};
+use crate::attendance::store;
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbConnection, DbError};
@@ -16,7 +16,6 @@ use crate::echo::facilitators;
 use crate::error::ApiError;
 use crate::series::model;
 use crate::upload;
-use crate::web::routes::Routes;
 use crate::web::AppState;
 
 /// The report format an import path names: `auto` (any, told from the
@@ -53,12 +52,12 @@ pub fn import_file(
     conn: &mut DbConnection,
     actor: &Actor,
     session: &model::Session,
-    asked: store::Asked,
+    asked: crate::attendance::import::Asked,
     path: &Path,
     sha256: &str,
     now: NaiveDateTime,
-) -> Result<store::Imported, ApiError> {
-    store::import(
+) -> Result<crate::attendance::import::Imported, ApiError> {
+    crate::attendance::import::import(
         conn,
         actor,
         session,
@@ -90,7 +89,7 @@ pub struct ImportQuery {
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/{format}", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id"), ("format" = String, Path, description = "auto, zoom, teams, meet or csv"), ImportQuery),
     request_body(content = String, description = "The report file as downloaded", content_type = "text/csv"),
-    responses((status = 200, description = "Imported (or already the current import: `unchanged`; or only checked: `dry_run`)", body = store::Imported),
+    responses((status = 200, description = "Imported (or already the current import: `unchanged`; or only checked: `dry_run`)", body = crate::attendance::import::Imported),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session or format", body = crate::error::ErrorBody),
@@ -105,7 +104,7 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Record)?;
     let (id, format) = path.into_inner();
-    let asked = store::Asked {
+    let asked = crate::attendance::import::Asked {
         format: expected(&format)?,
         date_order: date_order(query.date_order.as_deref())?,
         dry_run: query.dry_run.unwrap_or(false),
@@ -418,25 +417,4 @@ pub(crate) async fn trend(
     .await?;
     let (series, points) = found.ok_or_else(|| ApiError::NotFound("No such series.".into()))?;
     Ok((series, from, to, baseline, points))
-}
-
-/// The attendance routes.
-pub fn routes(cfg: &mut Routes) {
-    cfg.get("/api/v1/sessions/{id}/attendance", list)
-        .get("/api/v1/sessions/{id}/metrics", metrics)
-        .get("/api/v1/sessions/{id}/metrics.csv", metrics_csv)
-        .get("/api/v1/series/{slug}/metrics", series_metrics)
-        .get("/api/v1/series/{slug}/metrics.csv", series_metrics_csv)
-        .post("/api/v1/sessions/{id}/attendance/mark", mark)
-        .get("/organizer/series/{slug}/reports", reports::page)
-        .get("/organizer/series/{slug}/reports.csv", reports::csv)
-        .post(
-            "/organizer/sessions/{id}/attendance",
-            crate::attendance::pages::upload,
-        )
-        .post(
-            "/organizer/sessions/{id}/attendance/mark",
-            crate::attendance::pages::mark,
-        )
-        .post("/api/v1/sessions/{id}/attendance/{format}", import);
 }

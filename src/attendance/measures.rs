@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::db::schema::{attendance, people, sessions};
 use crate::db::DbConnection;
 use crate::people::contact::{sector_label, STATES};
-use crate::registration::store::{REGISTERED, WAITLISTED};
+use crate::registration::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Session};
 
 /// The role of someone who came to listen. Every other role (host,

@@ -14,3 +14,26 @@ pub mod parse;
 pub mod personal;
 pub mod reports;
 pub mod store;
+
+use crate::web::routes::Routes;
+
+/// The attendance routes.
+pub fn routes(cfg: &mut Routes) {
+    cfg.get("/api/v1/sessions/{id}/attendance", handlers::list)
+        .get("/api/v1/sessions/{id}/metrics", handlers::metrics)
+        .get("/api/v1/sessions/{id}/metrics.csv", handlers::metrics_csv)
+        .get("/api/v1/series/{slug}/metrics", handlers::series_metrics)
+        .get(
+            "/api/v1/series/{slug}/metrics.csv",
+            handlers::series_metrics_csv,
+        )
+        .post("/api/v1/sessions/{id}/attendance/mark", handlers::mark)
+        .get("/organizer/series/{slug}/reports", reports::page)
+        .get("/organizer/series/{slug}/reports.csv", reports::csv)
+        .post("/organizer/sessions/{id}/attendance", pages::upload)
+        .post("/organizer/sessions/{id}/attendance/mark", pages::mark)
+        .post(
+            "/api/v1/sessions/{id}/attendance/{format}",
+            handlers::import,
+        );
+}

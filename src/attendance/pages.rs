@@ -8,7 +8,8 @@ use chrono::NaiveDateTime;
 use serde_json::json;
 
 use crate::attendance::handlers::{date_order, expected, import_file, marked, MarkBody};
-use crate::attendance::store::{self, Imported};
+use crate::attendance::import::{Asked, Imported};
+use crate::attendance::store;
 use crate::audit::Actor;
 use crate::auth::forms::{self, Posted};
 use crate::auth::{Need, PageUser};
@@ -55,7 +56,7 @@ pub async fn upload(
                 "choose a file".into(),
             )]));
         };
-        let asked = store::Asked {
+        let asked = Asked {
             format: expected(form.get("format").unwrap_or("auto"))?,
             date_order: date_order(form.get("date_order"))?,
             dry_run: check,

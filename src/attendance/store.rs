@@ -14,15 +14,13 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
-pub use crate::attendance::import::{import, Asked, Imported};
 use crate::attendance::measures::ATTENDEE;
 use crate::attendance::parse::{self, Attendee};
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
 use crate::error::ApiError;
-use crate::lists::domain::Subscriber;
-use crate::lists::store as lists;
+use crate::lists::{self, Subscriber};
 use crate::mail::address::EmailAddress;
 use crate::series::model::{lock_session, Session};
 

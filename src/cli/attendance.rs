@@ -6,7 +6,7 @@ use anyhow::Context;
 
 use super::migrate;
 use crate::attendance::handlers;
-use crate::attendance::store::{self, Asked, Imported};
+use crate::attendance::import::{self as importing, Asked, Imported};
 use crate::audit::Actor;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -87,7 +87,7 @@ pub(super) async fn import(
         let (session, _) = crate::series::model::session_or_404(conn, session_id)?;
         shown.set_position(0);
         let open = || std::fs::File::open(&path).map(|f| shown.wrap_read(f));
-        store::import(conn, &Actor::cli(), &session, asked, open, &sha256, now)
+        importing::import(conn, &Actor::cli(), &session, asked, open, &sha256, now)
     })
     .await
     .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;

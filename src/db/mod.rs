@@ -27,6 +27,12 @@ pub enum DbConnection {
 
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+diesel::define_sql_function! {
+    /// SQL `LOWER`: the same case folding on both backends (SQLite's
+    /// `LIKE` ignores ASCII case, PostgreSQL's does not).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
 /// The connection pool and, for SQLite, the single writer that runs this
 /// process's write transactions in turn, committing them in groups (see
 /// `writer`). SQLite has one writer anyway; on PostgreSQL writes run on

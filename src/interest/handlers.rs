@@ -13,7 +13,7 @@ use crate::error::ApiError;
 use crate::interest::domain::{self, InterestForm};
 use crate::interest::store::{self, DecideError};
 use crate::lineup::levers::LEVERS;
-use crate::lists::store::ListPolicy;
+use crate::lists::ListPolicy;
 use crate::people::contact::{FieldErrors, SECTORS, STATES};
 use crate::web::AppState;
 
@@ -145,10 +145,16 @@ pub struct QueueQuery {
     status: Option<String>,
 }
 
+/// The organizer's queue of proposals.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProposalQueue {
+    pub proposals: Vec<store::ProposalItem>,
+}
+
 /// Proposals to present from the interest form, oldest first.
 #[utoipa::path(get, path = "/api/v1/organizer/proposals", tag = "lineups", security(("bearer" = [])),
     params(QueueQuery),
-    responses((status = 200, description = "The queue", body = crate::api_docs::ProposalQueue),
+    responses((status = 200, description = "The queue", body = ProposalQueue),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn queue(
@@ -170,9 +176,9 @@ pub async fn queue(
         store::list(conn, status.as_deref()).map_err(DbError::from)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "proposals": rows.iter().map(store::Queued::to_json).collect::<Vec<_>>()
-    })))
+    Ok(HttpResponse::Ok().json(ProposalQueue {
+        proposals: rows.iter().map(store::Queued::item).collect(),
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -238,7 +244,7 @@ fn yes() -> bool {
 /// `invite` is false.
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/accept", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = AcceptBody,
-    responses((status = 201, description = "The new lineup slot", body = crate::api_docs::LineupSlot),
+    responses((status = 201, description = "The new lineup slot", body = crate::lineup::LineupSlot),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such proposal or session", body = crate::error::ErrorBody),
         (status = 409, description = "Already decided, or the session is closed", body = crate::error::ErrorBody)))]
@@ -252,12 +258,12 @@ pub async fn accept(
     let AcceptBody { session_id, invite } = body.into_inner();
     let link = invite.then(|| state.settings.link_key().issue());
     let (id, actor, now) = (path.into_inner(), user.actor(), state.clock.naive());
-    let policy = crate::lineup::store::Policy::from_settings(&state.settings);
+    let policy = crate::lineup::Policy::from_settings(&state.settings);
     let slot = db::write(&state.pool, move |conn| {
         accept_into(conn, &actor, id, session_id, link.as_ref(), &policy, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(slot.to_json()))
+    Ok(HttpResponse::Created().json(slot.view()))
 }
 
 /// Accepts proposal `id` into session `session_id`'s lineup: a presenter
@@ -268,15 +274,15 @@ pub(crate) fn accept_into(
     id: i64,
     session_id: i64,
     link: Option<&crate::web::links::Issued>,
-    policy: &crate::lineup::store::Policy,
+    policy: &crate::lineup::Policy,
     now: chrono::NaiveDateTime,
-) -> Result<crate::lineup::store::Slot, ApiError> {
+) -> Result<crate::lineup::Slot, ApiError> {
     if !crate::series::model::lock_session(conn, session_id)? {
         return Err(ApiError::NotFound(format!("no session {session_id}")));
     }
     let queued = store::mark_accepted(conn, actor, id, session_id, now)?;
     let p = &queued.proposal;
-    let new = crate::lineup::store::NewSlot {
+    let new = crate::lineup::NewSlot {
         name: queued.name.clone(),
         email: queued.email.clone(),
         role: "presenter",
@@ -285,7 +291,7 @@ pub(crate) fn accept_into(
         levers: crate::lineup::levers::from_column(&p.levers),
         ..Default::default()
     };
-    Ok(crate::lineup::store::add(
+    Ok(crate::lineup::add_slot(
         conn, actor, session_id, &new, link, policy, now,
     )?)
 }

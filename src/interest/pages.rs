@@ -65,7 +65,7 @@ pub async fn decide(
         return state.pages.not_found();
     }
     let link = state.settings.link_key().issue();
-    let policy = crate::lineup::store::Policy::from_settings(&state.settings);
+    let policy = crate::lineup::Policy::from_settings(&state.settings);
     let posted = Posted::from_form(form);
     forms::submit(
         &state,

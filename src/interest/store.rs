@@ -11,8 +11,7 @@ use crate::db::schema::{people, proposals, working_group_interests};
 use crate::db::DbConnection;
 use crate::interest::domain::Interest;
 use crate::lineup::levers;
-use crate::lists::domain::Subscriber;
-use crate::lists::store::{self as lists, ListPolicy};
+use crate::lists::{self, ListPolicy, Subscriber};
 use crate::mail::outbox;
 use crate::mail::NewMessage;
 
@@ -37,6 +36,27 @@ pub struct ProposalRow {
     pub updated_at: NaiveDateTime,
 }
 
+/// A proposal as the organizer's queue shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ProposalItem {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub organization: String,
+    pub topic: String,
+    #[serde(rename = "abstract")]
+    pub abstract_text: String,
+    /// `[{code, label}]`
+    pub levers: Vec<levers::LeverTag>,
+    /// "YYYY-MM"
+    pub preferred_months: Vec<String>,
+    /// pending, accepted or declined
+    pub status: String,
+    pub decision_message: Option<String>,
+    pub session_id: Option<i64>,
+    pub created_at: String,
+}
+
 /// A proposal with who made it.
 #[derive(Debug, Clone)]
 pub struct Queued {
@@ -47,22 +67,33 @@ pub struct Queued {
 }
 
 impl Queued {
-    pub fn to_json(&self) -> serde_json::Value {
+    /// As the organizer's queue shows it.
+    pub fn item(&self) -> ProposalItem {
         let p = &self.proposal;
-        json!({
-            "id": p.id,
-            "name": self.name,
-            "email": self.email,
-            "organization": self.organization,
-            "topic": p.topic,
-            "abstract": p.abstract_,
-            "levers": levers::tags(&levers::from_column(&p.levers)),
-            "preferred_months": p.preferred_months.split(',').filter(|m| !m.is_empty()).collect::<Vec<_>>(),
-            "status": p.status,
-            "decision_message": p.decision_message,
-            "session_id": p.session_id,
-            "created_at": p.created_at.and_utc().to_rfc3339(),
-        })
+        ProposalItem {
+            id: p.id,
+            name: self.name.clone(),
+            email: self.email.clone(),
+            organization: self.organization.clone(),
+            topic: p.topic.clone(),
+            abstract_text: p.abstract_.clone(),
+            levers: levers::tags(&levers::from_column(&p.levers)),
+            preferred_months: p
+                .preferred_months
+                .split(',')
+                .filter(|m| !m.is_empty())
+                .map(String::from)
+                .collect(),
+            status: p.status.clone(),
+            decision_message: p.decision_message.clone(),
+            session_id: p.session_id,
+            created_at: p.created_at.and_utc().to_rfc3339(),
+        }
+    }
+
+    /// `item` as JSON, for the queue page.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.item()).unwrap_or_default()
     }
 }
 

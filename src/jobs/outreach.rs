@@ -45,15 +45,6 @@ pub fn drop_queued_for_session(conn: &mut DbConnection, session_id: i64) -> Quer
     Ok(dropped)
 }
 
-/// Drops a registration's reminders still queued (it was cancelled).
-pub fn drop_queued_reminders(conn: &mut DbConnection, registration_id: i64) -> QueryResult<usize> {
-    mail_outbox::skip_pending(
-        conn,
-        &format!("registration:{registration_id}:reminder:%"),
-        "registration cancelled",
-    )
-}
-
 /// Subscribers written per transaction: keeps each write short, so
 /// registrations never wait long behind a fan-out.
 pub const BATCH: i64 = 5_000;

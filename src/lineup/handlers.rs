@@ -5,14 +5,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::lineup::domain::{self, Answer, CONFIRMED, DECLINED, INVITED, WITHDRAWN};
-use crate::lineup::levers;
+use crate::lineup::levers::{self, LeverTag};
+use crate::lineup::slot::LineupSlot;
 use crate::lineup::store::{self, LineupError, NewSlot, Policy, SlotChanges, Standing};
 use crate::mail::address::EmailAddress;
 use crate::series::model;
@@ -57,7 +58,23 @@ fn lever_codes(codes: Vec<String>) -> Result<Vec<&'static str>, String> {
     levers::parse(&codes)
 }
 
-async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Value, ApiError> {
+/// A session's lineup, in order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Lineup {
+    pub session_id: i64,
+    /// The session's levers of change.
+    pub levers: Vec<LeverTag>,
+    pub slots: Vec<LineupSlot>,
+}
+
+/// A session's levers of change after replacing them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionLevers {
+    pub session_id: i64,
+    pub levers: Vec<LeverTag>,
+}
+
+async fn lineup_json(state: &AppState, session_id: i64) -> Result<Lineup, ApiError> {
     let found = db::run(&state.pool, move |conn| {
         if model::find_session(conn, session_id)?.is_none() {
             return Ok(None);
@@ -70,17 +87,17 @@ async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Va
     let Some((slots, codes)) = found else {
         return Err(ApiError::NotFound(format!("no session {session_id}")));
     };
-    Ok(json!({
-        "session_id": session_id,
-        "levers": levers::tags(&codes),
-        "slots": slots.iter().map(store::Slot::to_json).collect::<Vec<_>>(),
-    }))
+    Ok(Lineup {
+        session_id,
+        levers: levers::tags(&codes),
+        slots: slots.iter().map(store::Slot::view).collect(),
+    })
 }
 
 /// A session's lineup, in order, with the session's levers of change.
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
-    responses((status = 200, description = "The lineup", body = crate::api_docs::Lineup),
+    responses((status = 200, description = "The lineup", body = Lineup),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn get_lineup(
@@ -162,7 +179,7 @@ pub(crate) fn new_slot(b: AddBody) -> Result<(NewSlot, bool), ApiError> {
 /// invitation to present.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/lineup", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = AddBody,
-    responses((status = 201, description = "The new slot", body = crate::api_docs::LineupSlot),
+    responses((status = 201, description = "The new slot", body = LineupSlot),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
@@ -187,7 +204,7 @@ pub async fn add_slot(
         store::add(conn, &actor, id, &new, link.as_ref(), &policy, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(slot.to_json()))
+    Ok(HttpResponse::Created().json(slot.view()))
 }
 
 /// Only the fields given change.
@@ -236,7 +253,7 @@ mod serde_with_double_option {
 /// (`"status": "withdrawn"`).
 #[utoipa::path(patch, path = "/api/v1/organizer/lineup/{slot_id}", tag = "lineups", security(("bearer" = [])),
     params(("slot_id" = i64, Path, description = "Lineup slot id")), request_body = PatchBody,
-    responses((status = 200, description = "The slot after the change", body = crate::api_docs::LineupSlot),
+    responses((status = 200, description = "The slot after the change", body = LineupSlot),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such slot", body = crate::error::ErrorBody),
@@ -285,14 +302,14 @@ pub async fn update_slot(
         store::update(conn, &actor, id, &changes, &policy, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(slot.to_json()))
+    Ok(HttpResponse::Ok().json(slot.view()))
 }
 
 /// Sends the invitation to present, or sends it again with a fresh link
 /// (the old one stops working).
 #[utoipa::path(post, path = "/api/v1/organizer/lineup/{slot_id}/invite", tag = "lineups", security(("bearer" = [])),
     params(("slot_id" = i64, Path, description = "Lineup slot id")),
-    responses((status = 200, description = "Invited", body = crate::api_docs::LineupSlot),
+    responses((status = 200, description = "Invited", body = LineupSlot),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such slot", body = crate::error::ErrorBody),
@@ -314,7 +331,7 @@ pub async fn invite_slot(
         store::invite(conn, &actor, id, &link, &policy, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(slot.to_json()))
+    Ok(HttpResponse::Ok().json(slot.view()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -343,7 +360,7 @@ pub(crate) fn session_lever_codes(
 /// Replaces a session's levers of change.
 #[utoipa::path(put, path = "/api/v1/organizer/sessions/{id}/levers", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = LeversBody,
-    responses((status = 200, description = "The session's levers now", body = crate::api_docs::SessionLevers),
+    responses((status = 200, description = "The session's levers now", body = SessionLevers),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
@@ -361,7 +378,10 @@ pub async fn put_levers(
         store::set_session_levers(conn, &actor, id, &codes, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "session_id": id, "levers": levers::tags(&codes) })))
+    Ok(HttpResponse::Ok().json(SessionLevers {
+        session_id: id,
+        levers: levers::tags(&codes),
+    }))
 }
 
 // ------------------------------------------------------------ presenter pages

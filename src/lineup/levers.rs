@@ -51,11 +51,23 @@ pub fn from_column(text: &str) -> Vec<&'static str> {
         .collect()
 }
 
+/// A lever of change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LeverTag {
+    pub code: String,
+    pub label: String,
+}
+
 /// `[{code, label}]` for pages and the API.
-pub fn tags(codes: &[&str]) -> Vec<serde_json::Value> {
+pub fn tags(codes: &[&str]) -> Vec<LeverTag> {
     codes
         .iter()
-        .filter_map(|c| Some(serde_json::json!({ "code": c, "label": label(c)? })))
+        .filter_map(|c| {
+            Some(LeverTag {
+                code: c.to_string(),
+                label: label(c)?.to_string(),
+            })
+        })
         .collect()
 }
 

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
-use crate::lineup::store::{PrepCall, Slot};
+use crate::lineup::slot::{PrepCall, Slot};
 use crate::mail::{CalendarPart, NewMessage};
 use crate::series::{Series, Session};
 

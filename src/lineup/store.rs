@@ -5,12 +5,11 @@
 use crate::web::links::Issued;
 use std::collections::HashMap;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
-use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{lineup_slots, session_levers, sessions};
 use crate::db::{DbConnection, DbError};
 use crate::lineup::domain::{self, Answer, Verdict, CONFIRMED, DRAFT, INVITED, WITHDRAWN};
@@ -19,118 +18,7 @@ use crate::lineup::messages::Letter;
 use crate::mail::outbox;
 use crate::series::model::{find_session, lock_session, Series, Session, SCHEDULED};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = lineup_slots)]
-pub struct Slot {
-    pub id: i64,
-    pub session_id: i64,
-    pub position: i32,
-    pub name: String,
-    pub email: String,
-    pub role: String,
-    pub talk_title: String,
-    pub talk_abstract: String,
-    pub minutes: Option<i32>,
-    pub bio: String,
-    pub levers: String,
-    pub status: String,
-    /// SHA-256 of the answer links' token (see `links`).
-    pub response_token_hash: Option<String>,
-    pub token_expires_at: Option<NaiveDateTime>,
-    pub invitations_sent: i32,
-    pub invited_at: Option<NaiveDateTime>,
-    pub responded_at: Option<NaiveDateTime>,
-    pub reminded_at: Option<NaiveDateTime>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// The answer links' token, sealed under the link key.
-    pub response_token_sealed: Option<String>,
-}
-
-impl Slot {
-    /// For the organizer API (never the response token).
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "id": self.id,
-            "session_id": self.session_id,
-            "position": self.position,
-            "name": self.name,
-            "email": self.email,
-            "role": self.role,
-            "talk_title": self.talk_title,
-            "abstract": self.talk_abstract,
-            "minutes": self.minutes,
-            "bio": self.bio,
-            "levers": levers::from_column(&self.levers),
-            "status": self.status,
-            "invitations_sent": self.invitations_sent,
-            "invited_at": self.invited_at.map(|t| t.and_utc().to_rfc3339()),
-            "token_expires_at": self.token_expires_at.map(|t| t.and_utc().to_rfc3339()),
-            "responded_at": self.responded_at.map(|t| t.and_utc().to_rfc3339()),
-            "reminded_at": self.reminded_at.map(|t| t.and_utc().to_rfc3339()),
-        })
-    }
-
-    /// What the audit log keeps of a slot: no e-mail address, no token.
-    fn summary(&self) -> serde_json::Value {
-        json!({
-            "session_id": self.session_id,
-            "position": self.position,
-            "name": self.name,
-            "role": self.role,
-            "talk_title": self.talk_title,
-            "levers": self.levers,
-            "status": self.status,
-        })
-    }
-
-    /// For public pages and e-mails: who, in which part, on what.
-    pub fn public_json(&self) -> serde_json::Value {
-        json!({
-            "name": self.name,
-            "role": self.role,
-            "talk_title": self.talk_title,
-            "bio": self.bio,
-            "levers": levers::tags(&levers::from_column(&self.levers)),
-        })
-    }
-}
-
-/// What lineup writes need from configuration.
-#[derive(Debug, Clone)]
-pub struct Policy {
-    pub public_url: PublicUrl,
-    pub response_valid: Duration,
-    pub remind_after: Duration,
-    /// The prep call confirmed presenters are invited to, if any.
-    pub prep_call: Option<PrepCall>,
-}
-
-/// When and where presenters meet before a session.
-#[derive(Debug, Clone)]
-pub struct PrepCall {
-    pub days_before: u32,
-    pub time: chrono::NaiveTime,
-    pub length: Duration,
-    /// Empty: the session's own join link.
-    pub join_url: String,
-}
-
-impl Policy {
-    pub fn from_settings(s: &Settings) -> Self {
-        Self {
-            public_url: s.http.public_url.clone(),
-            response_valid: Duration::days(i64::from(s.lineup.response_valid_days)),
-            remind_after: Duration::days(i64::from(s.lineup.remind_after_days)),
-            prep_call: (s.lineup.prep_call_days_before > 0).then(|| PrepCall {
-                days_before: s.lineup.prep_call_days_before,
-                time: s.lineup.prep_call_time,
-                length: Duration::minutes(i64::from(s.lineup.prep_call_minutes.max(1))),
-                join_url: s.lineup.prep_call_join_url.clone(),
-            }),
-        }
-    }
-}
+pub use crate::lineup::slot::{Policy, PrepCall, Slot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LineupError {

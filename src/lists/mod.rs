@@ -6,3 +6,18 @@ pub mod domain;
 pub mod handlers;
 pub mod personal;
 pub mod store;
+
+pub use domain::Subscriber;
+pub use store::{
+    ask_to_confirm, person_for_token, upsert_contact, upsert_subscriber, Contact, ListPolicy,
+};
+
+/// Subscribing, confirming, unsubscribing.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/subscribe", handlers::subscribe_page)
+        .post("/subscribe", handlers::subscribe)
+        .get("/subscribe/confirm/{token}", handlers::confirm_page)
+        .post("/subscribe/confirm/{token}", handlers::confirm)
+        .get("/u/{token}", handlers::unsubscribe_page)
+        .post("/u/{token}", handlers::unsubscribe);
+}

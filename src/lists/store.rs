@@ -15,7 +15,7 @@ use crate::db::DbConnection;
 use crate::lists::domain::Subscriber;
 use crate::mail::outbox as mail_outbox;
 use crate::mail::NewMessage;
-use crate::registration::store::Person;
+use crate::people::Person;
 use crate::web::links::{self, LinkKey};
 
 pub const PENDING: &str = "pending";
@@ -369,14 +369,11 @@ pub fn unsubscribe(
 
 /// The person behind a subscription's token, to fill in a form for them
 /// (an invitation's register link).
-pub fn person_for_token(
-    conn: &mut DbConnection,
-    token: &str,
-) -> QueryResult<Option<crate::registration::store::Person>> {
+pub fn person_for_token(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Person>> {
     subscriptions::table
         .inner_join(people::table)
         .filter(subscriptions::token_hash.eq(links::hash(token)))
-        .select(crate::registration::store::Person::as_select())
+        .select(Person::as_select())
         .first(conn)
         .optional()
 }

@@ -6,20 +6,37 @@ use crate::mail::EmailAddress;
 pub use crate::web::fields::{FieldError, FieldErrors};
 
 /// The form as posted: every field optional so that a missing one gets a
-/// message, not a rejected request.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+/// message, not a rejected request. In the API (`NewRegistration`): the
+/// public registration form's fields, as JSON; a missing or bad one gets a
+/// message under its name (422), not a rejected request.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
+#[schema(as = NewRegistration)]
 pub struct RegistrationForm {
+    /// Up to 100 characters.
+    #[schema(required = true)]
     pub first_name: String,
+    /// Up to 100 characters.
+    #[schema(required = true)]
     pub last_name: String,
+    #[schema(required = true)]
     pub email: String,
+    /// Up to 200 characters.
+    #[schema(required = true)]
     pub organization: String,
+    /// Optional; up to 200 characters.
     pub job_title: String,
+    /// A sector code from the public form.
+    #[schema(required = true)]
     pub sector: String,
+    /// A two-letter state code from the public form.
+    #[schema(required = true)]
     pub state: String,
+    /// Joins the mailing list unless absent, empty, `"0"` or `"false"`.
     pub subscribe: Option<String>,
     /// The hidden honeypot field (`limits::HONEYPOT`): empty from people.
     #[serde(skip_serializing)]
+    #[schema(ignore)]
     pub website: String,
 }
 

@@ -7,8 +7,10 @@
 
 pub mod contact;
 mod kernel;
+mod person;
 
 pub use kernel::{Accounts, AuditTrail, Messages};
+pub use person::Person;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -61,7 +61,7 @@ fn form_page(
             "presenters": lineup.presenters,
             "levers": lineup.levers,
             "materials": lineup.materials,
-            "feed": crate::series::handlers::feed_links(&state.settings.http.public_url, &series.slug),
+            "feed": crate::series::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
             "full": registered >= i64::from(session.capacity),
             "form": form,
@@ -80,7 +80,7 @@ fn form_page(
 /// has taken place).
 struct Shown {
     presenters: Vec<serde_json::Value>,
-    levers: Vec<serde_json::Value>,
+    levers: Vec<lineup::LeverTag>,
     materials: Vec<serde_json::Value>,
 }
 
@@ -97,15 +97,12 @@ async fn load_session(
             .map(|(_, n)| *n)
             .unwrap_or(0);
         let lineup = Shown {
-            presenters: lineup::store::confirmed(conn, id)?
+            presenters: lineup::confirmed(conn, id)?
                 .iter()
-                .map(lineup::store::Slot::public_json)
+                .map(lineup::Slot::public_json)
                 .collect(),
-            levers: lineup::levers::tags(&lineup::store::session_levers(conn, id)?),
-            materials: crate::archive::store::for_session(conn, id, true)?
-                .iter()
-                .map(crate::archive::past::material_json)
-                .collect(),
+            levers: lineup::levers::tags(&lineup::session_levers(conn, id)?),
+            materials: crate::archive::published_for_session(conn, id)?,
         };
         Ok(Some((session, series, registered, lineup)))
     })
@@ -122,7 +119,7 @@ async fn invited_form(state: &AppState, req: &HttpRequest) -> RegistrationForm {
         return RegistrationForm::default();
     };
     let person = db::run(&state.pool, move |conn| {
-        crate::lists::store::person_for_token(conn, &token).map_err(DbError::from)
+        crate::lists::person_for_token(conn, &token).map_err(DbError::from)
     })
     .await;
     match person {

@@ -5,7 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit;
@@ -28,25 +28,73 @@ fn iso(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339()
 }
 
-fn registration_json(r: &Registration, p: &Person) -> serde_json::Value {
-    json!({
-        "id": r.id,
-        "session_id": r.session_id,
-        "status": r.status,
-        "first_name": p.first_name,
-        "last_name": p.last_name,
-        "email": p.email,
-        "organization": p.organization,
-        "job_title": p.job_title,
-        "sector": p.sector,
-        "sector_label": sector_label(&p.sector),
-        "state": p.state,
-        "subscribe": r.subscribe,
-        "created_at": iso(r.created_at),
-        "registered_at": r.registered_at.map(iso),
-        "waitlisted_at": r.waitlisted_at.map(iso),
-        "cancelled_at": r.cancelled_at.map(iso),
-    })
+/// One registration with its person, as the organizer API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationItem {
+    pub id: i64,
+    pub session_id: i64,
+    /// registered, waitlisted or cancelled.
+    pub status: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organization: String,
+    pub job_title: String,
+    /// The sector's code.
+    pub sector: String,
+    /// The sector as people read it.
+    pub sector_label: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// Asked to join the mailing list.
+    pub subscribe: bool,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub registered_at: Option<String>,
+    pub waitlisted_at: Option<String>,
+    pub cancelled_at: Option<String>,
+}
+
+/// A registration added by hand, and what adding did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AddedRegistration {
+    #[serde(flatten)]
+    pub registration: RegistrationItem,
+    /// registered, waitlisted, or already_registered (the existing
+    /// registration, unchanged).
+    pub outcome: String,
+}
+
+/// One page of a session's registrations.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RegistrationPage {
+    pub session_id: i64,
+    /// How many match, over all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+    pub registrations: Vec<RegistrationItem>,
+}
+
+fn registration_item(r: &Registration, p: &Person) -> RegistrationItem {
+    RegistrationItem {
+        id: r.id,
+        session_id: r.session_id,
+        status: r.status.clone(),
+        first_name: p.first_name.clone(),
+        last_name: p.last_name.clone(),
+        email: p.email.clone(),
+        organization: p.organization.clone(),
+        job_title: p.job_title.clone(),
+        sector: p.sector.clone(),
+        sector_label: sector_label(&p.sector).to_string(),
+        state: p.state.clone(),
+        subscribe: r.subscribe,
+        created_at: iso(r.created_at),
+        registered_at: r.registered_at.map(iso),
+        waitlisted_at: r.waitlisted_at.map(iso),
+        cancelled_at: r.cancelled_at.map(iso),
+    }
 }
 
 fn no_session(id: i64) -> ApiError {
@@ -67,13 +115,13 @@ async fn load_session(state: &AppState, id: i64) -> Result<Session, ApiError> {
 }
 
 /// The one registration with its person, as the API shows it.
-async fn registration_body(state: &AppState, id: i64) -> Result<serde_json::Value, ApiError> {
+async fn registration_body(state: &AppState, id: i64) -> Result<RegistrationItem, ApiError> {
     let (registration, person) = db::run(&state.pool, move |conn| {
         store::find_with_person(conn, id).map_err(DbError::from)
     })
     .await?
     .ok_or_else(|| no_registration(id))?;
-    Ok(registration_json(&registration, &person))
+    Ok(registration_item(&registration, &person))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -118,7 +166,7 @@ fn number(
 /// time.
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id"), ListQuery),
-    responses((status = 200, description = "One page", body = crate::api_docs::RegistrationPage),
+    responses((status = 200, description = "One page", body = RegistrationPage),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
         (status = 422, description = "Bad status, page, per_page or q", body = crate::error::ErrorBody)))]
@@ -180,21 +228,21 @@ pub async fn list(
         store::list(conn, id, &filter).map_err(DbError::from)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session_id": id,
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-        "registrations": rows.iter().map(|(r, p)| registration_json(r, p)).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(RegistrationPage {
+        session_id: id,
+        total,
+        page,
+        per_page,
+        registrations: rows.iter().map(|(r, p)| registration_item(r, p)).collect(),
+    }))
 }
 
 /// Registers someone by hand: the public form's fields, as JSON; capacity,
 /// waitlist and confirmation e-mail apply.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id")), request_body = crate::api_docs::NewRegistration,
-    responses((status = 201, description = "Registered or waitlisted", body = crate::api_docs::AddedRegistration),
-        (status = 200, description = "Already registered: the existing registration", body = crate::api_docs::AddedRegistration),
+    params(("id" = i64, Path, description = "Session id")), request_body = RegistrationForm,
+    responses((status = 201, description = "Registered or waitlisted", body = AddedRegistration),
+        (status = 200, description = "Already registered: the existing registration", body = AddedRegistration),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
@@ -218,12 +266,15 @@ pub async fn add(
         add_as(conn, &actor, id, &registrant, &policy, now)
     })
     .await?;
-    let mut body = registration_body(&state, reg_id).await?;
-    body["outcome"] = json!(match done.outcome {
-        store::Outcome::Registered => "registered",
-        store::Outcome::Waitlisted => "waitlisted",
-        store::Outcome::AlreadyRegistered { .. } => "already_registered",
-    });
+    let body = AddedRegistration {
+        registration: registration_body(&state, reg_id).await?,
+        outcome: match done.outcome {
+            store::Outcome::Registered => "registered",
+            store::Outcome::Waitlisted => "waitlisted",
+            store::Outcome::AlreadyRegistered { .. } => "already_registered",
+        }
+        .into(),
+    };
     let status = if matches!(done.outcome, store::Outcome::AlreadyRegistered { .. }) {
         actix_web::http::StatusCode::OK
     } else {
@@ -236,7 +287,7 @@ pub async fn add(
 /// are told; the waitlist moves up).
 #[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/cancel", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Registration id")),
-    responses((status = 200, description = "Cancelled", body = crate::api_docs::RegistrationItem),
+    responses((status = 200, description = "Cancelled", body = RegistrationItem),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such registration", body = crate::error::ErrorBody),
@@ -263,7 +314,7 @@ pub async fn cancel(
 /// Takes a registration off the waitlist now, even over capacity.
 #[utoipa::path(post, path = "/api/v1/organizer/registrations/{id}/promote", tag = "registrations", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Registration id")),
-    responses((status = 200, description = "Registered", body = crate::api_docs::RegistrationItem),
+    responses((status = 200, description = "Registered", body = RegistrationItem),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such registration", body = crate::error::ErrorBody),
@@ -502,10 +553,8 @@ pub fn promote_as(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn like_patterns_match_wildcards_literally() {
-        assert_eq!(store::contains_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
+        assert_eq!(crate::people::containing("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
 }

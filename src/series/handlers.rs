@@ -14,7 +14,7 @@ use crate::calendar::ics::{self, FeedEvent};
 use crate::config::PublicUrl;
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::registration::store::{REGISTERED, WAITLISTED};
+use crate::registration::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Series, Session};
 use crate::web::AppState;
 
@@ -127,7 +127,7 @@ fn public_description(public: &PublicUrl, session: &Session) -> String {
 
 /// The confirmed lineup as a paragraph for an event description, or
 /// nothing when there is none.
-fn presenters_text(lineup: Option<&[crate::lineup::store::Slot]>) -> String {
+fn presenters_text(lineup: Option<&[crate::lineup::Slot]>) -> String {
     let Some(lineup) = lineup.filter(|l| !l.is_empty()) else {
         return String::new();
     };
@@ -185,7 +185,7 @@ pub async fn feed(
         let sessions =
             model::sessions_starting_between(conn, series.id, from.naive_utc(), to.naive_utc())?;
         let ids: Vec<i64> = sessions.iter().map(|s| s.id).collect();
-        let lineups = crate::lineup::store::confirmed_for_sessions(conn, &ids)?;
+        let lineups = crate::lineup::confirmed_for_sessions(conn, &ids)?;
         Ok::<_, DbError>(Some((series, sessions, lineups)))
     })
     .await;

@@ -8,4 +8,14 @@ pub mod generate;
 pub mod handlers;
 pub mod model;
 
+pub use handlers::feed_links;
 pub use model::{Series, Session};
+
+/// The public listing, the calendar files and feeds, and the read-only
+/// sessions API.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/", handlers::index)
+        .get("/sessions/{id}/calendar.ics", handlers::session_ics)
+        .get("/calendar/{slug}.ics", handlers::feed)
+        .get("/api/v1/sessions", handlers::api_sessions);
+}

@@ -13,12 +13,17 @@ use std::collections::BTreeMap;
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
-use crate::lists::store::{self as lists, ListPolicy};
+use crate::lists::{self, ListPolicy};
 use crate::mail::outbox;
 use crate::people::contact::Registrant;
+pub use crate::people::Person;
 use crate::registration::messages::Letter;
 use crate::series::model::{find_session, lock_session, Series, Session, ECHO};
 use crate::web::links::{self, LinkKey};
+
+mod roster;
+
+pub use roster::*;
 
 pub const REGISTERED: &str = "registered";
 pub const WAITLISTED: &str = "waitlisted";
@@ -55,21 +60,6 @@ impl Registration {
             .map(links::placeholder)
             .unwrap_or_default()
     }
-}
-
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = people)]
-pub struct Person {
-    pub id: i64,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub organization: String,
-    pub job_title: String,
-    pub sector: String,
-    pub state: String,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 /// What the write needs from configuration.
@@ -511,12 +501,21 @@ pub fn cancel(
         )
         .cancelled(had_invitation);
         outbox::enqueue(conn, &msg, now)?;
-        crate::jobs::outreach::drop_queued_reminders(conn, reg.id)?;
+        drop_queued_reminders(conn, reg.id)?;
         if had_invitation && !session.is_cancelled() {
             promote_waitlisted(conn, &session, &series, policy, now)?;
         }
         Ok(CancelOutcome::Cancelled)
     })
+}
+
+/// Drops a registration's reminders still queued (it was cancelled).
+pub fn drop_queued_reminders(conn: &mut DbConnection, registration_id: i64) -> QueryResult<usize> {
+    outbox::skip_pending(
+        conn,
+        &format!("registration:{registration_id}:reminder:%"),
+        "registration cancelled",
+    )
 }
 
 /// Moves waitlisted people, first come first served, into free places.
@@ -561,189 +560,4 @@ pub(crate) fn promote_waitlisted(
         outbox::enqueue(conn, &msg, now)?;
     }
     Ok(next.len())
-}
-
-diesel::define_sql_function! {
-    /// SQL `LOWER`: the same case folding on both backends (SQLite's
-    /// `LIKE` ignores ASCII case, PostgreSQL's does not).
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
-}
-
-/// What an organizer's list of a session's registrations asks for.
-#[derive(Debug, Clone, Default)]
-pub struct ListFilter {
-    /// Part of a name, e-mail or organization; any case.
-    pub search: Option<String>,
-    pub status: Option<&'static str>,
-    /// 1-based.
-    pub page: i64,
-    pub per_page: i64,
-}
-
-/// `s` as a `LIKE` pattern matching it anywhere, `%`, `_` and `\` escaped
-/// (with `ESCAPE '\'`).
-pub fn contains_pattern(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('%');
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
-}
-
-type Backend = <DbConnection as Connection>::Backend;
-type Joined = diesel::helper_types::InnerJoinQuerySource<registrations::table, people::table>;
-
-/// The filter shared by the page and its total.
-fn list_condition(
-    session_id: i64,
-    f: &ListFilter,
-) -> Box<dyn BoxableExpression<Joined, Backend, SqlType = diesel::sql_types::Bool>> {
-    let mut cond: Box<dyn BoxableExpression<Joined, Backend, SqlType = diesel::sql_types::Bool>> =
-        Box::new(registrations::session_id.eq(session_id));
-    if let Some(status) = f.status {
-        cond = Box::new(cond.and(registrations::status.eq(status)));
-    }
-    if let Some(search) = f.search.as_deref().filter(|s| !s.is_empty()) {
-        let pattern = contains_pattern(search);
-        let full_name = people::first_name.concat(" ").concat(people::last_name);
-        cond = Box::new(
-            cond.and(
-                lower(full_name)
-                    .like(lower(pattern.clone()))
-                    .escape('\\')
-                    .or(lower(people::email)
-                        .like(lower(pattern.clone()))
-                        .escape('\\'))
-                    .or(lower(people::organization)
-                        .like(lower(pattern))
-                        .escape('\\')),
-            ),
-        );
-    }
-    cond
-}
-
-/// One page of a session's registrations, in the order people registered,
-/// and how many match in all.
-pub fn list(
-    conn: &mut DbConnection,
-    session_id: i64,
-    f: &ListFilter,
-) -> QueryResult<(i64, Vec<(Registration, Person)>)> {
-    let total: i64 = registrations::table
-        .inner_join(people::table)
-        .filter(list_condition(session_id, f))
-        .count()
-        .get_result(conn)?;
-    let rows = registrations::table
-        .inner_join(people::table)
-        .filter(list_condition(session_id, f))
-        .order((registrations::created_at.asc(), registrations::id.asc()))
-        .limit(f.per_page)
-        .offset((f.page - 1).max(0) * f.per_page)
-        .select((Registration::as_select(), Person::as_select()))
-        .load(conn)?;
-    Ok((total, rows))
-}
-
-/// Every registration for a session with its person, in the order people
-/// registered (for the export).
-pub fn all_for_session(
-    conn: &mut DbConnection,
-    session_id: i64,
-) -> QueryResult<Vec<(Registration, Person)>> {
-    registrations::table
-        .inner_join(people::table)
-        .filter(registrations::session_id.eq(session_id))
-        .order((registrations::created_at.asc(), registrations::id.asc()))
-        .select((Registration::as_select(), Person::as_select()))
-        .load(conn)
-}
-
-pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Registration>> {
-    registrations::table
-        .find(id)
-        .select(Registration::as_select())
-        .first(conn)
-        .optional()
-}
-
-pub fn find_with_person(
-    conn: &mut DbConnection,
-    id: i64,
-) -> QueryResult<Option<(Registration, Person)>> {
-    registrations::table
-        .inner_join(people::table)
-        .filter(registrations::id.eq(id))
-        .select((Registration::as_select(), Person::as_select()))
-        .first(conn)
-        .optional()
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum PromoteError {
-    #[error("no such registration")]
-    NotFound,
-    #[error("this registration is not on the waitlist")]
-    NotWaitlisted,
-    #[error("the session is cancelled or over")]
-    Closed,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for PromoteError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(DbError::Query(e))
-    }
-}
-
-/// An organizer's override: moves one waitlisted person in even when the
-/// session is full, and sends them the invitation.
-pub fn promote(
-    conn: &mut DbConnection,
-    registration_id: i64,
-    policy: &Policy,
-    now: NaiveDateTime,
-) -> Result<Registration, PromoteError> {
-    let session_id = find(conn, registration_id)?
-        .ok_or(PromoteError::NotFound)?
-        .session_id;
-    conn.transaction(|conn| {
-        lock_session(conn, session_id)?;
-        let (reg, person) =
-            find_with_person(conn, registration_id)?.ok_or(PromoteError::NotFound)?;
-        if reg.status != WAITLISTED {
-            return Err(PromoteError::NotWaitlisted);
-        }
-        let (session, series) = find_session(conn, session_id)?.ok_or(PromoteError::NotFound)?;
-        if session.is_cancelled() || session.ends_at <= now {
-            return Err(PromoteError::Closed);
-        }
-        diesel::update(registrations::table.find(reg.id))
-            .set((
-                registrations::status.eq(REGISTERED),
-                registrations::waitlisted_at.eq(None::<NaiveDateTime>),
-                registrations::registered_at.eq(Some(now)),
-                registrations::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        let msg = letter(
-            policy,
-            &session,
-            &series,
-            &reg,
-            &person.first_name,
-            &person.last_name,
-            &person.email,
-        )
-        .promoted();
-        outbox::enqueue(conn, &msg, now)?;
-        find(conn, reg.id)?.ok_or(PromoteError::NotFound)
-    })
 }

@@ -1,0 +1,346 @@
+//! The organizer side of sessions: the dashboard page, and the JSON API
+//! that creates, changes, reschedules and cancels sessions (the same
+//! `manage` operations as the CLI, so registrants' calendars follow), plus
+//! the audit log for admins. Every route checks the role.
+
+use std::str::FromStr;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::web::AppState;
+use chrono::NaiveDateTime;
+
+use crate::audit::{self, Actor};
+use crate::auth::{ApiUser, Need};
+use crate::db::{self, DbConnection, DbError};
+use crate::error::ApiError;
+use crate::organizer::manage::{self, Changed, Details, ManageError, NewSession};
+use crate::registration::store::Policy;
+
+impl From<ManageError> for ApiError {
+    fn from(e: ManageError) -> Self {
+        let message = e.to_string();
+        match e {
+            ManageError::NoSession(_) => ApiError::NotFound(message),
+            ManageError::NoSeries(..) => ApiError::Invalid {
+                message: message.clone(),
+                fields: vec![("series".into(), message)],
+            },
+            ManageError::StartInPast(_) => ApiError::Invalid {
+                message: message.clone(),
+                fields: vec![("start".into(), message)],
+            },
+            ManageError::Invalid(_) => ApiError::invalid(message),
+            ManageError::Cancelled(_) | ManageError::AlreadyCancelled(_) | ManageError::Over(_) => {
+                ApiError::Conflict("session_closed", message)
+            }
+            ManageError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// Parses an optional field, collecting a message per bad field.
+pub(crate) fn field<T: FromStr<Err = String>>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<&str>,
+) -> Option<T> {
+    let value = value?;
+    match value.parse() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.push((name.to_string(), e));
+            None
+        }
+    }
+}
+
+fn required<T>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<T>,
+    given: bool,
+) -> Option<T> {
+    if value.is_none() && !given {
+        errors.push((name.to_string(), format!("`{name}` is required")));
+    }
+    value
+}
+
+fn changed_json(c: &Changed) -> serde_json::Value {
+    let s = &c.session;
+    json!({
+        "session": {
+            "id": s.id,
+            "series": c.series.slug,
+            "title": s.title,
+            "description": s.description,
+            "starts_at": s.starts_at_utc().to_rfc3339(),
+            "ends_at": s.ends_at_utc().to_rfc3339(),
+            "when": s.when(),
+            "capacity": s.capacity,
+            "join_url": s.join_url,
+            "status": s.status,
+            "sequence": s.sequence,
+            "cancel_reason": s.cancel_reason,
+        },
+        "changed": !c.unchanged(),
+        "messages_queued": c.queued,
+        "promoted": c.promoted,
+        "notes": c.notes,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    series: Option<String>,
+    start: Option<String>,
+    duration: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    join_url: Option<String>,
+    capacity: Option<String>,
+}
+
+/// A one-off session as asked for, each field checked.
+fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
+    let mut errors = Vec::new();
+    let series = required(&mut errors, "series", b.series.clone(), false);
+    let start = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let title = field(&mut errors, "title", b.title.as_deref());
+    let title = required(&mut errors, "title", title, b.title.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
+    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
+    let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
+    else {
+        return Err(ApiError::fields(errors));
+    };
+    Ok(NewSession {
+        series,
+        start,
+        length,
+        title,
+        description: b.description,
+        join_url,
+        capacity,
+    })
+}
+
+/// Creates a one-off session outside the series' rule (`start`: local time
+/// in the series' zone, `2027-01-12 14:00`, or RFC 3339).
+#[utoipa::path(post, path = "/api/v1/organizer/sessions", tag = "sessions", security(("bearer" = [])),
+    request_body = CreateBody,
+    responses((status = 201, description = "Created", body = crate::api_docs::SessionChange),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
+pub async fn create_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    body: web::Json<CreateBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let new = new_session(body.into_inner())?;
+    let uid = manage::new_uid(&state.settings.http.public_url);
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let created = db::write(&state.pool, move |conn| {
+        manage::create(conn, &actor, &new, &uid, now)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(changed_json(&created)))
+}
+
+/// Runs one change to session `id` as `user`, in one transaction.
+async fn change<F>(
+    state: &AppState,
+    user: &ApiUser,
+    id: i64,
+    f: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: Fn(&mut DbConnection, &Actor, &Policy, i64, NaiveDateTime) -> Result<Changed, ManageError>
+        + Send
+        + Sync
+        + 'static,
+{
+    let (actor, policy, now) = (
+        user.actor(),
+        Policy::from_settings(&state.settings),
+        state.clock.naive(),
+    );
+    let changed = db::write(&state.pool, move |conn| f(conn, &actor, &policy, id, now)).await?;
+    Ok(HttpResponse::Ok().json(changed_json(&changed)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    title: Option<String>,
+    description: Option<String>,
+    join_url: Option<String>,
+    capacity: Option<String>,
+}
+
+/// The details to change, each field checked.
+fn details(b: UpdateBody) -> Result<Details, ApiError> {
+    let mut errors = Vec::new();
+    let details = Details {
+        title: field(&mut errors, "title", b.title.as_deref()),
+        description: b.description,
+        join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
+        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::fields(errors));
+    }
+    Ok(details)
+}
+
+/// Changes a session's details; registrants get an updated invitation when
+/// their calendar shows the change; more places promote the waitlist.
+#[utoipa::path(patch, path = "/api/v1/organizer/sessions/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = UpdateBody,
+    responses((status = 200, description = "Changed (or already so)", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
+pub async fn update_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<UpdateBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let details = details(body.into_inner())?;
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| manage::update(conn, actor, policy, id, &details, now),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleBody {
+    start: Option<String>,
+    duration: Option<String>,
+}
+
+/// The new start (required) and length (kept when absent), checked.
+fn new_time(b: RescheduleBody) -> Result<(manage::Start, Option<manage::Length>), ApiError> {
+    let mut errors = Vec::new();
+    let start: Option<manage::Start> = field(&mut errors, "start", b.start.as_deref());
+    let start = required(&mut errors, "start", start, b.start.is_some());
+    let length = field(&mut errors, "duration", b.duration.as_deref());
+    match (start, errors.is_empty()) {
+        (Some(start), true) => Ok((start, length)),
+        _ => Err(ApiError::fields(errors)),
+    }
+}
+
+/// Moves a session; registrants get the updated calendar invitation.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = RescheduleBody,
+    responses((status = 200, description = "Moved", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
+pub async fn reschedule_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<RescheduleBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let (start, length) = new_time(body.into_inner())?;
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| {
+            manage::reschedule(conn, actor, policy, id, start, length, now)
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    reason: Option<String>,
+}
+
+/// Why a session is cancelled: required, not blank.
+fn reason(b: CancelBody) -> Result<manage::Reason, ApiError> {
+    let mut errors = Vec::new();
+    let reason = field(&mut errors, "reason", b.reason.as_deref());
+    match required(&mut errors, "reason", reason, b.reason.is_some()) {
+        Some(reason) if errors.is_empty() => Ok(reason),
+        _ => Err(ApiError::fields(errors)),
+    }
+}
+
+/// Cancels a session: it leaves registrants' calendars and everyone
+/// registered or waitlisted is told the reason.
+#[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "Session id")), request_body = CancelBody,
+    responses((status = 200, description = "Cancelled", body = crate::api_docs::SessionChange),
+        (status = 404, description = "No such session", body = crate::error::ErrorBody),
+        (status = 409, description = "Already cancelled or over", body = crate::error::ErrorBody),
+        (status = 422, description = "No reason given", body = crate::error::ErrorBody)))]
+pub async fn cancel_session(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<i64>,
+    body: web::Json<CancelBody>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let reason = reason(body.into_inner())?;
+    change(
+        &state,
+        &user,
+        path.into_inner(),
+        move |conn, actor, policy, id, now| manage::cancel(conn, actor, policy, id, &reason, now),
+    )
+    .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first (admins). `before`: an entry id, for the
+/// next page; `limit`: 1–500, default 50.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
+    params(("before" = Option<i64>, Query, description = "Entries older than this id"),
+        ("limit" = Option<i64>, Query, description = "How many, 1–500")),
+    responses((status = 200, description = "Entries", body = crate::api_docs::AuditPage),
+        (status = 403, description = "Admins only", body = crate::error::ErrorBody)))]
+pub async fn audit(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Admin)?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let before = query.before;
+    let entries = db::run(&state.pool, move |conn| {
+        audit::list(conn, limit, before).map_err(DbError::from)
+    })
+    .await?;
+    let next = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id));
+    Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next.flatten() })))
+}
+
+mod pages;
+
+pub use pages::*;
