@@ -8,7 +8,7 @@ use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
 use crate::lineup::slot::{PrepCall, Slot};
 use crate::mail::{CalendarPart, NewMessage};
-use crate::series::{Series, Session};
+use crate::series::model::{Series, Session};
 
 /// Everything a presenter e-mail talks about.
 pub struct Letter<'a> {

@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
 use crate::mail::{CalendarPart, NewMessage};
-use crate::series::{Series, Session};
+use crate::series::model::{Series, Session};
 
 /// Everything a registration e-mail talks about.
 pub struct Letter<'a> {
