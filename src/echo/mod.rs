@@ -2,52 +2,51 @@
 //! `echo`) with their sessions, applications to join a cohort, the
 //! participant's page reached by a magic link, and case submissions.
 
-pub mod applications;
-pub mod attachment;
-pub mod case_pages;
 pub mod cases;
 pub mod cohorts;
 pub mod completion;
+pub mod enrollment;
 pub mod facilitators;
-pub mod handlers;
-pub mod links;
-pub mod notify;
 pub mod organizer;
 pub mod personal;
-pub mod review;
-pub mod richtext;
-pub mod screen;
+
+/// Participants hear of their sessions' changes through this: the
+/// session-change fan-out (`organizer::manage`) calls it.
+pub use enrollment::notify;
 
 /// The ECHO's routes: public pages, the participant's page, the
 /// facilitators' API and pages.
 pub fn routes(cfg: &mut crate::web::routes::Routes) {
-    cfg.configure(review::routes);
+    cfg.configure(cases::review::routes);
     cfg.configure(completion::routes);
-    cfg.get("/echo", handlers::program)
-        .get("/echo/link", handlers::link_form)
-        .post("/echo/link", handlers::send_link)
-        .get("/echo/p/{token}", handlers::participant_page)
+    cfg.get("/echo", enrollment::handlers::program)
+        .get("/echo/link", enrollment::handlers::link_form)
+        .post("/echo/link", enrollment::handlers::send_link)
+        .get("/echo/p/{token}", enrollment::handlers::participant_page)
         .get(
             "/echo/p/{token}/materials/{id}",
-            handlers::participant_material,
+            enrollment::handlers::participant_material,
         )
-        .get("/echo/session/{id}", handlers::session_redirect)
-        .get("/echo/p/{token}/calendar.ics", handlers::participant_feed)
-        .get("/echo/p/{token}/cases/new", case_pages::new_case)
-        .post("/echo/p/{token}/cases", case_pages::create_case)
-        .get("/echo/p/{token}/cases/{id}", case_pages::case_page)
-        .post("/echo/p/{token}/cases/{id}", case_pages::update_case)
-        .get("/echo/p/{token}/cases/{id}/edit", case_pages::edit_case)
+        .get("/echo/session/{id}", enrollment::handlers::session_redirect)
+        .get(
+            "/echo/p/{token}/calendar.ics",
+            enrollment::handlers::participant_feed,
+        )
+        .get("/echo/p/{token}/cases/new", cases::pages::new_case)
+        .post("/echo/p/{token}/cases", cases::pages::create_case)
+        .get("/echo/p/{token}/cases/{id}", cases::pages::case_page)
+        .post("/echo/p/{token}/cases/{id}", cases::pages::update_case)
+        .get("/echo/p/{token}/cases/{id}/edit", cases::pages::edit_case)
         .get(
             "/echo/p/{token}/cases/{id}/attachment",
-            case_pages::case_attachment,
+            cases::pages::case_attachment,
         )
         .post(
             "/echo/p/{token}/cases/{id}/follow-up",
-            case_pages::follow_up,
+            cases::pages::follow_up,
         )
-        .get("/echo/{cohort}", handlers::cohort)
-        .post("/echo/{cohort}/apply", handlers::apply)
+        .get("/echo/{cohort}", enrollment::handlers::cohort)
+        .post("/echo/{cohort}/apply", enrollment::handlers::apply)
         .get("/api/v1/echo/cohorts", organizer::list)
         .post("/api/v1/echo/cohorts", organizer::create)
         .get("/api/v1/echo/cohorts/{slug}", organizer::get)
@@ -71,9 +70,18 @@ pub fn routes(cfg: &mut crate::web::routes::Routes) {
             "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
             facilitators::api_unassign,
         )
-        .post("/api/v1/echo/applications/{id}/link", links::api_reissue)
-        .delete("/api/v1/echo/applications/{id}/link", links::api_revoke)
-        .post("/organizer/echo/applications/{id}/link", links::page_link)
+        .post(
+            "/api/v1/echo/applications/{id}/link",
+            enrollment::links::api_reissue,
+        )
+        .delete(
+            "/api/v1/echo/applications/{id}/link",
+            enrollment::links::api_revoke,
+        )
+        .post(
+            "/organizer/echo/applications/{id}/link",
+            enrollment::links::page_link,
+        )
         .post(
             "/organizer/echo/{slug}/facilitators",
             facilitators::page_assign,

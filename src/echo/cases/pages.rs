@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::{self, DbError};
-use crate::echo::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::echo::cases::{
     self, Case, CaseForm, Upload, CHALLENGES, REVISION_REQUESTED, SETTINGS, SIZE_BANDS,
 };
 use crate::echo::cohorts::{self, Cohort};
+use crate::echo::enrollment::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::error::ApiError;
 use crate::lineup::levers::LEVERS;
 use crate::people::contact::STATES;

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::echo::case_pages::download;
+use crate::echo::cases::pages::download;
 use crate::web::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
@@ -23,11 +23,11 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
 use crate::db::{self, DbConnection};
-use crate::echo::applications::{self, Applied};
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
 use crate::echo::cohorts;
+use crate::echo::enrollment::applications::{self, Applied};
 use crate::echo::facilitators;
 use crate::echo::organizer::{at_most, text_or_number, Fields};
 use crate::error::ApiError;

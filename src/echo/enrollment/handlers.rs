@@ -13,11 +13,11 @@ use serde_json::json;
 use crate::archive::store::Material;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
-use crate::echo::applications::{
-    self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
-};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
+use crate::echo::enrollment::applications::{
+    self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
+};
 use crate::people::contact::{FieldErrors, STATES};
 use crate::series::model::Session;
 use crate::web::fields::options;

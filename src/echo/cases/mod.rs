@@ -6,6 +6,12 @@
 //! what happened. Each write is one transaction with its e-mails and, for
 //! facilitators, its audit entry.
 
+pub mod attachment;
+pub mod pages;
+pub mod review;
+pub mod richtext;
+pub mod screen;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -16,9 +22,8 @@ use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases, echo_sessions, sessions};
 use crate::db::DbConnection;
-use crate::echo::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::echo::cohorts::{self, Cohort};
-use crate::echo::{attachment, richtext, screen};
+use crate::echo::enrollment::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::error::ApiError;
 use crate::lineup::levers;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};

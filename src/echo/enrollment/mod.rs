@@ -1,0 +1,8 @@
+//! Enrollment in a cohort: applications and the facilitators' decisions,
+//! the participant's magic link and the pages it opens, and participants
+//! hearing of their sessions' changes.
+
+pub mod applications;
+pub mod handlers;
+pub mod links;
+pub mod notify;
