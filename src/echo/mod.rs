@@ -8,6 +8,7 @@ pub mod completion;
 pub mod enrollment;
 pub mod facilitators;
 pub mod organizer;
+pub mod participants;
 pub mod personal;
 
 /// Participants hear of their sessions' changes through this: the

@@ -25,6 +25,7 @@ use crate::echo::cohorts::{self, Cohort, NewCohort};
 use crate::echo::completion::{self, Completion, Meeting};
 use crate::echo::enrollment::applications::{self, Decision};
 use crate::echo::facilitators;
+use crate::echo::participants;
 use crate::error::ApiError;
 use crate::organizer::manage::{self, Details};
 use crate::series::model;
@@ -268,7 +269,7 @@ async fn cohort_json(
     let (cohort, sessions, counts, staff) = db::run(&state.pool, move |conn| {
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
-        let counts = applications::counts(conn, cohort.id)?;
+        let counts = participants::counts(conn, cohort.id)?;
         let staff = facilitators::of_cohort(conn, cohort.id)?;
         Ok::<_, ApiError>((cohort, sessions, counts, staff))
     })
@@ -531,7 +532,7 @@ fn update_echo_session(
         ))
         .execute(conn)?;
     if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
-        let program = applications::program_of(conn, &cohort)?;
+        let program = participants::program_of(conn, &cohort)?;
         let title = format!("{}: {topic}", program.title)
             .parse::<manage::Title>()
             .map_err(ApiError::invalid)?;
@@ -608,7 +609,7 @@ pub struct ApplicationsQuery {
 }
 
 fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
-    use applications::{APPROVED, DECLINED, PENDING, WAITLISTED};
+    use participants::{APPROVED, DECLINED, PENDING, WAITLISTED};
     match status {
         Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => {
             Err(ApiError::fields(vec![(
@@ -637,11 +638,11 @@ pub async fn applications_list(
     let rows = db::run(&state.pool, move |conn| {
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let status = status_filter(query.into_inner().status)?;
-        Ok::<_, ApiError>(applications::list(conn, cohort.id, status.as_deref())?)
+        Ok::<_, ApiError>(participants::list(conn, cohort.id, status.as_deref())?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({
-        "applications": rows.iter().map(applications::Applied::to_json).collect::<Vec<_>>()
+        "applications": rows.iter().map(participants::Applied::to_json).collect::<Vec<_>>()
     })))
 }
 
@@ -659,7 +660,7 @@ pub struct DecisionBody {
 /// when its cohort is not a facilitator's.
 fn check_application(conn: &mut DbConnection, who: Caller, id: i64) -> Result<(), ApiError> {
     let no_application = || ApiError::NotFound(format!("no application {id}"));
-    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
+    let found = participants::find(conn, id)?.ok_or_else(no_application)?;
     facilitators::check(
         conn,
         who,
@@ -726,7 +727,7 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
         let all = facilitators::visible(conn, who)?;
         let mut rows = Vec::new();
         for c in all {
-            let counts = applications::counts(conn, c.id)?;
+            let counts = participants::counts(conn, c.id)?;
             rows.push((c, counts));
         }
         Ok::<_, DbError>(rows)
@@ -743,8 +744,8 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
                     .map(|(slug, s)| json!({ "value": slug, "label": s.title })).collect::<Vec<_>>(),
                 "cohorts": rows.iter().map(|(c, counts)| {
                     let mut v = c.to_json();
-                    v["pending"] = json!(counts.iter().find(|(s, _)| s == applications::PENDING).map_or(0, |c| c.1));
-                    v["approved"] = json!(counts.iter().find(|(s, _)| s == applications::APPROVED).map_or(0, |c| c.1));
+                    v["pending"] = json!(counts.iter().find(|(s, _)| s == participants::PENDING).map_or(0, |c| c.1));
+                    v["approved"] = json!(counts.iter().find(|(s, _)| s == participants::APPROVED).map_or(0, |c| c.1));
                     v
                 }).collect::<Vec<_>>(),
             }),
@@ -769,7 +770,7 @@ pub async fn cohort_page(
     let loaded = db::run(&state.pool, move |conn| {
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
-        let apps = applications::list(conn, cohort.id, None)?;
+        let apps = participants::list(conn, cohort.id, None)?;
         let readings = review::of_cohort(conn, cohort.id, None)?;
         let visits = completion::visits(conn, cohort.id, None)?;
         let staff = facilitators::of_cohort(conn, cohort.id)?;
@@ -788,12 +789,12 @@ pub async fn cohort_page(
         .filter(|u| staff.iter().all(|s| s.id != u.id))
         .map(|u| json!({ "value": u.email, "label": format!("{} ({})", u.name, u.email) }))
         .collect();
-    let open = |a: &applications::Applied| {
-        [applications::PENDING, applications::WAITLISTED].contains(&a.application.status.as_str())
+    let open = |a: &participants::Applied| {
+        [participants::PENDING, participants::WAITLISTED].contains(&a.application.status.as_str())
     };
     let approved = apps
         .iter()
-        .filter(|a| a.application.status == applications::APPROVED)
+        .filter(|a| a.application.status == participants::APPROVED)
         .cloned()
         .collect();
     let completion = Completion::new(
@@ -822,8 +823,8 @@ pub async fn cohort_page(
                     .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
             "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
-            "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
-            "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
+            "open_applications": apps.iter().filter(|a| open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
+            "decided": apps.iter().filter(|a| !open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
             "completion_groups": [
                 { "heading": "Participants", "rows": completion.participants, "counts": completion.participant_counts },
                 { "heading": "Observers", "rows": completion.observers, "counts": completion.observer_counts },
@@ -907,7 +908,7 @@ pub async fn page_session(
 /// answer instead (no such application).
 pub(crate) async fn application_page(state: &AppState, id: i64) -> Result<String, HttpResponse> {
     match db::run(&state.pool, move |conn| {
-        let Some(a) = applications::find(conn, id)? else {
+        let Some(a) = participants::find(conn, id)? else {
             return Ok::<_, DbError>(None);
         };
         cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)

@@ -23,7 +23,7 @@ use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases, echo_sessions, sessions};
 use crate::db::DbConnection;
 use crate::echo::cohorts::{self, Cohort};
-use crate::echo::enrollment::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
+use crate::echo::participants::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::error::ApiError;
 use crate::lineup::levers;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
@@ -698,7 +698,7 @@ pub fn review(
         ))
         .execute(conn)?;
     let case = find(conn, id)?.ok_or_else(not_yours)?;
-    let who = applications::find(conn, case.application_id)?.ok_or_else(not_yours)?;
+    let who = participants::find(conn, case.application_id)?.ok_or_else(not_yours)?;
     let token = who.application.link_placeholder();
     let template = match status {
         ACCEPTED => "case_accepted",
@@ -711,7 +711,7 @@ pub fn review(
             .into_iter()
             .find(|(s, _)| s.id == session_id)
             .ok_or_else(not_yours)?;
-        let program = applications::program_of(conn, &cohort)?;
+        let program = participants::program_of(conn, &cohort)?;
         msg.context["when"] = json!(session.when());
         msg.calendar = Some(CalendarPart {
             method: Method::Request,
@@ -721,7 +721,7 @@ pub fn review(
                     "You present your case “{}” in this session.\n\nJoin: {}\n\nYour ECHO page: {}",
                     case.title,
                     session.join_url,
-                    applications::page_url(public_url, &token)
+                    participants::page_url(public_url, &token)
                 ),
                 Some(Party {
                     name: format!("{} {}", who.first_name, who.last_name),
@@ -841,7 +841,7 @@ pub fn recommend(
         ))
         .execute(conn)?;
     let case = find(conn, id)?.ok_or_else(not_yours)?;
-    let who = applications::find(conn, case.application_id)?.ok_or_else(not_yours)?;
+    let who = participants::find(conn, case.application_id)?.ok_or_else(not_yours)?;
     let token = who.application.link_placeholder();
     let mut msg = letter(&who, &case, "case_recommendations", public_url, &token);
     msg.key = format!(
@@ -890,7 +890,7 @@ pub fn follow_ups_due(
         if claimed == 0 {
             continue;
         }
-        let Some(who) = applications::find(conn, case.application_id)? else {
+        let Some(who) = participants::find(conn, case.application_id)? else {
             continue;
         };
         let token = who.application.link_placeholder();
@@ -963,7 +963,7 @@ fn letter(
             "resubmitted": case.revision > 1,
             "message": case.review_message.clone().unwrap_or_default(),
             "case_url": case_url,
-            "page_url": applications::page_url(public_url, token),
+            "page_url": participants::page_url(public_url, token),
             "cohort_url": public_url.join("/echo"),
             "when": "",
         }),

@@ -27,9 +27,9 @@ use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
 use crate::echo::cohorts;
-use crate::echo::enrollment::applications::{self, Applied};
 use crate::echo::facilitators;
 use crate::echo::organizer::{at_most, text_or_number, Fields};
+use crate::echo::participants::{self, Applied};
 use crate::error::ApiError;
 use crate::series::model::Session;
 use crate::web::AppState;
@@ -102,7 +102,7 @@ fn one(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Reading>> {
         return Ok(None);
     };
     Ok(Some(Reading {
-        presenter: applications::find(conn, case.application_id)?,
+        presenter: participants::find(conn, case.application_id)?,
         attachment: cases::attachment_info(conn, case.id)?,
         session: session(conn, case.session_id)?,
         preferred: session(conn, case.preferred_session_id)?,
@@ -118,7 +118,7 @@ pub(crate) fn of_cohort(
     status: Option<&str>,
 ) -> QueryResult<Vec<Reading>> {
     let found = cases::of_cohort(conn, cohort_id, status)?;
-    let people: HashMap<i64, Applied> = applications::list(conn, cohort_id, None)?
+    let people: HashMap<i64, Applied> = participants::list(conn, cohort_id, None)?
         .into_iter()
         .map(|a| (a.application.id, a))
         .collect();

@@ -18,8 +18,8 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::db::schema::{applications, attendance, echo_sessions};
 use crate::db::{self, DbConnection};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
-use crate::echo::enrollment::applications::{Applied, APPROVED, OBSERVER};
 use crate::echo::facilitators;
+use crate::echo::participants::{Applied, APPROVED, OBSERVER};
 use crate::error::ApiError;
 use crate::series::model::Session;
 use crate::web::routes::Routes;
@@ -256,7 +256,7 @@ pub fn load(
     now: NaiveDateTime,
 ) -> QueryResult<Completion> {
     let meetings = Meeting::of(&cohorts::sessions_of(conn, cohort.id)?, now);
-    let approved = crate::echo::enrollment::applications::list(conn, cohort.id, Some(APPROVED))?;
+    let approved = crate::echo::participants::list(conn, cohort.id, Some(APPROVED))?;
     let visits = visits(conn, cohort.id, None)?;
     Ok(Completion::new(cohort, &meetings, approved, &visits))
 }

@@ -15,9 +15,8 @@ use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
-use crate::echo::enrollment::applications::{
-    self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
-};
+use crate::echo::enrollment::applications::{self, ApplicationForm, ApplyError, Outcome};
+use crate::echo::participants::{self, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES};
 use crate::people::contact::{FieldErrors, STATES};
 use crate::series::model::Session;
 use crate::web::fields::options;
@@ -208,7 +207,7 @@ pub async fn apply(
     }
 }
 
-type Participant = (applications::Applied, Cohort, Vec<(Session, EchoSession)>);
+type Participant = (participants::Applied, Cohort, Vec<(Session, EchoSession)>);
 
 /// The participant's own cases and those presented in their cohort so far.
 type Cases = (Vec<crate::echo::cases::Case>, Vec<crate::echo::cases::Case>);
@@ -218,7 +217,7 @@ async fn participant(state: &AppState, token: String) -> Result<Option<Participa
         return Ok(None);
     }
     db::run(&state.pool, move |conn| {
-        let Some((applied, cohort)) = applications::by_token(conn, &token)? else {
+        let Some((applied, cohort)) = participants::by_token(conn, &token)? else {
             return Ok(None);
         };
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
@@ -288,7 +287,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
         row["attended"] = json!(attended.contains_key(&s.id));
         row["minutes"] = json!(attended.get(&s.id));
     }
-    let feed_url = applications::feed_url(public, &token);
+    let feed_url = participants::feed_url(public, &token);
     let webcal = feed_url
         .split_once("://")
         .map_or(feed_url.clone(), |(_, rest)| format!("webcal://{rest}"));
@@ -357,7 +356,7 @@ pub async fn participant_feed(
     debug_assert_eq!(applied.application.status, APPROVED);
     let program = match db::run(&state.pool, {
         let cohort = cohort.clone();
-        move |conn| applications::program_of(conn, &cohort).map_err(DbError::from)
+        move |conn| participants::program_of(conn, &cohort).map_err(DbError::from)
     })
     .await
     {
@@ -370,7 +369,7 @@ pub async fn participant_feed(
         .map(|(s, e)| FeedEvent {
             event: s.calendar_event(
                 &program,
-                applications::session_description(s, e, public, &token),
+                participants::session_description(s, e, public, &token),
                 None,
                 0,
             ),

@@ -15,7 +15,7 @@ use crate::config::PublicUrl;
 use crate::db::schema::applications as applications_table;
 use crate::db::{self, DbConnection};
 use crate::echo::cohorts;
-use crate::echo::enrollment::applications::{self, Applied, APPROVED};
+use crate::echo::participants::{self, Applied, APPROVED};
 use crate::error::ApiError;
 use crate::mail::outbox::{self, NewMessage};
 use crate::web::links::Issued;
@@ -25,7 +25,7 @@ use crate::web::AppState;
 /// cohort gets the same 404 as for none.
 fn theirs(conn: &mut DbConnection, who: Caller, id: i64) -> Result<Applied, ApiError> {
     let no_application = || ApiError::NotFound(format!("no application {id}"));
-    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
+    let found = participants::find(conn, id)?.ok_or_else(no_application)?;
     crate::echo::facilitators::check(
         conn,
         who,
@@ -122,8 +122,8 @@ pub fn reissue(
             context: json!({
                 "first_name": before.first_name,
                 "cohort": cohort.name,
-                "page_url": applications::page_url(public_url, token),
-                "feed_url": applications::feed_url(public_url, token),
+                "page_url": participants::page_url(public_url, token),
+                "feed_url": participants::feed_url(public_url, token),
                 "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
             }),
             calendar: None,

@@ -12,7 +12,7 @@ use crate::db::schema::{applications, cases};
 use crate::db::DbConnection;
 use crate::echo::cases::{ACCEPTED, SUBMITTED};
 use crate::echo::cohorts;
-use crate::echo::enrollment::applications::{self as apps, APPROVED};
+use crate::echo::participants::{self as apps, APPROVED};
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
 use crate::series::model::{Series, Session};
 
