@@ -7,6 +7,7 @@ pub mod cohorts;
 pub mod completion;
 pub mod enrollment;
 pub mod facilitators;
+pub mod fields;
 pub mod organizer;
 pub mod participants;
 pub mod personal;
@@ -54,15 +55,21 @@ pub fn routes(cfg: &mut crate::web::routes::Routes) {
         .patch("/api/v1/echo/cohorts/{slug}", organizer::update)
         .get(
             "/api/v1/echo/cohorts/{slug}/applications",
-            organizer::applications_list,
+            enrollment::organizer::applications_list,
         )
         .patch("/api/v1/echo/sessions/{id}", organizer::update_session)
-        .post("/api/v1/echo/applications/{id}/decision", organizer::decide)
+        .post(
+            "/api/v1/echo/applications/{id}/decision",
+            enrollment::organizer::decide,
+        )
         .get("/organizer/echo", organizer::cohorts_page)
         .post("/organizer/echo/cohorts", organizer::page_create)
         .post("/organizer/echo/sessions/{id}", organizer::page_session)
-        .post("/organizer/echo/applications/{id}", organizer::page_decide)
-        .get("/organizer/echo/{slug}", organizer::cohort_page)
+        .post(
+            "/organizer/echo/applications/{id}",
+            enrollment::organizer::page_decide,
+        )
+        .get("/organizer/echo/{slug}", enrollment::organizer::cohort_page)
         .post(
             "/api/v1/echo/cohorts/{slug}/facilitators",
             facilitators::api_assign,

@@ -28,7 +28,7 @@ use crate::echo::cases::{
 };
 use crate::echo::cohorts;
 use crate::echo::facilitators;
-use crate::echo::organizer::{at_most, text_or_number, Fields};
+use crate::echo::fields::{at_most, text_or_number, Fields};
 use crate::echo::participants::{self, Applied};
 use crate::error::ApiError;
 use crate::series::model::Session;

@@ -204,7 +204,7 @@ pub async fn page_link(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let back = match crate::echo::organizer::application_page(&state, id).await {
+    let back = match crate::echo::enrollment::organizer::application_page(&state, id).await {
         Ok(page) => format!("{page}#decided"),
         Err(page) => return page,
     };

@@ -6,3 +6,4 @@ pub mod applications;
 pub mod handlers;
 pub mod links;
 pub mod notify;
+pub mod organizer;
