@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn body(v: Value) -> ReviewBody {
