@@ -455,7 +455,7 @@ impl Modify for BearerAuth {
         crate::echo::organizer::create,
         crate::echo::organizer::get,
         crate::echo::organizer::update,
-        crate::echo::organizer::update_session,
+        crate::echo::cohort_sessions::update_session,
         crate::echo::enrollment::organizer::applications_list,
         crate::echo::enrollment::organizer::decide,
         crate::echo::enrollment::links::api_revoke,

@@ -60,3 +60,8 @@ pub(crate) fn at_most(max: usize) -> impl Fn(&str) -> Result<String, String> {
         }
     }
 }
+
+pub(crate) fn number(s: &str) -> Result<i32, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a whole number"))
+}

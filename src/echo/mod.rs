@@ -3,6 +3,7 @@
 //! participant's page reached by a magic link, and case submissions.
 
 pub mod cases;
+pub mod cohort_sessions;
 pub mod cohorts;
 pub mod completion;
 pub mod enrollment;
@@ -57,14 +58,20 @@ pub fn routes(cfg: &mut crate::web::routes::Routes) {
             "/api/v1/echo/cohorts/{slug}/applications",
             enrollment::organizer::applications_list,
         )
-        .patch("/api/v1/echo/sessions/{id}", organizer::update_session)
+        .patch(
+            "/api/v1/echo/sessions/{id}",
+            cohort_sessions::update_session,
+        )
         .post(
             "/api/v1/echo/applications/{id}/decision",
             enrollment::organizer::decide,
         )
         .get("/organizer/echo", organizer::cohorts_page)
         .post("/organizer/echo/cohorts", organizer::page_create)
-        .post("/organizer/echo/sessions/{id}", organizer::page_session)
+        .post(
+            "/organizer/echo/sessions/{id}",
+            cohort_sessions::page_session,
+        )
         .post(
             "/organizer/echo/applications/{id}",
             enrollment::organizer::page_decide,

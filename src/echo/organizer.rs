@@ -1,9 +1,9 @@
-//! Facilitators' side of the ECHO's cohorts: create and edit them, set
-//! their sessions' didactic topic and faculty, as a JSON API and as
-//! organizer pages (the applications queue is `enrollment::organizer`). Reading needs
-//! `Need::SeeCohort`, changing `Need::Facilitate` (facilitators and
-//! admins), each narrowed to a facilitator's own cohorts by
-//! `echo::facilitators`. Every change is audited in its own transaction.
+//! Facilitators' side of the ECHO's cohorts: list, create and edit them,
+//! as a JSON API and as organizer pages (a session's topic and faculty are
+//! `cohort_sessions`, the applications queue `enrollment::organizer`).
+//! Reading needs `Need::SeeCohort`, changing `Need::Facilitate`
+//! (facilitators and admins), each narrowed to a facilitator's own cohorts
+//! by `echo::facilitators`. Every change is audited in its own transaction.
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
@@ -16,25 +16,19 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::calendar::schedule::Rule;
 use crate::config::{parse_local_time, SeriesKind};
-use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
+use crate::db::schema::cohorts as cohorts_table;
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::cohorts::{self, Cohort, NewCohort};
 use crate::echo::facilitators::{self, no_cohort};
-use crate::echo::fields::{at_most, text_or_number, Fields};
+use crate::echo::fields::{number, text_or_number, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
-use crate::organizer::manage::{self, Details};
 use crate::series::model;
 use crate::web::AppState;
 
 fn date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date like 2027-01-14"))
-}
-
-fn number(s: &str) -> Result<i32, String> {
-    s.parse()
-        .map_err(|_| format!("`{s}` is not a whole number"))
 }
 
 fn rule(s: &str) -> Result<Rule, String> {
@@ -412,127 +406,6 @@ pub async fn update(
 
 // ---------------------------------------------------------------- sessions
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EchoSessionPatch {
-    /// Also becomes the session's title ("Workforce ECHO: <topic>").
-    didactic_topic: Option<String>,
-    faculty_name: Option<String>,
-    faculty_email: Option<String>,
-    #[serde(default, deserialize_with = "text_or_number")]
-    #[schema(value_type = Option<i32>)]
-    case_slots: Option<String>,
-}
-
-/// Sets a cohort session's didactic topic, faculty presenter or case
-/// slots; a new topic retitles the session (calendars follow).
-fn update_echo_session(
-    conn: &mut DbConnection,
-    (actor, who): (&Actor, Caller),
-    policy: &crate::registration::store::Policy,
-    id: i64,
-    b: &EchoSessionPatch,
-    now: chrono::NaiveDateTime,
-) -> Result<cohorts::EchoSession, ApiError> {
-    let no_session = || ApiError::NotFound(format!("no ECHO session {id}"));
-    let (before, cohort) = cohorts::echo_session(conn, id)?.ok_or_else(no_session)?;
-    facilitators::check(conn, who, Need::Facilitate, cohort.id, no_session)?;
-    let mut f = Fields(Vec::new());
-    let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), at_most(300));
-    let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), at_most(200));
-    let email = f.parse("faculty_email", b.faculty_email.as_deref(), |s| {
-        if s.is_empty() {
-            return Ok(String::new());
-        }
-        crate::mail::address::EmailAddress::parse(s)
-            .map(|e| e.as_str().to_string())
-            .map_err(str::to_string)
-    });
-    let slots = f.parse("case_slots", b.case_slots.as_deref(), |s| {
-        match number(s)? {
-            n @ 0..=5 => Ok(n),
-            _ => Err("from 0 to 5 case presentations".into()),
-        }
-    });
-    if !f.0.is_empty() {
-        return Err(ApiError::fields(f.0));
-    }
-    diesel::update(echo_sessions::table.find(id))
-        .set((
-            echo_sessions::didactic_topic.eq(topic.as_deref().unwrap_or(&before.didactic_topic)),
-            echo_sessions::faculty_name.eq(faculty.as_deref().unwrap_or(&before.faculty_name)),
-            echo_sessions::faculty_email.eq(email.as_deref().unwrap_or(&before.faculty_email)),
-            echo_sessions::case_slots.eq(slots.unwrap_or(before.case_slots)),
-        ))
-        .execute(conn)?;
-    if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
-        let program = participants::program_of(conn, &cohort)?;
-        let title = format!("{}: {topic}", program.title)
-            .parse::<manage::Title>()
-            .map_err(ApiError::invalid)?;
-        let details = Details {
-            title: Some(title),
-            ..Default::default()
-        };
-        manage::update(conn, actor, policy, id, &details, now)?;
-    }
-    let (after, _) = cohorts::echo_session(conn, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
-    audit::record(
-        conn,
-        actor,
-        "echo_session.update",
-        &format!("session:{id}"),
-        Some(
-            json!({ "didactic_topic": before.didactic_topic, "faculty_name": before.faculty_name, "case_slots": before.case_slots }),
-        ),
-        Some(
-            json!({ "didactic_topic": after.didactic_topic, "faculty_name": after.faculty_name, "case_slots": after.case_slots }),
-        ),
-        now,
-    )?;
-    Ok(after)
-}
-
-/// Sets a cohort session's didactic topic, faculty presenter (name and
-/// e-mail) or number of case slots.
-#[utoipa::path(patch, path = "/api/v1/echo/sessions/{id}", tag = "echo", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id")), request_body = EchoSessionPatch,
-    responses((status = 200, description = "The session's ECHO details"),
-        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
-        (status = 404, description = "Not a cohort's session", body = crate::error::ErrorBody),
-        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
-pub async fn update_session(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<i64>,
-    body: web::Json<EchoSessionPatch>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Facilitate)?;
-    let (actor, now, id, b) = (
-        user.actor(),
-        state.clock.naive(),
-        path.into_inner(),
-        body.into_inner(),
-    );
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
-    let after = db::write(&state.pool, move |conn| {
-        update_echo_session(conn, (&actor, who), &policy, id, &b, now)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session_id": after.session_id,
-        "didactic_topic": after.didactic_topic,
-        "faculty_name": after.faculty_name,
-        "faculty_email": after.faculty_email,
-        "case_slots": after.case_slots,
-    })))
-}
-
 // ---------------------------------------------------------------- pages
 
 /// `GET /organizer/echo`: the cohorts, and a form to create one.
@@ -591,52 +464,6 @@ pub async fn page_create(
         move |conn, actor, form, now| {
             let cohort = create_cohort(&app, conn, (actor, who), &form.body(&[])?, now)?;
             Ok(format!("/organizer/echo/{}", cohort.slug))
-        },
-    )
-    .await
-}
-
-/// `POST /organizer/echo/sessions/{id}`: topic, faculty, case slots.
-pub async fn page_session(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<i64>,
-    form: PostedForm,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let back = match db::run(&state.pool, move |conn| {
-        cohorts::echo_session(conn, id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(Some((_, cohort))) => format!("/organizer/echo/{}", cohort.slug),
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
-    let posted = Posted::from_form(form);
-    forms::submit(
-        &state,
-        &user,
-        posted,
-        Need::Facilitate,
-        back.clone(),
-        move |conn, actor, form, now| {
-            let mut b: EchoSessionPatch = form.body(&[])?;
-            // A field emptied on purpose is cleared.
-            for (name, field) in [
-                ("faculty_name", &mut b.faculty_name),
-                ("faculty_email", &mut b.faculty_email),
-            ] {
-                if field.is_none() && form.has(name) {
-                    *field = Some(String::new());
-                }
-            }
-            update_echo_session(conn, (actor, who), &policy, id, &b, now)?;
-            Ok(back.clone())
         },
     )
     .await
