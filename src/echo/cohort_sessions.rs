@@ -11,6 +11,7 @@ use serde_json::json;
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser};
+use crate::config::Settings;
 use crate::db::schema::echo_sessions;
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::cohorts;
@@ -18,10 +19,44 @@ use crate::echo::facilitators;
 use crate::echo::fields::{at_most, number, text_or_number, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
-use crate::organizer::manage::{self, Details};
+use crate::web::routes::Routes;
 use crate::web::AppState;
 
 type PostedForm = web::Form<Vec<(String, String)>>;
+
+/// How a cohort session takes a new title: as any session change, so its
+/// calendars and the people holding them follow (a new SEQUENCE, the
+/// notices). The session-change fan-out is the composition's
+/// (`organizer::manage`): `app.rs` hands it in with the routes, and the
+/// ECHO does not reach up for it.
+pub type Retitle = fn(
+    &mut DbConnection,
+    &Actor,
+    &Settings,
+    i64,
+    &str,
+    chrono::NaiveDateTime,
+) -> Result<(), ApiError>;
+
+/// The routes of a cohort session's details, each handed `retitle`.
+pub fn routes(r: &mut Routes, retitle: Retitle) {
+    r.patch(
+        "/api/v1/echo/sessions/{id}",
+        move |state: web::Data<AppState>,
+              user: ApiUser,
+              path: web::Path<i64>,
+              body: web::Json<EchoSessionPatch>| {
+            update_session(state, user, path, body, retitle)
+        },
+    )
+    .post(
+        "/organizer/echo/sessions/{id}",
+        move |state: web::Data<AppState>,
+              user: PageUser,
+              path: web::Path<i64>,
+              form: PostedForm| { page_session(state, user, path, form, retitle) },
+    );
+}
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,7 +75,7 @@ pub struct EchoSessionPatch {
 fn update_echo_session(
     conn: &mut DbConnection,
     (actor, who): (&Actor, Caller),
-    policy: &crate::registration::store::Policy,
+    (settings, retitle): (&Settings, Retitle),
     id: i64,
     b: &EchoSessionPatch,
     now: chrono::NaiveDateTime,
@@ -78,14 +113,8 @@ fn update_echo_session(
         .execute(conn)?;
     if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
         let program = participants::program_of(conn, &cohort)?;
-        let title = format!("{}: {topic}", program.title)
-            .parse::<manage::Title>()
-            .map_err(ApiError::invalid)?;
-        let details = Details {
-            title: Some(title),
-            ..Default::default()
-        };
-        manage::update(conn, actor, policy, id, &details, now)?;
+        let title = format!("{}: {topic}", program.title);
+        retitle(conn, actor, settings, id, &title, now)?;
     }
     let (after, _) = cohorts::echo_session(conn, id)?
         .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
@@ -119,6 +148,7 @@ pub async fn update_session(
     user: ApiUser,
     path: web::Path<i64>,
     body: web::Json<EchoSessionPatch>,
+    retitle: Retitle,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Facilitate)?;
     let (actor, now, id, b) = (
@@ -127,12 +157,9 @@ pub async fn update_session(
         path.into_inner(),
         body.into_inner(),
     );
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
+    let (settings, who) = (state.settings.clone(), user.caller());
     let after = db::write(&state.pool, move |conn| {
-        update_echo_session(conn, (&actor, who), &policy, id, &b, now)
+        update_echo_session(conn, (&actor, who), (&settings, retitle), id, &b, now)
     })
     .await?;
     Ok(HttpResponse::Ok().json(json!({
@@ -150,6 +177,7 @@ pub async fn page_session(
     user: PageUser,
     path: web::Path<i64>,
     form: PostedForm,
+    retitle: Retitle,
 ) -> HttpResponse {
     let id = path.into_inner();
     let back = match db::run(&state.pool, move |conn| {
@@ -161,10 +189,7 @@ pub async fn page_session(
         Ok(None) => return state.pages.not_found(),
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
+    let (settings, who) = (state.settings.clone(), user.caller());
     let posted = Posted::from_form(form);
     forms::submit(
         &state,
@@ -183,7 +208,7 @@ pub async fn page_session(
                     *field = Some(String::new());
                 }
             }
-            update_echo_session(conn, (actor, who), &policy, id, &b, now)?;
+            update_echo_session(conn, (actor, who), (&settings, retitle), id, &b, now)?;
             Ok(back.clone())
         },
     )

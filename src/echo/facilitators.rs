@@ -417,3 +417,17 @@ pub async fn page_unassign(
     })
     .await
 }
+
+/// Assigning facilitators to a cohort (API and page).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.post("/api/v1/echo/cohorts/{slug}/facilitators", api_assign)
+        .delete(
+            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
+            api_unassign,
+        )
+        .post("/organizer/echo/{slug}/facilitators", page_assign)
+        .post(
+            "/organizer/echo/{slug}/facilitators/{user_id}/remove",
+            page_unassign,
+        );
+}

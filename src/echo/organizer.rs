@@ -468,3 +468,13 @@ pub async fn page_create(
     )
     .await
 }
+
+/// The cohorts' API and pages.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/api/v1/echo/cohorts", list)
+        .post("/api/v1/echo/cohorts", create)
+        .get("/api/v1/echo/cohorts/{slug}", get)
+        .patch("/api/v1/echo/cohorts/{slug}", update)
+        .get("/organizer/echo", cohorts_page)
+        .post("/organizer/echo/cohorts", page_create);
+}

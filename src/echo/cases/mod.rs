@@ -24,3 +24,10 @@ pub use store::{
     resubmit, submit, visible_to, AttachmentInfo, Case, ACCEPTED, DECLINED, REVISION_REQUESTED,
     SUBMITTED,
 };
+
+/// The facilitators' review (API and pages), then the participant's case
+/// pages.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    review::routes(r);
+    pages::routes(r);
+}

@@ -503,3 +503,14 @@ pub async fn follow_up(
         Err(e) => refused(&state, e, &back),
     }
 }
+
+/// The participant's case pages, reached by their magic link.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/echo/p/{token}/cases/new", new_case)
+        .post("/echo/p/{token}/cases", create_case)
+        .get("/echo/p/{token}/cases/{id}", case_page)
+        .post("/echo/p/{token}/cases/{id}", update_case)
+        .get("/echo/p/{token}/cases/{id}/edit", edit_case)
+        .get("/echo/p/{token}/cases/{id}/attachment", case_attachment)
+        .post("/echo/p/{token}/cases/{id}/follow-up", follow_up);
+}

@@ -470,3 +470,18 @@ pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) ->
         Err(e) => state.pages.internal_error(&e.into()),
     }
 }
+
+/// The public pages before a cohort's form (the program, the link form,
+/// the participant's page, materials and calendar, a session's link).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/echo", program)
+        .get("/echo/link", link_form)
+        .post("/echo/link", send_link)
+        .get("/echo/p/{token}", participant_page)
+        .get("/echo/p/{token}/materials/{id}", participant_material)
+        .get("/echo/session/{id}", session_redirect)
+        .get("/echo/p/{token}/calendar.ics", participant_feed)
+        // After `/echo/link`, which `{cohort}` would otherwise take.
+        .get("/echo/{cohort}", cohort)
+        .post("/echo/{cohort}/apply", apply);
+}

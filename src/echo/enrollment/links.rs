@@ -237,3 +237,10 @@ pub async fn page_link(
     )
     .await
 }
+
+/// Reissuing and revoking a participant's link (API and page).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.post("/api/v1/echo/applications/{id}/link", api_reissue)
+        .delete("/api/v1/echo/applications/{id}/link", api_revoke)
+        .post("/organizer/echo/applications/{id}/link", page_link);
+}

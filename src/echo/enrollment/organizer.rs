@@ -269,3 +269,14 @@ pub async fn page_decide(
     )
     .await
 }
+
+/// The applications queue (API and pages) and the cohort's page.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get(
+        "/api/v1/echo/cohorts/{slug}/applications",
+        applications_list,
+    )
+    .post("/api/v1/echo/applications/{id}/decision", decide)
+    .post("/organizer/echo/applications/{id}", page_decide)
+    .get("/organizer/echo/{slug}", cohort_page);
+}
