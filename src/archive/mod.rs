@@ -12,6 +12,10 @@ pub mod past;
 pub mod personal;
 pub mod store;
 
+pub use handlers::serve as serve_material;
+pub use past::material_json;
+pub use store::{find as find_material, for_sessions as materials_for_sessions, Material};
+
 /// The archive's API, downloads and organizer forms.
 pub fn routes(cfg: &mut crate::web::routes::Routes) {
     handlers::routes(cfg);

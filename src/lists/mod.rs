@@ -6,3 +6,5 @@ pub mod domain;
 pub mod handlers;
 pub mod personal;
 pub mod store;
+
+pub use store::{upsert_contact, Contact};

@@ -8,4 +8,5 @@ pub mod generate;
 pub mod handlers;
 pub mod model;
 
+pub(crate) use handlers::polled_calendar;
 pub use model::{Series, Session};

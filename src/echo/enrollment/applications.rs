@@ -20,7 +20,7 @@ use crate::echo::participants::{
     ORGANIZATION_TYPES, PARTICIPANT, PENDING, ROLES, WAITLISTED,
 };
 use crate::error::ApiError;
-use crate::lists::store as lists;
+use crate::lists;
 use crate::mail::address::EmailAddress;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
 use crate::people::contact::{name, text, FieldErrors, STATES};

@@ -10,7 +10,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Months;
 use serde_json::json;
 
-use crate::archive::store::Material;
+use crate::archive::Material;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
@@ -250,7 +250,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
                 .collect();
             // Only this person's attendance.
             let visits = completion::visits(conn, cohort_id, Some(person_id))?;
-            let materials = crate::archive::store::for_sessions(conn, &session_ids, true)?;
+            let materials = crate::archive::materials_for_sessions(conn, &session_ids, true)?;
             Ok((
                 (cases::of_application(conn, app_id)?, presented),
                 visits,
@@ -275,7 +275,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
             .iter()
             .filter(|m| m.session_id == s.id)
             .map(|m| {
-                let mut shown = crate::archive::past::material_json(m);
+                let mut shown = crate::archive::material_json(m);
                 if m.url.is_none() {
                     shown["href"] = json!(format!("/echo/p/{token}/materials/{}", m.id));
                 }
@@ -328,12 +328,12 @@ pub async fn participant_material(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let found = db::run(&state.pool, move |conn| {
-        crate::archive::store::find(conn, id).map_err(DbError::from)
+        crate::archive::find_material(conn, id).map_err(DbError::from)
     })
     .await;
     match found {
         Ok(Some(m)) if m.published && sessions.iter().any(|(s, _)| s.id == m.session_id) => {
-            crate::archive::handlers::serve(&state, &req, &m, crate::files::Cache::Private).await
+            crate::archive::serve_material(&state, &req, &m, crate::files::Cache::Private).await
         }
         Ok(_) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
@@ -391,7 +391,7 @@ pub async fn participant_feed(
         .checked_add_months(Months::new(1))
         .unwrap_or(last.0.ends_at_utc());
     let body = ics::render_feed(&cohort.name, cohort.tz(), from..to, &events);
-    let mut response = crate::series::handlers::polled_calendar(&req, body);
+    let mut response = crate::series::polled_calendar(&req, body);
     // A personal feed: never in a shared cache.
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,

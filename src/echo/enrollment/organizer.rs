@@ -14,7 +14,6 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Caller, Need, PageUser, Role};
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::cases;
-use crate::echo::cases::review::{self, Reading};
 use crate::echo::cohorts;
 use crate::echo::completion::{self, Completion, Meeting};
 use crate::echo::enrollment::applications::{self, Decision};
@@ -159,7 +158,7 @@ pub async fn cohort_page(
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
         let apps = participants::list(conn, cohort.id, None)?;
-        let readings = review::of_cohort(conn, cohort.id, None)?;
+        let readings = cases::readings(conn, cohort.id, None)?;
         let visits = completion::visits(conn, cohort.id, None)?;
         let staff = facilitators::of_cohort(conn, cohort.id)?;
         let accounts = crate::auth::store::list(conn)?;
@@ -210,7 +209,7 @@ pub async fn cohort_page(
                 "cases": readings.iter().filter(|c| c.case.status == cases::ACCEPTED && c.case.session_id == Some(s.id))
                     .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
+            "cases": readings.iter().map(cases::Reading::to_json).collect::<Vec<_>>(),
             "open_applications": apps.iter().filter(|a| open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
             "decided": apps.iter().filter(|a| !open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
             "completion_groups": [
