@@ -2,9 +2,9 @@
 //! checks every field, screens the free text for identifying details and
 //! turns the form into a `NewCase` or a message per problem.
 
-use crate::echo::cases::{attachment, screen};
 use serde::Serialize;
 
+use crate::echo::cases::{attachment, screen};
 use crate::echo::participants::ORGANIZATION_TYPES;
 use crate::lineup::levers;
 use crate::people::contact::STATES;

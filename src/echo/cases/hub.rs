@@ -4,10 +4,6 @@
 //! happened, with the presenter's answer. Each write is one transaction with
 //! its e-mails and, for facilitators, its audit entry.
 
-use crate::echo::cases::richtext;
-use crate::echo::cases::store::{
-    find, letter, not_yours, Case, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
-};
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde_json::json;
@@ -17,6 +13,10 @@ use crate::calendar::ics::{Method, Party};
 use crate::config::PublicUrl;
 use crate::db::schema::{cases, echo_sessions, sessions};
 use crate::db::DbConnection;
+use crate::echo::cases::richtext;
+use crate::echo::cases::store::{
+    find, letter, not_yours, Case, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
+};
 use crate::echo::cohorts::{self, Cohort};
 use crate::echo::participants::{self, Applied};
 use crate::error::ApiError;

@@ -3,8 +3,6 @@
 //! a participant's submission and revision, each one transaction with its
 //! receipt.
 
-use crate::echo::cases::form::{CheckedFile, NewCase, CHALLENGES, SETTINGS, SIZE_BANDS};
-use crate::echo::cases::richtext;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
@@ -13,6 +11,8 @@ use serde_json::json;
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases, sessions};
 use crate::db::DbConnection;
+use crate::echo::cases::form::{CheckedFile, NewCase, CHALLENGES, SETTINGS, SIZE_BANDS};
+use crate::echo::cases::richtext;
 use crate::echo::cohorts::{self};
 use crate::echo::participants::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::error::ApiError;

@@ -1,11 +1,10 @@
 //! The completion list for facilitators: the JSON API, its CSV, and the
 //! CSV for the cohort page's browser.
 
-use crate::echo::completion::list::{load_slug, Completion, CompletionList};
-
 use actix_web::{web, HttpResponse};
 
 use crate::auth::{ApiUser, Need, PageUser};
+use crate::echo::completion::list::{load_slug, Completion, CompletionList};
 use crate::error::ApiError;
 use crate::web::routes::Routes;
 use crate::web::AppState;

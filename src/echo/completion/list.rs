@@ -2,7 +2,6 @@
 //! number of queries), each approved person's standing by the rule, and
 //! the list as JSON and as a CSV for Excel.
 
-use crate::echo::completion::rule::{assess, Meeting, Progress, Status};
 use std::collections::{HashMap, HashSet};
 
 use actix_web::HttpResponse;
@@ -14,6 +13,7 @@ use crate::auth::{Caller, Need};
 use crate::db::schema::{applications, attendance, echo_sessions};
 use crate::db::{self, DbConnection};
 use crate::echo::cohorts::{self, Cohort};
+use crate::echo::completion::rule::{assess, Meeting, Progress, Status};
 use crate::echo::facilitators;
 use crate::echo::participants::{Applied, APPROVED, OBSERVER};
 use crate::error::ApiError;

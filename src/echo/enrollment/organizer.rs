@@ -5,7 +5,6 @@
 //! `Need::Facilitate`, each narrowed to a facilitator's own cohorts by
 //! `echo::facilitators`.
 
-use crate::web::links::LinkKey;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -21,6 +20,7 @@ use crate::echo::facilitators;
 use crate::echo::fields::{at_most, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
+use crate::web::links::LinkKey;
 use crate::web::AppState;
 
 type PostedForm = web::Form<Vec<(String, String)>>;
