@@ -202,7 +202,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' da
 /// every feature's form under `/organizer/sessions/{id}/`), then the rest.
 pub fn routes(r: &mut Routes) {
     r.configure(series::routes)
-        .configure(crate::echo::routes)
+        .configure(|r| crate::echo::routes(r, retitle_echo_session))
         .configure(crate::attendance::routes)
         .configure(crate::archive::routes)
         .configure(registration::routes)
@@ -230,6 +230,30 @@ pub fn routes(r: &mut Routes) {
         .get("/readyz", readyz)
         .get("/metrics", metrics_text)
         .get("/static/{file}", static_file);
+}
+
+/// How the ECHO retitles a cohort's session (a new didactic topic): as
+/// any session change, so calendars and notices follow. Handed to
+/// `echo::routes`, which may not import the composition.
+fn retitle_echo_session(
+    conn: &mut crate::db::DbConnection,
+    actor: &crate::audit::Actor,
+    settings: &Settings,
+    id: i64,
+    title: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<(), crate::error::ApiError> {
+    let details = organizer::manage::Details {
+        title: Some(
+            title
+                .parse::<organizer::manage::Title>()
+                .map_err(crate::error::ApiError::invalid)?,
+        ),
+        ..Default::default()
+    };
+    let policy = registration::store::Policy::from_settings(settings);
+    organizer::manage::update(conn, actor, &policy, id, &details, now)?;
+    Ok(())
 }
 
 /// Every (method, pattern) `routes` registers.

@@ -11,13 +11,13 @@ pub fn run(data: &[u8]) {
     use convene::content::{self, Content};
     let found = content::identify_bytes(data);
     let _ = (found.describe(), found.media_type(), found.extension());
-    match convene::echo::attachment::check("case.pdf", data, 1 << 20) {
+    match convene::echo::cases::attachment::check("case.pdf", data, 1 << 20) {
         Ok(kind) => {
             assert!(
                 !matches!(found, Content::Empty | Content::Unknown),
                 "{found:?} taken as an attachment"
             );
-            let name = convene::echo::attachment::safe_filename("case.pdf", kind);
+            let name = convene::echo::cases::attachment::safe_filename("case.pdf", kind);
             assert!(name.ends_with(kind.extension()), "{name}");
         }
         Err(refusal) => {

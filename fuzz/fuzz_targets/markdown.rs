@@ -7,7 +7,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| run(data));
 
 use std::sync::OnceLock;
 
-use convene::echo::richtext::{TAGS, URL_SCHEMES};
+use convene::echo::cases::richtext::{TAGS, URL_SCHEMES};
 
 /// How much bigger than its Markdown a rendering may be. Each byte can
 /// cost an escape (`&quot;`) or a tag, and each line the prefix of the
@@ -30,7 +30,7 @@ fn attributes() -> &'static regex::Regex {
 /// rendering grows more than a constant times the input.
 pub fn run(data: &[u8]) {
     let markdown = String::from_utf8_lossy(data);
-    let html = convene::echo::richtext::to_html(&markdown);
+    let html = convene::echo::cases::richtext::to_html(&markdown);
     for tag in tags().captures_iter(&html) {
         assert!(TAGS.contains(&&tag[2]), "<{}> in the HTML", &tag[2]);
         let rest = attributes().replace_all(&tag[3], "");
@@ -56,7 +56,7 @@ pub fn run(data: &[u8]) {
         html.len(),
         markdown.len()
     );
-    let text = convene::echo::richtext::to_text(&markdown);
+    let text = convene::echo::cases::richtext::to_text(&markdown);
     assert!(
         text.len() <= MOST_TEXT_PER_BYTE * markdown.len() + 256,
         "{} bytes of text from {} of Markdown",

@@ -11,7 +11,7 @@ pub fn run(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let names = ["title", "tried", "question"];
     let fields: Vec<(&str, &str)> = names.iter().copied().zip(text.splitn(3, '\0')).collect();
-    for finding in convene::echo::screen::screen(&fields) {
+    for finding in convene::echo::cases::screen::screen(&fields) {
         let (_, field) = fields
             .iter()
             .find(|(name, _)| *name == finding.field)

@@ -12,6 +12,10 @@ pub mod past;
 pub mod personal;
 pub mod store;
 
+pub use handlers::serve as serve_material;
+pub use past::material_json;
+pub use store::{find as find_material, for_sessions as materials_for_sessions, Material};
+
 use diesel::QueryResult;
 
 use crate::db::DbConnection;

@@ -4,7 +4,7 @@
 //! refused file seems to be (an image, a program, an old Office file).
 //! Reads only what it needs through `Read + Seek`, so a 4 GB recording on
 //! disk costs a few reads. Also the file name we store and serve a file
-//! under. Features decide what they accept (`echo::attachment`,
+//! under. Features decide what they accept (`echo::cases::attachment`,
 //! `archive`).
 //!
 //! # Rules

@@ -23,7 +23,6 @@ use crate::db::schema::{
 };
 use crate::db::{self, DbConnection};
 use crate::echo::cohorts::{self, Cohort};
-use crate::echo::organizer::no_cohort;
 use crate::error::ApiError;
 use crate::series::model::{self, Series, Session};
 use crate::web::AppState;
@@ -63,6 +62,10 @@ pub fn check(
 ) -> Result<(), ApiError> {
     let runs_it = runs(conn, who.user_id, cohort_id)?;
     enforce(who, who.role.on_cohort(need, runs_it), hidden)
+}
+
+pub(crate) fn no_cohort(slug: &str) -> ApiError {
+    ApiError::NotFound(format!("no cohort `{slug}`"))
 }
 
 /// Cohort `slug`, or 404.
@@ -413,4 +416,18 @@ pub async fn page_unassign(
         unassign(conn, actor, c, user_id, now)
     })
     .await
+}
+
+/// Assigning facilitators to a cohort (API and page).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.post("/api/v1/echo/cohorts/{slug}/facilitators", api_assign)
+        .delete(
+            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
+            api_unassign,
+        )
+        .post("/organizer/echo/{slug}/facilitators", page_assign)
+        .post(
+            "/organizer/echo/{slug}/facilitators/{user_id}/remove",
+            page_unassign,
+        );
 }

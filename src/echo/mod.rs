@@ -1,85 +1,45 @@
 //! The Workforce ECHO: cohorts of an ECHO program (a series of kind
 //! `echo`) with their sessions, applications to join a cohort, the
 //! participant's page reached by a magic link, and case submissions.
+//!
+//! Three features, each a folder: `enrollment` (applying, the decisions,
+//! the participant's link and pages, session-change notices), `cases`
+//! (submission, screening, review, recommendations) and `completion` (the
+//! attendance threshold). What all three hang on is this folder's own
+//! floor: `cohorts` and `cohort_sessions`, `participants` (who is in a
+//! cohort), `facilitators` (who runs it, the check every route makes),
+//! `fields`, the cohorts' admin (`organizer`) and `personal` data. The floor
+//! imports none of the three; `enrollment` (whose pages show a
+//! participant's cases and progress) reads `cases` and `completion` only
+//! through their `mod.rs`.
 
-pub mod applications;
-pub mod attachment;
-pub mod case_pages;
 pub mod cases;
+pub mod cohort_sessions;
 pub mod cohorts;
 pub mod completion;
+pub mod enrollment;
 pub mod facilitators;
-pub mod handlers;
-pub mod links;
-pub mod notify;
+pub mod fields;
 pub mod organizer;
+pub mod participants;
 pub mod personal;
-pub mod review;
-pub mod richtext;
-pub mod screen;
 
-/// The ECHO's routes: public pages, the participant's page, the
-/// facilitators' API and pages.
-pub fn routes(cfg: &mut crate::web::routes::Routes) {
-    cfg.configure(review::routes);
-    cfg.configure(completion::routes);
-    cfg.get("/echo", handlers::program)
-        .get("/echo/link", handlers::link_form)
-        .post("/echo/link", handlers::send_link)
-        .get("/echo/p/{token}", handlers::participant_page)
-        .get(
-            "/echo/p/{token}/materials/{id}",
-            handlers::participant_material,
-        )
-        .get("/echo/session/{id}", handlers::session_redirect)
-        .get("/echo/p/{token}/calendar.ics", handlers::participant_feed)
-        .get("/echo/p/{token}/cases/new", case_pages::new_case)
-        .post("/echo/p/{token}/cases", case_pages::create_case)
-        .get("/echo/p/{token}/cases/{id}", case_pages::case_page)
-        .post("/echo/p/{token}/cases/{id}", case_pages::update_case)
-        .get("/echo/p/{token}/cases/{id}/edit", case_pages::edit_case)
-        .get(
-            "/echo/p/{token}/cases/{id}/attachment",
-            case_pages::case_attachment,
-        )
-        .post(
-            "/echo/p/{token}/cases/{id}/follow-up",
-            case_pages::follow_up,
-        )
-        .get("/echo/{cohort}", handlers::cohort)
-        .post("/echo/{cohort}/apply", handlers::apply)
-        .get("/api/v1/echo/cohorts", organizer::list)
-        .post("/api/v1/echo/cohorts", organizer::create)
-        .get("/api/v1/echo/cohorts/{slug}", organizer::get)
-        .patch("/api/v1/echo/cohorts/{slug}", organizer::update)
-        .get(
-            "/api/v1/echo/cohorts/{slug}/applications",
-            organizer::applications_list,
-        )
-        .patch("/api/v1/echo/sessions/{id}", organizer::update_session)
-        .post("/api/v1/echo/applications/{id}/decision", organizer::decide)
-        .get("/organizer/echo", organizer::cohorts_page)
-        .post("/organizer/echo/cohorts", organizer::page_create)
-        .post("/organizer/echo/sessions/{id}", organizer::page_session)
-        .post("/organizer/echo/applications/{id}", organizer::page_decide)
-        .get("/organizer/echo/{slug}", organizer::cohort_page)
-        .post(
-            "/api/v1/echo/cohorts/{slug}/facilitators",
-            facilitators::api_assign,
-        )
-        .delete(
-            "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}",
-            facilitators::api_unassign,
-        )
-        .post("/api/v1/echo/applications/{id}/link", links::api_reissue)
-        .delete("/api/v1/echo/applications/{id}/link", links::api_revoke)
-        .post("/organizer/echo/applications/{id}/link", links::page_link)
-        .post(
-            "/organizer/echo/{slug}/facilitators",
-            facilitators::page_assign,
-        )
-        .post(
-            "/organizer/echo/{slug}/facilitators/{user_id}/remove",
-            facilitators::page_unassign,
-        );
+pub use cohort_sessions::Retitle;
+/// Participants hear of their sessions' changes through this: the
+/// session-change fan-out (`organizer::manage`) calls it.
+pub use enrollment::notify;
+
+use crate::web::routes::Routes;
+
+/// The ECHO's routes: each feature's, then the cohorts' own (their admin,
+/// their sessions' details, their facilitators). `retitle` is how a
+/// session takes a new didactic topic's title: the composition's session
+/// change, handed in by `app.rs`.
+pub fn routes(r: &mut Routes, retitle: Retitle) {
+    r.configure(cases::routes)
+        .configure(completion::routes)
+        .configure(enrollment::routes)
+        .configure(organizer::routes)
+        .configure(|r| cohort_sessions::routes(r, retitle))
+        .configure(facilitators::routes);
 }

@@ -1,11 +1,10 @@
-//! Facilitators' side of the ECHO: cohorts (create, edit, their sessions'
-//! didactic topic and faculty) and the applications queue with its
-//! decisions, as a JSON API and as organizer pages. Reading needs
-//! `Need::SeeCohort`, changing `Need::Facilitate` (facilitators and
-//! admins), each narrowed to a facilitator's own cohorts by
-//! `echo::facilitators`. Every change is audited in its own transaction.
+//! Facilitators' side of the ECHO's cohorts: list, create and edit them,
+//! as a JSON API and as organizer pages (a session's topic and faculty are
+//! `cohort_sessions`, the applications queue `enrollment::organizer`).
+//! Reading needs `Need::SeeCohort`, changing `Need::Facilitate`
+//! (facilitators and admins), each narrowed to a facilitator's own cohorts
+//! by `echo::facilitators`. Every change is audited in its own transaction.
 
-use crate::web::links::LinkKey;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
@@ -14,92 +13,22 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::auth::forms::{self, Posted};
-use crate::auth::{ApiUser, Caller, Need, PageUser, Role};
+use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::calendar::schedule::Rule;
 use crate::config::{parse_local_time, SeriesKind};
-use crate::db::schema::{cohorts as cohorts_table, echo_sessions};
+use crate::db::schema::cohorts as cohorts_table;
 use crate::db::{self, DbConnection, DbError};
-use crate::echo::applications::{self, Decision};
-use crate::echo::cases;
 use crate::echo::cohorts::{self, Cohort, NewCohort};
-use crate::echo::completion::{self, Completion, Meeting};
-use crate::echo::facilitators;
-use crate::echo::review::{self, Reading};
+use crate::echo::facilitators::{self, no_cohort};
+use crate::echo::fields::{number, text_or_number, Fields};
+use crate::echo::participants;
 use crate::error::ApiError;
-use crate::organizer::manage::{self, Details};
 use crate::series::model;
 use crate::web::AppState;
-
-pub(crate) fn no_cohort(slug: &str) -> ApiError {
-    ApiError::NotFound(format!("no cohort `{slug}`"))
-}
-
-/// Collects a message per field that does not parse.
-pub(crate) struct Fields(pub(crate) Vec<(String, String)>);
-
-impl Fields {
-    pub(crate) fn parse<T>(
-        &mut self,
-        name: &str,
-        value: Option<&str>,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        match parse(value?.trim()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.0.push((name.to_string(), e));
-                None
-            }
-        }
-    }
-
-    pub(crate) fn required<T>(
-        &mut self,
-        name: &str,
-        value: Option<&str>,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Option<T> {
-        if value.is_none_or(|v| v.trim().is_empty()) {
-            self.0
-                .push((name.to_string(), format!("`{name}` is required")));
-            return None;
-        }
-        self.parse(name, value, parse)
-    }
-}
-
-/// A number field a JSON client may send as a number or as text (forms
-/// send text).
-pub(crate) fn text_or_number<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(other) => Some(other.to_string()),
-    })
-}
-
-/// Text of at most `max` characters.
-pub(crate) fn at_most(max: usize) -> impl Fn(&str) -> Result<String, String> {
-    move |s| {
-        if s.chars().count() > max {
-            Err(format!("at most {max} characters"))
-        } else {
-            Ok(s.to_string())
-        }
-    }
-}
 
 fn date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map_err(|_| format!("`{s}` is not a date like 2027-01-14"))
-}
-
-fn number(s: &str) -> Result<i32, String> {
-    s.parse()
-        .map_err(|_| format!("`{s}` is not a whole number"))
 }
 
 fn rule(s: &str) -> Result<Rule, String> {
@@ -268,7 +197,7 @@ async fn cohort_json(
     let (cohort, sessions, counts, staff) = db::run(&state.pool, move |conn| {
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
-        let counts = applications::counts(conn, cohort.id)?;
+        let counts = participants::counts(conn, cohort.id)?;
         let staff = facilitators::of_cohort(conn, cohort.id)?;
         Ok::<_, ApiError>((cohort, sessions, counts, staff))
     })
@@ -477,243 +406,6 @@ pub async fn update(
 
 // ---------------------------------------------------------------- sessions
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EchoSessionPatch {
-    /// Also becomes the session's title ("Workforce ECHO: <topic>").
-    didactic_topic: Option<String>,
-    faculty_name: Option<String>,
-    faculty_email: Option<String>,
-    #[serde(default, deserialize_with = "text_or_number")]
-    #[schema(value_type = Option<i32>)]
-    case_slots: Option<String>,
-}
-
-/// Sets a cohort session's didactic topic, faculty presenter or case
-/// slots; a new topic retitles the session (calendars follow).
-fn update_echo_session(
-    conn: &mut DbConnection,
-    (actor, who): (&Actor, Caller),
-    policy: &crate::registration::store::Policy,
-    id: i64,
-    b: &EchoSessionPatch,
-    now: chrono::NaiveDateTime,
-) -> Result<cohorts::EchoSession, ApiError> {
-    let no_session = || ApiError::NotFound(format!("no ECHO session {id}"));
-    let (before, cohort) = cohorts::echo_session(conn, id)?.ok_or_else(no_session)?;
-    facilitators::check(conn, who, Need::Facilitate, cohort.id, no_session)?;
-    let mut f = Fields(Vec::new());
-    let topic = f.parse("didactic_topic", b.didactic_topic.as_deref(), at_most(300));
-    let faculty = f.parse("faculty_name", b.faculty_name.as_deref(), at_most(200));
-    let email = f.parse("faculty_email", b.faculty_email.as_deref(), |s| {
-        if s.is_empty() {
-            return Ok(String::new());
-        }
-        crate::mail::address::EmailAddress::parse(s)
-            .map(|e| e.as_str().to_string())
-            .map_err(str::to_string)
-    });
-    let slots = f.parse("case_slots", b.case_slots.as_deref(), |s| {
-        match number(s)? {
-            n @ 0..=5 => Ok(n),
-            _ => Err("from 0 to 5 case presentations".into()),
-        }
-    });
-    if !f.0.is_empty() {
-        return Err(ApiError::fields(f.0));
-    }
-    diesel::update(echo_sessions::table.find(id))
-        .set((
-            echo_sessions::didactic_topic.eq(topic.as_deref().unwrap_or(&before.didactic_topic)),
-            echo_sessions::faculty_name.eq(faculty.as_deref().unwrap_or(&before.faculty_name)),
-            echo_sessions::faculty_email.eq(email.as_deref().unwrap_or(&before.faculty_email)),
-            echo_sessions::case_slots.eq(slots.unwrap_or(before.case_slots)),
-        ))
-        .execute(conn)?;
-    if let Some(topic) = topic.filter(|t| *t != before.didactic_topic && !t.is_empty()) {
-        let program = applications::program_of(conn, &cohort)?;
-        let title = format!("{}: {topic}", program.title)
-            .parse::<manage::Title>()
-            .map_err(ApiError::invalid)?;
-        let details = Details {
-            title: Some(title),
-            ..Default::default()
-        };
-        manage::update(conn, actor, policy, id, &details, now)?;
-    }
-    let (after, _) = cohorts::echo_session(conn, id)?
-        .ok_or_else(|| ApiError::NotFound(format!("no ECHO session {id}")))?;
-    audit::record(
-        conn,
-        actor,
-        "echo_session.update",
-        &format!("session:{id}"),
-        Some(
-            json!({ "didactic_topic": before.didactic_topic, "faculty_name": before.faculty_name, "case_slots": before.case_slots }),
-        ),
-        Some(
-            json!({ "didactic_topic": after.didactic_topic, "faculty_name": after.faculty_name, "case_slots": after.case_slots }),
-        ),
-        now,
-    )?;
-    Ok(after)
-}
-
-/// Sets a cohort session's didactic topic, faculty presenter (name and
-/// e-mail) or number of case slots.
-#[utoipa::path(patch, path = "/api/v1/echo/sessions/{id}", tag = "echo", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id")), request_body = EchoSessionPatch,
-    responses((status = 200, description = "The session's ECHO details"),
-        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
-        (status = 404, description = "Not a cohort's session", body = crate::error::ErrorBody),
-        (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
-pub async fn update_session(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<i64>,
-    body: web::Json<EchoSessionPatch>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Facilitate)?;
-    let (actor, now, id, b) = (
-        user.actor(),
-        state.clock.naive(),
-        path.into_inner(),
-        body.into_inner(),
-    );
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
-    let after = db::write(&state.pool, move |conn| {
-        update_echo_session(conn, (&actor, who), &policy, id, &b, now)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session_id": after.session_id,
-        "didactic_topic": after.didactic_topic,
-        "faculty_name": after.faculty_name,
-        "faculty_email": after.faculty_email,
-        "case_slots": after.case_slots,
-    })))
-}
-
-// ---------------------------------------------------------------- applications
-
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ApplicationsQuery {
-    /// pending, approved, waitlisted or declined; all when absent.
-    status: Option<String>,
-}
-
-fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
-    use applications::{APPROVED, DECLINED, PENDING, WAITLISTED};
-    match status {
-        Some(s) if ![PENDING, APPROVED, WAITLISTED, DECLINED].contains(&s.as_str()) => {
-            Err(ApiError::fields(vec![(
-                "status".into(),
-                "pending, approved, waitlisted or declined".into(),
-            )]))
-        }
-        other => Ok(other),
-    }
-}
-
-/// A cohort's applications, oldest first.
-#[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/applications", tag = "echo", security(("bearer" = [])),
-    params(("slug" = String, Path, description = "Cohort slug"), ApplicationsQuery),
-    responses((status = 200, description = "Applications"),
-        (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
-        (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
-pub async fn applications_list(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<String>,
-    query: web::Query<ApplicationsQuery>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::SeeCohort)?;
-    let (slug, who) = (path.into_inner(), user.caller());
-    let rows = db::run(&state.pool, move |conn| {
-        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
-        let status = status_filter(query.into_inner().status)?;
-        Ok::<_, ApiError>(applications::list(conn, cohort.id, status.as_deref())?)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "applications": rows.iter().map(applications::Applied::to_json).collect::<Vec<_>>()
-    })))
-}
-
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DecisionBody {
-    /// approved, waitlisted or declined.
-    #[schema(required = true, value_type = String)]
-    decision: Option<String>,
-    /// Sent to the applicant with the decision.
-    message: Option<String>,
-}
-
-/// Whether `who` may decide application `id`; the same 404 as for none
-/// when its cohort is not a facilitator's.
-fn check_application(conn: &mut DbConnection, who: Caller, id: i64) -> Result<(), ApiError> {
-    let no_application = || ApiError::NotFound(format!("no application {id}"));
-    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
-    facilitators::check(
-        conn,
-        who,
-        Need::Facilitate,
-        found.application.cohort_id,
-        no_application,
-    )
-}
-
-fn ruling(b: &DecisionBody, links: &LinkKey) -> Result<applications::Ruling, ApiError> {
-    let mut f = Fields(Vec::new());
-    let d = f.required("decision", b.decision.as_deref(), |s| s.parse::<Decision>());
-    let message = f.parse("message", b.message.as_deref(), at_most(2000));
-    match (d, f.0.is_empty()) {
-        (Some(decision), true) => Ok(applications::Ruling {
-            decision,
-            message,
-            link: links.issue(),
-        }),
-        _ => Err(ApiError::fields(f.0)),
-    }
-}
-
-/// Decides a pending or waitlisted application; the applicant is e-mailed
-/// (approval brings the cohort's calendar and their page's link).
-#[utoipa::path(post, path = "/api/v1/echo/applications/{id}/decision", tag = "echo", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Application id")), request_body = DecisionBody,
-    responses((status = 200, description = "The application after the decision"),
-        (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
-        (status = 404, description = "No such application", body = crate::error::ErrorBody),
-        (status = 409, description = "Already decided, or the cohort is full", body = crate::error::ErrorBody),
-        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
-pub async fn decide(
-    state: web::Data<AppState>,
-    user: ApiUser,
-    path: web::Path<i64>,
-    body: web::Json<DecisionBody>,
-) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Facilitate)?;
-    let links = state.settings.link_key().clone();
-    let (actor, now, id) = (user.actor(), state.clock.naive(), path.into_inner());
-    let (public, who, body) = (
-        state.settings.http.public_url.clone(),
-        user.caller(),
-        body.into_inner(),
-    );
-    let after = db::write(&state.pool, move |conn| {
-        check_application(conn, who, id)?;
-        applications::decide(conn, &actor, id, &ruling(&body, &links)?, &public, now)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(after.to_json()))
-}
-
 // ---------------------------------------------------------------- pages
 
 /// `GET /organizer/echo`: the cohorts, and a form to create one.
@@ -726,7 +418,7 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
         let all = facilitators::visible(conn, who)?;
         let mut rows = Vec::new();
         for c in all {
-            let counts = applications::counts(conn, c.id)?;
+            let counts = participants::counts(conn, c.id)?;
             rows.push((c, counts));
         }
         Ok::<_, DbError>(rows)
@@ -743,94 +435,14 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
                     .map(|(slug, s)| json!({ "value": slug, "label": s.title })).collect::<Vec<_>>(),
                 "cohorts": rows.iter().map(|(c, counts)| {
                     let mut v = c.to_json();
-                    v["pending"] = json!(counts.iter().find(|(s, _)| s == applications::PENDING).map_or(0, |c| c.1));
-                    v["approved"] = json!(counts.iter().find(|(s, _)| s == applications::APPROVED).map_or(0, |c| c.1));
+                    v["pending"] = json!(counts.iter().find(|(s, _)| s == participants::PENDING).map_or(0, |c| c.1));
+                    v["approved"] = json!(counts.iter().find(|(s, _)| s == participants::APPROVED).map_or(0, |c| c.1));
                     v
                 }).collect::<Vec<_>>(),
             }),
         )),
         Err(e) => state.pages.internal_error(&e.into()),
     }
-}
-
-/// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
-/// forms, the cases scheduled into each), its applications (decision
-/// forms), its cases and its completion list.
-pub async fn cohort_page(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<String>,
-) -> HttpResponse {
-    if let Some(refused) = user.forbidden(Need::SeeCohort, &state) {
-        return refused;
-    }
-    let (slug, who) = (path.into_inner(), user.caller());
-    let now = state.clock.naive();
-    let loaded = db::run(&state.pool, move |conn| {
-        let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
-        let sessions = cohorts::sessions_of(conn, cohort.id)?;
-        let apps = applications::list(conn, cohort.id, None)?;
-        let readings = review::of_cohort(conn, cohort.id, None)?;
-        let visits = completion::visits(conn, cohort.id, None)?;
-        let staff = facilitators::of_cohort(conn, cohort.id)?;
-        let accounts = crate::auth::store::list(conn)?;
-        Ok::<_, ApiError>((cohort, sessions, apps, readings, visits, (staff, accounts)))
-    })
-    .await;
-    let (cohort, sessions, apps, readings, visits, (staff, accounts)) = match loaded {
-        Ok(found) => found,
-        Err(e) => return user.refused(e, &state),
-    };
-    // Whom an organizer may assign: active facilitators not assigned yet.
-    let choices: Vec<_> = accounts
-        .iter()
-        .filter(|u| u.role() == Role::Facilitator && !u.is_disabled())
-        .filter(|u| staff.iter().all(|s| s.id != u.id))
-        .map(|u| json!({ "value": u.email, "label": format!("{} ({})", u.name, u.email) }))
-        .collect();
-    let open = |a: &applications::Applied| {
-        [applications::PENDING, applications::WAITLISTED].contains(&a.application.status.as_str())
-    };
-    let approved = apps
-        .iter()
-        .filter(|a| a.application.status == applications::APPROVED)
-        .cloned()
-        .collect();
-    let completion = Completion::new(
-        cohort.clone(),
-        &Meeting::of(&sessions, now),
-        approved,
-        &visits,
-    )
-    .to_list();
-    state.pages.private(state.pages.ok(
-        "organizer/cohort",
-        &json!({
-            "title": format!("{} — facilitators", cohort.name),
-            "csrf": user.csrf,
-            "can_change": user.user.role().allows(Need::Facilitate),
-            "can_assign": user.user.role().allows(Need::Assign),
-            "facilitators": staff.iter().map(facilitators::to_json).collect::<Vec<_>>(),
-            "facilitator_choices": choices,
-            "cohort": cohort.to_json(),
-            "sessions": sessions.iter().enumerate().map(|(i, (s, e))| json!({
-                "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
-                "topic": e.didactic_topic, "faculty_name": e.faculty_name,
-                "faculty_email": e.faculty_email, "case_slots": e.case_slots,
-                // What faculty prepare for: the cases scheduled into it.
-                "cases": readings.iter().filter(|c| c.case.status == cases::ACCEPTED && c.case.session_id == Some(s.id))
-                    .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
-            })).collect::<Vec<_>>(),
-            "cases": readings.iter().map(Reading::to_json).collect::<Vec<_>>(),
-            "open_applications": apps.iter().filter(|a| open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
-            "decided": apps.iter().filter(|a| !open(a)).map(applications::Applied::to_json).collect::<Vec<_>>(),
-            "completion_groups": [
-                { "heading": "Participants", "rows": completion.participants, "counts": completion.participant_counts },
-                { "heading": "Observers", "rows": completion.observers, "counts": completion.observer_counts },
-            ],
-            "completion": completion,
-        }),
-    ))
 }
 
 type PostedForm = web::Form<Vec<(String, String)>>;
@@ -857,96 +469,12 @@ pub async fn page_create(
     .await
 }
 
-/// `POST /organizer/echo/sessions/{id}`: topic, faculty, case slots.
-pub async fn page_session(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<i64>,
-    form: PostedForm,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let back = match db::run(&state.pool, move |conn| {
-        cohorts::echo_session(conn, id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(Some((_, cohort))) => format!("/organizer/echo/{}", cohort.slug),
-        Ok(None) => return state.pages.not_found(),
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
-    let (policy, who) = (
-        crate::registration::store::Policy::from_settings(&state.settings),
-        user.caller(),
-    );
-    let posted = Posted::from_form(form);
-    forms::submit(
-        &state,
-        &user,
-        posted,
-        Need::Facilitate,
-        back.clone(),
-        move |conn, actor, form, now| {
-            let mut b: EchoSessionPatch = form.body(&[])?;
-            // A field emptied on purpose is cleared.
-            for (name, field) in [
-                ("faculty_name", &mut b.faculty_name),
-                ("faculty_email", &mut b.faculty_email),
-            ] {
-                if field.is_none() && form.has(name) {
-                    *field = Some(String::new());
-                }
-            }
-            update_echo_session(conn, (actor, who), &policy, id, &b, now)?;
-            Ok(back.clone())
-        },
-    )
-    .await
-}
-
-/// The cohort page an application's forms go back to, or the page to
-/// answer instead (no such application).
-pub(crate) async fn application_page(state: &AppState, id: i64) -> Result<String, HttpResponse> {
-    match db::run(&state.pool, move |conn| {
-        let Some(a) = applications::find(conn, id)? else {
-            return Ok::<_, DbError>(None);
-        };
-        cohorts::find_by_id(conn, a.application.cohort_id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(Some(cohort)) => Ok(format!("/organizer/echo/{}", cohort.slug)),
-        Ok(None) => Err(state.pages.not_found()),
-        Err(e) => Err(state.pages.internal_error(&e.into())),
-    }
-}
-
-/// `POST /organizer/echo/applications/{id}`: `decision`, `message`.
-pub async fn page_decide(
-    state: web::Data<AppState>,
-    user: PageUser,
-    path: web::Path<i64>,
-    form: PostedForm,
-) -> HttpResponse {
-    let id = path.into_inner();
-    let back = match application_page(&state, id).await {
-        Ok(back) => back,
-        Err(page) => return page,
-    };
-    let (public, who) = (state.settings.http.public_url.clone(), user.caller());
-    let links = state.settings.link_key().clone();
-    let posted = Posted::from_form(form);
-    forms::submit(
-        &state,
-        &user,
-        posted,
-        Need::Facilitate,
-        back.clone(),
-        move |conn, actor, form, now| {
-            check_application(conn, who, id)?;
-            let ruling = ruling(&form.body(&[])?, &links)?;
-            applications::decide(conn, actor, id, &ruling, &public, now)?;
-            Ok(back.clone())
-        },
-    )
-    .await
+/// The cohorts' API and pages.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/api/v1/echo/cohorts", list)
+        .post("/api/v1/echo/cohorts", create)
+        .get("/api/v1/echo/cohorts/{slug}", get)
+        .patch("/api/v1/echo/cohorts/{slug}", update)
+        .get("/organizer/echo", cohorts_page)
+        .post("/organizer/echo/cohorts", page_create);
 }

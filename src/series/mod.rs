@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod model;
 
 pub use handlers::feed_links;
+pub(crate) use handlers::polled_calendar;
 pub use model::{Series, Session};
 
 /// The public listing, the calendar files and feeds, and the read-only

@@ -76,7 +76,7 @@ impl Hub {
         let public = self.app.settings.http.public_url.clone();
         let now = self.app.clock.naive();
         let id = with_conn(&self.app.pool, |c| {
-            let who = convene::echo::applications::find(c, application_ids(&self.app)[0])
+            let who = convene::echo::participants::find(c, application_ids(&self.app)[0])
                 .unwrap()
                 .expect("the application");
             c.transaction::<_, convene::error::ApiError, _>(|c| {
@@ -332,7 +332,7 @@ async fn asking_for_a_revision_and_declining_send_the_facilitators_message() {
         hub.app.clock.naive(),
     );
     with_conn(&hub.app.pool, |c| {
-        let who = convene::echo::applications::find(c, application_ids(&hub.app)[0])
+        let who = convene::echo::participants::find(c, application_ids(&hub.app)[0])
             .unwrap()
             .unwrap();
         cases::resubmit(

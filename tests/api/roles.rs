@@ -548,7 +548,7 @@ fn submit_case(app: &TestApp, id: i64) -> (String, i64) {
     let public = app.settings.http.public_url.clone();
     let now = app.clock.naive();
     with_conn(&app.pool, |c| {
-        let who = convene::echo::applications::find(c, id)
+        let who = convene::echo::participants::find(c, id)
             .unwrap()
             .expect("the application");
         let token = crate::helpers::open_link(

@@ -12,11 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::db::{self, DbError};
-use crate::echo::applications::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::echo::cases::{
     self, Case, CaseForm, Upload, CHALLENGES, REVISION_REQUESTED, SETTINGS, SIZE_BANDS,
 };
 use crate::echo::cohorts::{self, Cohort};
+use crate::echo::participants::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
 use crate::error::ApiError;
 use crate::lineup::levers::LEVERS;
 use crate::people::contact::STATES;
@@ -86,7 +86,7 @@ async fn participant(state: &AppState, token: &str) -> Result<Option<(Applied, C
     }
     let token = token.to_string();
     db::run(&state.pool, move |conn| {
-        applications::by_token(conn, &token).map_err(DbError::from)
+        participants::by_token(conn, &token).map_err(DbError::from)
     })
     .await
 }
@@ -328,7 +328,7 @@ pub async fn case_page(state: web::Data<AppState>, path: web::Path<(String, i64)
                 .map(|(x, _)| x.when()),
             None => None,
         };
-        let presenter = applications::find(conn, case.application_id)?;
+        let presenter = participants::find(conn, case.application_id)?;
         Ok::<_, DbError>((case, file, session, presenter))
     })
     .await;
@@ -502,4 +502,15 @@ pub async fn follow_up(
         Ok(_) => crate::auth::forms::see_other(&format!("{back}#follow-up")),
         Err(e) => refused(&state, e, &back),
     }
+}
+
+/// The participant's case pages, reached by their magic link.
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/echo/p/{token}/cases/new", new_case)
+        .post("/echo/p/{token}/cases", create_case)
+        .get("/echo/p/{token}/cases/{id}", case_page)
+        .post("/echo/p/{token}/cases/{id}", update_case)
+        .get("/echo/p/{token}/cases/{id}/edit", edit_case)
+        .get("/echo/p/{token}/cases/{id}/attachment", case_attachment)
+        .post("/echo/p/{token}/cases/{id}/follow-up", follow_up);
 }

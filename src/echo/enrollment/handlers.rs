@@ -10,14 +10,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Months;
 use serde_json::json;
 
-use crate::archive::store::Material;
+use crate::archive::Material;
 use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
-use crate::echo::applications::{
-    self, ApplicationForm, ApplyError, Outcome, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES,
-};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
+use crate::echo::enrollment::applications::{self, ApplicationForm, ApplyError, Outcome};
+use crate::echo::participants::{self, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES};
 use crate::people::contact::{FieldErrors, STATES};
 use crate::series::model::Session;
 use crate::web::fields::options;
@@ -208,7 +207,7 @@ pub async fn apply(
     }
 }
 
-type Participant = (applications::Applied, Cohort, Vec<(Session, EchoSession)>);
+type Participant = (participants::Applied, Cohort, Vec<(Session, EchoSession)>);
 
 /// The participant's own cases and those presented in their cohort so far.
 type Cases = (Vec<crate::echo::cases::Case>, Vec<crate::echo::cases::Case>);
@@ -218,7 +217,7 @@ async fn participant(state: &AppState, token: String) -> Result<Option<Participa
         return Ok(None);
     }
     db::run(&state.pool, move |conn| {
-        let Some((applied, cohort)) = applications::by_token(conn, &token)? else {
+        let Some((applied, cohort)) = participants::by_token(conn, &token)? else {
             return Ok(None);
         };
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
@@ -251,7 +250,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
                 .collect();
             // Only this person's attendance.
             let visits = completion::visits(conn, cohort_id, Some(person_id))?;
-            let materials = crate::archive::store::for_sessions(conn, &session_ids, true)?;
+            let materials = crate::archive::materials_for_sessions(conn, &session_ids, true)?;
             Ok((
                 (cases::of_application(conn, app_id)?, presented),
                 visits,
@@ -276,7 +275,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
             .iter()
             .filter(|m| m.session_id == s.id)
             .map(|m| {
-                let mut shown = crate::archive::past::material_json(m);
+                let mut shown = crate::archive::material_json(m);
                 if m.url.is_none() {
                     shown["href"] = json!(format!("/echo/p/{token}/materials/{}", m.id));
                 }
@@ -288,7 +287,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
         row["attended"] = json!(attended.contains_key(&s.id));
         row["minutes"] = json!(attended.get(&s.id));
     }
-    let feed_url = applications::feed_url(public, &token);
+    let feed_url = participants::feed_url(public, &token);
     let webcal = feed_url
         .split_once("://")
         .map_or(feed_url.clone(), |(_, rest)| format!("webcal://{rest}"));
@@ -329,12 +328,12 @@ pub async fn participant_material(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let found = db::run(&state.pool, move |conn| {
-        crate::archive::store::find(conn, id).map_err(DbError::from)
+        crate::archive::find_material(conn, id).map_err(DbError::from)
     })
     .await;
     match found {
         Ok(Some(m)) if m.published && sessions.iter().any(|(s, _)| s.id == m.session_id) => {
-            crate::archive::handlers::serve(&state, &req, &m, crate::files::Cache::Private).await
+            crate::archive::serve_material(&state, &req, &m, crate::files::Cache::Private).await
         }
         Ok(_) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
@@ -357,7 +356,7 @@ pub async fn participant_feed(
     debug_assert_eq!(applied.application.status, APPROVED);
     let program = match db::run(&state.pool, {
         let cohort = cohort.clone();
-        move |conn| applications::program_of(conn, &cohort).map_err(DbError::from)
+        move |conn| participants::program_of(conn, &cohort).map_err(DbError::from)
     })
     .await
     {
@@ -370,7 +369,7 @@ pub async fn participant_feed(
         .map(|(s, e)| FeedEvent {
             event: s.calendar_event(
                 &program,
-                applications::session_description(s, e, public, &token),
+                participants::session_description(s, e, public, &token),
                 None,
                 0,
             ),
@@ -392,7 +391,7 @@ pub async fn participant_feed(
         .checked_add_months(Months::new(1))
         .unwrap_or(last.0.ends_at_utc());
     let body = ics::render_feed(&cohort.name, cohort.tz(), from..to, &events);
-    let mut response = crate::series::handlers::polled_calendar(&req, body);
+    let mut response = crate::series::polled_calendar(&req, body);
     // A personal feed: never in a shared cache.
     response.headers_mut().insert(
         actix_web::http::header::CACHE_CONTROL,
@@ -470,4 +469,19 @@ pub async fn send_link(state: web::Data<AppState>, form: web::Form<LinkForm>) ->
         Ok(_) => sent(&shown),
         Err(e) => state.pages.internal_error(&e.into()),
     }
+}
+
+/// The public pages before a cohort's form (the program, the link form,
+/// the participant's page, materials and calendar, a session's link).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.get("/echo", program)
+        .get("/echo/link", link_form)
+        .post("/echo/link", send_link)
+        .get("/echo/p/{token}", participant_page)
+        .get("/echo/p/{token}/materials/{id}", participant_material)
+        .get("/echo/session/{id}", session_redirect)
+        .get("/echo/p/{token}/calendar.ics", participant_feed)
+        // After `/echo/link`, which `{cohort}` would otherwise take.
+        .get("/echo/{cohort}", cohort)
+        .post("/echo/{cohort}/apply", apply);
 }

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::echo::case_pages::download;
+use crate::echo::cases::pages::download;
 use crate::web::routes::Routes;
 use actix_web::{web, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
@@ -23,13 +23,13 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
 use crate::db::{self, DbConnection};
-use crate::echo::applications::{self, Applied};
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
 use crate::echo::cohorts;
 use crate::echo::facilitators;
-use crate::echo::organizer::{at_most, text_or_number, Fields};
+use crate::echo::fields::{at_most, text_or_number, Fields};
+use crate::echo::participants::{self, Applied};
 use crate::error::ApiError;
 use crate::series::model::Session;
 use crate::web::AppState;
@@ -102,7 +102,7 @@ fn one(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Reading>> {
         return Ok(None);
     };
     Ok(Some(Reading {
-        presenter: applications::find(conn, case.application_id)?,
+        presenter: participants::find(conn, case.application_id)?,
         attachment: cases::attachment_info(conn, case.id)?,
         session: session(conn, case.session_id)?,
         preferred: session(conn, case.preferred_session_id)?,
@@ -118,7 +118,7 @@ pub(crate) fn of_cohort(
     status: Option<&str>,
 ) -> QueryResult<Vec<Reading>> {
     let found = cases::of_cohort(conn, cohort_id, status)?;
-    let people: HashMap<i64, Applied> = applications::list(conn, cohort_id, None)?
+    let people: HashMap<i64, Applied> = participants::list(conn, cohort_id, None)?
         .into_iter()
         .map(|a| (a.application.id, a))
         .collect();
@@ -581,70 +581,4 @@ pub async fn page_recommendations(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn body(v: Value) -> ReviewBody {
-        serde_json::from_value(v).expect("a review body")
-    }
-
-    fn fields(e: ApiError) -> Vec<String> {
-        match e {
-            ApiError::Invalid { fields, .. } => fields.into_iter().map(|(f, _)| f).collect(),
-            other => panic!("expected 422, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn accepting_needs_a_session_and_takes_it_as_a_number_or_text() {
-        assert_eq!(
-            fields(decision(&body(json!({ "decision": "accept" }))).unwrap_err()),
-            ["session_id"]
-        );
-        for id in [json!(7), json!("7")] {
-            let review = decision(&body(json!({ "decision": "accept", "session_id": id })));
-            assert!(
-                matches!(
-                    review,
-                    Ok(Review::Accept {
-                        session_id: 7,
-                        message: None
-                    })
-                ),
-                "{review:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn revising_and_declining_need_a_message_the_presenter_reads() {
-        for d in ["revise", "decline"] {
-            assert_eq!(
-                fields(decision(&body(json!({ "decision": d, "message": "  " }))).unwrap_err()),
-                ["message"],
-                "{d}"
-            );
-        }
-        let long = "x".repeat(2001);
-        assert_eq!(
-            fields(decision(&body(json!({ "decision": "decline", "message": long }))).unwrap_err()),
-            ["message"]
-        );
-        assert!(matches!(
-            decision(&body(json!({ "decision": "revise", "message": " Shorter, please. " }))),
-            Ok(Review::Revise { message }) if message == "Shorter, please."
-        ));
-    }
-
-    #[test]
-    fn an_unknown_decision_is_named() {
-        assert_eq!(
-            fields(decision(&body(json!({ "decision": "maybe" }))).unwrap_err()),
-            ["decision"]
-        );
-        assert_eq!(
-            fields(decision(&body(json!({}))).unwrap_err()),
-            ["decision"]
-        );
-    }
-}
+mod tests;

@@ -14,8 +14,8 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::applications as applications_table;
 use crate::db::{self, DbConnection};
-use crate::echo::applications::{self, Applied, APPROVED};
 use crate::echo::cohorts;
+use crate::echo::participants::{self, Applied, APPROVED};
 use crate::error::ApiError;
 use crate::mail::outbox::{self, NewMessage};
 use crate::web::links::Issued;
@@ -25,7 +25,7 @@ use crate::web::AppState;
 /// cohort gets the same 404 as for none.
 fn theirs(conn: &mut DbConnection, who: Caller, id: i64) -> Result<Applied, ApiError> {
     let no_application = || ApiError::NotFound(format!("no application {id}"));
-    let found = applications::find(conn, id)?.ok_or_else(no_application)?;
+    let found = participants::find(conn, id)?.ok_or_else(no_application)?;
     crate::echo::facilitators::check(
         conn,
         who,
@@ -122,8 +122,8 @@ pub fn reissue(
             context: json!({
                 "first_name": before.first_name,
                 "cohort": cohort.name,
-                "page_url": applications::page_url(public_url, token),
-                "feed_url": applications::feed_url(public_url, token),
+                "page_url": participants::page_url(public_url, token),
+                "feed_url": participants::feed_url(public_url, token),
                 "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
             }),
             calendar: None,
@@ -204,7 +204,7 @@ pub async fn page_link(
     form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let id = path.into_inner();
-    let back = match crate::echo::organizer::application_page(&state, id).await {
+    let back = match crate::echo::enrollment::organizer::application_page(&state, id).await {
         Ok(page) => format!("{page}#decided"),
         Err(page) => return page,
     };
@@ -236,4 +236,11 @@ pub async fn page_link(
         },
     )
     .await
+}
+
+/// Reissuing and revoking a participant's link (API and page).
+pub fn routes(r: &mut crate::web::routes::Routes) {
+    r.post("/api/v1/echo/applications/{id}/link", api_reissue)
+        .delete("/api/v1/echo/applications/{id}/link", api_revoke)
+        .post("/organizer/echo/applications/{id}/link", page_link);
 }

@@ -10,9 +10,9 @@ use crate::calendar::ics::Method;
 use crate::config::PublicUrl;
 use crate::db::schema::{applications, cases};
 use crate::db::DbConnection;
-use crate::echo::applications::{self as apps, APPROVED};
 use crate::echo::cases::{ACCEPTED, SUBMITTED};
 use crate::echo::cohorts;
+use crate::echo::participants::{self as apps, APPROVED};
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
 use crate::series::model::{Series, Session};
 
