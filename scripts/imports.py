@@ -38,7 +38,9 @@ FLOORS = {
     "series::manage": 3, "lib": 3, "main": 3,
 }
 NAMES = {0: "kernel", 1: "people", 2: "feature", 3: "composition"}
-# A feature's folder; the ECHO's three features are its subfolders.
+# A feature's folder; the ECHO's three features are its subfolders, over
+# the files directly in echo/ that the three share (cohorts, participants,
+# facilitators): those may be imported by the three, and import none of them.
 SPLIT = {"echo"}
 HANDLER_FILES = re.compile(r"(^|::)(handlers|organizer|pages|past|store)$")
 
@@ -202,11 +204,15 @@ def main():
     unplaced = sorted(m for m in mods if floor(m) is None)
     up = sorted((a, b) for a, b in edges
                 if floor(a) is not None and floor(b) is not None and floor(b) > floor(a))
+    # The ECHO's shared floor importing one of the ECHO's features runs up too.
+    up += sorted((a, b) for a, b in edges
+                 if feature(a) in SPLIT and (feature(b) or "").startswith(feature(a) + "::"))
     pairs = defaultdict(set)
     reach = []
     for a, b in edges:
         fa, fb = feature(a), feature(b)
-        if fa and fb and fa != fb:
+        shared = fb in SPLIT and (fa or "").startswith(fb + "::")
+        if fa and fb and fa != fb and not shared:
             pairs[(fa, fb)].add((a, b))
             if HANDLER_FILES.search(b):
                 reach.append((a, b))

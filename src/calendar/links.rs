@@ -1,7 +1,21 @@
 //! "Add to calendar" links for web calendars that do not take a file.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 use url::form_urlencoded;
+
+use crate::config::PublicUrl;
+
+/// The feed's addresses for pages: `webcal` (opens the calendar program to
+/// subscribe) and `url`, the same over http(s), to paste into web calendars.
+pub fn feed_links(public: &PublicUrl, slug: &str) -> serde_json::Value {
+    let url = public.join(&format!("/calendar/{slug}.ics"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(&url);
+    json!({ "webcal": format!("webcal://{rest}"), "url": url })
+}
 
 fn compact(t: DateTime<Utc>) -> String {
     t.format("%Y%m%dT%H%M%SZ").to_string()

@@ -61,7 +61,7 @@ fn form_page(
             "presenters": lineup.presenters,
             "levers": lineup.levers,
             "materials": lineup.materials,
-            "feed": crate::series::feed_links(&state.settings.http.public_url, &series.slug),
+            "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
             "full": registered >= i64::from(session.capacity),
             "form": form,

@@ -70,7 +70,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
                 "title": series.title,
                 "description": series.description,
                 "timezone": series.timezone,
-                "feed": feed_links(&state.settings.http.public_url, &series.slug),
+                "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
                 "next": sessions.first().cloned(),
                 "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
             })
@@ -139,17 +139,6 @@ fn presenters_text(lineup: Option<&[crate::lineup::Slot]>) -> String {
         }
     }
     text
-}
-
-/// The feed's addresses for pages: `webcal` (opens the calendar program to
-/// subscribe) and `url`, the same over http(s), to paste into web calendars.
-pub fn feed_links(public: &PublicUrl, slug: &str) -> serde_json::Value {
-    let url = public.join(&format!("/calendar/{slug}.ics"));
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .unwrap_or(&url);
-    json!({ "webcal": format!("webcal://{rest}"), "url": url })
 }
 
 /// Series slugs are lowercase letters, digits and dashes (the config checks

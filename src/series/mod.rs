@@ -8,7 +8,6 @@ pub mod generate;
 pub mod handlers;
 pub mod model;
 
-pub use handlers::feed_links;
 pub(crate) use handlers::polled_calendar;
 pub use model::{Series, Session};
 
