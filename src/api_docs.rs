@@ -375,12 +375,15 @@ impl Modify for BearerAuth {
 /// as is a JSON body that does not parse (`app`'s `JsonConfig`); a path
 /// parameter that does not parse names nothing (404), a query that does
 /// not parse is a bad request (400); a secured route without a valid token
-/// is refused (401).
+/// is refused (401), and an organizer route to a role that may not (403).
 struct BoundaryErrors;
 
 impl Modify for BoundaryErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Every organizer route checks the role (`ApiUser::require`);
+            // signing out and `me` are for any role.
+            let role_checked = !path.starts_with("/api/v1/auth/");
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -408,6 +411,9 @@ impl Modify for BoundaryErrors {
                 }
                 if op.security.is_some() {
                     errors.push(("401", "No valid token"));
+                    if role_checked {
+                        errors.push(("403", "The role may not"));
+                    }
                 }
                 for (status, description) in errors {
                     op.responses
