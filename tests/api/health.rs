@@ -213,7 +213,10 @@ async fn an_api_path_or_query_that_cannot_be_read_is_answered_in_json() {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), status, "{path}");
-        let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
         assert!(
             content_type.starts_with("application/json"),
             "{path} answers JSON, not {content_type}"

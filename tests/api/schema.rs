@@ -103,7 +103,12 @@ impl Document {
             .or_else(|| responses.get(format!("{}XX", status / 100)))
             .or_else(|| responses.get("default"));
         let Some(documented) = documented else {
-            let listed: Vec<&String> = responses.as_object().into_iter().flatten().map(|(k, _)| k).collect();
+            let listed: Vec<&String> = responses
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+                .collect();
             return Err(format!(
                 "{} {template} answered {status}, which its OpenAPI entry does not list (it lists {listed:?})",
                 method.to_uppercase()
@@ -115,16 +120,13 @@ impl Document {
             // A body the document does not describe yet (the features'
             // own types come in a later step): only with
             // CONVENE_SCHEMA_STRICT is that a failure.
-            (None, Some(media)) if is_json(&media) && !body.is_empty() && strict() => Err(
-                format!("{key}: documented without a body, answered {media}"),
-            ),
+            (None, Some(media)) if is_json(&media) && !body.is_empty() && strict() => Err(format!(
+                "{key}: documented without a body, answered {media}"
+            )),
             (None, _) => Ok(()),
             (Some(content), media) => {
                 let media = media.unwrap_or_default();
-                let Some(entry) = content
-                    .get(&media)
-                    .or_else(|| content.get("*/*"))
-                else {
+                let Some(entry) = content.get(&media).or_else(|| content.get("*/*")) else {
                     return Err(format!(
                         "{key}: answered {:?}, documented {:?}",
                         media,
@@ -239,9 +241,10 @@ async fn checked(
         .map(str::to_string);
     let status = response.status();
     let document = document(&base).await;
-    if !content_type.as_deref().is_some_and(|ct| {
-        is_json(ct.split(';').next().unwrap_or("").trim())
-    }) {
+    if !content_type
+        .as_deref()
+        .is_some_and(|ct| is_json(ct.split(';').next().unwrap_or("").trim()))
+    {
         // Not JSON: only the status and the content type are checked; the
         // body (a file, a CSV) stays a stream.
         if let Err(e) = document.check(
@@ -295,7 +298,6 @@ impl Client {
     pub fn post<U: reqwest::IntoUrl>(&self, url: U) -> RequestBuilder {
         RequestBuilder(self.0.post(url))
     }
-
 }
 
 /// `reqwest::RequestBuilder` whose `send` checks the answer.
@@ -343,8 +345,8 @@ impl RequestBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::super::TestApp;
+    use super::*;
 
     async fn served() -> Arc<Document> {
         let app = TestApp::spawn().await;
@@ -356,7 +358,13 @@ mod tests {
         let doc = served().await;
         let wrong = br#"{"sessions": [{"id": "12", "title": 3}]}"#;
         let err = doc
-            .check("GET", "/api/v1/sessions", 200, Some("application/json"), wrong)
+            .check(
+                "GET",
+                "/api/v1/sessions",
+                200,
+                Some("application/json"),
+                wrong,
+            )
             .expect_err("a session id as a string, a title as a number");
         assert!(err.contains("GET /api/v1/sessions 200"), "{err}");
         let right = br#"{"error": {"code": "not_found", "message": "No such session."}}"#;
@@ -385,7 +393,13 @@ mod tests {
         let doc = served().await;
         let body = br#"{"error": {"code": "x", "message": "y"}}"#;
         let err = doc
-            .check("GET", "/api/v1/sessions", 418, Some("application/json"), body)
+            .check(
+                "GET",
+                "/api/v1/sessions",
+                418,
+                Some("application/json"),
+                body,
+            )
             .expect_err("418 is not documented");
         assert!(err.contains("does not list"), "{err}");
         let err = doc
@@ -399,7 +413,13 @@ mod tests {
             .expect_err("a text/plain error on an /api/ route");
         assert!(err.contains("text/plain"), "{err}");
         let err = doc
-            .check("GET", "/api/v1/nothing/here", 200, Some("application/json"), b"{}")
+            .check(
+                "GET",
+                "/api/v1/nothing/here",
+                200,
+                Some("application/json"),
+                b"{}",
+            )
             .expect_err("an undocumented route");
         assert!(err.contains("not in the OpenAPI document"), "{err}");
     }
@@ -422,7 +442,12 @@ mod tests {
     async fn a_wrong_body_fails_the_request_that_received_it() {
         let app = TestApp::spawn().await;
         // The client itself: a real answer passes through unchanged ...
-        let response = app.client.get(format!("{}/api/v1/sessions", app.address)).send().await.unwrap();
+        let response = app
+            .client
+            .get(format!("{}/api/v1/sessions", app.address))
+            .send()
+            .await
+            .unwrap();
         let body: Value = response.json().await.expect("the body survives the check");
         assert!(body["sessions"].is_array());
         // ... and one the document does not describe panics.
@@ -442,6 +467,9 @@ mod tests {
             .downcast::<String>()
             .map(|s| *s)
             .unwrap_or_default();
-        assert!(message.contains("does not match the OpenAPI schema"), "{message}");
+        assert!(
+            message.contains("does not match the OpenAPI schema"),
+            "{message}"
+        );
     }
 }
