@@ -181,9 +181,8 @@ impl Document {
             return Ok(());
         }
         let mut shown = instance.to_string();
-        if shown.len() > 2000 {
-            shown.truncate(shown.floor_char_boundary(2000));
-            shown.push('…');
+        if shown.chars().count() > 2000 {
+            shown = shown.chars().take(2000).chain(['…']).collect();
         }
         Err(format!(
             "{key}: the body does not match the OpenAPI schema:\n{}\nbody: {shown}",
