@@ -82,7 +82,6 @@ async fn lineup_json(state: &AppState, session_id: i64) -> Result<serde_json::Va
     params(("id" = i64, Path, description = "Session id")),
     responses((status = 200, description = "The lineup", body = crate::api_docs::Lineup),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn get_lineup(
     state: web::Data<AppState>,

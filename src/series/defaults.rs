@@ -277,8 +277,7 @@ pub struct SeriesChange {
 /// of them organizers have set, and config's values.
 #[utoipa::path(get, path = "/api/v1/organizer/series", tag = "series", security(("bearer" = [])),
     responses((status = 200, description = "Every series", body = SeriesList),
-        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
-        (status = 403, description = "The role may not", body = crate::error::ErrorBody)))]
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let now = state.clock.naive();
