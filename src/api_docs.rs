@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::openapi::path::ParameterIn;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
@@ -299,41 +300,6 @@ pub struct PersonMessage {
     pub sent_at: Option<String>,
 }
 
-/// What erasing a person touched, by number only.
-#[derive(Serialize, ToSchema)]
-/// One count per part of `privacy::PARTS`.
-pub struct ErasedPerson {
-    /// The person record kept with its details replaced (null when only
-    /// other records held the address).
-    pub person_id: Option<i64>,
-    /// Registrations kept, anonymous, behind new tokens.
-    pub registrations: u64,
-    /// Subscriptions ended.
-    pub subscriptions: u64,
-    /// Proposals kept, their text removed.
-    pub proposals: u64,
-    /// Working-group interests kept (they name no one): always 0.
-    pub working_group_interests: u64,
-    /// Lineup places: name, address and bio replaced, answer link killed.
-    pub lineup_slots: u64,
-    /// ECHO applications: answers removed, the page's link killed.
-    pub applications: u64,
-    /// ECHO cases: text removed, attachment deleted.
-    pub cases: u64,
-    /// ECHO sessions whose faculty they were.
-    pub faculty: u64,
-    /// Attendance rows kept (anonymous).
-    pub attendance: u64,
-    /// Materials whose presenter they were.
-    pub materials: u64,
-    /// Organizer accounts at the address, disabled.
-    pub accounts: u64,
-    /// Messages scrubbed (queued ones skipped).
-    pub messages: u64,
-    /// Audit entries whose mention of them was replaced.
-    pub audit: u64,
-}
-
 /// A lever of change.
 #[derive(Serialize, ToSchema)]
 pub struct LeverTag {
@@ -401,6 +367,76 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The statuses the boundary answers before or around any handler, added to
+/// every operation they can reach (each handler lists its own): a query,
+/// path or body with a control character is refused (422, `web::hygiene`),
+/// as is a JSON body that does not parse (`app`'s `JsonConfig`); a path
+/// parameter that does not parse names nothing (404), a query that does
+/// not parse is a bad request (400); a secured route without a valid token
+/// is refused (401), and an organizer route to a role that may not (403).
+struct BoundaryErrors;
+
+impl Modify for BoundaryErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            // Every organizer route checks the role (`ApiUser::require`);
+            // signing out and `me` are for any role.
+            let role_checked = !path.starts_with("/api/v1/auth/");
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.head,
+            ];
+            for op in operations.into_iter().flatten() {
+                let has = |place: ParameterIn| {
+                    op.parameters
+                        .iter()
+                        .flatten()
+                        .any(|p| p.parameter_in == place)
+                };
+                let mut errors = vec![(
+                    "422",
+                    "A query, path or body with a control character, or a body that is not the JSON described",
+                )];
+                if has(ParameterIn::Path) {
+                    errors.push(("404", "A path parameter that names nothing"));
+                }
+                if has(ParameterIn::Query) {
+                    errors.push(("400", "A query string that cannot be read"));
+                }
+                if op.security.is_some() {
+                    errors.push(("401", "No valid token"));
+                    if role_checked {
+                        errors.push(("403", "The role may not"));
+                    }
+                }
+                for (status, description) in errors {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_response(description).into());
+                }
+            }
+        }
+    }
+}
+
+/// A response with the one error body.
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
 }
 
 #[derive(OpenApi)]
@@ -478,13 +514,13 @@ impl Modify for BearerAuth {
         crate::registration::organizer::AddedRegistration,
         crate::registration::organizer::RegistrationPage,
         PersonExport, PersonRecord, PersonRegistration, PersonSubscription, PersonMessage,
-        ErasedPerson, crate::lineup::LeverTag, crate::lineup::handlers::Lineup,
+        crate::privacy::ErasedPerson, crate::lineup::LeverTag, crate::lineup::handlers::Lineup,
         crate::lineup::LineupSlot, crate::lineup::handlers::SessionLevers,
         crate::organizer::defaults::SeriesList, crate::organizer::defaults::SeriesView,
         crate::organizer::defaults::SeriesChange, crate::series::defaults::Defaults,
         crate::archive::handlers::ChangeBody,
     )),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &BoundaryErrors),
     tags(
         (name = "public", description = "No sign-in needed"),
         (name = "auth", description = "Signing in and out"),

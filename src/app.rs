@@ -129,6 +129,8 @@ impl Application {
                             .into()
                         },
                     ))
+                    .app_data(web::PathConfig::default().error_handler(path_error))
+                    .app_data(web::QueryConfig::default().error_handler(query_error))
                     .app_data(web::FormConfig::default().limit(16 * 1024).error_handler(
                         |err, _req| {
                             let response = HttpResponse::BadRequest()
@@ -318,6 +320,36 @@ async fn static_file(path: web::Path<String>, state: web::Data<AppState>) -> Htt
         }
         None => state.pages.not_found(),
     }
+}
+
+/// A path parameter that does not parse names nothing: 404, as actix
+/// answers, in the API's JSON shape under `/api/`.
+fn path_error(err: actix_web::error::PathError, req: &HttpRequest) -> actix_web::Error {
+    let response = if req.path().starts_with("/api/") {
+        json_error(StatusCode::NOT_FOUND, "not_found", "No such resource.")
+    } else {
+        HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body(err.to_string())
+    };
+    actix_web::error::InternalError::from_response(err, response).into()
+}
+
+/// A query string that does not parse: 400, as actix answers, in the API's
+/// JSON shape under `/api/`.
+fn query_error(err: actix_web::error::QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
+    let response = if req.path().starts_with("/api/") {
+        json_error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            &format!("The query string could not be read: {err}"),
+        )
+    } else {
+        HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body(err.to_string())
+    };
+    actix_web::error::InternalError::from_response(err, response).into()
 }
 
 async fn not_found(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {

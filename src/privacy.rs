@@ -6,7 +6,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tracing::warn;
 
 use crate::audit::{self, Actor};
@@ -154,13 +154,70 @@ pub struct EraseBody {
     email: Option<String>,
 }
 
+/// What erasing a person touched, by number only: one count per part of
+/// `PARTS` (a test holds the two together).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErasedPerson {
+    /// The person record kept with its details replaced (null when only
+    /// other records held the address).
+    pub person_id: Option<i64>,
+    /// Registrations kept, anonymous, behind new tokens.
+    pub registrations: usize,
+    /// Subscriptions ended.
+    pub subscriptions: usize,
+    /// Proposals kept, their text removed.
+    pub proposals: usize,
+    /// Working-group interests kept (they name no one): always 0.
+    pub working_group_interests: usize,
+    /// Lineup places: name, address and bio replaced, answer link killed.
+    pub lineup_slots: usize,
+    /// ECHO applications: answers removed, the page's link killed.
+    pub applications: usize,
+    /// ECHO cases: text removed, attachment deleted.
+    pub cases: usize,
+    /// ECHO sessions whose faculty they were.
+    pub faculty: usize,
+    /// Attendance rows kept (anonymous).
+    pub attendance: usize,
+    /// Materials whose presenter they were.
+    pub materials: usize,
+    /// Organizer accounts at the address, disabled.
+    pub accounts: usize,
+    /// Messages scrubbed (queued ones skipped).
+    pub messages: usize,
+    /// Audit entries whose mention of them was replaced.
+    pub audit: usize,
+}
+
+impl From<&Erased> for ErasedPerson {
+    fn from(erased: &Erased) -> Self {
+        let n = |key| erased.count(key);
+        ErasedPerson {
+            person_id: erased.person_id,
+            registrations: n("registrations"),
+            subscriptions: n("subscriptions"),
+            proposals: n("proposals"),
+            working_group_interests: n("working_group_interests"),
+            lineup_slots: n("lineup_slots"),
+            applications: n("applications"),
+            cases: n("cases"),
+            faculty: n("faculty"),
+            attendance: n("attendance"),
+            materials: n("materials"),
+            accounts: n("accounts"),
+            messages: n("messages"),
+            audit: n("audit"),
+        }
+    }
+}
+
 /// Erases a person (admins): their details are replaced, what they wrote
 /// removed, their files deleted and every link they were sent killed;
 /// what is counted (registrations, attendance, applications) stays,
 /// anonymous. Answers how many rows of each kind were touched.
 #[utoipa::path(post, path = "/api/v1/organizer/people/erase", tag = "people", security(("bearer" = [])),
     request_body = EraseBody,
-    responses((status = 200, description = "Erased; what was touched, by number", body = crate::api_docs::ErasedPerson),
+    responses((status = 200, description = "Erased; what was touched, by number", body = ErasedPerson),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Admins only", body = crate::error::ErrorBody),
         (status = 404, description = "Nothing is held about that address", body = crate::error::ErrorBody),
@@ -181,14 +238,28 @@ pub async fn erase_person(
     )
     .await?
     .ok_or_else(no_person)?;
-    Ok(HttpResponse::Ok().json(erased.to_json()))
+    Ok(HttpResponse::Ok().json(ErasedPerson::from(&erased)))
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
 
-    use super::{HOLDS_NO_ONE, PARTS};
+    use super::*;
+
+    #[test]
+    fn the_erase_answer_has_one_count_per_part_and_no_other() {
+        let erased = Erased {
+            person_id: Some(1),
+            counts: PARTS.iter().map(|p| (p.key(), 1)).collect(),
+        };
+        let answer = serde_json::to_value(ErasedPerson::from(&erased)).unwrap();
+        assert_eq!(
+            answer,
+            erased.to_json(),
+            "ErasedPerson names each part of PARTS, with its count"
+        );
+    }
 
     /// Every table the schema declares, read from its `table!` blocks.
     fn schema_tables() -> BTreeSet<String> {

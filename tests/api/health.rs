@@ -1,4 +1,5 @@
-use crate::helpers::TestApp;
+use crate::helpers::{create_user, token, TestApp};
+use convene::auth::Role;
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_200_when_the_database_is_up() {
@@ -191,4 +192,38 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             "a flattened struct's fields are listed too: `{field}` in {series_view}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_api_path_or_query_that_cannot_be_read_is_answered_in_json() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "reader@example.org", Role::Organizer);
+    let t = token(&app, "reader@example.org").await;
+    for (path, status) in [
+        // A path parameter that is no number names no session.
+        ("/api/v1/organizer/sessions/not-a-number/registrations", 404),
+        // A query field given twice cannot be read.
+        ("/api/v1/organizer/sessions/1/registrations?q=a&q=b", 400),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            content_type.starts_with("application/json"),
+            "{path} answers JSON, not {content_type}"
+        );
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].is_string(), "{path}: {body}");
+    }
+    let page = app.get("/sessions/not-a-number").await;
+    assert_eq!(page.status().as_u16(), 404, "pages keep their 404");
 }

@@ -17,6 +17,11 @@ use mail_parser::{MessageParser, MimeHeaders};
 use mailin_embedded::{response, Handler, Response};
 use serde_json::{json, Value};
 
+// Beside this file; declared here so that whatever includes the helpers
+// (the benches too) has the checking client.
+#[path = "schema.rs"]
+pub mod schema;
+
 // ---------------------------------------------------------------- database
 
 /// A database of the test's own, removed afterwards.
@@ -342,7 +347,9 @@ impl Mail {
 
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
+    /// Checks every answer from an `/api/` path against the OpenAPI
+    /// document (tests/api/schema.rs).
+    pub client: schema::Client,
     pub smtp: SmtpServer,
     pub settings: Settings,
     pub pool: Pool,
@@ -405,10 +412,12 @@ impl TestApp {
             .expect("application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         tokio::spawn(app.run_until_stopped());
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = schema::Client::new(
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        );
         TestApp {
             address,
             client,
