@@ -56,6 +56,34 @@ pub(crate) fn field<T: FromStr<Err = String>>(
     }
 }
 
+/// A number in a request body: a JSON number, or (as the organizer pages'
+/// forms send it, and as this API once required) its decimal text. Read
+/// as text by [`field`], so both give the same value and the same message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl Number {
+    fn text(&self) -> String {
+        match self {
+            Number::Number(n) => n.to_string(),
+            Number::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// [`field`] over an optional [`Number`].
+fn number_field<T: FromStr<Err = String>>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<&Number>,
+) -> Option<T> {
+    field(errors, name, value.map(Number::text).as_deref())
+}
+
 fn required<T>(
     errors: &mut Vec<(String, String)>,
     name: &str,
@@ -140,7 +168,9 @@ pub struct CreateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    capacity: Option<String>,
+    /// Places, at least 1.
+    #[schema(value_type = Option<i32>)]
+    capacity: Option<Number>,
 }
 
 /// A one-off session as asked for, each field checked.
@@ -153,7 +183,7 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
     let title = required(&mut errors, "title", title, b.title.is_some());
     let length = field(&mut errors, "duration", b.duration.as_deref());
     let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
-    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
+    let capacity = number_field(&mut errors, "capacity", b.capacity.as_ref());
     let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
     else {
         return Err(ApiError::fields(errors));
@@ -221,7 +251,9 @@ pub struct UpdateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    capacity: Option<String>,
+    /// Places, at least 1.
+    #[schema(value_type = Option<i32>)]
+    capacity: Option<Number>,
 }
 
 /// The details to change, each field checked.
@@ -231,7 +263,7 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
         title: field(&mut errors, "title", b.title.as_deref()),
         description: b.description,
         join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
-        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
+        capacity: number_field(&mut errors, "capacity", b.capacity.as_ref()),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
@@ -395,3 +427,29 @@ pub async fn audit(
 mod pages;
 
 pub use pages::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capacity(body: serde_json::Value) -> Result<Option<i32>, ApiError> {
+        let body: UpdateBody = serde_json::from_value(body).expect("a body");
+        details(body).map(|d| d.capacity.map(|c| c.get()))
+    }
+
+    #[test]
+    fn a_capacity_is_a_json_number_or_its_text_with_the_same_checks() {
+        let number = capacity(serde_json::json!({ "capacity": 50 })).expect("50 places");
+        let text = capacity(serde_json::json!({ "capacity": "50" })).expect("\"50\" places");
+        assert_eq!(number, text, "a number and its text are the same capacity");
+        assert_eq!(number, Some(50), "the capacity is read");
+        assert!(
+            capacity(serde_json::json!({ "capacity": 0 })).is_err(),
+            "a number is checked like text: at least 1"
+        );
+        assert!(
+            capacity(serde_json::json!({ "capacity": 2.5 })).is_err(),
+            "a fraction is no number of places"
+        );
+    }
+}
