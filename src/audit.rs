@@ -31,16 +31,23 @@ impl Actor {
     }
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+/// One change as the log keeps it (and the admin API shows it).
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_log)]
+#[schema(as = AuditEntry)]
 pub struct Entry {
     pub id: i64,
     pub user_id: Option<i64>,
+    /// The user's e-mail, or `cli:<unix user>`.
     pub actor: String,
+    /// E.g. `session.reschedule`, `user.disable`.
     pub action: String,
+    /// E.g. `session:12`.
     pub subject: String,
+    /// JSON summaries.
     pub before: Option<String>,
     pub after: Option<String>,
+    /// UTC, without an offset.
     pub created_at: NaiveDateTime,
 }
 

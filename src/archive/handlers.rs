@@ -6,10 +6,11 @@
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::archive::domain::{self, Kind, Link, MAX_TITLE_CHARS};
-use crate::archive::store::{self, Changes, Material, NewMaterial, Source, StoredFile};
+use crate::archive::store::{
+    self, Changes, Material, MaterialView, NewMaterial, Source, StoredFile,
+};
 use crate::audit::Actor;
 use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::content::{self, Content};
@@ -146,6 +147,30 @@ pub async fn prepare(
     })))
 }
 
+/// A material added, or the one the same file already is.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AddedMaterial {
+    pub material: MaterialView,
+    /// True when the file was already among the session's materials
+    /// (nothing added: 200, not 201).
+    pub duplicate: bool,
+    /// Says so, on a duplicate only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+/// One material, after a change.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ChangedMaterial {
+    pub material: MaterialView,
+}
+
+/// A session's materials.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MaterialList {
+    pub materials: Vec<MaterialView>,
+}
+
 /// Adds a material to a session (multipart: `kind` — `slides`, `recording`,
 /// `transcript`, `chat` or `document` — then `title`, `presenter`,
 /// `published`, and `file` or `url`). The same file again answers the
@@ -153,7 +178,7 @@ pub async fn prepare(
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/materials", tag = "archive", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
     request_body(content_type = "multipart/form-data", description = "kind, title, presenter, published, and file or url"),
-    responses((status = 201, description = "Added"), (status = 200, description = "Already there: `duplicate`"),
+    responses((status = 201, description = "Added", body = AddedMaterial), (status = 200, description = "Already there: `duplicate`", body = AddedMaterial),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
@@ -177,7 +202,11 @@ pub async fn add(
         store::insert(conn, &actor, &new, now)
     })
     .await?;
-    let mut body = json!({ "material": material.view(), "duplicate": !added });
+    let body = AddedMaterial {
+        material: material.view(),
+        duplicate: !added,
+        message: (!added).then_some("This file is already among the session's materials."),
+    };
     if added {
         Ok(HttpResponse::Created()
             .insert_header((
@@ -186,7 +215,6 @@ pub async fn add(
             ))
             .json(body))
     } else {
-        body["message"] = json!("This file is already among the session's materials.");
         Ok(HttpResponse::Ok().json(body))
     }
 }
@@ -194,7 +222,7 @@ pub async fn add(
 /// A session's materials, published or not.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/materials", tag = "archive", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
-    responses((status = 200, description = "The materials"),
+    responses((status = 200, description = "The materials", body = MaterialList),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -209,8 +237,9 @@ pub async fn list(
         Ok::<_, ApiError>(store::for_session(conn, id, false)?)
     })
     .await?;
-    let views: Vec<_> = rows.iter().map(Material::view).collect();
-    Ok(HttpResponse::Ok().json(json!({ "materials": views })))
+    Ok(HttpResponse::Ok().json(MaterialList {
+        materials: rows.iter().map(Material::view).collect(),
+    }))
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -304,7 +333,7 @@ pub fn material_to_change(
 #[utoipa::path(patch, path = "/api/v1/materials/{id}", tag = "archive", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Material id")),
     request_body = ChangeBody,
-    responses((status = 200, description = "The material"),
+    responses((status = 200, description = "The material", body = ChangedMaterial),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such material", body = crate::error::ErrorBody),
@@ -328,7 +357,9 @@ pub async fn change(
         store::update(conn, &actor, &before, &changes(&before, &body)?, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "material": material.view() })))
+    Ok(HttpResponse::Ok().json(ChangedMaterial {
+        material: material.view(),
+    }))
 }
 
 /// Removes material `id` (its file goes once no material keeps it).

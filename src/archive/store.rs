@@ -73,7 +73,8 @@ impl Material {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A material as the API and pages show it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MaterialView {
     pub id: i64,
     pub session_id: i64,
@@ -91,13 +92,13 @@ pub struct MaterialView {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LinkView {
     pub url: String,
     pub site: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FileView {
     pub name: String,
     pub media_type: String,

@@ -5,7 +5,6 @@ use std::path::Path;
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
-use serde_json::json;
 
 use crate::attendance::parse::{DateOrder, Format};
 use crate::attendance::store;
@@ -122,9 +121,15 @@ pub async fn import(
 }
 
 /// A session's attendance, one row per person.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct AttendanceList {
+    pub attendance: Vec<store::Row>,
+}
+
+/// A session's attendance, one row per person.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/attendance", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
-    responses((status = 200, description = "The attendance"),
+    responses((status = 200, description = "The attendance", body = AttendanceList),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn list(
@@ -139,7 +144,7 @@ pub async fn list(
         Ok::<_, ApiError>(store::for_session(conn, id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "attendance": rows })))
+    Ok(HttpResponse::Ok().json(AttendanceList { attendance: rows }))
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -217,11 +222,19 @@ pub fn marked(
     }
 }
 
+/// One person's attendance as marked by hand.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Marked {
+    /// The address as read (trimmed).
+    pub email: String,
+    pub attended: bool,
+}
+
 /// Marks one person's attendance by hand (a check-in, or a correction),
 /// with a required reason; later imports leave the row alone.
 #[utoipa::path(post, path = "/api/v1/sessions/{id}/attendance/mark", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = MarkBody,
-    responses((status = 200, description = "Marked"),
+    responses((status = 200, description = "Marked", body = Marked),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -243,7 +256,28 @@ pub async fn mark(
         Ok::<_, ApiError>((email.as_str().to_string(), attended))
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "email": shown, "attended": attended })))
+    Ok(HttpResponse::Ok().json(Marked {
+        email: shown,
+        attended,
+    }))
+}
+
+/// A session's measures, with the session they are of.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionMetrics {
+    pub session: MeasuredSession,
+    pub measures: crate::attendance::measures::Measures,
+}
+
+/// The session measured.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MeasuredSession {
+    pub id: i64,
+    /// The series' slug.
+    pub series: String,
+    pub title: String,
+    /// As people read it, in the series' zone.
+    pub when: String,
 }
 
 /// A session's measures: registrants against the series' baseline,
@@ -251,7 +285,7 @@ pub async fn mark(
 /// returning attendees, average minutes, sectors and states.
 #[utoipa::path(get, path = "/api/v1/sessions/{id}/metrics", tag = "attendance", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")),
-    responses((status = 200, description = "The measures"),
+    responses((status = 200, description = "The measures", body = SessionMetrics),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such session", body = crate::error::ErrorBody)))]
 pub async fn metrics(
@@ -260,10 +294,15 @@ pub async fn metrics(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (session, series, measures) = session_measures(&state, &user, path.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session": { "id": session.id, "series": series.slug, "title": session.title, "when": session.when() },
-        "measures": measures,
-    })))
+    Ok(HttpResponse::Ok().json(SessionMetrics {
+        session: MeasuredSession {
+            id: session.id,
+            series: series.slug,
+            when: session.when(),
+            title: session.title,
+        },
+        measures,
+    }))
 }
 
 /// The same as a CSV, a row per measure, then a row per sector and state.
@@ -329,11 +368,29 @@ fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
         .map_err(|message| ApiError::fields(vec![(name.into(), message)]))
 }
 
+/// A series' trend over a period.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesMetrics {
+    /// The series' slug.
+    pub series: String,
+    /// The series' usual number of registrants, when configured.
+    pub baseline: Option<u32>,
+    /// RFC 3339, UTC: the period's start, included.
+    pub from: String,
+    /// RFC 3339, UTC: the period's end, excluded.
+    pub to: String,
+    /// Different people who attended a session of the period (staff left
+    /// out): the last session's `people_reached`, 0 with no sessions.
+    pub people_reached: i64,
+    /// Oldest first.
+    pub sessions: Vec<crate::attendance::measures::Point>,
+}
+
 /// A series' sessions in a period with their measures, oldest first, each
 /// with the running average of registrants against the baseline.
 #[utoipa::path(get, path = "/api/v1/series/{slug}/metrics", tag = "attendance", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Series slug"), RangeQuery),
-    responses((status = 200, description = "The trend"),
+    responses((status = 200, description = "The trend", body = SeriesMetrics),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such series", body = crate::error::ErrorBody),
         (status = 422, description = "Bad dates", body = crate::error::ErrorBody)))]
@@ -345,14 +402,14 @@ pub async fn series_metrics(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let (series, from, to, baseline, points) = trend(&state, path.into_inner(), &query).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "series": series.slug,
-        "baseline": baseline,
-        "from": from.and_utc().to_rfc3339(),
-        "to": to.and_utc().to_rfc3339(),
-        "people_reached": points.last().map_or(0, |p| p.people_reached),
-        "sessions": points,
-    })))
+    Ok(HttpResponse::Ok().json(SeriesMetrics {
+        series: series.slug,
+        baseline,
+        from: from.and_utc().to_rfc3339(),
+        to: to.and_utc().to_rfc3339(),
+        people_reached: points.last().map_or(0, |p| p.people_reached),
+        sessions: points,
+    }))
 }
 
 /// The same as a CSV that opens cleanly in Excel.

@@ -40,7 +40,7 @@ pub struct Attended {
 }
 
 /// How registrants compare with the series' usual number.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Baseline {
     pub baseline: i64,
     /// Registrants minus the baseline.
@@ -49,7 +49,7 @@ pub struct Baseline {
     pub ratio: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Measures {
     pub registrants: i64,
     pub waitlisted: i64,
@@ -206,7 +206,8 @@ pub fn for_session(
 }
 
 /// One session in a series' trend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = TrendPoint)]
 pub struct Point {
     pub session_id: i64,
     pub title: String,

@@ -211,7 +211,8 @@ pub(super) fn marked_by_hand(
 }
 
 /// One person's attendance of a session, as the API lists it.
-#[derive(Debug, Clone, Queryable, Serialize)]
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+#[schema(as = AttendanceRow)]
 pub struct Row {
     pub email: String,
     pub first_name: String,

@@ -200,10 +200,18 @@ pub(crate) fn decline_message(given: Option<&str>) -> Result<String, ApiError> {
     Ok(message)
 }
 
+/// A proposal after it was declined.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DeclinedProposal {
+    pub id: i64,
+    /// Always `declined`.
+    pub status: &'static str,
+}
+
 /// Declines a proposal; the proposer is told, in the message's words.
 #[utoipa::path(post, path = "/api/v1/organizer/proposals/{id}/decline", tag = "lineups", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Proposal id")), request_body = DeclineBody,
-    responses((status = 200, description = "Declined"),
+    responses((status = 200, description = "Declined", body = DeclinedProposal),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No such proposal", body = crate::error::ErrorBody),
         (status = 409, description = "Already decided", body = crate::error::ErrorBody),
@@ -221,7 +229,10 @@ pub async fn decline(
         store::decline(conn, &actor, id, &message, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "id": id, "status": store::DECLINED })))
+    Ok(HttpResponse::Ok().json(DeclinedProposal {
+        id,
+        status: store::DECLINED,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

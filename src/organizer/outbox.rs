@@ -1,7 +1,10 @@
 //! The outbox for organizers: counts by status, failed messages with their
 //! reason, and "retry" — as a page (`/organizer/outbox`) and in the API.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::audit;
@@ -14,15 +17,45 @@ use crate::web::AppState;
 
 const SHOWN: i64 = 200;
 
-fn row_json(r: &OutboxRow) -> serde_json::Value {
-    json!({
-        "id": r.id,
-        "template": r.template,
-        "recipient": r.recipient,
-        "attempts": r.attempts,
-        "last_error": r.last_error,
-        "created_at": r.created_at.and_utc().to_rfc3339(),
-    })
+/// Messages per status, and the failed ones with their reason.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct OutboxOverview {
+    /// Messages per status: pending, sent, failed, skipped.
+    pub counts: BTreeMap<String, i64>,
+    pub failed: Vec<FailedMessage>,
+}
+
+/// A message that could not be sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FailedMessage {
+    pub id: i64,
+    pub template: String,
+    pub recipient: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+impl From<&OutboxRow> for FailedMessage {
+    fn from(r: &OutboxRow) -> Self {
+        Self {
+            id: r.id,
+            template: r.template.clone(),
+            recipient: r.recipient.clone(),
+            attempts: r.attempts,
+            last_error: r.last_error.clone(),
+            created_at: r.created_at.and_utc().to_rfc3339(),
+        }
+    }
+}
+
+/// A failed message put back in the queue.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RetriedMessage {
+    pub id: i64,
+    /// Always `pending`.
+    pub status: &'static str,
 }
 
 async fn overview(state: &AppState) -> Result<(Vec<(String, i64)>, Vec<OutboxRow>), DbError> {
@@ -57,7 +90,7 @@ fn retry(
 
 /// Messages per status, and the failed ones with their reason.
 #[utoipa::path(get, path = "/api/v1/organizer/outbox", tag = "mail", security(("bearer" = [])),
-    responses((status = 200, description = "Overview", body = crate::api_docs::OutboxOverview),
+    responses((status = 200, description = "Overview", body = OutboxOverview),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn api_overview(
     state: web::Data<AppState>,
@@ -65,18 +98,16 @@ pub async fn api_overview(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let (counts, failed) = overview(&state).await?;
-    let counts: serde_json::Map<String, serde_json::Value> =
-        counts.into_iter().map(|(s, n)| (s, json!(n))).collect();
-    Ok(HttpResponse::Ok().json(json!({
-        "counts": counts,
-        "failed": failed.iter().map(row_json).collect::<Vec<_>>(),
-    })))
+    Ok(HttpResponse::Ok().json(OutboxOverview {
+        counts: counts.into_iter().collect(),
+        failed: failed.iter().map(FailedMessage::from).collect(),
+    }))
 }
 
 /// Puts a failed message back in the queue with fresh attempts.
 #[utoipa::path(post, path = "/api/v1/organizer/outbox/{id}/retry", tag = "mail", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Outbox message id")),
-    responses((status = 200, description = "Queued again"),
+    responses((status = 200, description = "Queued again", body = RetriedMessage),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 404, description = "No failed message with this id", body = crate::error::ErrorBody)))]
 pub async fn api_retry(
@@ -87,7 +118,10 @@ pub async fn api_retry(
     user.require(Need::Organize)?;
     let (actor, id, now) = (user.actor(), path.into_inner(), state.clock.naive());
     let row = db::write(&state.pool, move |conn| retry(conn, &actor, id, now)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "id": row.id, "status": "pending" })))
+    Ok(HttpResponse::Ok().json(RetriedMessage {
+        id: row.id,
+        status: outbox::PENDING,
+    }))
 }
 
 /// `GET /organizer/outbox`
@@ -103,7 +137,7 @@ pub async fn page(state: web::Data<AppState>, user: PageUser) -> HttpResponse {
                 "csrf": user.csrf,
                 "can_retry": user.user.role().allows(Need::Organize),
                 "counts": counts.iter().map(|(s, n)| json!({ "status": s, "count": n })).collect::<Vec<_>>(),
-                "failed": failed.iter().map(row_json).collect::<Vec<_>>(),
+                "failed": failed.iter().map(FailedMessage::from).collect::<Vec<_>>(),
             }),
         )),
         Err(e) => state.pages.internal_error(&e.into()),

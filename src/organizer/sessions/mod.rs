@@ -6,8 +6,7 @@
 use std::str::FromStr;
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use crate::web::AppState;
 use chrono::NaiveDateTime;
@@ -57,6 +56,34 @@ pub(crate) fn field<T: FromStr<Err = String>>(
     }
 }
 
+/// A number in a request body: a JSON number, or (as the organizer pages'
+/// forms send it, and as this API once required) its decimal text. Read
+/// as text by [`field`], so both give the same value and the same message.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum Number {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl Number {
+    fn text(&self) -> String {
+        match self {
+            Number::Number(n) => n.to_string(),
+            Number::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// [`field`] over an optional [`Number`].
+fn number_field<T: FromStr<Err = String>>(
+    errors: &mut Vec<(String, String)>,
+    name: &str,
+    value: Option<&Number>,
+) -> Option<T> {
+    field(errors, name, value.map(Number::text).as_deref())
+}
+
 fn required<T>(
     errors: &mut Vec<(String, String)>,
     name: &str,
@@ -69,28 +96,67 @@ fn required<T>(
     value
 }
 
-fn changed_json(c: &Changed) -> serde_json::Value {
-    let s = &c.session;
-    json!({
-        "session": {
-            "id": s.id,
-            "series": c.series.slug,
-            "title": s.title,
-            "description": s.description,
-            "starts_at": s.starts_at_utc().to_rfc3339(),
-            "ends_at": s.ends_at_utc().to_rfc3339(),
-            "when": s.when(),
-            "capacity": s.capacity,
-            "join_url": s.join_url,
-            "status": s.status,
-            "sequence": s.sequence,
-            "cancel_reason": s.cancel_reason,
-        },
-        "changed": !c.unchanged(),
-        "messages_queued": c.queued,
-        "promoted": c.promoted,
-        "notes": c.notes,
-    })
+/// A session after a change, and what the change did.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionChange {
+    pub session: SessionDetail,
+    /// False when the session already was as asked.
+    pub changed: bool,
+    /// E-mails queued (updates, cancellations, promotions).
+    pub messages_queued: usize,
+    /// Waitlisted people given a place.
+    pub promoted: usize,
+    /// E.g. how an ambiguous local time was read.
+    pub notes: Vec<String>,
+}
+
+/// A session as the organizer API shows it after a change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionDetail {
+    pub id: i64,
+    /// The series' slug.
+    pub series: String,
+    pub title: String,
+    pub description: String,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    pub ends_at: String,
+    /// As people read it, in the series' zone.
+    pub when: String,
+    pub capacity: i32,
+    pub join_url: String,
+    /// scheduled or cancelled.
+    pub status: String,
+    /// The calendar SEQUENCE.
+    pub sequence: i32,
+    pub cancel_reason: Option<String>,
+}
+
+impl SessionChange {
+    fn of(c: Changed) -> Self {
+        let changed = !c.unchanged();
+        let s = c.session;
+        Self {
+            session: SessionDetail {
+                id: s.id,
+                series: c.series.slug,
+                starts_at: s.starts_at_utc().to_rfc3339(),
+                ends_at: s.ends_at_utc().to_rfc3339(),
+                when: s.when(),
+                title: s.title,
+                description: s.description,
+                capacity: s.capacity,
+                join_url: s.join_url,
+                status: s.status,
+                sequence: s.sequence,
+                cancel_reason: s.cancel_reason,
+            },
+            changed,
+            messages_queued: c.queued,
+            promoted: c.promoted,
+            notes: c.notes,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -102,7 +168,9 @@ pub struct CreateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    capacity: Option<String>,
+    /// Places, at least 1.
+    #[schema(value_type = Option<i32>)]
+    capacity: Option<Number>,
 }
 
 /// A one-off session as asked for, each field checked.
@@ -115,7 +183,7 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
     let title = required(&mut errors, "title", title, b.title.is_some());
     let length = field(&mut errors, "duration", b.duration.as_deref());
     let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
-    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
+    let capacity = number_field(&mut errors, "capacity", b.capacity.as_ref());
     let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
     else {
         return Err(ApiError::fields(errors));
@@ -135,7 +203,7 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
 /// in the series' zone, `2027-01-12 14:00`, or RFC 3339).
 #[utoipa::path(post, path = "/api/v1/organizer/sessions", tag = "sessions", security(("bearer" = [])),
     request_body = CreateBody,
-    responses((status = 201, description = "Created", body = crate::api_docs::SessionChange),
+    responses((status = 201, description = "Created", body = SessionChange),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "The role may not", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -152,7 +220,7 @@ pub async fn create_session(
         manage::create(conn, &actor, &new, &uid, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(changed_json(&created)))
+    Ok(HttpResponse::Created().json(SessionChange::of(created)))
 }
 
 /// Runs one change to session `id` as `user`, in one transaction.
@@ -174,7 +242,7 @@ where
         state.clock.naive(),
     );
     let changed = db::write(&state.pool, move |conn| f(conn, &actor, &policy, id, now)).await?;
-    Ok(HttpResponse::Ok().json(changed_json(&changed)))
+    Ok(HttpResponse::Ok().json(SessionChange::of(changed)))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -183,7 +251,9 @@ pub struct UpdateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    capacity: Option<String>,
+    /// Places, at least 1.
+    #[schema(value_type = Option<i32>)]
+    capacity: Option<Number>,
 }
 
 /// The details to change, each field checked.
@@ -193,7 +263,7 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
         title: field(&mut errors, "title", b.title.as_deref()),
         description: b.description,
         join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
-        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
+        capacity: number_field(&mut errors, "capacity", b.capacity.as_ref()),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
@@ -205,7 +275,7 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
 /// their calendar shows the change; more places promote the waitlist.
 #[utoipa::path(patch, path = "/api/v1/organizer/sessions/{id}", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = UpdateBody,
-    responses((status = 200, description = "Changed (or already so)", body = crate::api_docs::SessionChange),
+    responses((status = 200, description = "Changed (or already so)", body = SessionChange),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
         (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -248,7 +318,7 @@ fn new_time(b: RescheduleBody) -> Result<(manage::Start, Option<manage::Length>)
 /// Moves a session; registrants get the updated calendar invitation.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/reschedule", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = RescheduleBody,
-    responses((status = 200, description = "Moved", body = crate::api_docs::SessionChange),
+    responses((status = 200, description = "Moved", body = SessionChange),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
         (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -291,7 +361,7 @@ fn reason(b: CancelBody) -> Result<manage::Reason, ApiError> {
 /// registered or waitlisted is told the reason.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/cancel", tag = "sessions", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = CancelBody,
-    responses((status = 200, description = "Cancelled", body = crate::api_docs::SessionChange),
+    responses((status = 200, description = "Cancelled", body = SessionChange),
         (status = 404, description = "No such session", body = crate::error::ErrorBody),
         (status = 409, description = "Already cancelled or over", body = crate::error::ErrorBody),
         (status = 422, description = "No reason given", body = crate::error::ErrorBody)))]
@@ -318,12 +388,20 @@ pub struct AuditQuery {
     limit: Option<i64>,
 }
 
+/// One page of the audit log, newest first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub entries: Vec<audit::Entry>,
+    /// Pass as `before` for the next page; null on the last.
+    pub next_before: Option<i64>,
+}
+
 /// The audit log, newest first (admins). `before`: an entry id, for the
 /// next page; `limit`: 1–500, default 50.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", security(("bearer" = [])),
     params(("before" = Option<i64>, Query, description = "Entries older than this id"),
         ("limit" = Option<i64>, Query, description = "How many, 1–500")),
-    responses((status = 200, description = "Entries", body = crate::api_docs::AuditPage),
+    responses((status = 200, description = "Entries", body = AuditPage),
         (status = 403, description = "Admins only", body = crate::error::ErrorBody)))]
 pub async fn audit(
     state: web::Data<AppState>,
@@ -337,10 +415,41 @@ pub async fn audit(
         audit::list(conn, limit, before).map_err(DbError::from)
     })
     .await?;
-    let next = (entries.len() as i64 == limit).then(|| entries.last().map(|e| e.id));
-    Ok(HttpResponse::Ok().json(json!({ "entries": entries, "next_before": next.flatten() })))
+    let next_before = (entries.len() as i64 == limit)
+        .then(|| entries.last().map(|e| e.id))
+        .flatten();
+    Ok(HttpResponse::Ok().json(AuditPage {
+        entries,
+        next_before,
+    }))
 }
 
 mod pages;
 
 pub use pages::*;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn capacity(body: serde_json::Value) -> Result<Option<i32>, ApiError> {
+        let body: UpdateBody = serde_json::from_value(body).expect("a body");
+        details(body).map(|d| d.capacity.map(|c| c.get()))
+    }
+
+    #[test]
+    fn a_capacity_is_a_json_number_or_its_text_with_the_same_checks() {
+        let number = capacity(serde_json::json!({ "capacity": 50 })).expect("50 places");
+        let text = capacity(serde_json::json!({ "capacity": "50" })).expect("\"50\" places");
+        assert_eq!(number, text, "a number and its text are the same capacity");
+        assert_eq!(number, Some(50), "the capacity is read");
+        assert!(
+            capacity(serde_json::json!({ "capacity": 0 })).is_err(),
+            "a number is checked like text: at least 1"
+        );
+        assert!(
+            capacity(serde_json::json!({ "capacity": 2.5 })).is_err(),
+            "a fraction is no number of places"
+        );
+    }
+}
