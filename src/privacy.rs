@@ -124,7 +124,7 @@ pub struct EmailQuery {
 /// applications and cases, attendance, materials, messages, …).
 #[utoipa::path(get, path = "/api/v1/organizer/people/export", tag = "people", security(("bearer" = [])),
     params(EmailQuery),
-    responses((status = 200, description = "What is held (the export is audited)", body = crate::api_docs::PersonExport),
+    responses((status = 200, description = "What is held (the export is audited)", body = PersonExport),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "Nothing is held about that address", body = crate::error::ErrorBody),
@@ -241,6 +241,110 @@ pub async fn erase_person(
     Ok(HttpResponse::Ok().json(ErasedPerson::from(&erased)))
 }
 
+// ------------------------------------------------------------ the export
+// `people::export` builds the document from every part in `PARTS`, so its
+// shape is described here rather than derived; the API tests check every
+// export they receive against this description.
+
+/// Everything held about one e-mail address (a subject access request).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+/// One list per part of `privacy::PARTS`.
+pub struct PersonExport {
+    /// Null when only other records hold the address (a lineup slot).
+    pub person: Option<PersonRecord>,
+    pub registrations: Vec<PersonRegistration>,
+    pub subscriptions: Vec<PersonSubscription>,
+    /// Proposals to present sent through the interest form.
+    #[schema(value_type = Vec<Object>)]
+    pub proposals: Vec<serde_json::Value>,
+    /// Levers of change they want to work on.
+    #[schema(value_type = Vec<Object>)]
+    pub working_group_interests: Vec<serde_json::Value>,
+    /// Lineup places at their address (name, talk, bio, status).
+    #[schema(value_type = Vec<Object>)]
+    pub lineup_slots: Vec<serde_json::Value>,
+    /// ECHO applications (never the page's link).
+    #[schema(value_type = Vec<Object>)]
+    pub applications: Vec<serde_json::Value>,
+    /// ECHO cases they submitted, with their attachment's name and size.
+    #[schema(value_type = Vec<Object>)]
+    pub cases: Vec<serde_json::Value>,
+    /// ECHO sessions they taught as faculty.
+    #[schema(value_type = Vec<Object>)]
+    pub faculty: Vec<serde_json::Value>,
+    /// Sessions they attended or missed, from reports or by hand.
+    #[schema(value_type = Vec<Object>)]
+    pub attendance: Vec<serde_json::Value>,
+    /// Session materials naming them as presenter.
+    #[schema(value_type = Vec<Object>)]
+    pub materials: Vec<serde_json::Value>,
+    /// An organizer account at the address.
+    #[schema(value_type = Vec<Object>)]
+    pub accounts: Vec<serde_json::Value>,
+    /// Messages by template and dates, not bodies.
+    pub messages: Vec<PersonMessage>,
+    /// Audit entries about them or naming them (action, subject, date).
+    #[schema(value_type = Vec<Object>)]
+    pub audit: Vec<serde_json::Value>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PersonRecord {
+    pub id: i64,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub organization: String,
+    pub job_title: String,
+    pub sector: String,
+    pub sector_label: String,
+    pub state: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PersonRegistration {
+    pub id: i64,
+    pub session_id: i64,
+    pub session_title: String,
+    pub series_title: String,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    /// As people read it, in the series' zone.
+    pub when: String,
+    /// registered, waitlisted or cancelled.
+    pub status: String,
+    pub subscribe: bool,
+    pub created_at: String,
+    pub registered_at: Option<String>,
+    pub waitlisted_at: Option<String>,
+    pub cancelled_at: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PersonSubscription {
+    /// The list's slug.
+    pub list: String,
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub confirmed_at: Option<String>,
+    pub unsubscribed_at: Option<String>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct PersonMessage {
+    pub template: String,
+    /// pending, sent, failed or skipped.
+    pub status: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+/// A lever of change.
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
