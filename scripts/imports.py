@@ -242,7 +242,7 @@ def main():
         print("\ncycles:")
         for c in comps:
             print(f"  {len(c)}: {' '.join(c)}")
-    bad = len(up) + len(comps) + len(reach)
+    bad = len(up) + len(comps) + len(reach) + len(unplaced)
     sys.exit(1 if "--check" in sys.argv and bad else 0)
 
 
