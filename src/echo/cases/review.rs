@@ -23,6 +23,7 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
 use crate::db::{self, DbConnection};
+use crate::echo::cases::views::Reading;
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
@@ -51,41 +52,6 @@ pub fn routes(cfg: &mut Routes) {
 }
 
 // ---------------------------------------------------------------- reading
-
-/// A case with what facilitators read beside it.
-pub(crate) struct Reading {
-    pub case: Case,
-    pub presenter: Option<Applied>,
-    pub attachment: Option<AttachmentInfo>,
-    /// The session it is scheduled into.
-    pub session: Option<Session>,
-    /// The session the presenter would like.
-    pub preferred: Option<Session>,
-}
-
-impl Reading {
-    /// `Case::to_json`, its presenter, its attachment and its sessions'
-    /// times.
-    pub fn to_json(&self) -> Value {
-        let mut v = self.case.to_json();
-        v["status_label"] = json!(self.case.status.replace('_', " "));
-        v["presenter"] = json!(self.presenter.as_ref().map(|a| json!({
-            "application_id": a.application.id,
-            "name": format!("{} {}", a.first_name, a.last_name),
-            "email": a.email,
-            "organization": a.organization,
-        })));
-        v["attachment"] = json!(self.attachment.as_ref().map(|f| json!({
-            "filename": f.filename,
-            "content_type": f.content_type,
-            "size_bytes": f.size_bytes,
-        })));
-        v["when"] = json!(self.session.as_ref().map(Session::when));
-        v["session_ends_at"] = json!(self.session.as_ref().map(|s| s.ends_at_utc().to_rfc3339()));
-        v["preferred_when"] = json!(self.preferred.as_ref().map(Session::when));
-        v
-    }
-}
 
 fn session(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Option<Session>> {
     let Some(id) = id else { return Ok(None) };
