@@ -8,6 +8,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
+use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
@@ -52,24 +53,52 @@ impl Cohort {
         self.applications_open_on <= today && today <= self.applications_close_on
     }
 
-    pub fn to_json(&self) -> serde_json::Value {
-        json!({
-            "slug": self.slug,
-            "name": self.name,
-            "starts_on": self.starts_on,
-            "ends_on": self.ends_on,
-            "rule": self.rule,
-            "timezone": self.timezone,
-            "start_time": self.start_time,
-            "duration_minutes": self.duration_minutes,
-            "capacity": self.capacity,
-            "join_url": self.join_url,
-            "applications_open_on": self.applications_open_on,
-            "applications_close_on": self.applications_close_on,
-            "completion_percent": self.completion_percent,
-            "case_slots": self.case_slots,
-        })
+    /// The cohort as the API, its audit entries and its pages show it.
+    pub fn view(&self) -> CohortView {
+        CohortView {
+            slug: self.slug.clone(),
+            name: self.name.clone(),
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            rule: self.rule.clone(),
+            timezone: self.timezone.clone(),
+            start_time: self.start_time.clone(),
+            duration_minutes: self.duration_minutes,
+            capacity: self.capacity,
+            join_url: self.join_url.clone(),
+            applications_open_on: self.applications_open_on,
+            applications_close_on: self.applications_close_on,
+            completion_percent: self.completion_percent,
+            case_slots: self.case_slots,
+        }
     }
+}
+
+/// A cohort: its span, its sessions' rule, its capacity and thresholds.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CohortView {
+    /// Lowercase letters, digits and dashes, e.g. `cohort-3`.
+    pub slug: String,
+    pub name: String,
+    /// `YYYY-MM-DD`, in the program's zone.
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// RFC 5545, e.g. `FREQ=MONTHLY;BYDAY=2TH`.
+    pub rule: String,
+    /// IANA zone, e.g. `America/New_York`.
+    pub timezone: String,
+    /// Local start time, e.g. `15:00`.
+    pub start_time: String,
+    pub duration_minutes: i32,
+    /// Approved participants at most.
+    pub capacity: i32,
+    pub join_url: String,
+    pub applications_open_on: NaiveDate,
+    pub applications_close_on: NaiveDate,
+    /// Share of the sessions held a person must attend to complete.
+    pub completion_percent: i32,
+    /// Case presentations per session, by default.
+    pub case_slots: i32,
 }
 
 /// The ECHO side of one of a cohort's sessions.
@@ -380,7 +409,7 @@ pub fn create(
             "cohort.create",
             &format!("cohort:{}", cohort.slug),
             None,
-            Some(cohort.to_json()),
+            Some(json!(cohort.view())),
             now,
         )?;
     }

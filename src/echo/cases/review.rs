@@ -23,7 +23,7 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
 use crate::db::{self, DbConnection};
-use crate::echo::cases::views::Reading;
+use crate::echo::cases::views::{CaseList, CaseReading, Reading};
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
@@ -125,13 +125,13 @@ fn case_for(conn: &mut DbConnection, who: Caller, need: Need, id: i64) -> Result
     Ok(found)
 }
 
-async fn case_json(state: &AppState, who: Caller, id: i64) -> Result<Value, ApiError> {
+async fn case_reading(state: &AppState, who: Caller, id: i64) -> Result<CaseReading, ApiError> {
     let found = db::run(&state.pool, move |conn| {
         case_for(conn, who, Need::SeeCohort, id)?;
         Ok::<_, ApiError>(one(conn, id)?)
     })
     .await?;
-    Ok(found.ok_or_else(|| no_case(id))?.to_json())
+    Ok(found.ok_or_else(|| no_case(id))?.view())
 }
 
 // ---------------------------------------------------------------- API
@@ -159,7 +159,7 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
 /// session.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/cases", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), CasesQuery),
-    responses((status = 200, description = "`{\"cases\": [...]}`"),
+    responses((status = 200, description = "The cases", body = CaseList),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
@@ -177,15 +177,16 @@ pub async fn list(
         Ok::<_, ApiError>(of_cohort(conn, cohort.id, status.as_deref())?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "cases": rows.iter().map(Reading::to_json).collect::<Vec<_>>()
-    })))
+    let view = CaseList {
+        cases: rows.iter().map(Reading::view).collect(),
+    };
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// One case with its presenter, attachment and session.
 #[utoipa::path(get, path = "/api/v1/echo/cases/{id}", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")),
-    responses((status = 200, description = "The case"),
+    responses((status = 200, description = "The case", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody)))]
 pub async fn get(
@@ -194,7 +195,7 @@ pub async fn get(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::SeeCohort)?;
-    Ok(HttpResponse::Ok().json(case_json(&state, user.caller(), path.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(case_reading(&state, user.caller(), path.into_inner()).await?))
 }
 
 /// Case `id`'s attachment, if `who` may see the case: 404 for no case
@@ -250,7 +251,7 @@ where
         change(conn, &actor, &public, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(case_json(state, who, id).await?))
+    Ok(HttpResponse::Ok().json(case_reading(state, who, id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -313,7 +314,7 @@ fn decision(b: &ReviewBody) -> Result<Review, ApiError> {
 /// sends it back with the message, `decline` closes it with the message.
 #[utoipa::path(post, path = "/api/v1/echo/cases/{id}/review", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = ReviewBody,
-    responses((status = 200, description = "The case after the review"),
+    responses((status = 200, description = "The case after the review", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody),
@@ -352,7 +353,7 @@ fn follow_up(state: &AppState) -> Duration {
 /// follow-up is set `echo.follow_up_weeks` ahead (the first time).
 #[utoipa::path(put, path = "/api/v1/echo/cases/{id}/recommendations", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = RecommendationsBody,
-    responses((status = 200, description = "The case, with `recommendations_html`"),
+    responses((status = 200, description = "The case, with `recommendations_html`", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody),
@@ -442,7 +443,7 @@ pub async fn case_page(
             "csrf": user.csrf,
             "can_change": can_change,
             "cohort": { "slug": cohort.slug, "name": cohort.name },
-            "case": reading.to_json(),
+            "case": reading.view(),
             "review_form": can_change && reading.case.status == SUBMITTED,
             "sessions": choices,
             "recommend_form": can_change && presented,
