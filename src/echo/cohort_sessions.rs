@@ -5,7 +5,7 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
@@ -68,6 +68,29 @@ pub struct EchoSessionPatch {
     #[serde(default, deserialize_with = "text_or_number")]
     #[schema(value_type = Option<i32>)]
     case_slots: Option<String>,
+}
+
+/// A cohort session's ECHO details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EchoSessionView {
+    pub session_id: i64,
+    pub didactic_topic: String,
+    pub faculty_name: String,
+    pub faculty_email: String,
+    /// Case presentations the session holds, 0 to 5.
+    pub case_slots: i32,
+}
+
+impl From<&cohorts::EchoSession> for EchoSessionView {
+    fn from(e: &cohorts::EchoSession) -> Self {
+        Self {
+            session_id: e.session_id,
+            didactic_topic: e.didactic_topic.clone(),
+            faculty_name: e.faculty_name.clone(),
+            faculty_email: e.faculty_email.clone(),
+            case_slots: e.case_slots,
+        }
+    }
 }
 
 /// Sets a cohort session's didactic topic, faculty presenter or case
@@ -138,7 +161,7 @@ fn update_echo_session(
 /// e-mail) or number of case slots.
 #[utoipa::path(patch, path = "/api/v1/echo/sessions/{id}", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Session id")), request_body = EchoSessionPatch,
-    responses((status = 200, description = "The session's ECHO details"),
+    responses((status = 200, description = "The session's ECHO details", body = EchoSessionView),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "Not a cohort's session", body = crate::error::ErrorBody),
         (status = 409, description = "Cancelled or over", body = crate::error::ErrorBody),
@@ -162,13 +185,8 @@ pub async fn update_session(
         update_echo_session(conn, (&actor, who), (&settings, retitle), id, &b, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "session_id": after.session_id,
-        "didactic_topic": after.didactic_topic,
-        "faculty_name": after.faculty_name,
-        "faculty_email": after.faculty_email,
-        "case_slots": after.case_slots,
-    })))
+    let view = EchoSessionView::from(&after);
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// `POST /organizer/echo/sessions/{id}`: topic, faculty, case slots.

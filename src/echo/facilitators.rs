@@ -10,8 +10,8 @@ use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::auth::extract::refusal;
@@ -145,8 +145,28 @@ pub fn all_assignments(conn: &mut DbConnection) -> QueryResult<Vec<(i64, String)
 }
 
 /// What the API and pages show of a cohort's facilitator.
-pub fn to_json(user: &User) -> Value {
-    json!({ "id": user.id, "name": user.name, "email": user.email })
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Facilitator {
+    /// Their user id.
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+impl From<&User> for Facilitator {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id,
+            name: user.name.clone(),
+            email: user.email.clone(),
+        }
+    }
+}
+
+/// A cohort's facilitators after a change to them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Facilitators {
+    pub facilitators: Vec<Facilitator>,
 }
 
 fn subject(cohort: &Cohort) -> String {
@@ -303,14 +323,16 @@ where
         Ok::<_, ApiError>(of_cohort(conn, found.id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "facilitators": after.iter().map(to_json).collect::<Vec<_>>() })))
+    let view = Facilitators {
+        facilitators: after.iter().map(Facilitator::from).collect(),
+    };
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Assigns a facilitator to a cohort: they then see and run it.
 #[utoipa::path(post, path = "/api/v1/echo/cohorts/{slug}/facilitators", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")), request_body = AssignBody,
-    responses((status = 200, description = "`{\"facilitators\": [{id, name, email}]}` after the change"),
+    responses((status = 200, description = "The cohort's facilitators after the change", body = Facilitators),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
@@ -334,7 +356,7 @@ pub async fn api_assign(
 /// Ends a facilitator's assignment to a cohort.
 #[utoipa::path(delete, path = "/api/v1/echo/cohorts/{slug}/facilitators/{user_id}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), ("user_id" = i64, Path, description = "The facilitator's user id")),
-    responses((status = 200, description = "`{\"facilitators\": [...]}` after the change"),
+    responses((status = 200, description = "The cohort's facilitators after the change", body = Facilitators),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Organizers and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such cohort, or not one of its facilitators", body = crate::error::ErrorBody)))]

@@ -5,10 +5,12 @@
 //! (facilitators and admins), each narrowed to a facilitator's own cohorts
 //! by `echo::facilitators`. Every change is audited in its own transaction.
 
+use std::collections::BTreeMap;
+
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit::{self, Actor};
@@ -18,8 +20,8 @@ use crate::calendar::schedule::Rule;
 use crate::config::{parse_local_time, SeriesKind};
 use crate::db::schema::cohorts as cohorts_table;
 use crate::db::{self, DbConnection, DbError};
-use crate::echo::cohorts::{self, Cohort, NewCohort};
-use crate::echo::facilitators::{self, no_cohort};
+use crate::echo::cohorts::{self, Cohort, CohortView, EchoSession, NewCohort};
+use crate::echo::facilitators::{self, no_cohort, Facilitator};
 use crate::echo::fields::{number, text_or_number, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
@@ -188,12 +190,67 @@ fn create_cohort(
     Ok(cohort)
 }
 
+/// The cohorts a caller may see.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CohortList {
+    pub cohorts: Vec<CohortView>,
+}
+
+/// One cohort with its sessions, its applications per status and its
+/// facilitators.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CohortDetail {
+    #[serde(flatten)]
+    pub cohort: CohortView,
+    pub sessions: Vec<CohortSession>,
+    /// Applications per status (pending, approved, waitlisted, declined);
+    /// a status with none is absent.
+    pub applications: BTreeMap<String, i64>,
+    pub facilitators: Vec<Facilitator>,
+}
+
+/// One of a cohort's sessions, with its ECHO details.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CohortSession {
+    pub id: i64,
+    pub title: String,
+    /// RFC 3339, UTC.
+    pub starts_at: String,
+    pub ends_at: String,
+    /// As people read it, in the cohort's zone.
+    pub when: String,
+    /// scheduled or cancelled.
+    pub status: String,
+    /// `YYYY-MM-DD`: the date the cohort's rule gave it.
+    pub occurrence_date: NaiveDate,
+    pub didactic_topic: String,
+    pub faculty_name: String,
+    pub faculty_email: String,
+    pub case_slots: i32,
+}
+
+fn cohort_session((s, e): &(model::Session, EchoSession)) -> CohortSession {
+    CohortSession {
+        id: s.id,
+        title: s.title.clone(),
+        starts_at: s.starts_at_utc().to_rfc3339(),
+        ends_at: s.ends_at_utc().to_rfc3339(),
+        when: s.when(),
+        status: s.status.clone(),
+        occurrence_date: e.occurrence_date,
+        didactic_topic: e.didactic_topic.clone(),
+        faculty_name: e.faculty_name.clone(),
+        faculty_email: e.faculty_email.clone(),
+        case_slots: e.case_slots,
+    }
+}
+
 /// Cohort `slug` as the API shows it to `who`.
-async fn cohort_json(
+async fn cohort_detail(
     state: &AppState,
     who: Caller,
     slug: String,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<CohortDetail, ApiError> {
     let (cohort, sessions, counts, staff) = db::run(&state.pool, move |conn| {
         let cohort = facilitators::cohort(conn, who, Need::SeeCohort, &slug)?;
         let sessions = cohorts::sessions_of(conn, cohort.id)?;
@@ -202,34 +259,18 @@ async fn cohort_json(
         Ok::<_, ApiError>((cohort, sessions, counts, staff))
     })
     .await?;
-    let mut v = cohort.to_json();
-    v["sessions"] = json!(sessions
-        .iter()
-        .map(|(s, e)| json!({
-            "id": s.id,
-            "title": s.title,
-            "starts_at": s.starts_at_utc().to_rfc3339(),
-            "ends_at": s.ends_at_utc().to_rfc3339(),
-            "when": s.when(),
-            "status": s.status,
-            "occurrence_date": e.occurrence_date,
-            "didactic_topic": e.didactic_topic,
-            "faculty_name": e.faculty_name,
-            "faculty_email": e.faculty_email,
-            "case_slots": e.case_slots,
-        }))
-        .collect::<Vec<_>>());
-    v["applications"] = json!(counts
-        .into_iter()
-        .collect::<std::collections::BTreeMap<_, _>>());
-    v["facilitators"] = json!(staff.iter().map(facilitators::to_json).collect::<Vec<_>>());
-    Ok(v)
+    Ok(CohortDetail {
+        cohort: cohort.view(),
+        sessions: sessions.iter().map(cohort_session).collect(),
+        applications: counts.into_iter().collect(),
+        facilitators: staff.iter().map(Facilitator::from).collect(),
+    })
 }
 
 /// Every cohort the caller may see (a facilitator, the ones they run),
 /// latest start first.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
-    responses((status = 200, description = "Cohorts"),
+    responses((status = 200, description = "Cohorts", body = CohortList),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpResponse, ApiError> {
     user.require(Need::SeeCohort)?;
@@ -238,14 +279,16 @@ pub async fn list(state: web::Data<AppState>, user: ApiUser) -> Result<HttpRespo
         facilitators::visible(conn, who).map_err(DbError::from)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({ "cohorts": all.iter().map(Cohort::to_json).collect::<Vec<_>>() })))
+    let view = CohortList {
+        cohorts: all.iter().map(Cohort::view).collect(),
+    };
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// Creates a cohort and all its sessions, from its rule over its span.
 #[utoipa::path(post, path = "/api/v1/echo/cohorts", tag = "echo", security(("bearer" = [])),
     request_body = CohortBody,
-    responses((status = 201, description = "The cohort with its sessions"),
+    responses((status = 201, description = "The cohort with its sessions", body = CohortDetail),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 409, description = "The slug is taken", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -261,13 +304,13 @@ pub async fn create(
         create_cohort(&app, conn, (&actor, who), &b, now)
     })
     .await?;
-    Ok(HttpResponse::Created().json(cohort_json(&state, who, cohort.slug).await?))
+    Ok(HttpResponse::Created().json(cohort_detail(&state, who, cohort.slug).await?))
 }
 
 /// One cohort with its sessions and its applications per status.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")),
-    responses((status = 200, description = "The cohort"),
+    responses((status = 200, description = "The cohort", body = CohortDetail),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody)))]
 pub async fn get(
     state: web::Data<AppState>,
@@ -275,7 +318,7 @@ pub async fn get(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::SeeCohort)?;
-    Ok(HttpResponse::Ok().json(cohort_json(&state, user.caller(), path.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(cohort_detail(&state, user.caller(), path.into_inner()).await?))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -367,8 +410,8 @@ fn update_cohort(
         actor,
         "cohort.update",
         &format!("cohort:{}", after.slug),
-        Some(before.to_json()),
-        Some(after.to_json()),
+        Some(json!(before.view())),
+        Some(json!(after.view())),
         now,
     )?;
     Ok(after)
@@ -378,7 +421,7 @@ fn update_cohort(
 /// threshold.
 #[utoipa::path(patch, path = "/api/v1/echo/cohorts/{slug}", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug")), request_body = CohortPatch,
-    responses((status = 200, description = "The cohort"),
+    responses((status = 200, description = "The cohort", body = CohortDetail),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
         (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
@@ -401,7 +444,7 @@ pub async fn update(
         update_cohort(conn, &actor, &slug, &b, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(cohort_json(&state, who, cohort.slug).await?))
+    Ok(HttpResponse::Ok().json(cohort_detail(&state, who, cohort.slug).await?))
 }
 
 // ---------------------------------------------------------------- sessions
@@ -434,7 +477,7 @@ pub async fn cohorts_page(state: web::Data<AppState>, user: PageUser) -> HttpRes
                 "programs": state.settings.series.iter().filter(|(_, s)| s.kind == SeriesKind::Echo)
                     .map(|(slug, s)| json!({ "value": slug, "label": s.title })).collect::<Vec<_>>(),
                 "cohorts": rows.iter().map(|(c, counts)| {
-                    let mut v = c.to_json();
+                    let mut v = json!(c.view());
                     v["pending"] = json!(counts.iter().find(|(s, _)| s == participants::PENDING).map_or(0, |c| c.1));
                     v["approved"] = json!(counts.iter().find(|(s, _)| s == participants::APPROVED).map_or(0, |c| c.1));
                     v

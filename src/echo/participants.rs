@@ -5,7 +5,7 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::config::PublicUrl;
 use crate::db::schema::{applications, people};
@@ -94,27 +94,57 @@ pub struct Applied {
 
 impl Applied {
     /// For facilitators (never the access token).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn view(&self) -> ApplicationView {
         let a = &self.application;
-        json!({
-            "id": a.id,
-            "name": format!("{} {}", self.first_name, self.last_name),
-            "email": self.email,
-            "organization": self.organization,
-            "organization_type": a.organization_type,
-            "organization_type_label": organization_type_label(&a.organization_type),
-            "job_title": self.job_title,
-            "state": self.state,
-            "role": a.role,
-            "hopes_to_bring": a.hopes_to_bring,
-            "hopes_to_learn": a.hopes_to_learn,
-            "status": a.status,
-            "decision_message": a.decision_message,
-            "decided_at": a.decided_at.map(|t| t.and_utc().to_rfc3339()),
-            "created_at": a.created_at.and_utc().to_rfc3339(),
-            "has_link": a.access_token_hash.is_some(),
-        })
+        ApplicationView {
+            id: a.id,
+            name: format!("{} {}", self.first_name, self.last_name),
+            email: self.email.clone(),
+            organization: self.organization.clone(),
+            organization_type: a.organization_type.clone(),
+            organization_type_label: organization_type_label(&a.organization_type).to_string(),
+            job_title: self.job_title.clone(),
+            state: self.state.clone(),
+            role: a.role.clone(),
+            hopes_to_bring: a.hopes_to_bring.clone(),
+            hopes_to_learn: a.hopes_to_learn.clone(),
+            status: a.status.clone(),
+            decision_message: a.decision_message.clone(),
+            decided_at: a.decided_at.map(|t| t.and_utc().to_rfc3339()),
+            created_at: a.created_at.and_utc().to_rfc3339(),
+            has_link: a.access_token_hash.is_some(),
+        }
     }
+}
+
+/// An application to a cohort as facilitators read it (never its link).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: i64,
+    /// First and last name.
+    pub name: String,
+    pub email: String,
+    pub organization: String,
+    /// The organization type's code.
+    pub organization_type: String,
+    /// The organization type as people read it.
+    pub organization_type_label: String,
+    pub job_title: String,
+    /// Two-letter state code.
+    pub state: String,
+    /// participant or observer.
+    pub role: String,
+    pub hopes_to_bring: String,
+    pub hopes_to_learn: String,
+    /// pending, approved, waitlisted or declined.
+    pub status: String,
+    /// Sent to the applicant with the decision.
+    pub decision_message: Option<String>,
+    /// RFC 3339, UTC.
+    pub decided_at: Option<String>,
+    pub created_at: String,
+    /// Whether a participant page link is live (approved, not revoked).
+    pub has_link: bool,
 }
 
 type Row = (Application, String, String, String, String, String, String);

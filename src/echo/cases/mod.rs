@@ -14,17 +14,19 @@ pub mod review;
 pub mod richtext;
 pub mod screen;
 pub mod store;
+pub mod views;
 
 pub use form::{
     parse, CaseForm, CheckedFile, NewCase, Upload, CHALLENGES, LABELS, SETTINGS, SIZE_BANDS,
 };
 pub use hub::{answer_follow_up, follow_ups_due, recommend, review, Review};
-pub(crate) use review::{of_cohort as readings, Reading};
+pub(crate) use review::of_cohort as readings;
 pub use store::{
     attachment_bytes, attachment_info, find, of_application, of_cohort, open_sessions, presented,
     resubmit, submit, visible_to, AttachmentInfo, Case, ACCEPTED, DECLINED, REVISION_REQUESTED,
     SUBMITTED,
 };
+pub(crate) use views::Reading;
 
 /// The facilitators' review (API and pages), then the participant's case
 /// pages.

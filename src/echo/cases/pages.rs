@@ -343,7 +343,7 @@ pub async fn case_page(state: web::Data<AppState>, path: web::Path<(String, i64)
             "title": case.title,
             "token": token,
             "cohort": cohort.name,
-            "case": case.to_json(),
+            "case": case.view(),
             "own": own,
             "presenter": presenter.map(|p| format!("{} {}, {}", p.first_name, p.last_name, p.organization)),
             "session": session,

@@ -23,6 +23,7 @@ use crate::auth::{ApiUser, Caller, Need, PageUser};
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases as cases_table, sessions};
 use crate::db::{self, DbConnection};
+use crate::echo::cases::views::{CaseList, CaseReading, Reading};
 use crate::echo::cases::{
     self, AttachmentInfo, Case, Review, ACCEPTED, DECLINED, REVISION_REQUESTED, SUBMITTED,
 };
@@ -51,41 +52,6 @@ pub fn routes(cfg: &mut Routes) {
 }
 
 // ---------------------------------------------------------------- reading
-
-/// A case with what facilitators read beside it.
-pub(crate) struct Reading {
-    pub case: Case,
-    pub presenter: Option<Applied>,
-    pub attachment: Option<AttachmentInfo>,
-    /// The session it is scheduled into.
-    pub session: Option<Session>,
-    /// The session the presenter would like.
-    pub preferred: Option<Session>,
-}
-
-impl Reading {
-    /// `Case::to_json`, its presenter, its attachment and its sessions'
-    /// times.
-    pub fn to_json(&self) -> Value {
-        let mut v = self.case.to_json();
-        v["status_label"] = json!(self.case.status.replace('_', " "));
-        v["presenter"] = json!(self.presenter.as_ref().map(|a| json!({
-            "application_id": a.application.id,
-            "name": format!("{} {}", a.first_name, a.last_name),
-            "email": a.email,
-            "organization": a.organization,
-        })));
-        v["attachment"] = json!(self.attachment.as_ref().map(|f| json!({
-            "filename": f.filename,
-            "content_type": f.content_type,
-            "size_bytes": f.size_bytes,
-        })));
-        v["when"] = json!(self.session.as_ref().map(Session::when));
-        v["session_ends_at"] = json!(self.session.as_ref().map(|s| s.ends_at_utc().to_rfc3339()));
-        v["preferred_when"] = json!(self.preferred.as_ref().map(Session::when));
-        v
-    }
-}
 
 fn session(conn: &mut DbConnection, id: Option<i64>) -> QueryResult<Option<Session>> {
     let Some(id) = id else { return Ok(None) };
@@ -159,13 +125,13 @@ fn case_for(conn: &mut DbConnection, who: Caller, need: Need, id: i64) -> Result
     Ok(found)
 }
 
-async fn case_json(state: &AppState, who: Caller, id: i64) -> Result<Value, ApiError> {
+async fn case_reading(state: &AppState, who: Caller, id: i64) -> Result<CaseReading, ApiError> {
     let found = db::run(&state.pool, move |conn| {
         case_for(conn, who, Need::SeeCohort, id)?;
         Ok::<_, ApiError>(one(conn, id)?)
     })
     .await?;
-    Ok(found.ok_or_else(|| no_case(id))?.to_json())
+    Ok(found.ok_or_else(|| no_case(id))?.view())
 }
 
 // ---------------------------------------------------------------- API
@@ -193,7 +159,7 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
 /// session.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/cases", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), CasesQuery),
-    responses((status = 200, description = "`{\"cases\": [...]}`"),
+    responses((status = 200, description = "The cases", body = CaseList),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
@@ -211,15 +177,16 @@ pub async fn list(
         Ok::<_, ApiError>(of_cohort(conn, cohort.id, status.as_deref())?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "cases": rows.iter().map(Reading::to_json).collect::<Vec<_>>()
-    })))
+    let view = CaseList {
+        cases: rows.iter().map(Reading::view).collect(),
+    };
+    Ok(HttpResponse::Ok().json(view))
 }
 
 /// One case with its presenter, attachment and session.
 #[utoipa::path(get, path = "/api/v1/echo/cases/{id}", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")),
-    responses((status = 200, description = "The case"),
+    responses((status = 200, description = "The case", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody)))]
 pub async fn get(
@@ -228,7 +195,7 @@ pub async fn get(
     path: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::SeeCohort)?;
-    Ok(HttpResponse::Ok().json(case_json(&state, user.caller(), path.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(case_reading(&state, user.caller(), path.into_inner()).await?))
 }
 
 /// Case `id`'s attachment, if `who` may see the case: 404 for no case
@@ -284,7 +251,7 @@ where
         change(conn, &actor, &public, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(case_json(state, who, id).await?))
+    Ok(HttpResponse::Ok().json(case_reading(state, who, id).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -347,7 +314,7 @@ fn decision(b: &ReviewBody) -> Result<Review, ApiError> {
 /// sends it back with the message, `decline` closes it with the message.
 #[utoipa::path(post, path = "/api/v1/echo/cases/{id}/review", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = ReviewBody,
-    responses((status = 200, description = "The case after the review"),
+    responses((status = 200, description = "The case after the review", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody),
@@ -386,7 +353,7 @@ fn follow_up(state: &AppState) -> Duration {
 /// follow-up is set `echo.follow_up_weeks` ahead (the first time).
 #[utoipa::path(put, path = "/api/v1/echo/cases/{id}/recommendations", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Case id")), request_body = RecommendationsBody,
-    responses((status = 200, description = "The case, with `recommendations_html`"),
+    responses((status = 200, description = "The case, with `recommendations_html`", body = CaseReading),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such case", body = crate::error::ErrorBody),
@@ -476,7 +443,7 @@ pub async fn case_page(
             "csrf": user.csrf,
             "can_change": can_change,
             "cohort": { "slug": cohort.slug, "name": cohort.name },
-            "case": reading.to_json(),
+            "case": reading.view(),
             "review_form": can_change && reading.case.status == SUBMITTED,
             "sessions": choices,
             "recommend_form": can_change && presented,

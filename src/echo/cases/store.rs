@@ -11,12 +11,10 @@ use serde_json::json;
 use crate::config::PublicUrl;
 use crate::db::schema::{case_attachments, cases, sessions};
 use crate::db::DbConnection;
-use crate::echo::cases::form::{CheckedFile, NewCase, CHALLENGES, SETTINGS, SIZE_BANDS};
-use crate::echo::cases::richtext;
+use crate::echo::cases::form::{CheckedFile, NewCase};
 use crate::echo::cohorts::{self};
-use crate::echo::participants::{self, Applied, ORGANIZATION_TYPES, PARTICIPANT};
+use crate::echo::participants::{self, Applied, PARTICIPANT};
 use crate::error::ApiError;
-use crate::lineup::levers;
 use crate::mail::outbox::{self, NewMessage};
 use crate::series::model::{Session, SCHEDULED};
 
@@ -98,46 +96,6 @@ pub struct AttachmentInfo {
     pub filename: String,
     pub content_type: String,
     pub size_bytes: i64,
-}
-
-fn lookup(list: &[(&str, &'static str)], code: &str) -> &'static str {
-    list.iter().find(|(c, _)| *c == code).map_or("", |(_, l)| l)
-}
-
-impl Case {
-    /// The case as pages and the API show it (recommendations as safe HTML).
-    pub fn to_json(&self) -> serde_json::Value {
-        let kinds: Vec<(&str, &'static str)> = ORGANIZATION_TYPES
-            .iter()
-            .map(|(c, l, _)| (*c, *l))
-            .collect();
-        json!({
-            "id": self.id,
-            "title": self.title,
-            "organization_type": self.organization_type,
-            "organization_type_label": lookup(&kinds, &self.organization_type),
-            "size_band": self.size_band,
-            "size_band_label": lookup(SIZE_BANDS, &self.size_band),
-            "setting": self.setting,
-            "setting_label": lookup(SETTINGS, &self.setting),
-            "state": self.state,
-            "challenge": self.challenge,
-            "challenge_label": lookup(CHALLENGES, &self.challenge),
-            "tried": self.tried,
-            "question": self.question,
-            "levers": levers::tags(&levers::from_column(&self.levers)),
-            "preferred_session_id": self.preferred_session_id,
-            "status": self.status,
-            "revision": self.revision,
-            "session_id": self.session_id,
-            "review_message": self.review_message,
-            "recommendations": self.recommendations,
-            "recommendations_html": self.recommendations.as_deref().map(richtext::to_html),
-            "follow_up_sent": self.follow_up_sent_at.is_some(),
-            "follow_up_answer": self.follow_up_answer,
-            "submitted_at": self.submitted_at.and_utc().to_rfc3339(),
-        })
-    }
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Case>> {

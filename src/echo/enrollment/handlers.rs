@@ -43,7 +43,7 @@ fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> 
 
 fn cohort_json(c: &Cohort, now: chrono::NaiveDateTime) -> serde_json::Value {
     let date = |d: chrono::NaiveDate| d.format("%B %-d, %Y").to_string();
-    let mut v = c.to_json();
+    let mut v = json!(c.view());
     // Public pages show the cohort: its join link is for participants'.
     if let Some(fields) = v.as_object_mut() {
         fields.remove("join_url");

@@ -15,7 +15,7 @@ use crate::config::PublicUrl;
 use crate::db::schema::applications as applications_table;
 use crate::db::{self, DbConnection};
 use crate::echo::cohorts;
-use crate::echo::participants::{self, Applied, APPROVED};
+use crate::echo::participants::{self, ApplicationView, Applied, APPROVED};
 use crate::error::ApiError;
 use crate::mail::outbox::{self, NewMessage};
 use crate::web::links::Issued;
@@ -145,7 +145,7 @@ pub fn reissue(
 /// Stops a participant's link at once; the participant is not told.
 #[utoipa::path(delete, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")),
-    responses((status = 200, description = "The application, its link revoked (`has_link` false)"),
+    responses((status = 200, description = "The application, its link revoked (`has_link` false)", body = ApplicationView),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such application", body = crate::error::ErrorBody),
         (status = 409, description = "Not an approved participant", body = crate::error::ErrorBody)))]
@@ -162,13 +162,13 @@ pub async fn api_revoke(
         path.into_inner(),
     );
     let after = db::write(&state.pool, move |conn| revoke(conn, &actor, who, id, now)).await?;
-    Ok(HttpResponse::Ok().json(after.to_json()))
+    Ok(HttpResponse::Ok().json(after.view()))
 }
 
 /// Issues a participant a new link (the old one stops) and e-mails it.
 #[utoipa::path(post, path = "/api/v1/echo/applications/{id}/link", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")),
-    responses((status = 200, description = "The application with its new link (sent by e-mail, never shown)"),
+    responses((status = 200, description = "The application with its new link (sent by e-mail, never shown)", body = ApplicationView),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such application", body = crate::error::ErrorBody),
         (status = 409, description = "Not an approved participant", body = crate::error::ErrorBody)))]
@@ -192,7 +192,7 @@ pub async fn api_reissue(
         reissue(conn, &actor, who, id, &link, &public, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(after.to_json()))
+    Ok(HttpResponse::Ok().json(after.view()))
 }
 
 /// `POST /organizer/echo/applications/{id}/link`: `action` is `revoke` or

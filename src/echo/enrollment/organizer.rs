@@ -6,7 +6,7 @@
 //! `echo::facilitators`.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::auth::forms::{self, Posted};
@@ -18,7 +18,7 @@ use crate::echo::completion::{self, Completion, Meeting};
 use crate::echo::enrollment::applications::{self, Decision};
 use crate::echo::facilitators;
 use crate::echo::fields::{at_most, Fields};
-use crate::echo::participants;
+use crate::echo::participants::{self, ApplicationView, Applied};
 use crate::error::ApiError;
 use crate::web::links::LinkKey;
 use crate::web::AppState;
@@ -50,7 +50,7 @@ fn status_filter(status: Option<String>) -> Result<Option<String>, ApiError> {
 /// A cohort's applications, oldest first.
 #[utoipa::path(get, path = "/api/v1/echo/cohorts/{slug}/applications", tag = "echo", security(("bearer" = [])),
     params(("slug" = String, Path, description = "Cohort slug"), ApplicationsQuery),
-    responses((status = 200, description = "Applications"),
+    responses((status = 200, description = "Applications", body = ApplicationList),
         (status = 404, description = "No such cohort", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown status", body = crate::error::ErrorBody)))]
 pub async fn applications_list(
@@ -67,9 +67,16 @@ pub async fn applications_list(
         Ok::<_, ApiError>(participants::list(conn, cohort.id, status.as_deref())?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "applications": rows.iter().map(participants::Applied::to_json).collect::<Vec<_>>()
-    })))
+    let view = ApplicationList {
+        applications: rows.iter().map(Applied::view).collect(),
+    };
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// A cohort's applications.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ApplicationList {
+    pub applications: Vec<ApplicationView>,
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -114,7 +121,7 @@ fn ruling(b: &DecisionBody, links: &LinkKey) -> Result<applications::Ruling, Api
 /// (approval brings the cohort's calendar and their page's link).
 #[utoipa::path(post, path = "/api/v1/echo/applications/{id}/decision", tag = "echo", security(("bearer" = [])),
     params(("id" = i64, Path, description = "Application id")), request_body = DecisionBody,
-    responses((status = 200, description = "The application after the decision"),
+    responses((status = 200, description = "The application after the decision", body = ApplicationView),
         (status = 403, description = "Facilitators and admins only", body = crate::error::ErrorBody),
         (status = 404, description = "No such application", body = crate::error::ErrorBody),
         (status = 409, description = "Already decided, or the cohort is full", body = crate::error::ErrorBody),
@@ -138,7 +145,7 @@ pub async fn decide(
         applications::decide(conn, &actor, id, &ruling(&body, &links)?, &public, now)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(after.to_json()))
+    Ok(HttpResponse::Ok().json(after.view()))
 }
 
 /// `GET /organizer/echo/{slug}`: a cohort's sessions (topic and faculty
@@ -198,9 +205,9 @@ pub async fn cohort_page(
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Facilitate),
             "can_assign": user.user.role().allows(Need::Assign),
-            "facilitators": staff.iter().map(facilitators::to_json).collect::<Vec<_>>(),
+            "facilitators": staff.iter().map(facilitators::Facilitator::from).collect::<Vec<_>>(),
             "facilitator_choices": choices,
-            "cohort": cohort.to_json(),
+            "cohort": cohort.view(),
             "sessions": sessions.iter().enumerate().map(|(i, (s, e))| json!({
                 "n": i + 1, "id": s.id, "when": s.when(), "cancelled": s.is_cancelled(),
                 "topic": e.didactic_topic, "faculty_name": e.faculty_name,
@@ -209,9 +216,9 @@ pub async fn cohort_page(
                 "cases": readings.iter().filter(|c| c.case.status == cases::ACCEPTED && c.case.session_id == Some(s.id))
                     .map(|c| json!({ "id": c.case.id, "title": c.case.title })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
-            "cases": readings.iter().map(cases::Reading::to_json).collect::<Vec<_>>(),
-            "open_applications": apps.iter().filter(|a| open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
-            "decided": apps.iter().filter(|a| !open(a)).map(participants::Applied::to_json).collect::<Vec<_>>(),
+            "cases": readings.iter().map(cases::Reading::view).collect::<Vec<_>>(),
+            "open_applications": apps.iter().filter(|a| open(a)).map(Applied::view).collect::<Vec<_>>(),
+            "decided": apps.iter().filter(|a| !open(a)).map(Applied::view).collect::<Vec<_>>(),
             "completion_groups": [
                 { "heading": "Participants", "rows": completion.participants, "counts": completion.participant_counts },
                 { "heading": "Observers", "rows": completion.observers, "counts": completion.observer_counts },
