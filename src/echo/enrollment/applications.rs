@@ -23,7 +23,7 @@ use crate::error::ApiError;
 use crate::lists;
 use crate::mail::address::EmailAddress;
 use crate::mail::outbox::{self, CalendarPart, NewMessage};
-use crate::people::contact::{name, text, FieldErrors, STATES};
+use crate::people::contact::{contact, state, text, Ask, Asks, ContactFields, FieldErrors};
 use crate::web::links;
 
 /// The application form as typed; bad values come back to the page.
@@ -61,23 +61,27 @@ pub struct Applicant {
     pub hopes_to_learn: String,
 }
 
+/// The person part of the application: the organization must be given; the
+/// state is asked after the kind of organization, the job title after it.
+const ASKS: Asks = Asks {
+    organization: Some(Ask::Required),
+    job_title: None,
+    sector: None,
+    state: None,
+};
+
 /// Checks the form: an `Applicant`, or a message for every bad field.
 pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
     let mut errors = FieldErrors::default();
     let e = &mut errors;
-    let first_name = name(e, "first_name", &form.first_name, "first name", true, 100);
-    let last_name = name(e, "last_name", &form.last_name, "last name", true, 100);
-    let email = EmailAddress::parse(&form.email)
-        .map_err(|m| e.add("email", m))
-        .ok();
-    let organization = name(
-        e,
-        "organization",
-        &form.organization,
-        "organization",
-        true,
-        200,
-    );
+    let fields = ContactFields {
+        first_name: &form.first_name,
+        last_name: &form.last_name,
+        email: &form.email,
+        organization: &form.organization,
+        ..ContactFields::default()
+    };
+    let person = contact(e, &fields, &ASKS);
     let kind = ORGANIZATION_TYPES
         .iter()
         .find(|(c, ..)| *c == form.organization_type.trim());
@@ -87,16 +91,7 @@ pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
             "Choose the kind of organization you work for.",
         );
     }
-    let state = STATES
-        .iter()
-        .find(|(c, _)| *c == form.state.trim())
-        .map(|(c, _)| *c);
-    if state.is_none() {
-        e.add(
-            "state",
-            "Choose your state or territory, or “Outside the United States”.",
-        );
-    }
+    let state = state(e, &form.state, Ask::Required);
     let job_title = text(e, "job_title", &form.job_title, "job title", true, 200);
     let role = ROLES
         .iter()
@@ -121,13 +116,13 @@ pub fn parse(form: &ApplicationForm) -> Result<Applicant, FieldErrors> {
         true,
         2000,
     );
-    match (email, kind, state, role) {
-        (Some(email), Some((code, _, sector)), Some(state), Some(role)) if errors.is_empty() => {
+    match (person, kind, state, role) {
+        (Some(p), Some((code, _, sector)), Some(state), Some(role)) if errors.is_empty() => {
             Ok(Applicant {
-                first_name,
-                last_name,
-                email,
-                organization,
+                first_name: p.first_name,
+                last_name: p.last_name,
+                email: p.email,
+                organization: p.organization,
                 organization_type: code,
                 sector,
                 state,
