@@ -47,7 +47,8 @@ pub struct Entry {
     /// JSON summaries.
     pub before: Option<String>,
     pub after: Option<String>,
-    /// UTC, without an offset.
+    /// UTC, without an offset (`2027-01-19T18:00:00`).
+    #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
 }
 

@@ -83,12 +83,16 @@ pub struct MaterialView {
     pub title: String,
     pub presenter: String,
     pub published: bool,
+    /// UTC, without an offset (`2027-01-19T18:00:00`).
+    #[schema(value_type = Option<String>)]
     pub published_at: Option<NaiveDateTime>,
     pub link: Option<LinkView>,
     pub file: Option<FileView>,
     /// The link, or `/materials/{id}` (public once published).
     pub href: String,
     pub created_by: String,
+    /// UTC, without an offset (`2027-01-19T18:00:00`).
+    #[schema(value_type = String)]
     pub created_at: NaiveDateTime,
 }
 

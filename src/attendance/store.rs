@@ -218,7 +218,11 @@ pub struct Row {
     pub first_name: String,
     pub last_name: String,
     pub attended: bool,
+    /// UTC, without an offset (`2027-01-19T18:00:00`).
+    #[schema(value_type = Option<String>)]
     pub first_join: Option<NaiveDateTime>,
+    /// UTC, without an offset (`2027-01-19T18:00:00`).
+    #[schema(value_type = Option<String>)]
     pub last_leave: Option<NaiveDateTime>,
     pub minutes: i32,
     pub joins: i32,

@@ -163,7 +163,10 @@ impl Document {
                     let mut root = schema.clone();
                     root["components"] = self.doc["components"].clone();
                     let v = Arc::new(
-                        jsonschema::draft202012::new(&root)
+                        // Formats too: a `date-time` must carry its offset.
+                        jsonschema::draft202012::options()
+                            .should_validate_formats(true)
+                            .build(&root)
                             .map_err(|e| format!("{key}: the documented schema is broken: {e}"))?,
                     );
                     cache.insert(key.to_string(), v.clone());
