@@ -22,9 +22,9 @@ use crate::jobs::{self, Workers};
 use crate::mail::outbox;
 use crate::telemetry::{Metrics, RequestSpan};
 use crate::templates::StaticFiles;
-use crate::web::pages::Pages;
+
 use crate::web::routes::Routes;
-use crate::web::AppState;
+use crate::web::{AppState, Pages};
 use crate::{auth, interest, lineup, lists, organizer, registration, series};
 
 /// Each feature's check of its own settings, run before anything starts.

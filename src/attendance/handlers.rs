@@ -6,6 +6,7 @@ use std::path::Path;
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
 
+use crate::attendance::import::Asked;
 use crate::attendance::parse::{DateOrder, Format};
 use crate::attendance::store;
 use crate::audit::Actor;
@@ -17,30 +18,14 @@ use crate::series::model;
 use crate::upload;
 use crate::web::AppState;
 
-/// The report format an import path names: `auto` (any, told from the
-/// content), `zoom`, `teams`, `meet` or `csv` (404 otherwise).
+/// The report format an import path names (404 for one it does not).
 pub fn expected(format: &str) -> Result<Option<Format>, ApiError> {
-    if format == "auto" {
-        return Ok(None);
-    }
-    Format::parse(format).map(Some).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no import format `{format}` (auto, zoom, teams, meet or csv)"
-        ))
-    })
+    Asked::format(format).map_err(ApiError::NotFound)
 }
 
-/// The date order asked for (`month-first` or `day-first`), if any.
+/// The date order asked for, if any (422 on `date_order` otherwise).
 pub fn date_order(value: Option<&str>) -> Result<Option<DateOrder>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => DateOrder::parse(v).map(Some).ok_or_else(|| {
-            ApiError::fields(vec![(
-                "date_order".into(),
-                format!("`{v}` is not month-first or day-first"),
-            )])
-        }),
-    }
+    Asked::date_order(value).map_err(|m| ApiError::fields(vec![("date_order".into(), m)]))
 }
 
 /// Imports the report spooled at `path` into `session` (whose attendance
@@ -51,7 +36,7 @@ pub fn import_file(
     conn: &mut DbConnection,
     actor: &Actor,
     session: &model::Session,
-    asked: crate::attendance::import::Asked,
+    asked: Asked,
     path: &Path,
     sha256: &str,
     now: NaiveDateTime,
@@ -103,7 +88,7 @@ pub async fn import(
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Record)?;
     let (id, format) = path.into_inner();
-    let asked = crate::attendance::import::Asked {
+    let asked = Asked {
         format: expected(&format)?,
         date_order: date_order(query.date_order.as_deref())?,
         dry_run: query.dry_run.unwrap_or(false),

@@ -72,6 +72,30 @@ pub struct Asked {
     pub dry_run: bool,
 }
 
+impl Asked {
+    /// The report format an import names: `auto` (any, told from the
+    /// content), `zoom`, `teams`, `meet` or `csv`; otherwise why not.
+    pub fn format(format: &str) -> Result<Option<Format>, String> {
+        if format == "auto" {
+            return Ok(None);
+        }
+        Format::parse(format)
+            .map(Some)
+            .ok_or_else(|| format!("no import format `{format}` (auto, zoom, teams, meet or csv)"))
+    }
+
+    /// The date order asked for (`month-first` or `day-first`), if any;
+    /// otherwise why not.
+    pub fn date_order(value: Option<&str>) -> Result<Option<DateOrder>, String> {
+        match value.map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => DateOrder::parse(v)
+                .map(Some)
+                .ok_or_else(|| format!("`{v}` is not month-first or day-first")),
+        }
+    }
+}
+
 /// The session's current import: its id, file and people (those marked by
 /// hand among them).
 fn current_import(

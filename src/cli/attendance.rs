@@ -5,7 +5,6 @@
 use anyhow::Context;
 
 use super::migrate;
-use crate::attendance::handlers;
 use crate::attendance::import::{self as importing, Asked, Imported};
 use crate::audit::Actor;
 use crate::clock::Clock;
@@ -55,8 +54,8 @@ pub(super) fn asked(
     dry_run: bool,
 ) -> anyhow::Result<Asked> {
     Ok(Asked {
-        format: handlers::expected(format).map_err(|e| anyhow::anyhow!("{e}"))?,
-        date_order: handlers::date_order(date_order).map_err(|e| anyhow::anyhow!("{e}"))?,
+        format: Asked::format(format).map_err(anyhow::Error::msg)?,
+        date_order: Asked::date_order(date_order).map_err(anyhow::Error::msg)?,
         dry_run,
     })
 }

@@ -70,7 +70,7 @@ impl Refusal {
     }
 
     /// A page's answer: 422, a page naming the field.
-    pub fn page(&self, pages: &crate::web::pages::Pages) -> HttpResponse {
+    pub fn page(&self, pages: &crate::web::Pages) -> HttpResponse {
         pages.message(
             StatusCode::UNPROCESSABLE_ENTITY,
             "That could not be accepted",

@@ -16,7 +16,7 @@ use governor::clock::{Clock as _, DefaultClock};
 use ipnet::IpNet;
 
 use crate::config::Settings;
-use crate::web::pages::Pages;
+use crate::web::Pages;
 
 /// The name of the hidden field every public form carries. People never see
 /// it (it is off-screen, out of the tab order, and labelled "leave empty");

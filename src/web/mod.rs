@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::telemetry::Metrics;
-use pages::Pages;
+pub use pages::Pages;
 
 /// What every handler can reach.
 pub struct AppState {
