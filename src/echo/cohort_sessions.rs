@@ -16,9 +16,10 @@ use crate::db::schema::echo_sessions;
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::cohorts;
 use crate::echo::facilitators;
-use crate::echo::fields::{at_most, number, text_or_number, Fields};
+use crate::echo::fields::{at_most, number, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
+use crate::web::fields::text_or_number;
 use crate::web::routes::Routes;
 use crate::web::AppState;
 

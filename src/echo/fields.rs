@@ -1,7 +1,5 @@
 //! Reading the ECHO's JSON bodies and forms: a message per field that
-//! does not parse, numbers sent as numbers or as text, bounded text.
-
-use serde::Deserialize;
+//! does not parse, whole numbers, bounded text.
 
 /// Collects a message per field that does not parse.
 pub(crate) struct Fields(pub(crate) Vec<(String, String)>);
@@ -35,19 +33,6 @@ impl Fields {
         }
         self.parse(name, value, parse)
     }
-}
-
-/// A number field a JSON client may send as a number or as text (forms
-/// send text).
-pub(crate) fn text_or_number<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<String>, D::Error> {
-    Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
-        Some(other) => Some(other.to_string()),
-    })
 }
 
 /// Text of at most `max` characters.

@@ -22,10 +22,11 @@ use crate::db::schema::cohorts as cohorts_table;
 use crate::db::{self, DbConnection, DbError};
 use crate::echo::cohorts::{self, Cohort, CohortView, EchoSession, NewCohort};
 use crate::echo::facilitators::{self, no_cohort, Facilitator};
-use crate::echo::fields::{number, text_or_number, Fields};
+use crate::echo::fields::{number, Fields};
 use crate::echo::participants;
 use crate::error::ApiError;
 use crate::series::model;
+use crate::web::fields::text_or_number;
 use crate::web::AppState;
 
 fn date(s: &str) -> Result<NaiveDate, String> {

@@ -1,6 +1,6 @@
 //! Form input refused field by field, and a form's select options.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// One message per field, in form order.
@@ -36,4 +36,15 @@ pub fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> 
     list.iter()
         .map(|(value, label)| json!({ "value": value, "label": label, "selected": *value == selected }))
         .collect()
+}
+
+/// A number field a JSON client may send as a number or as text (forms
+/// send text).
+pub fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(other) => Some(other.to_string()),
+    })
 }

@@ -29,10 +29,11 @@ use crate::echo::cases::{
 };
 use crate::echo::cohorts;
 use crate::echo::facilitators;
-use crate::echo::fields::{at_most, text_or_number, Fields};
+use crate::echo::fields::{at_most, Fields};
 use crate::echo::participants::{self, Applied};
 use crate::error::ApiError;
 use crate::series::model::Session;
+use crate::web::fields::text_or_number;
 use crate::web::AppState;
 
 /// The case review routes (API and pages).

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::web::fields::text_or_number;
 use crate::web::AppState;
 use chrono::NaiveDateTime;
 
@@ -54,34 +55,6 @@ pub(crate) fn field<T: FromStr<Err = String>>(
             None
         }
     }
-}
-
-/// A number in a request body: a JSON number, or (as the organizer pages'
-/// forms send it, and as this API once required) its decimal text. Read
-/// as text by [`field`], so both give the same value and the same message.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum Number {
-    Number(serde_json::Number),
-    Text(String),
-}
-
-impl Number {
-    fn text(&self) -> String {
-        match self {
-            Number::Number(n) => n.to_string(),
-            Number::Text(t) => t.clone(),
-        }
-    }
-}
-
-/// [`field`] over an optional [`Number`].
-fn number_field<T: FromStr<Err = String>>(
-    errors: &mut Vec<(String, String)>,
-    name: &str,
-    value: Option<&Number>,
-) -> Option<T> {
-    field(errors, name, value.map(Number::text).as_deref())
 }
 
 fn required<T>(
@@ -168,9 +141,10 @@ pub struct CreateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    /// Places, at least 1.
+    /// Places, at least 1: a number, or its text as the pages' forms send it.
     #[schema(value_type = Option<i32>)]
-    capacity: Option<Number>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    capacity: Option<String>,
 }
 
 /// A one-off session as asked for, each field checked.
@@ -183,7 +157,7 @@ fn new_session(b: CreateBody) -> Result<NewSession, ApiError> {
     let title = required(&mut errors, "title", title, b.title.is_some());
     let length = field(&mut errors, "duration", b.duration.as_deref());
     let join_url = field(&mut errors, "join_url", b.join_url.as_deref());
-    let capacity = number_field(&mut errors, "capacity", b.capacity.as_ref());
+    let capacity = field(&mut errors, "capacity", b.capacity.as_deref());
     let (Some(series), Some(start), Some(title), true) = (series, start, title, errors.is_empty())
     else {
         return Err(ApiError::fields(errors));
@@ -251,9 +225,10 @@ pub struct UpdateBody {
     title: Option<String>,
     description: Option<String>,
     join_url: Option<String>,
-    /// Places, at least 1.
+    /// Places, at least 1: a number, or its text as the pages' forms send it.
     #[schema(value_type = Option<i32>)]
-    capacity: Option<Number>,
+    #[serde(default, deserialize_with = "text_or_number")]
+    capacity: Option<String>,
 }
 
 /// The details to change, each field checked.
@@ -263,7 +238,7 @@ fn details(b: UpdateBody) -> Result<Details, ApiError> {
         title: field(&mut errors, "title", b.title.as_deref()),
         description: b.description,
         join_url: field(&mut errors, "join_url", b.join_url.as_deref()),
-        capacity: number_field(&mut errors, "capacity", b.capacity.as_ref()),
+        capacity: field(&mut errors, "capacity", b.capacity.as_deref()),
     };
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
