@@ -23,6 +23,29 @@ fn subscription_status(app: &TestApp, address: &str, list: &str) -> Option<Strin
     })
 }
 
+/// Waits (bounded) until `n` messages under `prefix` have failed an
+/// attempt and are back in the queue, unlocked.
+async fn wait_for_refusals_recorded(app: &TestApp, prefix: &str, n: usize) {
+    for _ in 0..300 {
+        let recorded = with_conn(&app.pool, |c| {
+            use convene::db::schema::outbox;
+            use diesel::prelude::*;
+            outbox::table
+                .filter(outbox::idempotency_key.like(format!("{prefix}%")))
+                .filter(outbox::last_error.is_not_null())
+                .filter(outbox::locked_until.is_null())
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        });
+        if recorded as usize >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("expected {n} refused message(s) under {prefix} recorded within 15 s");
+}
+
 /// The next Jam at least four weeks after the app's clock, and its start.
 async fn jam_in_a_month(app: &TestApp) -> (i64, DateTime<Utc>) {
     let after = app.clock.now() + Duration::days(28);
@@ -231,6 +254,10 @@ async fn one_click_unsubscribe_stops_list_mail_including_what_is_queued() {
     tick(&app).await;
     let queued = app.outbox(&format!("invitation:{session}:2880m:"));
     assert_eq!(queued.len(), 2, "{queued:?}");
+    // Let both refusals be recorded before the clock moves: a failure
+    // written after the move would schedule its retry past the new time,
+    // and the manual clock would never reach it.
+    wait_for_refusals_recorded(&app, &format!("invitation:{session}:2880m:"), 2).await;
 
     // RFC 8058 one-click: a bare POST with the form body, no cookie.
     let response = app
