@@ -115,6 +115,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::sessions::update_session,
         crate::organizer::sessions::reschedule_session,
         crate::organizer::sessions::cancel_session,
+        crate::organizer::sessions::message::api_message,
         crate::organizer::defaults::list,
         crate::organizer::defaults::one,
         crate::organizer::defaults::update,
@@ -183,6 +184,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::defaults::SeriesList, crate::organizer::defaults::SeriesView,
         crate::organizer::defaults::SeriesChange, crate::series::defaults::Defaults,
         crate::archive::handlers::ChangeBody,
+        crate::organizer::sessions::message::RegistrantsMessage,
     )),
     modifiers(&BearerAuth, &BoundaryErrors),
     tags(

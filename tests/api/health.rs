@@ -76,6 +76,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/sessions/{id}", "patch"),
         ("/api/v1/organizer/sessions/{id}/reschedule", "post"),
         ("/api/v1/organizer/sessions/{id}/cancel", "post"),
+        ("/api/v1/organizer/sessions/{id}/message", "post"),
         ("/api/v1/organizer/series", "get"),
         ("/api/v1/organizer/series/{slug}", "get"),
         ("/api/v1/organizer/series/{slug}", "patch"),
