@@ -56,6 +56,28 @@ impl GroupMessage {
         }
     }
 
+    /// [`parse`](Self::parse), with the caller's idempotency key (blank
+    /// when none; one line of at most 200 characters) checked beside.
+    pub fn parse_with_key(
+        subject: Option<&str>,
+        body: Option<&str>,
+        key: Option<String>,
+    ) -> Result<(Self, String), Vec<(String, String)>> {
+        let parsed = Self::parse(subject, body);
+        let key = key.unwrap_or_default();
+        let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+        if key.chars().count() > 200 || crate::web::hygiene::one_line(&key).is_err() {
+            errors.push((
+                "idempotency_key".into(),
+                "One line of up to 200 characters.".into(),
+            ));
+        }
+        match parsed {
+            Ok(message) if errors.is_empty() => Ok((message, key)),
+            _ => Err(errors),
+        }
+    }
+
     /// The body as the templates take it: `text` as written (for the plain
     /// part), and `paragraphs`, each a list of lines, which the HTML part
     /// writes through the escaping renderer: no HTML of the writer's gets in.

@@ -36,3 +36,4 @@ mod scheduler;
 mod series;
 mod sessions;
 mod strangers;
+mod working_groups;

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    create_user, csrf_of, page, post_page, send, sign_in, token, with_conn, TestApp,
+    create_user, csrf_of, field_of, page, post_page, send, sign_in, token, with_conn, TestApp,
 };
 
 const ORGANIZER: &str = "org@example.org";
@@ -290,12 +290,7 @@ async fn the_page_form_sent_twice_sends_once_and_lists_the_message() {
         html.contains("Registered people and the waitlist: 2 people"),
         "the count per choice"
     );
-    let key = html
-        .split("name=\"idempotency_key\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the form's key")
-        .to_string();
+    let key = field_of(&html, "idempotency_key");
     let csrf = csrf_of(&html);
     let form = [
         ("csrf", csrf.as_str()),

@@ -59,18 +59,12 @@ fn asked(b: MessageBody) -> Result<Asked, ApiError> {
             "Choose who gets it: registered, waitlisted or both.".to_string(),
         ));
     }
-    let message = GroupMessage::parse(b.subject.as_deref(), b.body.as_deref())
-        .map_err(|e| errors.extend(e))
-        .ok();
-    let nonce = b.idempotency_key.unwrap_or_default();
-    if nonce.chars().count() > 200 || crate::web::hygiene::one_line(&nonce).is_err() {
-        errors.push((
-            "idempotency_key".to_string(),
-            "One line of up to 200 characters.".to_string(),
-        ));
-    }
-    match (audience, message, errors.is_empty()) {
-        (Some(audience), Some(message), true) => Ok(Asked {
+    let parsed =
+        GroupMessage::parse_with_key(b.subject.as_deref(), b.body.as_deref(), b.idempotency_key)
+            .map_err(|e| errors.extend(e))
+            .ok();
+    match (audience, parsed, errors.is_empty()) {
+        (Some(audience), Some((message, nonce)), true) => Ok(Asked {
             audience,
             message,
             nonce,
