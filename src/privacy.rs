@@ -45,6 +45,10 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ("session_levers", "a session's levers of change"),
     ("cohorts", "what an ECHO cohort is"),
     ("follow_ups", "which sessions' follow-ups went out"),
+    (
+        "group_messages",
+        "what organizers wrote to a group; who got it is in the outbox",
+    ),
 ];
 
 /// Everything held about `email`, with the export on the record.

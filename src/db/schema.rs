@@ -178,6 +178,23 @@ diesel::table! {
         person_id -> BigInt,
         lever -> Text,
         created_at -> Timestamp,
+        contacted_at -> Nullable<Timestamp>,
+        token_hash -> Nullable<Text>,
+        token_sealed -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    group_messages (id) {
+        id -> BigInt,
+        message_key -> Text,
+        session_id -> Nullable<BigInt>,
+        lever -> Nullable<Text>,
+        audience -> Text,
+        subject -> Text,
+        body -> Text,
+        recipients -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -403,6 +420,7 @@ diesel::joinable!(lineup_slots -> sessions (session_id));
 diesel::joinable!(session_levers -> sessions (session_id));
 diesel::joinable!(proposals -> people (person_id));
 diesel::joinable!(working_group_interests -> people (person_id));
+diesel::joinable!(group_messages -> sessions (session_id));
 diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(subscriptions -> people (person_id));
 diesel::joinable!(outbox -> subscriptions (subscription_id));
@@ -423,6 +441,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     proposals,
     working_group_interests,
+    group_messages,
     lineup_slots,
     session_levers,
     cohorts,

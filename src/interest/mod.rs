@@ -1,15 +1,19 @@
 //! The public interest form (`/interest`): join the mailing list (double
 //! opt-in), propose to present at a Jam (an organizer queue, accepted into a
 //! session's lineup or declined with a message), or join a working group on
-//! one lever of change.
+//! one lever of change; organizers see each working group, mark people
+//! contacted and write to a group (`groups`, `group_pages`).
 
 pub mod domain;
+pub mod group_pages;
+pub mod groups;
 pub mod handlers;
 pub mod pages;
 pub mod personal;
 pub mod store;
 
-/// The public form, the organizer's proposals API and page.
+/// The public form, the organizer's proposals and working groups (API and
+/// pages), and the working groups' leave link.
 pub fn routes(r: &mut crate::web::routes::Routes) {
     r.get("/interest", handlers::page)
         .post("/interest", handlers::submit)
@@ -20,5 +24,31 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         )
         .post("/api/v1/organizer/proposals/{id}/accept", handlers::accept)
         .get("/organizer/proposals", pages::page)
-        .post("/organizer/proposals/{id}/{action}", pages::decide);
+        .post("/organizer/proposals/{id}/{action}", pages::decide)
+        .get("/api/v1/working-groups", group_pages::api_list)
+        .get("/api/v1/working-groups/{lever}", group_pages::api_group)
+        .post(
+            "/api/v1/working-groups/members/{id}/contacted",
+            group_pages::api_contacted,
+        )
+        .post(
+            "/api/v1/working-groups/{lever}/message",
+            group_pages::api_message,
+        )
+        .get("/organizer/working-groups", group_pages::page)
+        .get("/organizer/working-groups/{lever}", group_pages::group_page)
+        .get(
+            "/organizer/working-groups/{lever}/members.csv",
+            group_pages::group_csv,
+        )
+        .post(
+            "/organizer/working-groups/members/{id}/contacted",
+            group_pages::page_contacted,
+        )
+        .post(
+            "/organizer/working-groups/{lever}/message",
+            group_pages::page_message,
+        )
+        .get("/wg/{token}", group_pages::leave_page)
+        .post("/wg/{token}", group_pages::leave);
 }

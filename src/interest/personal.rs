@@ -132,22 +132,49 @@ impl PersonalData for WorkingGroups {
         let Some(person) = who.person_id() else {
             return Ok(Vec::new());
         };
-        let rows: Vec<(String, NaiveDateTime)> = working_group_interests::table
-            .filter(working_group_interests::person_id.eq(person))
-            .order(working_group_interests::id)
-            .select((
-                working_group_interests::lever,
-                working_group_interests::created_at,
-            ))
-            .load(conn)?;
+        let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> =
+            working_group_interests::table
+                .filter(working_group_interests::person_id.eq(person))
+                .order(working_group_interests::id)
+                .select((
+                    working_group_interests::lever,
+                    working_group_interests::created_at,
+                    working_group_interests::contacted_at,
+                ))
+                .load(conn)?;
         Ok(rows
             .into_iter()
-            .map(|(lever, at)| json!({ "lever": lever, "created_at": iso(at) }))
+            .map(|(lever, at, contacted)| {
+                json!({ "lever": lever, "created_at": iso(at), "contacted_at": contacted.map(iso) })
+            })
             .collect())
     }
 
-    /// Nothing to scrub: a lever beside an anonymous record.
-    fn erase(&self, _: &mut DbConnection, _: &Subject, _: NaiveDateTime) -> QueryResult<usize> {
-        Ok(0)
+    /// A lever beside an anonymous record stays (it is counted); the link
+    /// that leaves the group dies.
+    fn erase(
+        &self,
+        conn: &mut DbConnection,
+        who: &Subject,
+        _: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let Some(person) = who.person_id() else {
+            return Ok(0);
+        };
+        let linked: Vec<i64> = working_group_interests::table
+            .filter(working_group_interests::person_id.eq(person))
+            .filter(working_group_interests::token_hash.is_not_null())
+            .select(working_group_interests::id)
+            .load(conn)?;
+        // One dead hash each: the column is unique.
+        for id in &linked {
+            diesel::update(working_group_interests::table.find(id))
+                .set((
+                    working_group_interests::token_hash.eq(Some(crate::web::links::dead_hash())),
+                    working_group_interests::token_sealed.eq(None::<String>),
+                ))
+                .execute(conn)?;
+        }
+        Ok(linked.len())
     }
 }

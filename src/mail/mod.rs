@@ -3,6 +3,7 @@
 //! feature enqueues a `NewMessage` naming a template and its data.
 
 pub mod address;
+pub mod group;
 pub mod outbox;
 pub mod rate;
 pub mod render;

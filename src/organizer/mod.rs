@@ -23,6 +23,10 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
             "/api/v1/organizer/sessions/{id}/cancel",
             sessions::cancel_session,
         )
+        .post(
+            "/api/v1/organizer/sessions/{id}/message",
+            sessions::message::api_message,
+        )
         .get("/api/v1/organizer/series", defaults::list)
         .get("/api/v1/organizer/series/{slug}", defaults::one)
         .patch("/api/v1/organizer/series/{slug}", defaults::update)
@@ -44,6 +48,10 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         .post(
             "/organizer/sessions/{id}/registrations",
             sessions::page_add_registration,
+        )
+        .post(
+            "/organizer/sessions/{id}/message",
+            sessions::message::page_message,
         )
         .post(
             "/organizer/sessions/{id}/{action}",

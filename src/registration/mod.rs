@@ -5,6 +5,7 @@
 
 pub mod changed;
 pub mod handlers;
+pub mod message;
 pub mod messages;
 pub mod organizer;
 pub mod personal;

@@ -554,6 +554,7 @@ fn every_get_route(jam: i64, cohort_session: i64) -> Vec<String> {
             "slug" | "cohort" => vec!["cohort-3".into(), "echo".into(), "jam".into()],
             "token" => vec![fake.into()],
             "answer" => vec!["accept".into()],
+            "lever" => vec!["payment".into()],
             "file" => vec!["site.css".into()],
             "slot" | "slot_id" | "user_id" => vec!["1".into()],
             "action" => name

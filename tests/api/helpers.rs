@@ -450,6 +450,15 @@ pub fn csrf_of(html: &str) -> String {
         .to_string()
 }
 
+/// The value of the first field `name` in a page's forms.
+pub fn field_of(html: &str, name: &str) -> String {
+    html.split(&format!("name=\"{name}\" value=\""))
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a form with a {name} field"))
+        .to_string()
+}
+
 /// Runs a blocking database check from a test.
 pub fn with_conn<T>(pool: &Pool, f: impl FnOnce(&mut db::DbConnection) -> T) -> T {
     let mut conn = pool.get().expect("test connection");

@@ -399,6 +399,7 @@ pub async fn audit(
     }))
 }
 
+pub mod message;
 mod pages;
 
 pub use pages::*;

@@ -123,6 +123,10 @@ pub async fn session_page(
             ),
             false => Default::default(),
         };
+        let messages = match jam {
+            true => message_form(conn, id)?,
+            false => serde_json::Value::Null,
+        };
         // The counts, and whether this user may record them.
         let attendance = (
             crate::attendance::store::summary(conn, id)?,
@@ -139,8 +143,16 @@ pub async fn session_page(
             .first()
             .map_or(0, |c| c.1);
         Ok::<_, ApiError>((
-            session, series, lineup, levers, attendance, materials, total, rows, registered,
-            waitlisted,
+            session,
+            series,
+            lineup,
+            levers,
+            attendance,
+            materials,
+            total,
+            rows,
+            registered,
+            (waitlisted, messages),
         ))
     })
     .await;
@@ -154,7 +166,7 @@ pub async fn session_page(
         total,
         rows,
         registered,
-        waitlisted,
+        (waitlisted, messages),
     ) = match loaded {
         Ok(found) => found,
         Err(e) => return user.refused(e, &state),
@@ -192,6 +204,7 @@ pub async fn session_page(
             "states": crate::web::fields::options(crate::people::contact::STATES, ""),
             "registered": registered,
             "waitlisted": waitlisted,
+            "messages": messages,
             "csrf": user.csrf,
             "can_change": user.user.role().allows(Need::Organize) && !session.is_cancelled(),
             "jam": jam,
@@ -226,6 +239,29 @@ pub async fn session_page(
             })).collect::<Vec<_>>(),
         }),
     ))
+}
+
+/// The message form's choices (each with how many it reaches), a fresh
+/// key for this showing of the form, and the messages sent so far.
+fn message_form(conn: &mut db::DbConnection, id: i64) -> Result<serde_json::Value, ApiError> {
+    use crate::registration::message::{count, Audience};
+    let mut audiences = Vec::new();
+    for (i, a) in Audience::ALL.into_iter().enumerate() {
+        audiences.push(json!({
+            "value": a.as_str(), "label": a.label(), "count": count(conn, id, a)?, "checked": i == 0,
+        }));
+    }
+    let sent = crate::mail::group::history(conn, Some(id), None, 20)?;
+    Ok(json!({
+        "audiences": audiences,
+        "key": crate::web::token::new_token(),
+        "sent": sent.iter().map(|m| json!({
+            "subject": m.subject,
+            "audience": Audience::parse(&m.audience).map_or(m.audience.as_str(), |a| a.label()),
+            "recipients": m.recipients,
+            "at": m.created_at.and_utc().format("%Y-%m-%d %H:%M UTC").to_string(),
+        })).collect::<Vec<_>>(),
+    }))
 }
 
 /// `GET /organizer/sessions/{id}/registrations.csv`: the API's export,
