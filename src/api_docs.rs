@@ -170,6 +170,8 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::echo::completion::handlers::api_csv,
         crate::echo::facilitators::api_assign,
         crate::echo::facilitators::api_unassign,
+        crate::lists::organizer::import_api,
+        crate::lists::organizer::export_api,
     ),
     components(schemas(
         ErrorBody, ErrorDetail,
@@ -206,6 +208,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         (name = "echo", description = "Workforce ECHO: cohorts, their sessions, applications, cases and their review (a facilitator reads and changes the cohorts they run; organizers read every cohort and assign facilitators)"),
         (name = "attendance", description = "Who came: import Zoom, Teams or CSV reports; a session's attendance"),
         (name = "archive", description = "A session's materials: slides, recordings, transcripts, chat logs, documents; uploaded (checked by content) or linked, published to the Past Jams page"),
+        (name = "lists", description = "Mailing lists: import subscribers whose consent was given elsewhere, export the confirmed ones"),
         (name = "admin", description = "Admins only"),
     )
 )]

@@ -336,6 +336,10 @@ pub struct PersonSubscription {
     pub created_at: String,
     pub confirmed_at: Option<String>,
     pub unsubscribed_at: Option<String>,
+    /// Imported from a list kept elsewhere: where the consent comes from,
+    /// as the organizer put it, and when it was recorded (RFC 3339, UTC).
+    pub consent_source: Option<String>,
+    pub consent_at: Option<String>,
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

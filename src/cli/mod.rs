@@ -1,6 +1,6 @@
 //! The command line: `serve`, `worker`, `migrate`, `user …` and `people …`
 //! here; `session …` in `session.rs`; `report` and `import` in
-//! `attendance.rs`. `main.rs` parses and calls `run`.
+//! `attendance.rs`; `list …` in `lists.rs`. `main.rs` parses and calls `run`.
 
 use std::sync::Arc;
 
@@ -19,6 +19,7 @@ use crate::telemetry::Metrics;
 use crate::Application;
 
 mod attendance;
+mod lists;
 mod session;
 
 #[derive(Debug, Parser)]
@@ -49,6 +50,10 @@ pub enum Command {
     /// Personal data held about one e-mail address: export it, or erase it.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Mailing lists: import subscribers whose consent was given elsewhere,
+    /// export the confirmed ones.
+    #[command(subcommand)]
+    List(ListCommand),
     /// A series' sessions with their attendance measures, as a table.
     Report {
         #[arg(long)]
@@ -103,6 +108,37 @@ pub enum PeopleCommand {
     Erase {
         #[arg(long)]
         email: String,
+    },
+}
+
+/// Both are written to the audit log (actor `cli`).
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Import a CSV of subscribers (email, first name, last name or name;
+    /// optional organization, sector, state) as confirmed subscribers: no
+    /// e-mail is sent; unsubscribed addresses stay unsubscribed; the same
+    /// file again changes nothing. Bad rows are reported by line.
+    Import {
+        /// The list's slug, e.g. `jam`.
+        #[arg(long)]
+        list: String,
+        /// The file (comma- or semicolon-separated, UTF-8, a BOM or not).
+        file: std::path::PathBuf,
+        /// Where these subscribers' consent comes from, kept with each one.
+        #[arg(long)]
+        consent: String,
+        /// Import nothing if any row is bad.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Write the list's confirmed subscribers as CSV (with where an imported
+    /// one's consent comes from), to stdout or a file.
+    Export {
+        #[arg(long)]
+        list: String,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
     },
 }
 
@@ -233,6 +269,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Session(command) => session::run(&settings, command).await,
             Command::User(command) => user(&settings, command).await,
             Command::People(command) => people(&settings, command).await,
+            Command::List(ListCommand::Import {
+                list,
+                file,
+                consent,
+                strict,
+            }) => lists::import(&settings, &list, &file, &consent, strict).await,
+            Command::List(ListCommand::Export { list, output }) => {
+                lists::export(&settings, &list, output.as_deref()).await
+            }
             Command::Report { series, from, to } => {
                 attendance::report(&settings, &series, from, to).await
             }

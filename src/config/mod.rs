@@ -174,6 +174,9 @@ impl Settings {
         if !(1..=50).contains(&self.echo.attachment_max_mb) {
             return bad("echo.attachment_max_mb", "must be from 1 to 50");
         }
+        if !(1..=1024).contains(&self.limits.list_import_max_mb) {
+            return bad("limits.list_import_max_mb", "must be from 1 to 1024");
+        }
         if !(1..=1024).contains(&self.attendance.report_max_mb) {
             return bad("attendance.report_max_mb", "must be from 1 to 1024");
         }

@@ -98,6 +98,15 @@ pub struct LimitSettings {
     /// E-mails that public form posts may cause to one address per hour
     /// (0 = no cap); more are recorded as skipped.
     pub public_mail_per_recipient_per_hour: u32,
+    /// Largest subscriber list an organizer may upload for import, in
+    /// megabytes (streamed to a temporary file, never held in memory).
+    pub list_import_max_mb: u32,
+}
+
+impl LimitSettings {
+    pub fn list_import_max_bytes(&self) -> u64 {
+        u64::from(self.list_import_max_mb) * 1024 * 1024
+    }
 }
 
 #[derive(Clone, Deserialize)]

@@ -114,6 +114,8 @@ diesel::table! {
         updated_at -> Timestamp,
         token_sealed -> Nullable<Text>,
         confirm_token_sealed -> Nullable<Text>,
+        consent_source -> Nullable<Text>,
+        consent_at -> Nullable<Timestamp>,
     }
 }
 

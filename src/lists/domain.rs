@@ -53,7 +53,7 @@ pub struct Subscriber {
 }
 
 /// What the subscribe form asks: only the name and address must be given.
-const ASKS: Asks = Asks {
+pub(crate) const ASKS: Asks = Asks {
     organization: Some(Ask::Optional),
     job_title: None,
     sector: Some(Ask::Optional),

@@ -62,6 +62,8 @@ impl PersonalData for Subscriptions {
                     "created_at": iso(s.created_at),
                     "confirmed_at": s.confirmed_at.map(iso),
                     "unsubscribed_at": s.unsubscribed_at.map(iso),
+                    "consent_source": s.consent_source,
+                    "consent_at": s.consent_at.map(iso),
                 })
             })
             .collect())

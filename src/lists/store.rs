@@ -40,6 +40,10 @@ pub struct Subscription {
     pub updated_at: NaiveDateTime,
     pub token_sealed: Option<String>,
     pub confirm_token_sealed: Option<String>,
+    /// Imported: where the subscriber's consent comes from, as the
+    /// organizer put it, and when it was recorded here.
+    pub consent_source: Option<String>,
+    pub consent_at: Option<NaiveDateTime>,
 }
 
 /// What the writes need from configuration.

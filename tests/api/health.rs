@@ -134,6 +134,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/sessions/{id}/materials", "post"),
         ("/api/v1/materials/{id}", "patch"),
         ("/api/v1/materials/{id}", "delete"),
+        ("/api/v1/lists/{slug}/import", "post"),
+        ("/api/v1/lists/{slug}/export", "get"),
     ] {
         let op = &paths
             .get(path)

@@ -22,6 +22,7 @@ mod interest;
 mod lifecycle;
 mod lineup;
 mod links;
+mod list_import;
 mod lists;
 mod mail;
 mod organizer_pages;
