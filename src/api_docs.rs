@@ -118,6 +118,8 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::defaults::list,
         crate::organizer::defaults::one,
         crate::organizer::defaults::update,
+        crate::questions::handlers::list,
+        crate::questions::handlers::replace,
         crate::organizer::sessions::audit,
         crate::organizer::outbox::api_overview,
         crate::organizer::outbox::api_retry,
@@ -183,6 +185,9 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::defaults::SeriesList, crate::organizer::defaults::SeriesView,
         crate::organizer::defaults::SeriesChange, crate::series::defaults::Defaults,
         crate::archive::handlers::ChangeBody,
+        crate::questions::QuestionList, crate::questions::QuestionView,
+        crate::questions::QuestionsPut, crate::questions::QuestionInput,
+        crate::registration::answers::AddRegistration, crate::registration::answers::AnswerItem,
     )),
     modifiers(&BearerAuth, &BoundaryErrors),
     tags(

@@ -45,6 +45,10 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ("session_levers", "a session's levers of change"),
     ("cohorts", "what an ECHO cohort is"),
     ("follow_ups", "which sessions' follow-ups went out"),
+    (
+        "registration_questions",
+        "what a series asks on its registration form",
+    ),
 ];
 
 /// Everything held about `email`, with the export on the record.

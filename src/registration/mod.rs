@@ -3,11 +3,13 @@
 //! the private manage/cancel link, the organizer's view of registrations
 //! and a person's data (export, erase).
 
+pub mod answers;
 pub mod changed;
 pub mod handlers;
 pub mod messages;
 pub mod organizer;
 pub mod personal;
+pub mod spreadsheet;
 pub mod store;
 
 pub use changed::tell_registrants;

@@ -27,6 +27,7 @@ mod mail;
 mod organizer_pages;
 mod past;
 mod people;
+mod questions;
 mod registration;
 mod registrations;
 mod reports;
