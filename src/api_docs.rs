@@ -119,6 +119,8 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::defaults::list,
         crate::organizer::defaults::one,
         crate::organizer::defaults::update,
+        crate::questions::handlers::list,
+        crate::questions::handlers::replace,
         crate::organizer::sessions::audit,
         crate::organizer::outbox::api_overview,
         crate::organizer::outbox::api_retry,
@@ -194,6 +196,9 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::interest::group_pages::WorkingGroups, crate::interest::group_pages::WorkingGroupCount,
         crate::interest::group_pages::WorkingGroup, crate::interest::groups::Member,
         crate::interest::group_pages::WorkingGroupMessage,
+        crate::questions::QuestionList, crate::questions::QuestionView,
+        crate::questions::QuestionsPut, crate::questions::QuestionInput,
+        crate::registration::answers::AddRegistration, crate::registration::answers::AnswerItem,
     )),
     modifiers(&BearerAuth, &BoundaryErrors),
     tags(

@@ -25,6 +25,7 @@ pub mod mail;
 pub mod organizer;
 pub mod people;
 pub mod privacy;
+pub mod questions;
 pub mod registration;
 pub mod series;
 pub mod storage;

@@ -49,6 +49,10 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
         "group_messages",
         "what organizers wrote to a group; who got it is in the outbox",
     ),
+    (
+        "registration_questions",
+        "what a series asks on its registration form",
+    ),
 ];
 
 /// Everything held about `email`, with the export on the record.

@@ -13,7 +13,9 @@ use crate::attendance::charts::{self, Described, SessionBars};
 use crate::attendance::handlers::{trend, trend_csv, RangeQuery, Trend};
 use crate::attendance::measures::{summed, Point};
 use crate::auth::{Need, PageUser};
+use crate::db::{self, DbError};
 use crate::error::ApiError;
+use crate::series::questions::{store as questions, Kind, Tally};
 use crate::web::AppState;
 
 /// The series' trend over the asked period, which must not end before it
@@ -108,7 +110,30 @@ fn sessions_chart(points: &[Point], baseline: Option<u32>, series: &str) -> anyh
     }))
 }
 
-fn render(state: &AppState, query: &RangeQuery, found: &Trend) -> anyhow::Result<HttpResponse> {
+/// The series' registration questions counted over the period's
+/// registrations: each choice (and any no longer offered) with how many
+/// picked it; a text question, how many answered.
+fn answers(tallies: &[Tally]) -> Vec<Value> {
+    tallies
+        .iter()
+        .map(|t| {
+            json!({
+                "label": t.question.label,
+                "archived": t.question.is_archived(),
+                "text": t.question.kind() == Kind::Text,
+                "answered": t.answered,
+                "rows": t.counts.iter().map(|(name, n)| json!({ "name": name, "count": n })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+fn render(
+    state: &AppState,
+    query: &RangeQuery,
+    found: &Trend,
+    tallies: &[Tally],
+) -> anyhow::Result<HttpResponse> {
     let (series, from, to, baseline, points) = found;
     let period = format!(
         "{} to {}",
@@ -141,6 +166,7 @@ fn render(state: &AppState, query: &RangeQuery, found: &Trend) -> anyhow::Result
                 .transpose()?,
             "sectors": breakdown("sector-chart", "sector", &by_sector, &series.title)?,
             "states": breakdown("state-chart", "state", &by_state, &series.title)?,
+            "questions": answers(tallies),
         }),
     )))
 }
@@ -199,7 +225,16 @@ pub async fn page(
     let slug = path.into_inner();
     match period_trend(&state, slug.clone(), &query).await {
         Ok(found) => {
-            render(&state, &query, &found).unwrap_or_else(|e| state.pages.internal_error(&e))
+            let (series_id, from, to) = (found.0.id, found.1, found.2);
+            let tallies = db::run(&state.pool, move |conn| {
+                questions::tallies(conn, series_id, from, to).map_err(DbError::from)
+            })
+            .await;
+            match tallies {
+                Ok(tallies) => render(&state, &query, &found, &tallies)
+                    .unwrap_or_else(|e| state.pages.internal_error(&e)),
+                Err(e) => state.pages.internal_error(&e.into()),
+            }
         }
         Err(ApiError::Invalid { fields, .. }) if !fields.is_empty() => {
             bad_period(&state, &slug, &query, &fields)

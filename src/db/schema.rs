@@ -431,6 +431,36 @@ diesel::joinable!(registrations -> people (person_id));
 diesel::joinable!(cohort_facilitators -> cohorts (cohort_id));
 diesel::joinable!(cohort_facilitators -> users (user_id));
 
+diesel::table! {
+    registration_questions (id) {
+        id -> BigInt,
+        series_id -> BigInt,
+        position -> Integer,
+        kind -> Text,
+        label -> Text,
+        help -> Text,
+        choices -> Text,
+        required -> Bool,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registration_answers (id) {
+        id -> BigInt,
+        registration_id -> BigInt,
+        question_id -> BigInt,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(registration_questions -> series (series_id));
+diesel::joinable!(registration_answers -> registrations (registration_id));
+diesel::joinable!(registration_answers -> registration_questions (question_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     series,
     sessions,
@@ -455,5 +485,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendance,
     materials,
     follow_ups,
-    cohort_facilitators
+    cohort_facilitators,
+    registration_questions,
+    registration_answers
 );

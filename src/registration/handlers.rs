@@ -9,10 +9,12 @@ use crate::calendar::links;
 use crate::db::{self, DbError};
 use crate::lineup;
 use crate::people::contact::{self, FieldErrors, RegistrationForm, SECTORS, STATES};
+use crate::registration::answers;
 use crate::registration::store::{
     self, CancelError, CancelOutcome, Outcome, Policy, RegisterError, REGISTERED, WAITLISTED,
 };
 use crate::series::model::{self, Series, Session};
+use crate::series::questions::{self, Given, Question};
 use crate::web::fields::options;
 use crate::web::token::looks_like_token;
 use crate::web::AppState;
@@ -43,6 +45,7 @@ fn form_page(
     lineup: &Shown,
     form: &RegistrationForm,
     errors: &FieldErrors,
+    asked: &Asked,
 ) -> HttpResponse {
     let now = state.clock.naive();
     let open = !session.is_cancelled() && session.ends_at > now;
@@ -51,12 +54,22 @@ fn form_page(
         .iter()
         .map(|e| (e.field.to_string(), json!(e.message)))
         .collect();
+    // The summary lists the faults in the form's order: the questions
+    // come after the contact fields.
+    let mut summary: Vec<serde_json::Value> = errors.0.iter().map(|e| json!(e)).collect();
+    summary.extend(
+        asked
+            .errors
+            .iter()
+            .map(|(field, message)| json!({ "field": field, "message": message })),
+    );
+    let has_errors = !summary.is_empty();
     state.pages.render(
         status,
         "session",
         &json!({
             // Screen readers announce the title first: say there is a problem.
-            "title": if errors.is_empty() { session.title.clone() } else { format!("Error: {}", session.title) },
+            "title": if has_errors { format!("Error: {}", session.title) } else { session.title.clone() },
             "session": session_json(session, series),
             "presenters": lineup.presenters,
             "levers": lineup.levers,
@@ -66,9 +79,10 @@ fn form_page(
             "full": registered >= i64::from(session.capacity),
             "form": form,
             "subscribe_checked": form.subscribe.is_some(),
-            "errors": errors.0,
+            "errors": summary,
             "error": field_errors,
-            "has_errors": !errors.is_empty(),
+            "has_errors": has_errors,
+            "questions": answers::form_questions(&lineup.questions, &asked.given, &asked.errors),
             "sectors": options(SECTORS, &form.sector),
             "states": options(STATES, &form.state),
         }),
@@ -82,6 +96,15 @@ struct Shown {
     presenters: Vec<serde_json::Value>,
     levers: Vec<lineup::LeverTag>,
     materials: Vec<serde_json::Value>,
+    /// The series' own questions, in order.
+    questions: Vec<Question>,
+}
+
+/// What was sent to the series' questions, and each one's fault.
+#[derive(Default)]
+struct Asked {
+    given: Given,
+    errors: Vec<(String, String)>,
 }
 
 async fn load_session(
@@ -103,6 +126,7 @@ async fn load_session(
                 .collect(),
             levers: lineup::levers::tags(&lineup::session_levers(conn, id)?),
             materials: crate::archive::published_for_session(conn, id)?,
+            questions: questions::store::asked(conn, series.id)?,
         };
         Ok(Some((session, series, registered, lineup)))
     })
@@ -166,6 +190,7 @@ pub async fn session_page(
                 &lineup,
                 &form,
                 &FieldErrors::default(),
+                &Asked::default(),
             );
             if form.email.is_empty() {
                 page
@@ -182,19 +207,43 @@ pub async fn session_page(
 pub async fn register(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    form: web::Form<RegistrationForm>,
+    form: web::Form<Vec<(String, String)>>,
 ) -> HttpResponse {
     let Ok(id) = path.parse::<i64>() else {
         return state.pages.not_found();
     };
-    let form = form.into_inner();
+    // The contact fields as the form extractor reads them; the questions'
+    // fields (`q-<id>`, repeated for several choices) apart.
+    let pairs = form.into_inner();
+    let Ok(web::Query(form)) =
+        web::Query::<RegistrationForm>::from_query(&answers::form_pairs(&pairs))
+    else {
+        return HttpResponse::BadRequest()
+            .content_type("text/plain; charset=utf-8")
+            .body("The form could not be read. Please go back and submit it again.");
+    };
     if crate::web::limits::caught(&form.website) {
         crate::web::limits::discarded("register");
         return crate::auth::forms::see_other(&format!("/sessions/{id}/check-email"));
     }
-    let registrant = match contact::parse(&form) {
-        Ok(r) => r,
-        Err(errors) => {
+    let asked = match db::run(&state.pool, move |conn| {
+        questions::store::asked_for_session(conn, id).map_err(DbError::from)
+    })
+    .await
+    {
+        Ok(asked) => asked,
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let given = answers::given_from_pairs(&pairs);
+    let checked = answers::check(&asked, &given, false, |q| format!("q-{q}"));
+    let (registrant, answers) = match (contact::parse(&form), checked) {
+        (Ok(r), Ok(a)) => (r, a),
+        (contact, checked) => {
+            let errors = contact.err().unwrap_or_default();
+            let asked = Asked {
+                given,
+                errors: checked.err().unwrap_or_default(),
+            };
             return match load_session(&state, id).await {
                 Ok(Some((session, series, registered, lineup))) => form_page(
                     &state,
@@ -205,6 +254,7 @@ pub async fn register(
                     &lineup,
                     &form,
                     &errors,
+                    &asked,
                 ),
                 Ok(None) => state.pages.not_found(),
                 Err(e) => state.pages.internal_error(&e.into()),
@@ -215,7 +265,9 @@ pub async fn register(
     let email = registrant.email.masked();
     let now = state.clock.naive();
     let result = db::write(&state.pool, move |conn| {
-        store::register(conn, id, &registrant, &policy, now)
+        let done = store::register(conn, id, &registrant, &policy, now)?;
+        questions::store::save_answers(conn, done.id, &answers, now)?;
+        Ok(done)
     })
     .await;
     match result {

@@ -3,12 +3,14 @@
 //! the private manage/cancel link, the organizer's view of registrations
 //! and a person's data (export, erase).
 
+pub mod answers;
 pub mod changed;
 pub mod handlers;
 pub mod message;
 pub mod messages;
 pub mod organizer;
 pub mod personal;
+pub mod spreadsheet;
 pub mod store;
 
 pub use changed::tell_registrants;

@@ -12,13 +12,15 @@ use crate::audit;
 use crate::auth::{ApiUser, Need};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::people::contact::{self, sector_label, RegistrationForm, STATES};
+use crate::people::contact::{self, sector_label, RegistrationForm};
+use crate::registration::answers::{self, AddRegistration, AnswerItem};
+pub use crate::registration::spreadsheet::{csv_bytes, csv_response};
 use crate::registration::store::{
     self, CancelError, CancelOutcome, ListFilter, Person, Policy, PromoteError, RegisterError,
     Registration, CANCELLED, REGISTERED, WAITLISTED,
 };
 use crate::series::model::{find_session, Session};
-use crate::web::csv::{csv_download, spreadsheet_csv};
+use crate::series::questions::store::{self as questions, Sheet};
 use crate::web::AppState;
 
 const DEFAULT_PER_PAGE: i64 = 50;
@@ -53,6 +55,8 @@ pub struct RegistrationItem {
     pub registered_at: Option<String>,
     pub waitlisted_at: Option<String>,
     pub cancelled_at: Option<String>,
+    /// Answers to the series' registration questions, in their order.
+    pub answers: Vec<AnswerItem>,
 }
 
 /// A registration added by hand, and what adding did.
@@ -76,7 +80,7 @@ pub struct RegistrationPage {
     pub registrations: Vec<RegistrationItem>,
 }
 
-fn registration_item(r: &Registration, p: &Person) -> RegistrationItem {
+fn registration_item(r: &Registration, p: &Person, sheet: &Sheet) -> RegistrationItem {
     RegistrationItem {
         id: r.id,
         session_id: r.session_id,
@@ -94,6 +98,7 @@ fn registration_item(r: &Registration, p: &Person) -> RegistrationItem {
         registered_at: r.registered_at.map(iso),
         waitlisted_at: r.waitlisted_at.map(iso),
         cancelled_at: r.cancelled_at.map(iso),
+        answers: answers::items(sheet, r.id),
     }
 }
 
@@ -116,12 +121,16 @@ async fn load_session(state: &AppState, id: i64) -> Result<Session, ApiError> {
 
 /// The one registration with its person, as the API shows it.
 async fn registration_body(state: &AppState, id: i64) -> Result<RegistrationItem, ApiError> {
-    let (registration, person) = db::run(&state.pool, move |conn| {
-        store::find_with_person(conn, id).map_err(DbError::from)
+    let (registration, person, sheet) = db::run(&state.pool, move |conn| {
+        let Some((r, p)) = store::find_with_person(conn, id)? else {
+            return Ok::<_, DbError>(None);
+        };
+        let sheet = questions::sheet_of(conn, &[r.id])?;
+        Ok(Some((r, p, sheet)))
     })
     .await?
     .ok_or_else(|| no_registration(id))?;
-    Ok(registration_item(&registration, &person))
+    Ok(registration_item(&registration, &person, &sheet))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -217,15 +226,18 @@ pub async fn list(
     if !errors.is_empty() {
         return Err(ApiError::fields(errors));
     }
-    load_session(&state, id).await?;
+    let series_id = load_session(&state, id).await?.series_id;
     let filter = ListFilter {
         search,
         status,
         page,
         per_page,
     };
-    let (total, rows) = db::run(&state.pool, move |conn| {
-        store::list(conn, id, &filter).map_err(DbError::from)
+    let (total, rows, sheet) = db::run(&state.pool, move |conn| {
+        let (total, rows) = store::list(conn, id, &filter)?;
+        let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+        let sheet = questions::sheet(conn, series_id, &ids)?;
+        Ok::<_, DbError>((total, rows, sheet))
     })
     .await?;
     Ok(HttpResponse::Ok().json(RegistrationPage {
@@ -233,14 +245,18 @@ pub async fn list(
         total,
         page,
         per_page,
-        registrations: rows.iter().map(|(r, p)| registration_item(r, p)).collect(),
+        registrations: rows
+            .iter()
+            .map(|(r, p)| registration_item(r, p, &sheet))
+            .collect(),
     }))
 }
 
-/// Registers someone by hand: the public form's fields, as JSON; capacity,
-/// waitlist and confirmation e-mail apply.
+/// Registers someone by hand: the public form's fields and the answers to
+/// the series' questions, as JSON; capacity, waitlist and confirmation
+/// e-mail apply.
 #[utoipa::path(post, path = "/api/v1/organizer/sessions/{id}/registrations", tag = "registrations", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "Session id")), request_body = RegistrationForm,
+    params(("id" = i64, Path, description = "Session id")), request_body = AddRegistration,
     responses((status = 201, description = "Registered or waitlisted", body = AddedRegistration),
         (status = 200, description = "Already registered: the existing registration", body = AddedRegistration),
         (status = 401, description = "No valid token", body = crate::error::ErrorBody),
@@ -252,18 +268,37 @@ pub async fn add(
     state: web::Data<AppState>,
     user: ApiUser,
     path: web::Path<i64>,
-    body: web::Json<RegistrationForm>,
+    body: web::Json<AddRegistration>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Organize)?;
     let id = path.into_inner();
-    let registrant = registrant(&body)?;
+    let asked = db::run(&state.pool, move |conn| {
+        questions::asked_for_session(conn, id).map_err(DbError::from)
+    })
+    .await?;
+    let checked = answers::given_from_json(&body.answers)
+        .and_then(|given| answers::check(&asked, &given, true, |q| format!("answers.{q}")));
+    let (registrant, answers) = match (registrant(&body.form), checked) {
+        (Ok(r), Ok(a)) => (r, a),
+        (r, a) => {
+            let mut fields = match r {
+                Err(ApiError::Invalid { fields, .. }) => fields,
+                Err(other) => return Err(other),
+                Ok(_) => Vec::new(),
+            };
+            fields.extend(a.err().unwrap_or_default());
+            return Err(ApiError::fields(fields));
+        }
+    };
     let (actor, policy, now) = (
         user.actor(),
         Policy::from_settings(&state.settings),
         state.clock.naive(),
     );
     let (reg_id, done) = db::write(&state.pool, move |conn| {
-        add_as(conn, &actor, id, &registrant, &policy, now)
+        let added = add_as(conn, &actor, id, &registrant, &policy, now)?;
+        questions::save_answers(conn, added.0, &answers, now)?;
+        Ok::<_, ApiError>(added)
     })
     .await?;
     let body = AddedRegistration {
@@ -338,52 +373,6 @@ pub async fn promote(
     Ok(HttpResponse::Ok().json(registration_body(&state, id).await?))
 }
 
-fn state_label(code: &str) -> &str {
-    STATES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .unwrap_or(code)
-}
-
-pub fn csv_bytes(session: &Session, rows: &[(Registration, Person)]) -> anyhow::Result<Vec<u8>> {
-    let tz = session.tz();
-    spreadsheet_csv(
-        &[
-            "First name",
-            "Last name",
-            "E-mail",
-            "Organization",
-            "Job title",
-            "Sector",
-            "State",
-            "Status",
-            "Registered at",
-            "Subscribed",
-        ],
-        rows.iter().map(|(r, p)| {
-            let at = r
-                .created_at
-                .and_utc()
-                .with_timezone(&tz)
-                .format("%Y-%m-%d %H:%M %Z")
-                .to_string();
-            vec![
-                p.first_name.clone(),
-                p.last_name.clone(),
-                p.email.clone(),
-                p.organization.clone(),
-                p.job_title.clone(),
-                sector_label(&p.sector).to_string(),
-                state_label(&p.state).to_string(),
-                r.status.clone(),
-                at,
-                if r.subscribe { "yes" } else { "no" }.to_string(),
-            ]
-        }),
-    )
-}
-
 /// A session's registrations as a CSV file for spreadsheets: UTF-8 with a
 /// byte-order mark, CRLF line ends, formula-like cells quoted with `'`.
 #[utoipa::path(get, path = "/api/v1/organizer/sessions/{id}/registrations.csv", tag = "registrations", security(("bearer" = [])),
@@ -399,27 +388,15 @@ pub async fn export_csv(
     user.require(Need::Read)?;
     let id = path.into_inner();
     let session = load_session(&state, id).await?;
-    let rows = db::run(&state.pool, move |conn| {
-        store::all_for_session(conn, id).map_err(DbError::from)
+    let series_id = session.series_id;
+    let (rows, sheet) = db::run(&state.pool, move |conn| {
+        let rows = store::all_for_session(conn, id)?;
+        let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+        let sheet = questions::sheet(conn, series_id, &ids)?;
+        Ok::<_, DbError>((rows, sheet))
     })
     .await?;
-    csv_response(&session, &rows).map_err(ApiError::Internal)
-}
-
-/// The CSV download of `rows` (also served to the organizer pages).
-pub fn csv_response(
-    session: &Session,
-    rows: &[(Registration, Person)],
-) -> anyhow::Result<HttpResponse> {
-    let body = csv_bytes(session, rows)?;
-    let date = session
-        .starts_at_utc()
-        .with_timezone(&session.tz())
-        .format("%Y-%m-%d");
-    Ok(csv_download(
-        &format!("registrations-{}-{date}.csv", session.id),
-        body,
-    ))
+    csv_response(&session, &rows, &sheet).map_err(ApiError::Internal)
 }
 
 /// An organizer registers someone for session `id` (audited), as the

@@ -1,5 +1,7 @@
-//! Registrations as personal data: listed in an export; on erasure kept
-//! (so a session's counts stay right) behind new manage links.
+//! Registrations as personal data: listed in an export with their answers
+//! to the series' questions; on erasure kept (so a session's counts stay
+//! right) behind new manage links, their text answers deleted (the choices
+//! stay, counted).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -39,7 +41,7 @@ fn theirs(conn: &mut DbConnection, who: &Subject) -> QueryResult<Vec<i64>> {
 
 impl PersonalData for Registrations {
     fn tables(&self) -> &'static [&'static str] {
-        &["registrations"]
+        &["registrations", "registration_answers"]
     }
 
     fn key(&self) -> &'static str {
@@ -64,6 +66,8 @@ impl PersonalData for Registrations {
                 series::title,
             ))
             .load(conn)?;
+        let ids: Vec<i64> = rows.iter().map(|(r, ..)| r.id).collect();
+        let sheet = crate::series::questions::store::sheet_of(conn, &ids)?;
         Ok(rows
             .iter()
             .map(|(r, s, series_title)| {
@@ -80,6 +84,7 @@ impl PersonalData for Registrations {
                     "registered_at": r.registered_at.map(iso),
                     "waitlisted_at": r.waitlisted_at.map(iso),
                     "cancelled_at": r.cancelled_at.map(iso),
+                    "answers": crate::registration::answers::exported(&sheet, r.id),
                 })
             })
             .collect())
@@ -93,6 +98,7 @@ impl PersonalData for Registrations {
     ) -> QueryResult<usize> {
         let ids = theirs(conn, who)?;
         kill_links(conn, &ids, now)?;
-        Ok(ids.len())
+        let answers = crate::series::questions::store::erase_text(conn, &ids)?;
+        Ok(ids.len() + answers)
     }
 }

@@ -7,6 +7,7 @@ pub mod defaults;
 pub mod generate;
 pub mod handlers;
 pub mod model;
+pub mod questions;
 
 pub(crate) use handlers::polled_calendar;
 pub use model::{Series, Session};

@@ -84,6 +84,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/series", "get"),
         ("/api/v1/organizer/series/{slug}", "get"),
         ("/api/v1/organizer/series/{slug}", "patch"),
+        ("/api/v1/organizer/series/{slug}/questions", "get"),
+        ("/api/v1/organizer/series/{slug}/questions", "put"),
         ("/api/v1/audit", "get"),
         ("/api/v1/organizer/outbox", "get"),
         ("/api/v1/organizer/outbox/{id}/retry", "post"),

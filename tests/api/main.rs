@@ -29,6 +29,7 @@ mod organizer_pages;
 mod past;
 mod people;
 mod registrants_message;
+mod questions;
 mod registration;
 mod registrations;
 mod reports;

@@ -280,12 +280,14 @@ pub async fn session_csv(
             return Ok::<_, DbError>(None);
         };
         let rows = crate::registration::store::all_for_session(conn, id)?;
-        Ok(Some((session, rows)))
+        let ids: Vec<i64> = rows.iter().map(|(r, _)| r.id).collect();
+        let sheet = crate::series::questions::store::sheet(conn, session.series_id, &ids)?;
+        Ok(Some((session, rows, sheet)))
     })
     .await;
     match loaded {
-        Ok(Some((session, rows))) => {
-            match crate::registration::organizer::csv_response(&session, &rows) {
+        Ok(Some((session, rows, sheet))) => {
+            match crate::registration::organizer::csv_response(&session, &rows, &sheet) {
                 Ok(response) => response,
                 Err(e) => state.pages.internal_error(&e),
             }

@@ -210,6 +210,9 @@ fn table() -> Vec<Row> {
         roles("GET", "/api/v1/organizer/series", "/api/v1/organizer/series", API_JAM_READ),
         roles("GET", "/api/v1/organizer/series/{slug}", "/api/v1/organizer/series/jam", API_JAM_READ),
         roles("PATCH", "/api/v1/organizer/series/{slug}", "/api/v1/organizer/series/jam", API_JAM_READ),
+        roles("GET", "/api/v1/organizer/series/{slug}/questions", "/api/v1/organizer/series/jam/questions", API_JAM_READ),
+        // `{}` lacks the list: refused after the role.
+        roles("PUT", "/api/v1/organizer/series/{slug}/questions", "/api/v1/organizer/series/jam/questions", API_JAM_BAD_INPUT),
         roles("GET", "/api/v1/organizer/sessions/{id}/registrations", "/api/v1/organizer/sessions/{jam}/registrations", API_JAM_READ),
         roles("POST", "/api/v1/organizer/sessions/{id}/registrations", "/api/v1/organizer/sessions/{jam}/registrations", API_JAM_BAD_INPUT),
         roles("GET", "/api/v1/organizer/sessions/{id}/registrations.csv", "/api/v1/organizer/sessions/{jam}/registrations.csv", API_JAM_READ),
@@ -285,6 +288,10 @@ fn table() -> Vec<Row> {
         roles("GET", "/organizer/audit", "/organizer/audit", [303, 403, 403, 403, 200]),
         roles("GET", "/organizer/series/{slug}", "/organizer/series/jam", PAGE_JAM_READ),
         roles("POST", "/organizer/series/{slug}", "/organizer/series/jam", PAGE_JAM_CHANGED),
+        roles("GET", "/organizer/series/{slug}/questions", "/organizer/series/jam/questions", PAGE_JAM_READ),
+        // The CSRF token alone: a question with no label.
+        roles("POST", "/organizer/series/{slug}/questions", "/organizer/series/jam/questions", PAGE_JAM_BAD_INPUT),
+        roles("POST", "/organizer/series/{slug}/questions/{id}", "/organizer/series/jam/questions/0", [303, 403, 403, 404, 404]),
         roles("GET", "/organizer/series/{slug}/reports", "/organizer/series/jam/reports", PAGE_JAM_READ),
         roles("GET", "/organizer/series/{slug}/reports.csv", "/organizer/series/jam/reports.csv", PAGE_JAM_READ),
         roles("GET", "/organizer/lists", "/organizer/lists", PAGE_JAM_READ),

@@ -1,0 +1,2 @@
+DROP TABLE registration_answers;
+DROP TABLE registration_questions;
