@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::people::contact::RegistrationForm;
-use crate::series::questions::{self, store::Sheet, Given, Kind, Question};
+use crate::series::questions::{self, store::Sheet, Answers, Given, Kind, Question};
 
 /// The registration API's body: the public form's fields, and the answers.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -88,7 +88,7 @@ pub fn check(
     given: &Given,
     strict: bool,
     field: impl Fn(i64) -> String,
-) -> Result<Vec<(i64, String)>, Vec<(String, String)>> {
+) -> Result<Answers, Vec<(String, String)>> {
     let mut errors = Vec::new();
     for id in given.keys().filter(|_| strict) {
         if !questions.iter().any(|q| q.id == *id) {

@@ -282,13 +282,13 @@ pub fn check_list(current: &[Question], drafts: &[Draft]) -> Vec<(String, String
 /// for several choices).
 pub type Given = BTreeMap<i64, Vec<String>>;
 
+/// Answers to store: `(question id, stored value)`.
+pub type Answers = Vec<(i64, String)>;
+
 /// The answers to store for `questions` (the series' questions on the
 /// form): `(question id, stored value)`, none for a question left blank; or
 /// a message per question at fault.
-pub fn answers(
-    questions: &[Question],
-    given: &Given,
-) -> Result<Vec<(i64, String)>, Vec<(i64, String)>> {
+pub fn answers(questions: &[Question], given: &Given) -> Result<Answers, Vec<(i64, String)>> {
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     for q in questions.iter().filter(|q| !q.is_archived()) {
         let sent: Vec<&str> = given
