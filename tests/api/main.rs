@@ -25,6 +25,7 @@ mod links;
 mod lists;
 mod mail;
 mod organizer_pages;
+mod pages;
 mod past;
 mod people;
 mod registration;
