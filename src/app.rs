@@ -193,7 +193,7 @@ fn security_headers(settings: &Settings) -> DefaultHeaders {
     }
 }
 
-/// Pages use only this site's stylesheet, images and (none yet) scripts;
+/// Pages use only this site's stylesheet, images and scripts (static/);
 /// forms post only here; no page may be framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
      style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; \
@@ -309,6 +309,7 @@ async fn static_file(path: web::Path<String>, state: web::Data<AppState>) -> Htt
         Some(file) => {
             let content_type = match name.rsplit('.').next() {
                 Some("css") => "text/css; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
                 Some("svg") => "image/svg+xml",
                 Some("png") => "image/png",
                 Some("ico") => "image/x-icon",

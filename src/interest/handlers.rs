@@ -96,7 +96,16 @@ pub async fn page(state: web::Data<AppState>) -> HttpResponse {
     )
 }
 
-/// `POST /interest`
+/// `GET /interest/sent`: where the form lands (303), so a reload sends
+/// nothing twice; the same words for everyone.
+pub async fn sent(state: web::Data<AppState>) -> HttpResponse {
+    state.pages.ok(
+        "interest_sent",
+        &json!({ "title": "Thank you: your note is sent" }),
+    )
+}
+
+/// `POST /interest`, then 303 to `/interest/sent`.
 pub async fn submit(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
@@ -104,15 +113,10 @@ pub async fn submit(
     let pairs = form.into_inner();
     let caught = crate::web::limits::caught_in(&pairs);
     let form = InterestForm::from_pairs(pairs);
-    let sent = |wants_list: bool| {
-        state.pages.ok(
-            "interest_sent",
-            &json!({ "title": "Thank you", "email": form.person.email.trim(), "list": wants_list }),
-        )
-    };
+    let sent = || crate::auth::forms::see_other("/interest/sent");
     if caught {
         crate::web::limits::discarded("interest");
-        return sent(false);
+        return sent();
     }
     let offered: Vec<String> = months(&state).into_iter().map(|(v, _)| v).collect();
     let interest = match domain::parse(&form, &offered) {
@@ -124,7 +128,6 @@ pub async fn submit(
     let policy = ListPolicy::from_settings(&state.settings);
     let now = state.clock.naive();
     let email = interest.person.email.masked();
-    let wants_list = interest.join_list;
     let result = db::write(&state.pool, move |conn| {
         store::submit(conn, &interest, list.as_deref(), &policy, now).map_err(DbError::from)
     })
@@ -132,7 +135,7 @@ pub async fn submit(
     match result {
         Ok(_) => {
             tracing::info!(from = %email, "interest form received");
-            sent(wants_list)
+            sent()
         }
         Err(e) => state.pages.internal_error(&e.into()),
     }

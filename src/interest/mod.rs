@@ -17,6 +17,7 @@ pub mod store;
 pub fn routes(r: &mut crate::web::routes::Routes) {
     r.get("/interest", handlers::page)
         .post("/interest", handlers::submit)
+        .get("/interest/sent", handlers::sent)
         .get("/api/v1/organizer/proposals", handlers::queue)
         .post(
             "/api/v1/organizer/proposals/{id}/decline",

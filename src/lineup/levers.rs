@@ -12,6 +12,38 @@ pub const LEVERS: [(&str, &str); 7] = [
     ("technology", "Technology"),
 ];
 
+/// What each lever means, in a line a visitor reads on hover or tap.
+const EXPLANATIONS: [(&str, &str); 7] = [
+    (
+        "regulation-policy",
+        "Laws, rules, licensing and scope of practice: who may do the work, and how.",
+    ),
+    (
+        "payment",
+        "How the work is paid for: rates, billing codes, value-based contracts.",
+    ),
+    (
+        "clinical-model",
+        "How care is organized and delivered: team roles, peers, stepped and integrated care.",
+    ),
+    (
+        "workforce-expansion",
+        "Growing the workforce: recruiting, training, career ladders and new roles.",
+    ),
+    (
+        "organizational-culture",
+        "Leadership, supervision and the daily conditions that make people stay.",
+    ),
+    (
+        "quality-accountability",
+        "Measuring results and using them to improve care and answer for it.",
+    ),
+    (
+        "technology",
+        "Tools that extend what the workforce can do: telehealth, digital tools, data.",
+    ),
+];
+
 pub fn label(code: &str) -> Option<&'static str> {
     LEVERS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l)
 }
@@ -56,6 +88,8 @@ pub fn from_column(text: &str) -> Vec<&'static str> {
 pub struct LeverTag {
     pub code: String,
     pub label: String,
+    /// What the lever means, in one line.
+    pub explanation: String,
 }
 
 /// `[{code, label}]` for pages and the API.
@@ -66,6 +100,11 @@ pub fn tags(codes: &[&str]) -> Vec<LeverTag> {
             Some(LeverTag {
                 code: c.to_string(),
                 label: label(c)?.to_string(),
+                explanation: EXPLANATIONS
+                    .iter()
+                    .find(|(code, _)| code == c)
+                    .map_or("", |(_, text)| text)
+                    .to_string(),
             })
         })
         .collect()
@@ -74,6 +113,13 @@ pub fn tags(codes: &[&str]) -> Vec<LeverTag> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_lever_is_explained() {
+        for (code, _) in LEVERS {
+            assert!(!tags(&[code])[0].explanation.is_empty(), "{code}");
+        }
+    }
 
     #[test]
     fn there_are_seven_levers_with_distinct_codes() {

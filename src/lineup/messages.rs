@@ -49,6 +49,8 @@ impl Letter<'_> {
             "description": s.description,
             "when": s.when(),
             "timezone": s.timezone,
+            "other_zones": s.other_zones(),
+            "starts_at": s.starts_machine(),
             "join_url": s.join_url,
             "session_url": self.public_url.join(&format!("/sessions/{}", s.id)),
             "accept_url": self.link("accept"),

@@ -78,8 +78,19 @@ pub async fn subscribe_page(
     form_page(&state, StatusCode::OK, &form, &FieldErrors::default())
 }
 
-/// `POST /subscribe`: asks for confirmation by e-mail. The page says the
-/// same whether or not the address was already subscribed.
+/// `GET /subscribe/sent`: where a subscription request lands (303), so a
+/// reload asks nothing twice. It names no address: it says the same for
+/// everyone.
+pub async fn subscribe_sent(state: web::Data<AppState>) -> HttpResponse {
+    state.pages.ok(
+        "subscribe_sent",
+        &json!({ "title": "Check your inbox to confirm your subscription" }),
+    )
+}
+
+/// `POST /subscribe`: asks for confirmation by e-mail, then 303 to
+/// `/subscribe/sent`, the same whether or not the address was already
+/// subscribed.
 pub async fn subscribe(
     state: web::Data<AppState>,
     form: web::Form<Vec<(String, String)>>,
@@ -87,12 +98,7 @@ pub async fn subscribe(
     let pairs = form.into_inner();
     let caught = crate::web::limits::caught_in(&pairs);
     let form = SubscribeForm::from_pairs(pairs);
-    let sent = || {
-        state.pages.ok(
-            "subscribe_sent",
-            &json!({ "title": "Check your inbox", "email": form.email.trim() }),
-        )
-    };
+    let sent = || crate::auth::forms::see_other("/subscribe/sent");
     if caught {
         crate::web::limits::discarded("subscribe");
         return sent();

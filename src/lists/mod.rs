@@ -22,6 +22,7 @@ pub use store::{
 pub fn routes(r: &mut crate::web::routes::Routes) {
     r.get("/subscribe", handlers::subscribe_page)
         .post("/subscribe", handlers::subscribe)
+        .get("/subscribe/sent", handlers::subscribe_sent)
         .get("/subscribe/confirm/{token}", handlers::confirm_page)
         .post("/subscribe/confirm/{token}", handlers::confirm)
         .get("/u/{token}", handlers::unsubscribe_page)

@@ -31,7 +31,12 @@ fn session_json(s: &Session, series: &Series) -> serde_json::Value {
         "description": s.description,
         "when": s.when(),
         "timezone": s.timezone,
+        "other_zones": s.other_zones(),
+        "starts_at": s.starts_machine(),
         "cancelled": s.is_cancelled(),
+        "minutes": (s.ends_at - s.starts_at).num_minutes(),
+        // The series' name above the topic, unless the topic is the name.
+        "kicker": (s.title != series.title).then_some(&series.title),
     })
 }
 
@@ -71,6 +76,7 @@ fn form_page(
             // Screen readers announce the title first: say there is a problem.
             "title": if has_errors { format!("Error: {}", session.title) } else { session.title.clone() },
             "session": session_json(session, series),
+            "times": true,
             "presenters": lineup.presenters,
             "levers": lineup.levers,
             "materials": lineup.materials,
@@ -316,6 +322,7 @@ pub async fn check_email(state: web::Data<AppState>, path: web::Path<String>) ->
                 &json!({
                     "title": format!("Check your inbox: {}", session.title),
                     "session": session_json(&session, &series),
+                    "times": true,
                     "resend_minutes": state.settings.mail.resend_confirmation_after_seconds.div_ceil(60),
                 }),
             )
@@ -354,6 +361,7 @@ async fn registration_context(
             "title": s.title,
             "token": token,
             "session": session_json(&s, &series),
+            "times": true,
             "first_name": person.first_name,
             "email": person.email,
             "status": r.status,
@@ -362,6 +370,8 @@ async fn registration_context(
             "cancelled": r.status == store::CANCELLED,
             "waitlist_position": waitlist_position,
             "can_cancel": r.status != store::CANCELLED && !over,
+            // "Tuesday 15 December": the day the cancel question names.
+            "day": start.with_timezone(&s.tz()).format("%A %-d %B").to_string(),
             "manage_url": manage_url,
             "join_url": s.join_url,
             "ics_url": format!("/sessions/{}/calendar.ics", s.id),
@@ -393,7 +403,14 @@ pub async fn manage(state: web::Data<AppState>, path: web::Path<String>) -> Http
     token_page(state, path.into_inner(), "manage").await
 }
 
-/// `POST /r/{token}/cancel`
+/// `GET /r/{token}/cancel`: asks once ("Cancel your place on Tuesday 15
+/// December?"), with the button that posts; changes nothing.
+pub async fn cancel_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    token_page(state, path.into_inner(), "cancel").await
+}
+
+/// `POST /r/{token}/cancel`, then 303 to the manage page, which says what
+/// happened.
 pub async fn cancel(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     if !looks_like_token(&token) {

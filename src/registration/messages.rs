@@ -38,6 +38,8 @@ impl Letter<'_> {
             "description": s.description,
             "when": s.when(),
             "timezone": s.timezone,
+            "other_zones": s.other_zones(),
+            "starts_at": s.starts_machine(),
             "join_url": s.join_url,
             "manage_url": self.manage_url(),
             "calendar_url": self.public_url.join(&format!("/sessions/{}/calendar.ics", s.id)),

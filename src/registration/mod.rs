@@ -24,6 +24,7 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         .get("/sessions/{id}/check-email", handlers::check_email)
         .get("/r/{token}", handlers::manage)
         .get("/r/{token}/confirmation", handlers::confirmation)
+        .get("/r/{token}/cancel", handlers::cancel_page)
         .post("/r/{token}/cancel", handlers::cancel)
         .get(
             "/api/v1/organizer/sessions/{id}/registrations",

@@ -56,6 +56,9 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             "title": s.title,
             "when": s.when(),
             "timezone": s.timezone,
+            "other_zones": s.other_zones(),
+            "starts_at": s.starts_machine(),
+            "minutes": (s.ends_at - s.starts_at).num_minutes(),
             "full": registered >= i64::from(s.capacity),
         });
         match groups.iter_mut().find(|(g, _)| g.id == series.id) {
@@ -70,6 +73,10 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
                 "title": series.title,
                 "description": series.description,
                 "timezone": series.timezone,
+                "zone": crate::calendar::display::zone_name(
+                    series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+                    state.clock.now(),
+                ),
                 "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
                 "next": sessions.first().cloned(),
                 "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
@@ -78,7 +85,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         .collect();
     state.pages.ok(
         "index",
-        &json!({ "title": "Upcoming sessions", "series": series }),
+        &json!({ "title": "Upcoming sessions", "series": series, "times": true }),
     )
 }
 

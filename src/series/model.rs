@@ -84,6 +84,15 @@ impl Session {
     pub fn when(&self) -> String {
         crate::calendar::display::time_range(self.starts_at_utc(), self.ends_at_utc(), self.tz())
     }
+    /// Its start in the other US mainland zones ("10:00 AM PT · 11:00 AM
+    /// MT · 12:00 PM CT"), or "" for a series outside the US.
+    pub fn other_zones(&self) -> String {
+        crate::calendar::display::us_elsewhere(self.starts_at_utc(), self.tz()).unwrap_or_default()
+    }
+    /// Its start for a `<time datetime>`: "2026-12-15T18:00:00Z".
+    pub fn starts_machine(&self) -> String {
+        crate::calendar::display::machine(self.starts_at_utc())
+    }
     pub fn is_cancelled(&self) -> bool {
         self.status == CANCELLED
     }

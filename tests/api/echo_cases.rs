@@ -54,7 +54,7 @@ async fn cohort_with(people: &[(&str, &str)]) -> (TestApp, Vec<String>) {
                 .await
                 .status()
                 .as_u16(),
-            200
+            303
         );
         let id: i64 = with_conn(&app.pool, |c| {
             use convene::db::schema::applications::dsl::*;

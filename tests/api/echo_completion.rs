@@ -60,7 +60,7 @@ impl Cohort {
                     _ => {}
                 }
             }
-            assert_eq!(apply(&app, &form).await.status().as_u16(), 200, "{email}");
+            assert_eq!(apply(&app, &form).await.status().as_u16(), 303, "{email}");
         }
         for id in &application_ids(&app)[..3] {
             let (status, body) = send(

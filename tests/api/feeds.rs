@@ -440,7 +440,7 @@ pub(crate) async fn echo_with_a_participant() -> (TestApp, String, String) {
     .await;
     assert_eq!(status, 201, "the cohort is created: {body}");
     let applied = apply(&app, &application("dorothea@example.org", "participant")).await;
-    assert_eq!(applied.status().as_u16(), 200, "the application is taken");
+    assert_eq!(applied.status().as_u16(), 303, "the application is taken");
     let id: i64 = with_conn(&app.pool, |c| {
         use convene::db::schema::applications::dsl::*;
         use diesel::prelude::*;

@@ -233,7 +233,7 @@ impl TestApp {
         ];
         form.extend(lists.iter().map(|l| ("list", *l)));
         let response = self.post_form("/subscribe", &form).await;
-        assert_eq!(response.status().as_u16(), 200, "subscribe {email}");
+        assert_eq!(response.status().as_u16(), 303, "subscribe {email}");
         let before = self.smtp.to(email).len();
         let mail = self.smtp.wait_for(email, before + 1).await.pop().unwrap();
         let confirm = mail

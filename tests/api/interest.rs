@@ -59,7 +59,7 @@ async fn a_proposal_reaches_the_queue_and_a_decline_reaches_the_proposer() {
         ("working_group", "payment"),
     ];
     let sent = app.post_form("/interest", &form).await;
-    assert_eq!(sent.status().as_u16(), 200);
+    assert_eq!(sent.status().as_u16(), 303);
     let mails = app.smtp.wait_for("mary@example.org", 2).await;
     let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
     assert!(
@@ -185,7 +185,7 @@ async fn an_accepted_proposal_joins_the_lineup_and_its_author_is_invited_to_pres
     ];
     assert_eq!(
         app.post_form("/interest", &form).await.status().as_u16(),
-        200
+        303
     );
     let organizer = organizer_token(&app, "org@example.org", Role::Organizer).await;
     let queue: Value = app

@@ -109,7 +109,7 @@ async fn only_a_confirmed_subscriber_is_invited_and_the_link_works_once() {
     ];
     assert_eq!(
         app.post_form("/subscribe", &form).await.status().as_u16(),
-        200
+        303
     );
     let mail = app.smtp.wait_for("grace@example.org", 1).await.remove(0);
     assert_eq!(mail.subject, "Please confirm your subscription");
@@ -131,7 +131,7 @@ async fn only_a_confirmed_subscriber_is_invited_and_the_link_works_once() {
     ];
     assert_eq!(
         app.post_form("/subscribe", &other).await.status().as_u16(),
-        200
+        303
     );
 
     // Following the link (as a mail scanner would) changes nothing.

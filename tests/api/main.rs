@@ -26,6 +26,7 @@ mod list_import;
 mod lists;
 mod mail;
 mod organizer_pages;
+mod pages;
 mod past;
 mod people;
 mod registrants_message;

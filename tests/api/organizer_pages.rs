@@ -333,7 +333,7 @@ async fn proposals_are_accepted_or_declined_from_their_page() {
         ];
         assert_eq!(
             app.post_form("/interest", &form).await.status().as_u16(),
-            200
+            303
         );
     }
     let html = text(&app, "/organizer/proposals", &cookie).await;

@@ -171,7 +171,7 @@ pub fn apply(
     if !cohort.accepts_applications(now) {
         return Err(ApplyError::Closed);
     }
-    let person_id = lists::upsert_contact(
+    let person = lists::upsert_contact(
         conn,
         &lists::Contact {
             email: a.email.as_str(),
@@ -183,8 +183,8 @@ pub fn apply(
             state: a.state,
         },
         now,
-    )?
-    .id;
+    )?;
+    let person_id = person.id;
     let sql = conn.sql(
         "INSERT INTO applications (cohort_id, person_id, organization_type, role, hopes_to_bring, \
          hopes_to_learn, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -202,6 +202,7 @@ pub fn apply(
         .bind::<Timestamp, _>(now)
         .load(conn)?;
     let Some(row) = inserted.first() else {
+        tell_approved_again(conn, cohort, &person, public_url, cap, now)?;
         return Ok(Outcome::AlreadyApplied);
     };
     outbox::enqueue_public(
@@ -222,6 +223,51 @@ pub fn apply(
         now,
     )?;
     Ok(Outcome::Received)
+}
+
+/// Someone already approved who applies again is told so by e-mail, with
+/// where to get their page's link (`/echo/link`); the page they see says
+/// only what it says to everyone, so a stranger typing their address
+/// learns nothing. Capped per recipient, as all mail a public form causes.
+fn tell_approved_again(
+    conn: &mut DbConnection,
+    cohort: &Cohort,
+    person: &crate::people::Person,
+    public_url: &PublicUrl,
+    cap: outbox::RecipientCap,
+    now: NaiveDateTime,
+) -> Result<(), ApplyError> {
+    let approved: Option<i64> = applications::table
+        .filter(applications::cohort_id.eq(cohort.id))
+        .filter(applications::person_id.eq(person.id))
+        .filter(applications::status.eq(APPROVED))
+        .select(applications::id)
+        .first(conn)
+        .optional()?;
+    let Some(id) = approved else {
+        return Ok(());
+    };
+    outbox::enqueue_public(
+        conn,
+        &NewMessage {
+            key: format!(
+                "application:{id}:applied-again:{}",
+                now.and_utc().timestamp_micros()
+            ),
+            template: "application_again",
+            recipient: person.email.clone(),
+            context: json!({
+                "first_name": person.first_name,
+                "cohort": cohort.name,
+                "link_url": public_url.join("/echo/link"),
+                "cohort_url": public_url.join(&format!("/echo/{}", cohort.slug)),
+            }),
+            calendar: None,
+        },
+        cap,
+        now,
+    )?;
+    Ok(())
 }
 
 /// A facilitator's decision.

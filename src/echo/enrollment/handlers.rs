@@ -15,7 +15,7 @@ use crate::calendar::ics::{self, FeedEvent};
 use crate::db::{self, DbError};
 use crate::echo::cohorts::{self, Cohort, EchoSession};
 use crate::echo::completion::{self, Meeting, Status, Visit};
-use crate::echo::enrollment::applications::{self, ApplicationForm, ApplyError, Outcome};
+use crate::echo::enrollment::applications::{self, ApplicationForm, ApplyError};
 use crate::echo::participants::{self, APPROVED, ORGANIZATION_TYPES, PARTICIPANT, ROLES};
 use crate::people::contact::{FieldErrors, STATES};
 use crate::series::model::Session;
@@ -143,8 +143,34 @@ pub async fn cohort(state: web::Data<AppState>, path: web::Path<String>) -> Http
     }
 }
 
-/// `POST /echo/{cohort}/apply`: 422 with a message per field, or the
-/// thank-you page (the same whether or not the address applied before).
+/// `GET /echo/{cohort}/apply` (a bookmarked or reloaded form address):
+/// to the form on the cohort's page.
+pub async fn apply_form(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    match load_cohort(&state, path.into_inner()).await {
+        Ok(Some((cohort, _))) => {
+            crate::auth::forms::see_other(&format!("/echo/{}#apply", cohort.slug))
+        }
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `GET /echo/{cohort}/applied`: where an application lands (303), the
+/// same words whether or not the address applied before.
+pub async fn applied(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    match load_cohort(&state, path.into_inner()).await {
+        Ok(Some((cohort, _))) => state.pages.ok(
+            "echo/applied",
+            &json!({ "title": format!("Application sent: {}", cohort.name), "cohort": cohort.name }),
+        ),
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// `POST /echo/{cohort}/apply`: 422 with a message per field, or 303 to
+/// the thank-you page (the same whether or not the address applied
+/// before; someone already approved is told by e-mail).
 pub async fn apply(
     state: web::Data<AppState>,
     path: web::Path<String>,
@@ -156,20 +182,11 @@ pub async fn apply(
         Err(e) => return state.pages.internal_error(&e.into()),
     };
     let form = form.into_inner();
-    let applied_page = |again: bool| {
-        state.pages.ok(
-            "echo/applied",
-            &json!({
-                "title": "Application received",
-                "cohort": cohort.name,
-                "email": form.email.trim(),
-                "again": again,
-            }),
-        )
-    };
+    let applied = format!("/echo/{}/applied", cohort.slug);
+    let applied_page = || crate::auth::forms::see_other(&applied);
     if crate::web::limits::caught(&form.website) {
         crate::web::limits::discarded("echo apply");
-        return applied_page(false);
+        return applied_page();
     }
     let applicant = match applications::parse(&form) {
         Ok(a) => a,
@@ -192,7 +209,7 @@ pub async fn apply(
     })
     .await;
     match applied {
-        Ok(outcome) => applied_page(outcome == Outcome::AlreadyApplied),
+        Ok(_) => applied_page(),
         Err(ApplyError::Closed) => state.pages.message(
             StatusCode::CONFLICT,
             "Applications are closed",
@@ -483,5 +500,7 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         .get("/echo/p/{token}/calendar.ics", participant_feed)
         // After `/echo/link`, which `{cohort}` would otherwise take.
         .get("/echo/{cohort}", cohort)
+        .get("/echo/{cohort}/apply", apply_form)
+        .get("/echo/{cohort}/applied", applied)
         .post("/echo/{cohort}/apply", apply);
 }

@@ -194,7 +194,7 @@ pub async fn session_page(
                 "walk_ins": attendance.walk_ins,
                 "staff": attendance.staff,
                 "adjusted": attendance.adjusted,
-                "last_import": attendance.last_import.map(|(source, at)| format!("{source}, {}", at.and_utc().with_timezone(&tz).format("%b %-d, %Y %-I:%M %p"))),
+                "last_import": attendance.last_import.map(|(source, at)| format!("{source}, {}", crate::calendar::display::moment(at.and_utc(), tz))),
             },
             "lever_choices": crate::lineup::levers::LEVERS.iter().map(|(code, label)| json!({
                 "value": code, "label": label, "checked": levers.contains(code),
@@ -235,7 +235,7 @@ pub async fn session_page(
                 "email": p.email,
                 "organization": p.organization,
                 "status": r.status,
-                "at": r.created_at.and_utc().with_timezone(&tz).format("%b %-d, %Y %-I:%M %p").to_string(),
+                "at": crate::calendar::display::moment(r.created_at.and_utc(), tz),
             })).collect::<Vec<_>>(),
         }),
     ))

@@ -260,7 +260,7 @@ async fn an_echo_cohorts_materials_are_for_its_participants_only() {
             .send()
             .await
             .unwrap();
-        assert_eq!(applied.status().as_u16(), 200, "{email}");
+        assert_eq!(applied.status().as_u16(), 303, "{email}");
     }
     for id in crate::echo::application_ids(&app) {
         let (status, body) = send(

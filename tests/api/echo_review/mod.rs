@@ -36,7 +36,7 @@ impl Hub {
     async fn new() -> Self {
         let (app, token) = echo_app(40).await;
         let applied = apply(&app, &application(PRESENTER, "participant")).await;
-        assert_eq!(applied.status().as_u16(), 200, "the application is taken");
+        assert_eq!(applied.status().as_u16(), 303, "the application is taken");
         let id = application_ids(&app)[0];
         let (status, body) = send(
             &app,

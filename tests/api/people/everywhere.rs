@@ -91,7 +91,7 @@ async fn everywhere(app: &TestApp) -> (Staff, i64, Links) {
         .await;
     assert_eq!(
         sent.status().as_u16(),
-        200,
+        303,
         "{}",
         sent.text().await.unwrap()
     );

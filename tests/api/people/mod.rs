@@ -204,5 +204,5 @@ async fn apply(app: &TestApp, email: &str, first: &str, last: &str, organization
             ],
         )
         .await;
-    assert_eq!(applied.status().as_u16(), 200, "{email} applied");
+    assert_eq!(applied.status().as_u16(), 303, "{email} applied");
 }

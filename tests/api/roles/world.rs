@@ -106,7 +106,7 @@ impl World {
         // Two applications: one approved (she submits a case), one pending.
         for email in ["dorothea@example.org", "clara@example.org"] {
             let applied = apply(&app, &application(email, "participant")).await;
-            assert_eq!(applied.status().as_u16(), 200, "{email} applies");
+            assert_eq!(applied.status().as_u16(), 303, "{email} applies");
         }
         let approved = sole_id(&app, "SELECT MIN(id) AS id FROM applications");
         let pending = sole_id(&app, "SELECT MAX(id) AS id FROM applications");
@@ -300,6 +300,6 @@ async fn propose(app: &TestApp) -> i64 {
         ("month", &month),
     ];
     let sent = app.post_form("/interest", &form).await;
-    assert_eq!(sent.status().as_u16(), 200, "the proposal is taken");
+    assert_eq!(sent.status().as_u16(), 303, "the proposal is taken");
     sole_id(app, "SELECT MAX(id) AS id FROM proposals")
 }

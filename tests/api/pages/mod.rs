@@ -1,0 +1,8 @@
+//! The public pages answer what a visitor looks for: the time in words and
+//! in every US zone (times.rs), what a session is about first (topic.rs),
+//! and forms as people use them (forms.rs, required.rs).
+
+mod forms;
+mod required;
+mod times;
+mod topic;
