@@ -79,6 +79,20 @@ async fn registrations(app: &TestApp, t: &str, session: i64) -> Vec<Value> {
     body["registrations"].as_array().unwrap().clone()
 }
 
+async fn questions_now(app: &TestApp, t: &str) -> Value {
+    let path = "/api/v1/organizer/series/jam/questions";
+    let (status, list) = send(app, Method::GET, path, Some(t), None).await;
+    assert_eq!(status, 200, "{list}");
+    list
+}
+
+/// One question's button on the series' questions page.
+async fn act(app: &TestApp, cookie: &str, csrf: &str, id: i64, action: &str) {
+    let path = format!("/organizer/series/jam/questions/{id}");
+    let response = post_page(app, &path, cookie, &[("csrf", csrf), ("action", action)]).await;
+    assert_eq!(response.status().as_u16(), 303, "{action} question {id}");
+}
+
 async fn csv(app: &TestApp, t: &str, session: i64) -> String {
     app.client
         .get(format!(
@@ -352,14 +366,7 @@ async fn organizers_add_move_and_archive_questions_on_the_series_page() {
         .unwrap()
         .contains("list at least one choice"));
 
-    let (_, list) = send(
-        &app,
-        Method::GET,
-        "/api/v1/organizer/series/jam/questions",
-        Some(&t),
-        None,
-    )
-    .await;
+    let list = questions_now(&app, &t).await;
     let role = list["questions"][0]["id"].as_i64().unwrap();
     let first = list["questions"][1]["id"].as_i64().unwrap();
     assert_eq!(
@@ -369,51 +376,16 @@ async fn organizers_add_move_and_archive_questions_on_the_series_page() {
     );
     assert_eq!(list["questions"][0]["required"], true, "{list}");
 
-    let response = post_page(
-        &app,
-        &format!("/organizer/series/jam/questions/{first}"),
-        &cookie,
-        &[("csrf", &csrf), ("action", "up")],
-    )
-    .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let response = post_page(
-        &app,
-        &format!("/organizer/series/jam/questions/{role}"),
-        &cookie,
-        &[("csrf", &csrf), ("action", "archive")],
-    )
-    .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let (_, list) = send(
-        &app,
-        Method::GET,
-        "/api/v1/organizer/series/jam/questions",
-        Some(&t),
-        None,
-    )
-    .await;
+    act(&app, &cookie, &csrf, first, "up").await;
+    act(&app, &cookie, &csrf, role, "archive").await;
+    let list = questions_now(&app, &t).await;
     assert_eq!(list["questions"].as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list["questions"][0]["id"], first, "{list}");
     assert_eq!(list["archived"][0]["id"], role, "{list}");
     assert!(list["archived"][0]["archived_at"].is_string(), "{list}");
 
-    let response = post_page(
-        &app,
-        &format!("/organizer/series/jam/questions/{role}"),
-        &cookie,
-        &[("csrf", &csrf), ("action", "restore")],
-    )
-    .await;
-    assert_eq!(response.status().as_u16(), 303);
-    let (_, list) = send(
-        &app,
-        Method::GET,
-        "/api/v1/organizer/series/jam/questions",
-        Some(&t),
-        None,
-    )
-    .await;
+    act(&app, &cookie, &csrf, role, "restore").await;
+    let list = questions_now(&app, &t).await;
     assert_eq!(
         list["questions"][1]["id"], role,
         "asked again, last: {list}"

@@ -3,6 +3,8 @@
 //! (written once, never overwritten by a later post), and what the exports
 //! and reports read.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -205,16 +207,14 @@ pub fn answers_of(
 pub struct Sheet {
     /// Every question that has been asked of the series, archived last.
     pub questions: Vec<Question>,
-    answers: Vec<(i64, i64, String)>,
+    /// By (registration, question): a session's export looks up every cell.
+    answers: HashMap<(i64, i64), String>,
 }
 
 impl Sheet {
     /// The answer of registration `reg` to `q`, as stored.
     pub fn answer(&self, reg: i64, q: &Question) -> Option<&str> {
-        self.answers
-            .iter()
-            .find(|(r, id, _)| *r == reg && *id == q.id)
-            .map(|(_, _, v)| v.as_str())
+        self.answers.get(&(reg, q.id)).map(String::as_str)
     }
 
     /// Every answer registration `reg` gave, in the questions' order.
@@ -235,7 +235,7 @@ pub fn sheet(
 ) -> QueryResult<Sheet> {
     Ok(Sheet {
         questions: all(conn, series_id)?,
-        answers: answers_of(conn, registration_ids)?,
+        answers: by_cell(answers_of(conn, registration_ids)?),
     })
 }
 
@@ -251,7 +251,17 @@ pub fn sheet_of(conn: &mut DbConnection, registration_ids: &[i64]) -> QueryResul
         .order(registration_questions::id)
         .select(Question::as_select())
         .load(conn)?;
-    Ok(Sheet { questions, answers })
+    Ok(Sheet {
+        questions,
+        answers: by_cell(answers),
+    })
+}
+
+fn by_cell(answers: Vec<(i64, i64, String)>) -> HashMap<(i64, i64), String> {
+    answers
+        .into_iter()
+        .map(|(reg, question, value)| ((reg, question), value))
+        .collect()
 }
 
 /// Each question of the series counted over the registrations (not

@@ -44,11 +44,24 @@ async fn everywhere(app: &TestApp) -> (Staff, i64, Links) {
     let jam = app.next_jam().await;
     let org_name = format!("{LAST} Family Services");
 
-    // people, registrations, subscriptions (asked from the form).
+    // people, registrations, subscriptions (asked from the form), and an
+    // answer in their own words to the series' question.
+    let (status, asked) = send(
+        app,
+        Method::PUT,
+        "/api/v1/organizer/series/jam/questions",
+        Some(&staff.organizer),
+        Some(json!({ "questions": [{ "kind": "text", "label": "Anything else?" }] })),
+    )
+    .await;
+    assert_eq!(status, 200, "{asked}");
+    let question = format!("q-{}", asked["questions"][0]["id"]);
+    let answer = format!("{FIRST} {LAST} brings notes");
     let registered = app
         .post_form(
             &format!("/sessions/{jam}/register"),
             &[
+                (question.as_str(), answer.as_str()),
                 ("first_name", FIRST),
                 ("last_name", LAST),
                 ("email", WHO),
