@@ -386,7 +386,8 @@ pub async fn series_metrics(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let (series, from, to, baseline, points) = trend(&state, path.into_inner(), &query).await?;
+    let (series, from, to, baseline, points) =
+        trend(&state, path.into_inner(), &query, chrono::Months::new(0)).await?;
     Ok(HttpResponse::Ok().json(SeriesMetrics {
         series: series.slug,
         baseline,
@@ -410,7 +411,7 @@ pub async fn series_metrics_csv(
     query: web::Query<RangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    trend_csv(&trend(&state, path.into_inner(), &query).await?)
+    trend_csv(&trend(&state, path.into_inner(), &query, chrono::Months::new(0)).await?)
 }
 
 /// A trend as a CSV download named after its series and period.
@@ -434,19 +435,23 @@ pub(crate) type Trend = (
     Vec<crate::attendance::measures::Point>,
 );
 
-/// A series' trend over the asked period (a year up to now by default).
+/// A series' trend over the asked period: by default the year up to now,
+/// and `ahead` after it (the reports page shows the coming sessions too).
 pub(crate) async fn trend(
     state: &AppState,
     slug: String,
     query: &RangeQuery,
+    ahead: chrono::Months,
 ) -> Result<Trend, ApiError> {
+    let now = state.clock.naive();
     let to = match &query.to {
         Some(v) => day("to", v)?,
-        None => state.clock.naive(),
+        None => now.checked_add_months(ahead).unwrap_or(now),
     };
+    let anchor = if query.to.is_some() { to } else { now };
     let from = match &query.from {
         Some(v) => day("from", v)?,
-        None => to - chrono::Duration::days(365),
+        None => anchor - chrono::Duration::days(365),
     };
     let baseline = state.settings.series.get(&slug).and_then(|s| s.baseline);
     let found = db::run(&state.pool, move |conn| {

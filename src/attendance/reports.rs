@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 
-use crate::attendance::charts::{self, Described, SessionBars};
+use crate::attendance::charts::{self, BaselineMark, Described, SessionBars};
 use crate::attendance::handlers::{trend, trend_csv, RangeQuery, Trend};
 use crate::attendance::measures::{summed, Point};
 use crate::auth::{Need, PageUser};
@@ -25,7 +25,9 @@ async fn period_trend(
     slug: String,
     query: &RangeQuery,
 ) -> Result<Trend, ApiError> {
-    let found = trend(state, slug, query).await?;
+    // The coming sessions too, as far ahead as they are made.
+    let ahead = chrono::Months::new(state.settings.jobs.horizon_months);
+    let found = trend(state, slug, query, ahead).await?;
     if found.1 >= found.2 {
         return Err(ApiError::fields(vec![(
             "to".into(),
@@ -80,13 +82,22 @@ fn breakdown(id: &str, what: &str, rows: &[(String, i64)], series: &str) -> anyh
 
 fn sessions_chart(points: &[Point], baseline: Option<u32>, series: &str) -> anyhow::Result<Value> {
     let bars: Vec<SessionBars> = points.iter().map(SessionBars::from).collect();
+    let baseline_said = match charts::baseline_mark(baseline, charts::highest_bar(&bars)) {
+        BaselineMark::None => String::new(),
+        BaselineMark::OnScale(b) => {
+            format!("a horizontal line at the baseline of {b} registrants; ")
+        }
+        BaselineMark::Above(b) => format!(
+            "the baseline of {b} registrants is far above every bar, so the scale follows the bars and a line along the top edge marks it; "
+        ),
+    };
     let title = format!("Registrants and attendees per {series} session");
     let description = format!(
         "Pairs of bars, registrants then attendees, for {} session(s) from {} to {}; {}a line through the running average of registrants. The table below has the numbers.",
         points.len(),
-        points.first().map_or("", |p| &p.date),
-        points.last().map_or("", |p| &p.date),
-        baseline.map_or(String::new(), |b| format!("a horizontal line at the baseline of {b} registrants; "))
+        points.first().map_or(String::new(), |p| charts::date_label(&p.date)),
+        points.last().map_or(String::new(), |p| charts::date_label(&p.date)),
+        baseline_said
     );
     let svg = charts::sessions(
         &bars,
@@ -100,7 +111,7 @@ fn sessions_chart(points: &[Point], baseline: Option<u32>, series: &str) -> anyh
     Ok(json!({
         "svg": svg,
         "rows": points.iter().map(|p| json!({
-            "date": p.date,
+            "date": charts::date_label(&p.date),
             "title": p.title,
             "registrants": p.measures.registrants,
             "attendees": p.measures.attendees,
@@ -141,7 +152,10 @@ fn render(
         if query.to.is_some() {
             format!("{} (not included)", day(to))
         } else {
-            "now".into()
+            format!(
+                "{} (not included): the past year and the coming sessions",
+                day(to)
+            )
         }
     );
     let by_sector = summed(points.iter().flat_map(|p| p.measures.by_sector.clone()));

@@ -230,8 +230,10 @@ pub fn send(
     }
     // Sign-ups from before links were made get theirs now.
     let without: Vec<i64> = wgi::table
+        .inner_join(people::table)
         .filter(wgi::lever.eq(lever))
         .filter(wgi::token_hash.is_null())
+        .filter(people::email.not_like(erased()))
         .select(wgi::id)
         .load(conn)?;
     for id in without {

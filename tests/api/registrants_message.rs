@@ -338,3 +338,59 @@ async fn the_page_form_sent_twice_sends_once_and_lists_the_message() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_full_jam_gets_one_message_each_from_one_request() {
+    let app = TestApp::spawn().await;
+    create_user(&app, ORGANIZER, Role::Organizer);
+    let organizer = token(&app, ORGANIZER).await;
+    let jam = app.next_jam().await;
+    // A Jam's average, through the registration transaction itself.
+    let (policy, now, pool) = (
+        convene::registration::store::Policy::from_settings(&app.settings),
+        app.clock.naive(),
+        app.pool.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        with_conn(&pool, |conn| {
+            for i in 0..577 {
+                let form = convene::people::contact::RegistrationForm {
+                    first_name: "Person".into(),
+                    last_name: format!("Number {i}"),
+                    email: format!("person{i}@example.org"),
+                    organization: "A provider".into(),
+                    job_title: "Director".into(),
+                    sector: "provider".into(),
+                    state: "NY".into(),
+                    subscribe: None,
+                    website: String::new(),
+                };
+                let person = convene::people::contact::parse(&form).unwrap();
+                convene::registration::store::register(conn, jam, &person, &policy, now).unwrap();
+            }
+        })
+    })
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let (status, reply) = post(
+        &app,
+        &format!("/api/v1/organizer/sessions/{jam}/message"),
+        &organizer,
+        json!({ "subject": "See you Tuesday", "body": "The join link is in your calendar.", "audience": "both" }),
+    )
+    .await;
+    // A figure for the record, not a test: timings are never asserted.
+    eprintln!(
+        "message to {} people queued in {:?}",
+        reply["queued"],
+        started.elapsed()
+    );
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        (reply["recipients"].as_i64(), reply["queued"].as_i64()),
+        (Some(577), Some(577)),
+        "{reply}"
+    );
+    assert_eq!(message_rows(&app).len(), 577, "one row each");
+}

@@ -265,7 +265,12 @@ async fn the_reports_page_draws_the_metrics_apis_numbers_to_scale() {
     let rows = table(&doc);
     assert_eq!(rows.len(), 2, "a row per session: {rows:?}");
     for (row, p) in rows.iter().zip(&points) {
-        assert_eq!(row[0], p["date"].as_str().unwrap(), "{row:?}");
+        let date = convene::attendance::charts::date_label(p["date"].as_str().unwrap());
+        assert_eq!(row[0], date, "{row:?}");
+        assert!(
+            xml.contains(&format!(">\n{date}\n</text>")),
+            "the chart writes the table's date: {date}"
+        );
         assert_eq!(row[2], p["measures"]["registrants"].to_string(), "{row:?}");
         assert_eq!(row[3], p["measures"]["attendees"].to_string(), "{row:?}");
         assert_eq!(row[4], p["measures"]["staff"].to_string(), "{row:?}");
@@ -417,6 +422,35 @@ async fn the_reports_page_draws_the_metrics_apis_numbers_to_scale() {
         csv.bytes().await.unwrap(),
         api_csv.bytes().await.unwrap(),
         "the page's CSV is the API's"
+    );
+}
+
+#[tokio::test]
+async fn by_default_the_page_shows_the_coming_sessions_in_a_box_that_scrolls() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let jam = app.next_jam().await;
+    app.register_ok(jam, "early@example.org").await;
+    let cookie = sign_in(&app, "org@example.org").await;
+    let html = page(&app, "/organizer/series/jam/reports", &cookie)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("the past year and the coming sessions"),
+        "the default period says what it holds"
+    );
+    let xml = section(&html, "sessions");
+    let doc = roxmltree::Document::parse(&xml).expect("the section is well-formed");
+    let rows = table(&doc);
+    assert!(
+        rows.iter().any(|r| r[2] == "1"),
+        "the coming Jam and its registrant are in the table: {rows:?}"
+    );
+    assert!(
+        xml.contains("<div class=\"chart-scroll\" role=\"region\""),
+        "the chart sits in a box of its own that scrolls sideways"
     );
 }
 

@@ -324,3 +324,89 @@ async fn a_message_to_a_group_goes_once_as_list_mail_and_its_link_takes_the_read
         "the link is spent"
     );
 }
+
+#[tokio::test]
+async fn a_members_export_says_when_they_were_contacted_and_erasing_them_kills_their_leave_link() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "admin@example.org", Role::Admin);
+    join(&app, "ann@example.org", "Ann", "Clinic", "payment").await;
+    let admin = token(&app, "admin@example.org").await;
+    let (get, post) = (reqwest::Method::GET, reqwest::Method::POST);
+    let (_, group) = call(
+        &app,
+        get.clone(),
+        "/api/v1/working-groups/payment",
+        Some(&admin),
+        None,
+    )
+    .await;
+    let ann = group["members"][0]["id"].as_i64().expect("Ann's sign-up");
+    let contacted = format!("/api/v1/working-groups/members/{ann}/contacted");
+    let (status, _) = call(&app, post.clone(), &contacted, Some(&admin), None).await;
+    assert_eq!(status, 200);
+    let message = json!({ "subject": "Hello group", "body": "Welcome." });
+    let (status, sent) = call(
+        &app,
+        post.clone(),
+        "/api/v1/working-groups/payment/message",
+        Some(&admin),
+        Some(message),
+    )
+    .await;
+    assert_eq!((status, sent["queued"].as_i64()), (200, Some(1)), "{sent}");
+    let mails = app.smtp.wait_for("ann@example.org", 2).await;
+    let mail = mails
+        .iter()
+        .find(|m| m.subject == "Hello group")
+        .expect("the message");
+    let link = mail.link("http://convene.test/wg/").expect("a leave link");
+    assert_eq!(
+        app.get(&link).await.status().as_u16(),
+        200,
+        "the link works"
+    );
+
+    let (status, export) = call(
+        &app,
+        get.clone(),
+        "/api/v1/organizer/people/export?email=ann@example.org",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{export}");
+    let sign_up = &export["working_group_interests"][0];
+    assert_eq!(sign_up["lever"], "payment", "{export}");
+    assert!(
+        sign_up["contacted_at"].is_string(),
+        "when they were contacted: {export}"
+    );
+
+    let (status, erased) = call(
+        &app,
+        post,
+        "/api/v1/organizer/people/erase",
+        Some(&admin),
+        Some(json!({ "email": "ann@example.org" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{erased}");
+    assert_eq!(
+        app.get(&link).await.status().as_u16(),
+        404,
+        "an erased person's link is dead"
+    );
+    let (_, group) = call(
+        &app,
+        get,
+        "/api/v1/working-groups/payment",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        group["members"],
+        json!([]),
+        "an erased person is not listed: {group}"
+    );
+}
