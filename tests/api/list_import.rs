@@ -101,7 +101,7 @@ async fn the_command_imports_confirmed_subscribers_keeps_the_unsubscribed_and_ch
             ],
         )
         .await;
-    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.status().as_u16(), 303, "sent to the sent page");
     let mail_before = outbox_rows(&app);
     let path = file(
         &app,

@@ -28,7 +28,7 @@ async fn join(app: &TestApp, email: &str, first: &str, organization: &str, lever
         ("working_group", lever),
     ];
     let sent = app.post_form("/interest", &form).await;
-    assert_eq!(sent.status().as_u16(), 200, "{email} joins {lever}");
+    assert_eq!(sent.status().as_u16(), 303, "{email} joins {lever}");
     let before = app.smtp.to(email).len();
     app.smtp.wait_for(email, before + 1).await;
 }
