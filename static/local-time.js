@@ -35,7 +35,7 @@
       var note = document.createElement("span");
       note.className = "your-time";
       note.textContent = "Your time: " + format.format(at);
-      time.parentNode.insertBefore(note, time.nextSibling);
+      time.parentNode.appendChild(note);
     }
   }
   if (document.readyState === "loading") {

@@ -318,6 +318,7 @@ diesel::table! {
         submitted_at -> Timestamp,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        challenge_text -> Text,
     }
 }
 

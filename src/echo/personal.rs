@@ -149,7 +149,7 @@ impl PersonalData for Cases {
         let ids = their_cases(conn, who)?;
         type Row = (
             (i64, String, String, String, String, String),
-            (String, String, String, String),
+            (String, String, String, String, String),
             (Option<String>, Option<String>, Option<String>),
             (NaiveDateTime, Option<String>, Option<i64>),
         );
@@ -168,6 +168,7 @@ impl PersonalData for Cases {
                 ),
                 (
                     cases::challenge,
+                    cases::challenge_text,
                     cases::tried,
                     cases::question,
                     cases::status,
@@ -189,7 +190,7 @@ impl PersonalData for Cases {
             .map(
                 |(
                     (id, title, kind, size, setting, state),
-                    (challenge, tried, question, status),
+                    (challenge, challenge_text, tried, question, status),
                     (review, recommendations, answer),
                     (submitted, file, bytes),
                 )| {
@@ -201,6 +202,7 @@ impl PersonalData for Cases {
                         "setting": setting,
                         "state": state,
                         "challenge": challenge,
+                        "challenge_text": challenge_text,
                         "tried": tried,
                         "question": question,
                         "status": status,
@@ -230,6 +232,7 @@ impl PersonalData for Cases {
             .set((
                 cases::title.eq(ERASED_NAME),
                 cases::challenge.eq(""),
+                cases::challenge_text.eq(""),
                 cases::tried.eq(""),
                 cases::question.eq(""),
                 cases::review_message.eq(None::<String>),

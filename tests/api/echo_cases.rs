@@ -19,7 +19,7 @@ fn october() -> DateTime<Utc> {
 
 /// A cohort with `people` approved (e-mail, role); returns the app and
 /// each one's magic-link path, in order.
-async fn cohort_with(people: &[(&str, &str)]) -> (TestApp, Vec<String>) {
+pub(crate) async fn cohort_with(people: &[(&str, &str)]) -> (TestApp, Vec<String>) {
     let app = TestApp::spawn_with_clock(Clock::manual(october()), |_| {}).await;
     create_user(&app, "hub@example.org", Role::Facilitator);
     let t = token(&app, "hub@example.org").await;
@@ -86,7 +86,7 @@ pub fn pdf() -> Vec<u8> {
     body.as_bytes().to_vec()
 }
 
-fn case_form(question: &str, attest: bool, file: Option<(&str, Vec<u8>)>) -> Form {
+pub(crate) fn case_form(question: &str, attest: bool, file: Option<(&str, Vec<u8>)>) -> Form {
     let mut form = Form::new()
         .text("title", "Keeping peer specialists past year one")
         .text("organization_type", "cmhc")
@@ -94,6 +94,7 @@ fn case_form(question: &str, attest: bool, file: Option<(&str, Vec<u8>)>) -> For
         .text("setting", "rural")
         .text("state", "NY")
         .text("challenge", "retention")
+        .text("challenge_text", "Peer specialists leave within a year of starting, mostly for better-paid hospital jobs.")
         .text("tried", "We raised pay 6% in 2024 and added monthly group supervision.\nTurnover is still 40% a year.")
         .text("question", question.to_string())
         .text("levers", "payment")
@@ -110,7 +111,7 @@ fn case_form(question: &str, attest: bool, file: Option<(&str, Vec<u8>)>) -> For
     }
 }
 
-async fn post_case(app: &TestApp, path: &str, form: Form) -> reqwest::Response {
+pub(crate) async fn post_case(app: &TestApp, path: &str, form: Form) -> reqwest::Response {
     app.client
         .post(format!("{}{path}", app.address))
         .multipart(form)

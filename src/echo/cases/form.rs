@@ -39,6 +39,7 @@ pub const LABELS: &[(&str, &str)] = &[
     ("setting", "Setting"),
     ("state", "State"),
     ("challenge", "The workforce challenge"),
+    ("challenge_text", "The challenge in your words"),
     ("tried", "What you have tried"),
     ("question", "Your question for the hub"),
     ("levers", "Levers of change"),
@@ -63,6 +64,7 @@ pub struct CaseForm {
     pub setting: String,
     pub state: String,
     pub challenge: String,
+    pub challenge_text: String,
     pub tried: String,
     pub question: String,
     pub levers: Vec<String>,
@@ -96,6 +98,7 @@ pub struct NewCase {
     pub setting: &'static str,
     pub state: &'static str,
     pub challenge: &'static str,
+    pub challenge_text: String,
     pub tried: String,
     pub question: String,
     pub levers: Vec<&'static str>,
@@ -164,6 +167,7 @@ pub fn parse(
     let setting = choice(&mut e, "setting", &form.setting, SETTINGS);
     let state = choice(&mut e, "state", &form.state, STATES);
     let challenge = choice(&mut e, "challenge", &form.challenge, CHALLENGES);
+    let challenge_text = long_text(&mut e, "challenge_text", &form.challenge_text, 5000);
     let tried = long_text(&mut e, "tried", &form.tried, 5000);
     let question = long_text(&mut e, "question", &form.question, 2000);
     let lever_codes = levers::parse(&form.levers)
@@ -203,6 +207,7 @@ pub fn parse(
     // not kept, and screening it would be work done for nothing.
     let screened: Vec<(&str, &str)> = [
         ("title", &title),
+        ("challenge_text", &challenge_text),
         ("tried", &tried),
         ("question", &question),
     ]
@@ -242,6 +247,7 @@ pub fn parse(
             setting,
             state,
             challenge,
+            challenge_text,
             tried,
             question,
             levers,

@@ -33,6 +33,7 @@ struct Content<'a> {
     setting: &'a str,
     state: &'a str,
     challenge: &'a str,
+    challenge_text: &'a str,
     tried: &'a str,
     question: &'a str,
     levers: String,
@@ -48,6 +49,7 @@ impl NewCase {
             setting: self.setting,
             state: self.state,
             challenge: self.challenge,
+            challenge_text: &self.challenge_text,
             tried: &self.tried,
             question: &self.question,
             levers: self.levers.join(","),
@@ -86,6 +88,9 @@ pub struct Case {
     pub submitted_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The challenge in the presenter's words ("" for cases sent before
+    /// the form asked).
+    pub challenge_text: String,
 }
 
 /// What is kept of an attachment besides its bytes.

@@ -36,6 +36,7 @@ impl Case {
             state: self.state.clone(),
             challenge: self.challenge.clone(),
             challenge_label: lookup(CHALLENGES, &self.challenge).to_string(),
+            challenge_text: self.challenge_text.clone(),
             tried: self.tried.clone(),
             question: self.question.clone(),
             levers: levers::tags(&levers::from_column(&self.levers)),
@@ -69,6 +70,8 @@ pub struct CaseView {
     pub state: String,
     pub challenge: String,
     pub challenge_label: String,
+    /// The challenge in the presenter's words.
+    pub challenge_text: String,
     /// What has been tried so far.
     pub tried: String,
     /// The question for the hub.

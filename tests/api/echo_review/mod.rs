@@ -176,6 +176,7 @@ fn new_case(title: &str, attachment: Option<CheckedFile>) -> NewCase {
         setting: "rural",
         state: "NY",
         challenge: "retention",
+        challenge_text: "Peer specialists leave within their first year.".into(),
         tried: "Exit interviews.\nA retention bonus at one year.".into(),
         question: "How do others keep peer specialists past the first year?".into(),
         levers: vec!["payment", "organizational-culture"],

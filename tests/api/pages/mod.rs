@@ -2,6 +2,7 @@
 //! in every US zone (times.rs), what a session is about first (topic.rs),
 //! and forms as people use them (forms.rs, required.rs).
 
+mod case_text;
 mod forms;
 mod required;
 mod times;

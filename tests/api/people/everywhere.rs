@@ -207,6 +207,10 @@ async fn everywhere(app: &TestApp) -> (Staff, i64, Links) {
         .text("setting", "rural")
         .text("state", "NY")
         .text("challenge", "retention")
+        .text(
+            "challenge_text",
+            "Peer specialists leave within their first year.",
+        )
         .text("tried", "We raised pay 6% in 2024.")
         .text(
             "question",

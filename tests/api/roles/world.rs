@@ -258,6 +258,7 @@ fn submit_case(app: &TestApp, id: i64) -> (String, i64) {
             setting: "rural",
             state: "NY",
             challenge: "retention",
+            challenge_text: "Peer specialists leave within their first year.".into(),
             tried: "Exit interviews.".into(),
             question: "How do others keep peer specialists past the first year?".into(),
             levers: vec!["payment"],
