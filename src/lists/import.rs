@@ -7,16 +7,17 @@
 //! mail is sent. Bad rows are reported by line; `strict` refuses the file
 //! whole, before anything is written, if any row is bad.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
+use diesel::sql_types::{Nullable, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{self, Actor};
+use crate::db::schema::{people, subscriptions};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::error::ApiError;
 use crate::lists::file::{self, BadRow, Row};
@@ -212,10 +213,10 @@ where
         let mut received = received;
         let mut counts = Counts::default();
         while let Some(batch) = received.recv().await {
-            let rows = json_rows(&batch, &links);
+            let batch = Batch::new(&batch, &links);
             let (list, consent) = (asked.list.clone(), asked.consent.clone());
             let n = db::write(pool, move |conn| {
-                write_batch(conn, &list, &consent, &rows, now).map_err(DbError::from)
+                write_batch(conn, &list, &consent, &batch, now).map_err(DbError::from)
             })
             .await?;
             counts.add(n);
@@ -256,21 +257,38 @@ where
     Ok(done)
 }
 
-/// A batch as the JSON array one bind carries, each row with the link
-/// its subscription gets if it is new.
-fn json_rows(batch: &[Row], links: &LinkKey) -> String {
-    let rows: Vec<serde_json::Value> = batch
-        .iter()
-        .map(|r| {
-            let link = links.issue();
-            json!({
-                "email": r.email.as_str(), "first_name": r.first_name, "last_name": r.last_name,
-                "organization": r.organization, "sector": r.sector, "state": r.state,
-                "token_hash": link.hash, "token_sealed": link.sealed,
+/// A batch as the database takes it: the people as the JSON array one
+/// bind carries, their addresses, and the link (hash, sealed) each
+/// subscription gets if it is new.
+struct Batch {
+    people: String,
+    emails: Vec<String>,
+    links: Vec<(String, String)>,
+}
+
+impl Batch {
+    fn new(rows: &[Row], key: &LinkKey) -> Self {
+        let people: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "email": r.email.as_str(), "first_name": r.first_name, "last_name": r.last_name,
+                    "organization": r.organization, "sector": r.sector, "state": r.state,
+                })
             })
-        })
-        .collect();
-    serde_json::Value::from(rows).to_string()
+            .collect();
+        Self {
+            people: serde_json::Value::from(people).to_string(),
+            emails: rows.iter().map(|r| r.email.as_str().to_string()).collect(),
+            links: rows
+                .iter()
+                .map(|_| {
+                    let link = key.issue();
+                    (link.hash, link.sealed)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What one batch found and did.
@@ -289,14 +307,6 @@ impl Counts {
     }
 }
 
-#[derive(QueryableByName)]
-struct StatusCount {
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// Writes one batch (distinct addresses): the people, created or with
 /// their blank details filled (a row whose details add nothing leaves
 /// the person untouched); then their subscriptions to `list`: new ones
@@ -305,9 +315,14 @@ fn write_batch(
     conn: &mut DbConnection,
     list: &str,
     consent: &str,
-    rows: &str,
+    batch: &Batch,
     now: NaiveDateTime,
 ) -> QueryResult<Counts> {
+    let Batch {
+        people: rows,
+        emails,
+        links,
+    } = batch;
     const DETAILS: [&str; 5] = ["first_name", "last_name", "organization", "sector", "state"];
     let fill: Vec<String> = DETAILS
         .iter()
@@ -339,33 +354,45 @@ fn write_batch(
         .bind::<Timestamp, _>(now)
         .bind::<Text, _>(rows)
         .execute(conn)?;
-    let email_only = conn.json_rows(&[("email", "text")]);
-    let before = conn.sql(&format!(
-        "SELECT s.status AS status, COUNT(*) AS n FROM {email_only} \
-         JOIN people p ON p.email = v.email \
-         JOIN subscriptions s ON s.person_id = p.id AND s.list_slug = ? \
-         GROUP BY s.status"
-    ));
-    let before: Vec<StatusCount> = diesel::sql_query(before)
-        .bind::<Text, _>(rows)
-        .bind::<Text, _>(list)
+    // The batch's people by id, looked up through the e-mail index: a join
+    // of the JSON rows with people was planned as a scan by PostgreSQL
+    // (its row estimate for the JSON is a guess), 2 s a batch.
+    let ids: HashMap<String, i64> = people::table
+        .filter(people::email.eq_any(emails))
+        .select((people::email, people::id))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let person_ids: Vec<i64> = ids.values().copied().collect();
+    let before: Vec<(String, i64)> = subscriptions::table
+        .filter(subscriptions::list_slug.eq(list))
+        .filter(subscriptions::person_id.eq_any(&person_ids))
+        .group_by(subscriptions::status)
+        .select((subscriptions::status, diesel::dsl::count_star()))
         .load(conn)?;
     let of = |status: &str| {
         before
             .iter()
-            .filter(|c| c.status == status)
-            .map(|c| c.n as usize)
+            .filter(|c| c.0 == status)
+            .map(|c| c.1 as usize)
             .sum::<usize>()
     };
-    let ended = before.iter().map(|c| c.n as usize).sum::<usize>() - of(CONFIRMED) - of(PENDING);
+    let ended = before.iter().map(|c| c.1 as usize).sum::<usize>() - of(CONFIRMED) - of(PENDING);
+    let new: Vec<serde_json::Value> = emails
+        .iter()
+        .zip(links)
+        .filter_map(|(email, (hash, sealed))| {
+            let id = ids.get(email)?;
+            Some(json!({ "person_id": id, "token_hash": hash, "token_sealed": sealed }))
+        })
+        .collect();
     let insert = conn.sql(&format!(
         "INSERT INTO subscriptions (person_id, list_slug, status, token_hash, token_sealed, \
          confirmed_at, created_at, updated_at, consent_source, consent_at) \
-         SELECT p.id, ?, '{CONFIRMED}', v.token_hash, v.token_sealed, ?, ?, ?, ?, ? FROM {} \
-         JOIN people p ON p.email = v.email WHERE true \
-         ON CONFLICT (person_id, list_slug) DO NOTHING",
+         SELECT v.person_id, ?, '{CONFIRMED}', v.token_hash, v.token_sealed, ?, ?, ?, ?, ? FROM {} \
+         WHERE true ON CONFLICT (person_id, list_slug) DO NOTHING",
         conn.json_rows(&[
-            ("email", "text"),
+            ("person_id", "bigint"),
             ("token_hash", "text"),
             ("token_sealed", "text")
         ]),
@@ -377,24 +404,26 @@ fn write_batch(
         .bind::<Timestamp, _>(now)
         .bind::<Nullable<Text>, _>(Some(consent))
         .bind::<Nullable<Timestamp>, _>(Some(now))
-        .bind::<Text, _>(rows)
+        .bind::<Text, _>(serde_json::Value::from(new).to_string())
         .execute(conn)?;
     // Someone who asked and has not confirmed yet: the consent given
     // elsewhere confirms them; their pending link stops working.
-    let confirm = conn.sql(&format!(
-        "UPDATE subscriptions SET status = '{CONFIRMED}', confirmed_at = ?, consent_source = ?, \
-         consent_at = ?, confirm_token_hash = NULL, confirm_token_sealed = NULL, updated_at = ? \
-         WHERE list_slug = ? AND status = '{PENDING}' AND person_id IN \
-         (SELECT p.id FROM {email_only} JOIN people p ON p.email = v.email)"
-    ));
-    let confirmed = diesel::sql_query(confirm)
-        .bind::<Timestamp, _>(now)
-        .bind::<Nullable<Text>, _>(Some(consent))
-        .bind::<Nullable<Timestamp>, _>(Some(now))
-        .bind::<Timestamp, _>(now)
-        .bind::<Text, _>(list)
-        .bind::<Text, _>(rows)
-        .execute(conn)?;
+    let confirmed = diesel::update(
+        subscriptions::table
+            .filter(subscriptions::list_slug.eq(list))
+            .filter(subscriptions::status.eq(PENDING))
+            .filter(subscriptions::person_id.eq_any(&person_ids)),
+    )
+    .set((
+        subscriptions::status.eq(CONFIRMED),
+        subscriptions::confirmed_at.eq(Some(now)),
+        subscriptions::consent_source.eq(Some(consent)),
+        subscriptions::consent_at.eq(Some(now)),
+        subscriptions::confirm_token_hash.eq(None::<String>),
+        subscriptions::confirm_token_sealed.eq(None::<String>),
+        subscriptions::updated_at.eq(now),
+    ))
+    .execute(conn)?;
     Ok(Counts {
         added: inserted + confirmed,
         already: of(CONFIRMED),
