@@ -387,10 +387,25 @@ async fn token_page(state: web::Data<AppState>, token: String, template: &str) -
         return state.pages.not_found();
     }
     match registration_context(&state, token).await {
-        Ok(Some(ctx)) => state.pages.private(state.pages.ok(template, &ctx)),
+        Ok(Some(mut ctx)) => {
+            ctx["title"] = json!(page_title(template, &ctx));
+            state.pages.private(state.pages.ok(template, &ctx))
+        }
         Ok(None) => state.pages.not_found(),
         Err(e) => state.pages.internal_error(&e.into()),
     }
+}
+
+/// The browser tab says what the page is, then which session.
+fn page_title(template: &str, ctx: &serde_json::Value) -> String {
+    let session = ctx["session"]["title"].as_str().unwrap_or_default();
+    let what = match template {
+        "confirmation" if ctx["waitlisted"] == true => "You're on the waitlist",
+        "confirmation" if ctx["registered"] == true => "You're registered",
+        "cancel" => "Cancel your place",
+        _ => "Your registration",
+    };
+    format!("{what}: {session}")
 }
 
 /// `GET /r/{token}/confirmation`: right after registering.

@@ -170,6 +170,14 @@ async fn cancelling_asks_once_naming_the_day_then_says_what_happened() {
         question.contains("Cancel your place on Tuesday 17 November?"),
         "{question}"
     );
+    assert!(
+        question.contains("<title>Cancel your place: Workforce Solutions Jam · convene</title>"),
+        "the tab says what the page is"
+    );
+    assert!(
+        page.contains("<title>Your registration: Workforce Solutions Jam · convene</title>"),
+        "{page}"
+    );
     assert!(question.contains(&format!(r#"<form method="post" action="{manage}/cancel">"#)));
     assert_eq!(
         app.registered_count(session).await,
