@@ -364,20 +364,19 @@ fn write_batch(
         .into_iter()
         .collect();
     let person_ids: Vec<i64> = ids.values().copied().collect();
-    let before: Vec<(String, i64)> = subscriptions::table
-        .filter(subscriptions::list_slug.eq(list))
+    // Their subscriptions to any list, picked by person (the unique index):
+    // asked for this list's alone, SQLite walked the list's whole index.
+    let before: Vec<(String, String)> = subscriptions::table
         .filter(subscriptions::person_id.eq_any(&person_ids))
-        .group_by(subscriptions::status)
-        .select((subscriptions::status, diesel::dsl::count_star()))
+        .select((subscriptions::list_slug, subscriptions::status))
         .load(conn)?;
-    let of = |status: &str| {
-        before
-            .iter()
-            .filter(|c| c.0 == status)
-            .map(|c| c.1 as usize)
-            .sum::<usize>()
-    };
-    let ended = before.iter().map(|c| c.1 as usize).sum::<usize>() - of(CONFIRMED) - of(PENDING);
+    let before: Vec<&String> = before
+        .iter()
+        .filter(|s| s.0 == list)
+        .map(|s| &s.1)
+        .collect();
+    let of = |status: &str| before.iter().filter(|s| **s == status).count();
+    let ended = before.len() - of(CONFIRMED) - of(PENDING);
     let new: Vec<serde_json::Value> = emails
         .iter()
         .zip(links)
