@@ -15,6 +15,7 @@ use crate::db::schema::{series, sessions, subscriptions};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::lists::store::CONFIRMED;
 use crate::mail::outbox as mail_outbox;
+use crate::registration::store::{queue_to_registrants, ToRegistrants};
 use crate::series::model::{Series, Session, SCHEDULED};
 
 /// Key of the invitation for `session` starting at `start` (a reschedule
@@ -335,34 +336,17 @@ pub async fn enqueue_reminders(
     let session_id = session.id;
     let now = now.naive_utc();
     db::write(pool, move |conn| {
-        let context = conn.json_extend(
-            "?",
-            &[
-                ("first_name", "p.first_name"),
-                ("manage_url", "? || r.token_sealed || '~'"),
-            ],
-        );
-        let sql = conn.sql(&format!(
-            "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, \
-             next_attempt_at, created_at) \
-             SELECT 'registration:' || CAST(r.id AS TEXT) || ?, 'session_reminder', p.email, {context}, \
-             NULL, 'pending', 0, ?, ? \
-             FROM registrations r JOIN people p ON p.id = r.person_id \
-             WHERE r.session_id = ? AND r.status = 'registered' AND r.registered_at <= ? \
-             AND p.email NOT LIKE ? \
-             ON CONFLICT (idempotency_key) DO NOTHING"
-        ));
-        diesel::sql_query(sql)
-            .bind::<Text, _>(&key_suffix)
-            .bind::<Text, _>(&base)
-            .bind::<Text, _>(&manage_prefix)
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<BigInt, _>(session_id)
-            .bind::<Timestamp, _>(moment)
-            .bind::<Text, _>(format!("%{}", mail_outbox::ERASED_DOMAIN))
-            .execute(conn)
-            .map_err(DbError::from)
+        let to = ToRegistrants {
+            session_id,
+            statuses: "('registered')",
+            registered_by: Some(moment),
+            template: "session_reminder",
+            key_suffix: &key_suffix,
+            base: &base,
+            manage_prefix: &manage_prefix,
+            now,
+        };
+        queue_to_registrants(conn, &to).map_err(DbError::from)
     })
     .await
 }

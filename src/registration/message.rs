@@ -4,7 +4,7 @@
 //! Cancelled registrations and erased people get nothing.
 
 use chrono::NaiveDateTime;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Text};
 use diesel::RunQueryDsl;
 use serde_json::json;
 
@@ -15,6 +15,8 @@ use crate::error::ApiError;
 use crate::mail::group::{self, GroupMessage, Target};
 use crate::mail::outbox::ERASED_DOMAIN;
 use crate::series::model;
+
+use super::store::{queue_to_registrants, ToRegistrants};
 
 /// Who of a session's people a message goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,32 +152,20 @@ pub fn send(
     base["series_title"] = json!(series.title);
     base["when"] = json!(session.when());
     base["session_url"] = json!(public.join(&format!("/sessions/{}", session.id)));
-    let context = conn.json_extend(
-        "?",
-        &[
-            ("first_name", "p.first_name"),
-            ("manage_url", "? || r.token_sealed || '~'"),
-        ],
-    );
-    let sql = conn.sql(&format!(
-        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, \
-         next_attempt_at, created_at) \
-         SELECT 'registration:' || CAST(r.id AS TEXT) || ?, 'registrants_message', p.email, {context}, \
-         NULL, 'pending', 0, ?, ? \
-         FROM registrations r JOIN people p ON p.id = r.person_id \
-         WHERE r.session_id = ? AND r.status IN {} AND p.email NOT LIKE ? \
-         ON CONFLICT (idempotency_key) DO NOTHING",
-        audience.statuses()
-    ));
-    let queued = diesel::sql_query(sql)
-        .bind::<Text, _>(format!(":message:{key}"))
-        .bind::<Text, _>(db::open_json_object(&base))
-        .bind::<Text, _>(public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN)))
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(session_id)
-        .bind::<Text, _>(format!("%{ERASED_DOMAIN}"))
-        .execute(conn)?;
+    let manage_prefix = public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN));
+    let queued = queue_to_registrants(
+        conn,
+        &ToRegistrants {
+            session_id,
+            statuses: audience.statuses(),
+            registered_by: None,
+            template: "registrants_message",
+            key_suffix: &format!(":message:{key}"),
+            base: &db::open_json_object(&base),
+            manage_prefix: &manage_prefix,
+            now,
+        },
+    )?;
     audit::record(
         conn,
         actor,
