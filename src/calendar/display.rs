@@ -12,34 +12,19 @@ struct UsZone {
     letter: &'static str,
 }
 
-const EASTERN: UsZone = UsZone {
-    name: "Eastern",
-    letter: "ET",
-};
-const CENTRAL: UsZone = UsZone {
-    name: "Central",
-    letter: "CT",
-};
-const MOUNTAIN: UsZone = UsZone {
-    name: "Mountain",
-    letter: "MT",
-};
-const ARIZONA: UsZone = UsZone {
-    name: "Arizona",
-    letter: "MST",
-};
-const PACIFIC: UsZone = UsZone {
-    name: "Pacific",
-    letter: "PT",
-};
-const ALASKA: UsZone = UsZone {
-    name: "Alaska",
-    letter: "AKT",
-};
-const HAWAII: UsZone = UsZone {
-    name: "Hawaii",
-    letter: "HT",
-};
+impl UsZone {
+    const fn new(name: &'static str, letter: &'static str) -> Self {
+        Self { name, letter }
+    }
+}
+
+const EASTERN: UsZone = UsZone::new("Eastern", "ET");
+const CENTRAL: UsZone = UsZone::new("Central", "CT");
+const MOUNTAIN: UsZone = UsZone::new("Mountain", "MT");
+const ARIZONA: UsZone = UsZone::new("Arizona", "MST");
+const PACIFIC: UsZone = UsZone::new("Pacific", "PT");
+const ALASKA: UsZone = UsZone::new("Alaska", "AKT");
+const HAWAII: UsZone = UsZone::new("Hawaii", "HT");
 
 /// The four mainland zones, west to east, each by one city that keeps it.
 const MAINLAND: [(Tz, &UsZone); 4] = [
