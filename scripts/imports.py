@@ -30,7 +30,7 @@ FLOORS = {
     "hygiene": 0, "limits": 0, "links": 0, "pages": 0, "routes": 0,
     # 1 people, and the sessions every feature hangs on
     "people": 1, "series::model": 1, "series::generate": 1, "series::defaults": 1,
-    "series::questions": 1,
+    "series::questions": 1, "series::registrants": 1,
     # 2 features
     "registration": 2, "lists": 2, "lineup": 2, "interest": 2, "archive": 2,
     "attendance": 2, "echo": 2, "series": 2, "questions": 2,

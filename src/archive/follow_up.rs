@@ -11,7 +11,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Timestamp};
 use serde_json::{json, Value};
 
 use crate::archive::domain::Kind;
@@ -19,8 +19,8 @@ use crate::archive::store::{self as materials_store, Material};
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{attendance, follow_ups, materials, series, sessions};
 use crate::db::{self, DbConnection, DbError, Pool};
-use crate::mail::outbox::ERASED_DOMAIN;
 use crate::series::model::{self, Series, Session, SCHEDULED};
+use crate::series::registrants::{queue_to_registrants, ToRegistrants};
 
 /// Whether a session that ended at `ended` is to be followed up at `now`:
 /// once slides or a recording are out, or `after` its end.
@@ -125,31 +125,20 @@ fn enqueue(
         Audience::NoShows => format!("NOT {came}"),
         Audience::Everyone => "1 = 1".to_string(),
     };
-    let context = conn.json_extend(
-        "?",
-        &[
-            ("first_name", "p.first_name"),
-            ("manage_url", "? || r.token_sealed || '~'"),
-        ],
-    );
-    let sql = conn.sql(&format!(
-        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, \
-         next_attempt_at, created_at) \
-         SELECT 'registration:' || CAST(r.id AS TEXT) || ?, ?, p.email, {context}, NULL, 'pending', 0, ?, ? \
-         FROM registrations r JOIN people p ON p.id = r.person_id \
-         WHERE r.session_id = ? AND r.status = 'registered' AND p.email NOT LIKE ? AND {condition} \
-         ON CONFLICT (idempotency_key) DO NOTHING"
-    ));
-    diesel::sql_query(sql)
-        .bind::<Text, _>(format!(":{what}"))
-        .bind::<Text, _>(template)
-        .bind::<Text, _>(open)
-        .bind::<Text, _>(public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN)))
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<BigInt, _>(session_id)
-        .bind::<Text, _>(format!("%{ERASED_DOMAIN}"))
-        .execute(conn)
+    queue_to_registrants(
+        conn,
+        &ToRegistrants {
+            session_id,
+            statuses: "('registered')",
+            registered_by: None,
+            condition: &condition,
+            template,
+            key_suffix: &format!(":{what}"),
+            base: &open,
+            public,
+            now,
+        },
+    )
 }
 
 /// Claims the session's follow-up and queues it, split by who came;

@@ -15,8 +15,8 @@ use crate::db::schema::{series, sessions, subscriptions};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::lists::store::CONFIRMED;
 use crate::mail::outbox as mail_outbox;
-use crate::registration::store::{queue_to_registrants, ToRegistrants};
 use crate::series::model::{Series, Session, SCHEDULED};
+use crate::series::registrants::{queue_to_registrants, ToRegistrants};
 
 /// Key of the invitation for `session` starting at `start` (a reschedule
 /// invites again for the new time), `offset` before, to subscription `sub`.
@@ -331,7 +331,7 @@ pub async fn enqueue_reminders(
         offset.minutes(),
         session.starts_at.and_utc().timestamp()
     );
-    let manage_prefix = public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN));
+    let public = public.clone();
     let moment = session.starts_at - offset.duration();
     let session_id = session.id;
     let now = now.naive_utc();
@@ -340,10 +340,11 @@ pub async fn enqueue_reminders(
             session_id,
             statuses: "('registered')",
             registered_by: Some(moment),
+            condition: "1 = 1",
             template: "session_reminder",
             key_suffix: &key_suffix,
             base: &base,
-            manage_prefix: &manage_prefix,
+            public: &public,
             now,
         };
         queue_to_registrants(conn, &to).map_err(DbError::from)

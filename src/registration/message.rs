@@ -16,7 +16,7 @@ use crate::mail::group::{self, GroupMessage, Target};
 use crate::mail::outbox::ERASED_DOMAIN;
 use crate::series::model;
 
-use super::store::{queue_to_registrants, ToRegistrants};
+use crate::series::registrants::{queue_to_registrants, ToRegistrants};
 
 /// Who of a session's people a message goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,17 +152,17 @@ pub fn send(
     base["series_title"] = json!(series.title);
     base["when"] = json!(session.when());
     base["session_url"] = json!(public.join(&format!("/sessions/{}", session.id)));
-    let manage_prefix = public.join(&format!("/r/{}", crate::web::links::PLACEHOLDER_SQL_OPEN));
     let queued = queue_to_registrants(
         conn,
         &ToRegistrants {
             session_id,
             statuses: audience.statuses(),
             registered_by: None,
+            condition: "1 = 1",
             template: "registrants_message",
             key_suffix: &format!(":message:{key}"),
             base: &db::open_json_object(&base),
-            manage_prefix: &manage_prefix,
+            public,
             now,
         },
     )?;

@@ -8,6 +8,7 @@ pub mod generate;
 pub mod handlers;
 pub mod model;
 pub mod questions;
+pub mod registrants;
 
 pub(crate) use handlers::polled_calendar;
 pub use model::{Series, Session};
