@@ -445,6 +445,8 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        form -> Text,
+        role -> Text,
     }
 }
 
@@ -458,7 +460,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluations (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        registration_id -> Nullable<BigInt>,
+        took_back -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        since_asked_at -> Nullable<Timestamp>,
+        since_answered_at -> Nullable<Timestamp>,
+        acted_on -> Nullable<Bool>,
+        since_levers -> Text,
+        since_changed -> Text,
+    }
+}
+
+diesel::table! {
+    evaluation_answers (id) {
+        id -> BigInt,
+        evaluation_id -> BigInt,
+        question_id -> BigInt,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(registration_questions -> series (series_id));
+diesel::joinable!(evaluations -> sessions (session_id));
+diesel::joinable!(evaluations -> registrations (registration_id));
+diesel::joinable!(evaluation_answers -> evaluations (evaluation_id));
+diesel::joinable!(evaluation_answers -> registration_questions (question_id));
 diesel::joinable!(registration_answers -> registrations (registration_id));
 diesel::joinable!(registration_answers -> registration_questions (question_id));
 
@@ -488,5 +520,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     follow_ups,
     cohort_facilitators,
     registration_questions,
-    registration_answers
+    registration_answers,
+    evaluations,
+    evaluation_answers
 );
