@@ -129,6 +129,7 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::interest::handlers::accept,
         crate::interest::group_pages::api_list,
         crate::interest::group_pages::api_group,
+        crate::interest::group_pages::api_csv,
         crate::interest::group_pages::api_contacted,
         crate::interest::group_pages::api_message,
         crate::registration::organizer::list,

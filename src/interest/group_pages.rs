@@ -195,6 +195,56 @@ pub async fn api_message(
     }))
 }
 
+/// One lever's working group as a CSV file for spreadsheets (the page's
+/// download): UTF-8 with a byte-order mark, CRLF line ends, formula-like
+/// cells quoted with `'`, times in UTC.
+#[utoipa::path(get, path = "/api/v1/working-groups/{lever}/members.csv", tag = "lineups", security(("bearer" = [])),
+    params(("lever" = String, Path, description = "A lever's code, e.g. `payment`")),
+    responses((status = 200, description = "The CSV file (`text/csv`), as an attachment `working-group-{lever}.csv`", body = String, content_type = "text/csv"),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such lever", body = crate::error::ErrorBody)))]
+pub async fn api_csv(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let lever = groups::lever(&path.into_inner())?;
+    let members = db::run(&state.pool, move |conn| {
+        groups::members(conn, lever).map_err(DbError::from)
+    })
+    .await?;
+    members_csv(lever, &members).map_err(ApiError::Internal)
+}
+
+/// The one CSV of a lever's group, for the API and the page.
+fn members_csv(lever: &str, members: &[Member]) -> anyhow::Result<HttpResponse> {
+    let header = [
+        "First name",
+        "Last name",
+        "E-mail",
+        "Organization",
+        "Joined (UTC)",
+        "Contacted (UTC)",
+    ];
+    let rows = members.iter().map(|m| {
+        vec![
+            m.first_name.clone(),
+            m.last_name.clone(),
+            m.email.clone(),
+            m.organization.clone(),
+            utc(m.joined_at),
+            m.contacted_at.map(utc).unwrap_or_default(),
+        ]
+    });
+    let body = crate::web::csv::spreadsheet_csv(&header, rows)?;
+    Ok(crate::web::csv::csv_download(
+        &format!("working-group-{lever}.csv"),
+        body,
+    ))
+}
+
 // ------------------------------------------------------------ pages
 
 fn utc(t: chrono::NaiveDateTime) -> String {
@@ -291,28 +341,7 @@ pub async fn group_csv(
         Ok(members) => members,
         Err(e) => return state.pages.internal_error(&e.into()),
     };
-    let header = [
-        "First name",
-        "Last name",
-        "E-mail",
-        "Organization",
-        "Joined (UTC)",
-        "Contacted (UTC)",
-    ];
-    let rows = members.iter().map(|m| {
-        vec![
-            m.first_name.clone(),
-            m.last_name.clone(),
-            m.email.clone(),
-            m.organization.clone(),
-            utc(m.joined_at),
-            m.contacted_at.map(utc).unwrap_or_default(),
-        ]
-    });
-    match crate::web::csv::spreadsheet_csv(&header, rows) {
-        Ok(body) => crate::web::csv::csv_download(&format!("working-group-{lever}.csv"), body),
-        Err(e) => state.pages.internal_error(&e),
-    }
+    members_csv(lever, &members).unwrap_or_else(|e| state.pages.internal_error(&e))
 }
 
 /// `POST /organizer/working-groups/members/{id}/contacted`: back to the

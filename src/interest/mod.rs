@@ -28,6 +28,10 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         .post("/organizer/proposals/{id}/{action}", pages::decide)
         .get("/api/v1/working-groups", group_pages::api_list)
         .get("/api/v1/working-groups/{lever}", group_pages::api_group)
+        .get(
+            "/api/v1/working-groups/{lever}/members.csv",
+            group_pages::api_csv,
+        )
         .post(
             "/api/v1/working-groups/members/{id}/contacted",
             group_pages::api_contacted,

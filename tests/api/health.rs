@@ -79,6 +79,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/organizer/sessions/{id}/message", "post"),
         ("/api/v1/working-groups", "get"),
         ("/api/v1/working-groups/{lever}", "get"),
+        ("/api/v1/working-groups/{lever}/members.csv", "get"),
         ("/api/v1/working-groups/members/{id}/contacted", "post"),
         ("/api/v1/working-groups/{lever}/message", "post"),
         ("/api/v1/organizer/series", "get"),

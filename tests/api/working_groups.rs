@@ -1,5 +1,5 @@
 //! Working groups for organizers: the counts per lever, a lever's people
-//! (API, page, CSV), marking them contacted (audited), and one message to
+//! (API, page, CSV on both), marking them contacted (audited), and one message to
 //! a group through the outbox as list mail whose one-click link takes its
 //! reader out of that group. Facilitators and strangers see none of it.
 
@@ -196,6 +196,29 @@ async fn organizers_see_each_group_mark_people_contacted_and_download_it() {
     assert!(
         !text.contains("cy@example.org"),
         "another lever's people are not in it"
+    );
+    let api = app
+        .client
+        .get(format!(
+            "{}/api/v1/working-groups/payment/members.csv",
+            app.address
+        ))
+        .bearer_auth(&organizer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 200);
+    assert!(
+        api.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv"),
+        "the API answers a CSV file"
+    );
+    assert_eq!(
+        api.text().await.unwrap(),
+        text,
+        "the API's CSV is the page's"
     );
     let anonymous = app
         .get("/organizer/working-groups/payment/members.csv")

@@ -239,6 +239,7 @@ fn table() -> Vec<Row> {
         roles("GET", "/api/v1/organizer/proposals", "/api/v1/organizer/proposals", API_JAM_READ),
         roles("GET", "/api/v1/working-groups", "/api/v1/working-groups", API_JAM_READ),
         roles("GET", "/api/v1/working-groups/{lever}", "/api/v1/working-groups/payment", API_JAM_READ),
+        roles("GET", "/api/v1/working-groups/{lever}/members.csv", "/api/v1/working-groups/payment/members.csv", API_JAM_READ),
         roles("POST", "/api/v1/working-groups/members/{id}/contacted", "/api/v1/working-groups/members/999999/contacted", [401, 403, 403, 404, 404]),
         roles("POST", "/api/v1/working-groups/{lever}/message", "/api/v1/working-groups/payment/message", API_JAM_BAD_INPUT),
         roles("POST", "/api/v1/organizer/proposals/{id}/decline", "/api/v1/organizer/proposals/{proposal}/decline", API_JAM_BAD_INPUT),
