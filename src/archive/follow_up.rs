@@ -96,6 +96,7 @@ fn base(
         "next": next.map(|n| json!({
             "title": n.title,
             "when": n.when(),
+            "other_zones": n.other_zones(),
             "register_url": public.join(&format!("/sessions/{}", n.id)),
         })),
     }))

@@ -151,6 +151,7 @@ pub fn send(
     base["session_title"] = json!(session.title);
     base["series_title"] = json!(series.title);
     base["when"] = json!(session.when());
+    base["other_zones"] = json!(session.other_zones());
     base["session_url"] = json!(public.join(&format!("/sessions/{}", session.id)));
     let queued = queue_to_registrants(
         conn,

@@ -106,6 +106,7 @@ pub fn review(
             .ok_or_else(not_yours)?;
         let program = participants::program_of(conn, &cohort)?;
         msg.context["when"] = json!(session.when());
+        msg.context["other_zones"] = json!(session.other_zones());
         msg.calendar = Some(CalendarPart {
             method: Method::Request,
             events: vec![session.calendar_event(

@@ -423,13 +423,17 @@ fn letter(
             context["sessions"] = json!(sessions
                 .iter()
                 .filter(|(s, _)| !s.is_cancelled())
-                .map(
-                    |(s, e)| match (e.didactic_topic.as_str(), e.faculty_name.as_str()) {
-                        ("", _) => s.when(),
-                        (topic, "") => format!("{} — {topic}", s.when()),
-                        (topic, faculty) => format!("{} — {topic} ({faculty})", s.when()),
+                .map(|(s, e)| {
+                    let when = match s.other_zones() {
+                        others if others.is_empty() => s.when(),
+                        others => format!("{} ({others})", s.when()),
+                    };
+                    match (e.didactic_topic.as_str(), e.faculty_name.as_str()) {
+                        ("", _) => when,
+                        (topic, "") => format!("{when} — {topic}"),
+                        (topic, faculty) => format!("{when} — {topic} ({faculty})"),
                     }
-                )
+                })
                 .collect::<Vec<_>>());
             calendar = Some(CalendarPart {
                 method: Method::Publish,

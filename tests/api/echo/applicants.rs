@@ -118,6 +118,12 @@ async fn an_approved_applicant_gets_the_calendar_and_a_magic_link_to_their_page(
         welcome.subject
     );
     assert!(welcome.text.contains("Glad to have you."));
+    for (part, body) in [("text", &welcome.text), ("html", &welcome.html)] {
+        assert!(
+            body.contains("3:00 PM – 4:00 PM Eastern Time (12:00 PM PT · 1:00 PM MT · 2:00 PM CT)"),
+            "the {part} part gives each session's time in the other US zones:\n{body}"
+        );
+    }
     let (method, ics) = welcome.calendar.clone().expect("the cohort's calendar");
     assert_eq!(method, "PUBLISH");
     assert_eq!(vevents(&ics), 6, "every session in one file");

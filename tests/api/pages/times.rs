@@ -2,6 +2,8 @@
 //! beside it, on every page and e-mail, and carries a machine-readable
 //! `<time>` for the script that adds the visitor's own.
 
+use std::sync::Arc;
+
 use chrono::{TimeZone, Utc};
 use convene::auth::Role;
 use convene::clock::Clock;
@@ -73,6 +75,51 @@ async fn the_confirmation_email_names_the_zone_and_the_other_us_zones() {
         );
     }
     assert!(mail.subject.contains(WHEN), "subject: {}", mail.subject);
+}
+
+/// Both parts of `mail` read `when` with the other US zones beside it.
+fn reads_zones(mail: &crate::helpers::Mail, when: &str) {
+    for (part, body) in [("text", &mail.text), ("html", &mail.html)] {
+        assert!(
+            body.contains(&format!("{when} ({ELSEWHERE})"))
+                || body.contains(&format!("{when}; {ELSEWHERE})")),
+            "the {part} part of `{}` reads the time and the other zones:\n{body}",
+            mail.subject
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_cancellation_email_names_the_other_us_zones() {
+    let app = november().await;
+    let session = app.next_jam().await;
+    let manage = app.register_ok(session, "ada@example.org").await;
+
+    let cancelled = app.post_form(&format!("{manage}/cancel"), &[]).await;
+    assert_eq!(cancelled.status().as_u16(), 303);
+
+    let mail = app.smtp.wait_for("ada@example.org", 2).await.remove(1);
+    assert!(mail.subject.starts_with("Registration cancelled"), "{}", mail.subject);
+    reads_zones(&mail, WHEN);
+}
+
+#[tokio::test]
+async fn the_follow_up_gives_the_next_sessions_time_in_the_other_us_zones() {
+    let app = november().await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "ada@example.org").await;
+
+    // Well after the session: the follow-up goes without materials.
+    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap());
+    convene::jobs::tick(&app.pool, Arc::new(app.settings.clone()), app.clock.now())
+        .await
+        .expect("scheduler tick");
+
+    let mail = app.smtp.wait_for("ada@example.org", 2).await.remove(1);
+    reads_zones(
+        &mail,
+        "Tuesday, December 15, 2026, 1:00 PM – 2:00 PM Eastern Time",
+    );
 }
 
 #[tokio::test]
