@@ -157,7 +157,7 @@ async fn organizers_see_each_group_mark_people_contacted_and_download_it() {
         .unwrap();
     assert!(html.contains("2 signed up, 1 contacted"), "{html}");
     assert!(
-        html.contains("aria-label=\"Mark Bob Member contacted\""),
+        html.contains("aria-label=\"Mark contacted: Bob Member\""),
         "the button says whose row"
     );
     let bob = members[1]["id"].as_i64().unwrap();

@@ -32,6 +32,9 @@ fn sessions_json(sessions: &[(Session, EchoSession)]) -> Vec<serde_json::Value> 
             json!({
                 "n": i + 1,
                 "when": s.when(),
+                "other_zones": s.other_zones(),
+                "starts_at": s.starts_machine(),
+                "timezone": s.timezone,
                 "cancelled": s.is_cancelled(),
                 "topic": e.didactic_topic,
                 "faculty": e.faculty_name,
@@ -115,6 +118,7 @@ fn cohort_page(
             "title": if errors.is_empty() { cohort.name.clone() } else { format!("Error: {}", cohort.name) },
             "cohort": cohort_json(cohort, state.clock.naive()),
             "sessions": sessions_json(sessions),
+            "times": true,
             "form": form,
             "errors": errors.0,
             "error": field_errors,
@@ -312,6 +316,7 @@ pub async fn participant_page(state: web::Data<AppState>, path: web::Path<String
         "echo/participant",
         &json!({
             "title": format!("Your {}", cohort.name),
+            "times": true,
             "first_name": applied.first_name,
             "cohort": cohort_json(&cohort, now),
             "role": applied.application.role,
