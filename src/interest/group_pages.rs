@@ -128,11 +128,7 @@ pub async fn api_group(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let lever = groups::lever(&path.into_inner())?;
-    let members = db::run(&state.pool, move |conn| {
-        groups::members(conn, lever).map_err(DbError::from)
-    })
-    .await?;
+    let (lever, members) = lever_members(&state, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(WorkingGroup {
         lever: lever.to_string(),
         label: levers::label(lever).unwrap_or_default().to_string(),
@@ -210,12 +206,21 @@ pub async fn api_csv(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
-    let lever = groups::lever(&path.into_inner())?;
+    let (lever, members) = lever_members(&state, path.into_inner()).await?;
+    members_csv(lever, &members).map_err(ApiError::Internal)
+}
+
+/// The lever `code` names and its group, or a 404 naming the levers.
+async fn lever_members(
+    state: &AppState,
+    code: String,
+) -> Result<(&'static str, Vec<Member>), ApiError> {
+    let lever = groups::lever(&code)?;
     let members = db::run(&state.pool, move |conn| {
         groups::members(conn, lever).map_err(DbError::from)
     })
     .await?;
-    members_csv(lever, &members).map_err(ApiError::Internal)
+    Ok((lever, members))
 }
 
 /// The one CSV of a lever's group, for the API and the page.
@@ -330,18 +335,13 @@ pub async fn group_csv(
     if let Some(refused) = user.forbidden(Need::Read, &state) {
         return refused;
     }
-    let Ok(lever) = groups::lever(&path.into_inner()) else {
-        return state.pages.not_found();
-    };
-    let members = match db::run(&state.pool, move |conn| {
-        groups::members(conn, lever).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(members) => members,
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
-    members_csv(lever, &members).unwrap_or_else(|e| state.pages.internal_error(&e))
+    match lever_members(&state, path.into_inner()).await {
+        Ok((lever, members)) => {
+            members_csv(lever, &members).unwrap_or_else(|e| state.pages.internal_error(&e))
+        }
+        Err(ApiError::NotFound(_)) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
+    }
 }
 
 /// `POST /organizer/working-groups/members/{id}/contacted`: back to the

@@ -196,9 +196,8 @@ impl Letter<'_> {
         );
         let when = crate::calendar::display::time_range(starts_at, starts_at + prep.length, tz);
         msg.context["prep_when"] = json!(when);
-        msg.context["prep_other_zones"] = json!(
-            crate::calendar::display::us_elsewhere(starts_at, tz).unwrap_or_default()
-        );
+        msg.context["prep_other_zones"] =
+            json!(crate::calendar::display::us_elsewhere(starts_at, tz).unwrap_or_default());
         msg.context["prep_join_url"] = json!(join_url);
         let mut event = s.calendar_event(
             self.series,
