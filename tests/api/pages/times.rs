@@ -99,7 +99,11 @@ async fn the_cancellation_email_names_the_other_us_zones() {
     assert_eq!(cancelled.status().as_u16(), 303);
 
     let mail = app.smtp.wait_for("ada@example.org", 2).await.remove(1);
-    assert!(mail.subject.starts_with("Registration cancelled"), "{}", mail.subject);
+    assert!(
+        mail.subject.starts_with("Registration cancelled"),
+        "{}",
+        mail.subject
+    );
     reads_zones(&mail, WHEN);
 }
 
@@ -110,7 +114,8 @@ async fn the_follow_up_gives_the_next_sessions_time_in_the_other_us_zones() {
     app.register_ok(session, "ada@example.org").await;
 
     // Well after the session: the follow-up goes without materials.
-    app.clock.set(Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap());
+    app.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap());
     convene::jobs::tick(&app.pool, Arc::new(app.settings.clone()), app.clock.now())
         .await
         .expect("scheduler tick");
