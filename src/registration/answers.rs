@@ -129,6 +129,10 @@ pub fn form_questions(
                     .into_iter()
                     .map(|c| (c.clone(), c))
                     .collect(),
+                Kind::Rating => questions::RATINGS
+                    .iter()
+                    .map(|r| (r.to_string(), r.to_string()))
+                    .collect(),
                 Kind::Text => Vec::new(),
             };
             let error = errors
@@ -142,6 +146,7 @@ pub fn form_questions(
                 "required": q.required,
                 "text": q.kind() == Kind::Text,
                 "several": q.kind() == Kind::Choices,
+                "rating": q.kind() == Kind::Rating,
                 "value": sent.first().cloned().unwrap_or_default(),
                 "options": options.iter().enumerate().map(|(i, (value, label))| json!({
                     "id": format!("{field}-{i}"),
