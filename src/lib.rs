@@ -15,6 +15,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod echo;
+pub mod evaluation;
 pub mod error;
 pub mod files;
 pub mod interest;

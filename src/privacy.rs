@@ -22,6 +22,7 @@ use crate::web::AppState;
 /// that owns it. Erasure runs them in this order.
 pub static PARTS: &[&dyn PersonalData] = &[
     &crate::registration::personal::Registrations,
+    &crate::evaluation::personal::Evaluations,
     &crate::lists::personal::Subscriptions,
     &crate::interest::personal::Proposals,
     &crate::interest::personal::WorkingGroups,
@@ -51,7 +52,7 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ),
     (
         "registration_questions",
-        "what a series asks on its registration form",
+        "what a series asks on its registration form and its evaluation",
     ),
 ];
 
