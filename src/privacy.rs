@@ -172,6 +172,9 @@ pub struct ErasedPerson {
     pub person_id: Option<i64>,
     /// Registrations kept, anonymous, behind new tokens.
     pub registrations: usize,
+    /// Evaluations kept (their ratings and choices counted), their text
+    /// answers removed, no longer tied to a registration.
+    pub evaluations: usize,
     /// Subscriptions ended.
     pub subscriptions: usize,
     /// Proposals kept, their text removed.
@@ -204,6 +207,7 @@ impl From<&Erased> for ErasedPerson {
         ErasedPerson {
             person_id: erased.person_id,
             registrations: n("registrations"),
+            evaluations: n("evaluations"),
             subscriptions: n("subscriptions"),
             proposals: n("proposals"),
             working_group_interests: n("working_group_interests"),

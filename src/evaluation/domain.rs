@@ -85,8 +85,16 @@ pub fn check(
             .map(|(_, v)| v.as_str())
     };
     let present = answer(PRESENT) == Some("yes");
-    let volunteer = if anonymous && present {
-        volunteer(&sent.volunteer).map_err(|e| faults.extend(e)).ok()
+    // A yes asks for a name even while other answers are refused.
+    let said_yes = questions
+        .iter()
+        .filter(|q| q.role == PRESENT && !q.is_archived())
+        .filter_map(|q| sent.given.get(&q.id))
+        .any(|v| v.iter().any(|x| x.trim() == "yes"));
+    let volunteer = if anonymous && said_yes {
+        volunteer(&sent.volunteer)
+            .map_err(|e| faults.extend(e))
+            .ok()
     } else {
         None
     };
@@ -96,12 +104,8 @@ pub fn check(
     let checked = Checked {
         took_back: answer(TAKE_BACK).is_some_and(|v| !v.trim().is_empty()),
         present,
-        lever: answer(LEVER).and_then(|code| {
-            levers::LEVERS
-                .iter()
-                .map(|(c, _)| *c)
-                .find(|c| *c == code)
-        }),
+        lever: answer(LEVER)
+            .and_then(|code| levers::LEVERS.iter().map(|(c, _)| *c).find(|c| *c == code)),
         answers,
     };
     Ok((checked, volunteer))
@@ -152,13 +156,21 @@ fn volunteer(form: &VolunteerForm) -> Result<Registrant, Faults> {
 /// What the proposal of someone who said yes reads, for the organizers'
 /// queue: where it came from, and the answers that say what they might
 /// bring. (`session` is the session's title, `date` its day.)
-pub fn proposal_words(session: &str, date: &str, questions: &[Question], c: &Checked) -> (String, String) {
+pub fn proposal_words(
+    session: &str,
+    date: &str,
+    questions: &[Question],
+    c: &Checked,
+) -> (String, String) {
     let title: String = session.chars().take(150).collect();
     let topic = format!("Offered to present, after “{title}”");
     let mut text = format!(
         "Answered yes to “Would you present at a Jam?” in the evaluation of “{session}” ({date})."
     );
-    for q in questions.iter().filter(|q| q.role == TAKE_BACK || q.role == super::questions::TOPICS) {
+    for q in questions
+        .iter()
+        .filter(|q| q.role == TAKE_BACK || q.role == super::questions::TOPICS)
+    {
         if let Some((_, v)) = c.answers.iter().find(|(id, _)| *id == q.id) {
             text.push_str(&format!("\n\n{}\n{}", q.label, v));
         }
@@ -177,7 +189,11 @@ pub enum Closed {
 
 /// Whether a session that ends at `ends` (`cancelled` or not) takes
 /// evaluations at `now`: once it has ended, unless it was cancelled.
-pub fn open(ends: chrono::NaiveDateTime, cancelled: bool, now: chrono::NaiveDateTime) -> Result<(), Closed> {
+pub fn open(
+    ends: chrono::NaiveDateTime,
+    cancelled: bool,
+    now: chrono::NaiveDateTime,
+) -> Result<(), Closed> {
     if cancelled {
         Err(Closed::Cancelled)
     } else if ends > now {
@@ -194,7 +210,11 @@ mod tests {
 
     fn q(id: i64, kind: Kind, role: &str, required: bool) -> Question {
         let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
-        let choices = if role == LEVER { r#"["payment","technology"]"# } else { "[]" };
+        let choices = if role == LEVER {
+            r#"["payment","technology"]"#
+        } else {
+            "[]"
+        };
         Question {
             id,
             series_id: 1,
@@ -233,7 +253,12 @@ mod tests {
     fn answers_say_what_came_of_the_session() {
         let (c, who) = check(
             &questions(),
-            &sent(&[("q-1", "5"), ("q-2", "The peer model"), ("q-3", "payment"), ("q-4", "yes")]),
+            &sent(&[
+                ("q-1", "5"),
+                ("q-2", "The peer model"),
+                ("q-3", "payment"),
+                ("q-4", "yes"),
+            ]),
             false,
         )
         .unwrap();

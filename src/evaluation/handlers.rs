@@ -172,7 +172,11 @@ fn form_page(
             Some(person.first_name.clone()),
             !form.before.is_empty(),
         ),
-        Whose::Anonymous => (format!("/sessions/{}/feedback", form.session.id), None, false),
+        Whose::Anonymous => (
+            format!("/sessions/{}/feedback", form.session.id),
+            None,
+            false,
+        ),
     };
     let anonymous = matches!(form.whose, Whose::Anonymous);
     let error: serde_json::Map<String, Value> = faults
@@ -224,7 +228,14 @@ pub async fn own_page(state: web::Data<AppState>, path: web::Path<String>) -> Ht
     match load_own(&state, token).await {
         Ok(Ok(form)) => {
             let before = form.before.clone();
-            form_page(&state, StatusCode::OK, &form, &before, &VolunteerForm::default(), &Vec::new())
+            form_page(
+                &state,
+                StatusCode::OK,
+                &form,
+                &before,
+                &VolunteerForm::default(),
+                &Vec::new(),
+            )
         }
         Ok(Err(why)) => refused(&state, why),
         Err(e) => state.pages.internal_error(&e.into()),
@@ -348,12 +359,25 @@ async fn submit(state: &AppState, loaded: Loaded, pairs: &[(String, String)]) ->
     let policy = ListPolicy::from_settings(&state.settings);
     let (session_id, asked, now) = (form.session.id, form.questions.clone(), state.clock.naive());
     let result = db::write(&state.pool, move |conn| {
-        save(conn, session_id, registration_id, &asked, &checked, offer.as_ref(), &policy, now)
+        save(
+            conn,
+            session_id,
+            registration_id,
+            &asked,
+            &checked,
+            offer.as_ref(),
+            &policy,
+            now,
+        )
     })
     .await;
     match result {
         Ok(()) => {
-            tracing::info!(session = session_id, own = !anonymous, "evaluation received");
+            tracing::info!(
+                session = session_id,
+                own = !anonymous,
+                "evaluation received"
+            );
             see_other(&format!("/sessions/{session_id}/feedback/thanks"))
         }
         Err(e) => state.pages.internal_error(&e.into()),

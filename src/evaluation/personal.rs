@@ -10,7 +10,9 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::store::{self, Evaluation};
-use crate::db::schema::{evaluation_answers, evaluations, registration_questions, registrations, sessions};
+use crate::db::schema::{
+    evaluation_answers, evaluations, registration_questions, registrations, sessions,
+};
 use crate::db::DbConnection;
 use crate::people::{iso, subjects, PersonalData, Subject};
 use crate::series::questions::{Kind, Question};

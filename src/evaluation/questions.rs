@@ -89,7 +89,11 @@ pub fn seed(conn: &mut DbConnection, series_id: i64, now: NaiveDateTime) -> Quer
     let levers = serde_json::to_string(&levers).unwrap_or_else(|_| "[]".into());
     let mut added = 0;
     for (position, (role, kind, label, help, required)) in DEFAULTS.iter().enumerate() {
-        let choices = if *role == LEVER { levers.as_str() } else { "[]" };
+        let choices = if *role == LEVER {
+            levers.as_str()
+        } else {
+            "[]"
+        };
         added += diesel::insert_into(registration_questions::table)
             .values((
                 registration_questions::series_id.eq(series_id),

@@ -214,7 +214,12 @@ pub async fn load(
 }
 
 /// `GET` of `form`'s list.
-async fn read(state: &AppState, user: ApiUser, slug: String, form: Form) -> Result<HttpResponse, ApiError> {
+async fn read(
+    state: &AppState,
+    user: ApiUser,
+    slug: String,
+    form: Form,
+) -> Result<HttpResponse, ApiError> {
     user.require(Need::Read)?;
     let all = load(state, slug.clone(), form)
         .await?

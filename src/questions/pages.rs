@@ -66,7 +66,12 @@ pub async fn evaluation_page(
     show(state, user, path.into_inner(), Form::Evaluation).await
 }
 
-async fn show(state: web::Data<AppState>, user: PageUser, slug: String, form: Form) -> HttpResponse {
+async fn show(
+    state: web::Data<AppState>,
+    user: PageUser,
+    slug: String,
+    form: Form,
+) -> HttpResponse {
     if let Some(refused) = user.forbidden(Need::Read, &state) {
         return refused;
     }

@@ -322,7 +322,11 @@ pub fn check_list(current: &[Question], drafts: &[Draft]) -> Vec<(String, String
             )),
             // The lever question offers the levers of change, which the
             // reports count by code.
-            Some(q) if !q.role.is_empty() && q.kind().offers_choices() && q.choice_list() != d.choices => {
+            Some(q)
+                if !q.role.is_empty()
+                    && q.kind().offers_choices()
+                    && q.choice_list() != d.choices =>
+            {
                 errors.push((
                     format!("questions[{i}].choices"),
                     "a built-in question's choices cannot change".into(),

@@ -64,11 +64,8 @@ async fn the_public_forms_mark_required_what_the_server_requires() {
 
 #[tokio::test]
 async fn the_evaluation_forms_mark_required_what_the_server_requires() {
-    let app = TestApp::spawn_with_clock(
-        convene::clock::Clock::manual(chrono::Utc::now()),
-        |_| {},
-    )
-    .await;
+    let app =
+        TestApp::spawn_with_clock(convene::clock::Clock::manual(chrono::Utc::now()), |_| {}).await;
     let session = app.next_jam().await;
     let manage = app.register_ok(session, "eve@example.org").await;
     let jam = app.sessions().await.remove(0);
