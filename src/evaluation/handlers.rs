@@ -32,7 +32,7 @@ enum Whose {
     Own {
         token: String,
         registration_id: i64,
-        person: Person,
+        person: Box<Person>,
     },
     Anonymous,
 }
@@ -119,7 +119,7 @@ async fn load_own(state: &AppState, token: String) -> Loaded {
         let whose = Whose::Own {
             token: token.clone(),
             registration_id: found.registration.id,
-            person: found.person,
+            person: Box::new(found.person),
         };
         session_form(conn, found.session, found.series, whose, now)
     })
