@@ -121,6 +121,8 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         crate::organizer::defaults::update,
         crate::questions::handlers::list,
         crate::questions::handlers::replace,
+        crate::questions::handlers::list_evaluation,
+        crate::questions::handlers::replace_evaluation,
         crate::organizer::sessions::audit,
         crate::organizer::outbox::api_overview,
         crate::organizer::outbox::api_retry,

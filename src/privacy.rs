@@ -22,6 +22,7 @@ use crate::web::AppState;
 /// that owns it. Erasure runs them in this order.
 pub static PARTS: &[&dyn PersonalData] = &[
     &crate::registration::personal::Registrations,
+    &crate::evaluation::personal::Evaluations,
     &crate::lists::personal::Subscriptions,
     &crate::interest::personal::Proposals,
     &crate::interest::personal::WorkingGroups,
@@ -51,7 +52,7 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ),
     (
         "registration_questions",
-        "what a series asks on its registration form",
+        "what a series asks on its registration form and its evaluation",
     ),
 ];
 
@@ -171,6 +172,9 @@ pub struct ErasedPerson {
     pub person_id: Option<i64>,
     /// Registrations kept, anonymous, behind new tokens.
     pub registrations: usize,
+    /// Evaluations kept (their ratings and choices counted), their text
+    /// answers removed, no longer tied to a registration.
+    pub evaluations: usize,
     /// Subscriptions ended.
     pub subscriptions: usize,
     /// Proposals kept, their text removed.
@@ -203,6 +207,7 @@ impl From<&Erased> for ErasedPerson {
         ErasedPerson {
             person_id: erased.person_id,
             registrations: n("registrations"),
+            evaluations: n("evaluations"),
             subscriptions: n("subscriptions"),
             proposals: n("proposals"),
             working_group_interests: n("working_group_interests"),

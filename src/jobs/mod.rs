@@ -41,6 +41,9 @@ pub async fn sync_series(
                 created += crate::echo::cohorts::seed(conn, &series, s, &host, now.naive_utc())?;
                 continue;
             }
+            // The evaluation after each session asks its built-in
+            // questions until the organizers change them.
+            crate::evaluation::seed(conn, series.id, now.naive_utc())?;
             created += generate::ensure_sessions(
                 conn,
                 &series,

@@ -1,6 +1,8 @@
-//! The API over a series' registration questions: read the list, replace
-//! it whole (a question left out is archived, its answers kept). The
-//! change itself (`change`) is also what the page's forms run.
+//! The API over a series' registration questions and its evaluation
+//! questions (asked after each session): read a list, replace it whole (a
+//! question left out is archived, its answers kept). The change itself
+//! (`change`) is also what the page's forms run; both lists go through the
+//! same code, `Form` saying which.
 
 use actix_web::{web, HttpResponse};
 use chrono::NaiveDateTime;
@@ -13,15 +15,21 @@ use crate::db::{self, DbConnection, DbError};
 use crate::error::ApiError;
 use crate::series::model;
 use crate::series::questions::store::{self, ReplaceError};
-use crate::series::questions::{self as rules, Asked, Draft, Question};
+use crate::series::questions::{self as rules, Asked, Draft, Form, Question};
 use crate::web::AppState;
 
-/// One registration question as organizers see it.
+/// One question (of the registration form or the evaluation) as organizers
+/// see it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QuestionView {
     pub id: i64,
-    /// text, choice, choices or yes_no.
+    /// text, choice, choices, yes_no or rating (1 to 5).
     pub kind: String,
+    /// What a built-in evaluation question stands for, which the feedback
+    /// reports count: rating, usefulness, take_back, lever (its choices are
+    /// the levers' codes), topics or present; empty for the series' own.
+    /// It never changes; nor do a built-in question's choices.
+    pub role: String,
     pub label: String,
     /// Shown under the label; may be empty.
     pub help: String,
@@ -40,6 +48,7 @@ impl QuestionView {
         QuestionView {
             id: q.id,
             kind: q.kind.clone(),
+            role: q.role.clone(),
             label: q.label.clone(),
             help: q.help.clone(),
             choices: q.choice_list(),
@@ -50,7 +59,7 @@ impl QuestionView {
     }
 }
 
-/// A series' registration questions.
+/// A series' registration questions, or its evaluation questions.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct QuestionList {
     /// The series' slug.
@@ -83,8 +92,12 @@ pub struct QuestionInput {
     /// The question this changes (its kind cannot change); absent for a
     /// new one. An archived question listed again is asked again.
     pub id: Option<i64>,
-    /// text, choice, choices or yes_no.
+    /// text, choice, choices, yes_no or rating.
     pub kind: String,
+    /// Optional: if given, the question's own role (see `QuestionView`);
+    /// a new question has none.
+    #[serde(default)]
+    pub role: Option<String>,
     /// Up to 200 characters, one line.
     pub label: String,
     /// Up to 500 characters.
@@ -121,6 +134,7 @@ pub fn drafts(questions: &[QuestionInput]) -> Result<Vec<Draft>, ApiError> {
                 help: q.help.clone(),
                 choices: q.choices.clone(),
                 required: q.required,
+                role: q.role.clone(),
             };
             rules::draft(&asked, &format!("questions[{i}]."), &mut errors)
         })
@@ -145,16 +159,25 @@ fn summary(all: &[Question]) -> serde_json::Value {
         .collect::<Vec<_>>())
 }
 
-/// Makes `drafts` series `slug`'s questions (audited when anything
-/// changed). Returns every question after, and whether it changed.
+/// What the audit log calls a change to `form`'s list.
+fn action(form: Form) -> &'static str {
+    match form {
+        Form::Registration => "series.questions",
+        Form::Evaluation => "series.evaluation_questions",
+    }
+}
+
+/// Makes `drafts` the questions of series `slug`'s `form` (audited when
+/// anything changed). Returns every question after, and whether it changed.
 pub fn change(
     conn: &mut DbConnection,
     actor: &Actor,
     slug: &str,
+    form: Form,
     drafts: &[Draft],
     now: NaiveDateTime,
 ) -> Result<(Vec<Question>, bool), ApiError> {
-    let done = match store::replace(conn, slug, drafts, now) {
+    let done = match store::replace(conn, slug, form, drafts, now) {
         Ok(done) => done,
         Err(ReplaceError::NoSeries) => return Err(no_series(slug)),
         Err(ReplaceError::Invalid(fields)) => return Err(ApiError::fields(fields)),
@@ -165,7 +188,7 @@ pub fn change(
         audit::record(
             conn,
             actor,
-            "series.questions",
+            action(form),
             &format!("series:{slug}"),
             Some(summary(&done.before)),
             Some(summary(&done.after)),
@@ -175,15 +198,58 @@ pub fn change(
     Ok((done.after, changed))
 }
 
-/// Every question of series `slug`, or `None` for no such series.
-pub async fn load(state: &AppState, slug: String) -> Result<Option<Vec<Question>>, DbError> {
+/// Every question of series `slug`'s `form`, or `None` for no such series.
+pub async fn load(
+    state: &AppState,
+    slug: String,
+    form: Form,
+) -> Result<Option<Vec<Question>>, DbError> {
     db::run(&state.pool, move |conn| {
         let Some(series) = model::find_series(conn, &slug)? else {
             return Ok(None);
         };
-        Ok(Some(store::all(conn, series.id)?))
+        Ok(Some(store::all_of(conn, series.id, form)?))
     })
     .await
+}
+
+/// `GET` of `form`'s list.
+async fn read(
+    state: &AppState,
+    user: ApiUser,
+    slug: String,
+    form: Form,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Read)?;
+    let all = load(state, slug.clone(), form)
+        .await?
+        .ok_or_else(|| no_series(&slug))?;
+    Ok(HttpResponse::Ok().json(QuestionList::of(&slug, &all, false)))
+}
+
+/// `PUT` of `form`'s list.
+async fn write(
+    state: &AppState,
+    user: ApiUser,
+    slug: String,
+    form: Form,
+    body: &QuestionsPut,
+) -> Result<HttpResponse, ApiError> {
+    user.require(Need::Organize)?;
+    let Some(questions) = body.questions.as_deref() else {
+        return Err(ApiError::fields(vec![(
+            "questions".into(),
+            "the list of questions is required (`[]` for none)".into(),
+        )]));
+    };
+    let drafts = drafts(questions)?;
+    let (actor, now) = (user.actor(), state.clock.naive());
+    let s = slug.clone();
+    let (all, changed) = db::write(&state.pool, move |conn| {
+        change(conn, &actor, &s, form, &drafts, now)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(QuestionList::of(&slug, &all, changed)))
 }
 
 /// A series' registration questions: those asked, in order, and the
@@ -199,12 +265,7 @@ pub async fn list(
     user: ApiUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Read)?;
-    let slug = path.into_inner();
-    let all = load(&state, slug.clone())
-        .await?
-        .ok_or_else(|| no_series(&slug))?;
-    Ok(HttpResponse::Ok().json(QuestionList::of(&slug, &all, false)))
+    read(&state, user, path.into_inner(), Form::Registration).await
 }
 
 /// Replaces a series' registration questions with this list, in this
@@ -224,20 +285,42 @@ pub async fn replace(
     path: web::Path<String>,
     body: web::Json<QuestionsPut>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(Need::Organize)?;
-    let slug = path.into_inner();
-    let Some(questions) = body.questions.as_deref() else {
-        return Err(ApiError::fields(vec![(
-            "questions".into(),
-            "the list of questions is required (`[]` for none)".into(),
-        )]));
-    };
-    let drafts = drafts(questions)?;
-    let (actor, now) = (user.actor(), state.clock.naive());
-    let s = slug.clone();
-    let (all, changed) = db::write(&state.pool, move |conn| {
-        change(conn, &actor, &s, &drafts, now)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(QuestionList::of(&slug, &all, changed)))
+    write(&state, user, path.into_inner(), Form::Registration, &body).await
+}
+
+/// A series' evaluation questions (asked after each of its sessions):
+/// those asked, in order, and the archived ones. The built-in ones carry
+/// their `role`.
+#[utoipa::path(get, path = "/api/v1/organizer/series/{slug}/evaluation-questions", tag = "series", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The series' slug, e.g. jam")),
+    responses((status = 200, description = "The questions", body = QuestionList),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such series", body = crate::error::ErrorBody)))]
+pub async fn list_evaluation(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    read(&state, user, path.into_inner(), Form::Evaluation).await
+}
+
+/// Replaces a series' evaluation questions, as the registration questions
+/// are replaced. A built-in question (with a `role`) may be relabelled,
+/// moved, made optional or required, or archived; its kind, role and
+/// choices stay (422 naming the field).
+#[utoipa::path(put, path = "/api/v1/organizer/series/{slug}/evaluation-questions", tag = "series", security(("bearer" = [])),
+    params(("slug" = String, Path, description = "The series' slug, e.g. jam")), request_body = QuestionsPut,
+    responses((status = 200, description = "The questions now (changed, or already so)", body = QuestionList),
+        (status = 401, description = "No valid token", body = crate::error::ErrorBody),
+        (status = 403, description = "The role may not", body = crate::error::ErrorBody),
+        (status = 404, description = "No such series", body = crate::error::ErrorBody),
+        (status = 422, description = "Bad fields", body = crate::error::ErrorBody)))]
+pub async fn replace_evaluation(
+    state: web::Data<AppState>,
+    user: ApiUser,
+    path: web::Path<String>,
+    body: web::Json<QuestionsPut>,
+) -> Result<HttpResponse, ApiError> {
+    write(&state, user, path.into_inner(), Form::Evaluation, &body).await
 }

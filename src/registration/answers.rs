@@ -18,7 +18,8 @@ pub struct AddRegistration {
     pub form: RegistrationForm,
     /// Answers to the series' registration questions, by question id
     /// (`{"12": "text", "13": ["a", "b"], "14": "yes"}`): text, one choice,
-    /// a list of choices, or yes/no (`"yes"`/`"no"` or `true`/`false`).
+    /// a list of choices, yes/no (`"yes"`/`"no"` or `true`/`false`), or a
+    /// rating 1 to 5 (`"4"` or `4`).
     #[serde(default)]
     #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Value>,
@@ -58,6 +59,8 @@ pub fn given_from_json(answers: &BTreeMap<String, Value>) -> Result<Given, Vec<(
             Value::Null => Some(Vec::new()),
             Value::String(s) => Some(vec![s.clone()]),
             Value::Bool(b) => Some(vec![if *b { "yes" } else { "no" }.to_string()]),
+            // A rating may come as a number.
+            Value::Number(n) => Some(vec![n.to_string()]),
             Value::Array(items) => items
                 .iter()
                 .map(|v| v.as_str().map(str::to_string))
@@ -68,7 +71,10 @@ pub fn given_from_json(answers: &BTreeMap<String, Value>) -> Result<Given, Vec<(
             Some(values) => {
                 given.insert(id, values);
             }
-            None => errors.push((field, "must be text, a list of text, or true/false".into())),
+            None => errors.push((
+                field,
+                "must be text, a number, a list of text, or true/false".into(),
+            )),
         }
     }
     if errors.is_empty() {
@@ -129,6 +135,10 @@ pub fn form_questions(
                     .into_iter()
                     .map(|c| (c.clone(), c))
                     .collect(),
+                Kind::Rating => questions::RATINGS
+                    .iter()
+                    .map(|r| (r.to_string(), r.to_string()))
+                    .collect(),
                 Kind::Text => Vec::new(),
             };
             let error = errors
@@ -142,6 +152,7 @@ pub fn form_questions(
                 "required": q.required,
                 "text": q.kind() == Kind::Text,
                 "several": q.kind() == Kind::Choices,
+                "rating": q.kind() == Kind::Rating,
                 "value": sent.first().cloned().unwrap_or_default(),
                 "options": options.iter().enumerate().map(|(i, (value, label))| json!({
                     "id": format!("{field}-{i}"),

@@ -82,6 +82,8 @@ fn form_page(
             "materials": lineup.materials,
             "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
             "open": open,
+            // Once it has ended: anyone may say how it went (anonymously).
+            "feedback": !session.is_cancelled() && session.ends_at <= now,
             "full": registered >= i64::from(session.capacity),
             "form": form,
             "subscribe_checked": form.subscribe.is_some(),

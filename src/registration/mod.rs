@@ -14,7 +14,7 @@ pub mod spreadsheet;
 pub mod store;
 
 pub use changed::tell_registrants;
-pub use store::{Policy, CANCELLED, REGISTERED, WAITLISTED};
+pub use store::{find_by_token, Found, Policy, CANCELLED, REGISTERED, WAITLISTED};
 
 /// The public form and the manage link's pages; the organizer's API over a
 /// session's registrations.

@@ -25,7 +25,8 @@ pub struct ToRegistrants<'a> {
     /// After `registration:<id>` in each row's idempotency key.
     pub key_suffix: &'a str,
     /// The context every message shares, as `db::open_json_object` gives it;
-    /// each row adds the person's `first_name` and `manage_url`.
+    /// each row adds the person's `first_name`, `manage_url` and
+    /// `feedback_url` (their own evaluation of the session, `/r/…/feedback`).
     pub base: &'a str,
     /// Where each registration's manage link (`/r/…`) points.
     pub public: &'a PublicUrl,
@@ -41,6 +42,7 @@ pub fn queue_to_registrants(conn: &mut DbConnection, to: &ToRegistrants) -> Quer
         &[
             ("first_name", "p.first_name"),
             ("manage_url", "? || r.token_sealed || '~'"),
+            ("feedback_url", "? || r.token_sealed || '~/feedback'"),
         ],
     );
     let sql = conn.sql(&format!(
@@ -54,11 +56,13 @@ pub fn queue_to_registrants(conn: &mut DbConnection, to: &ToRegistrants) -> Quer
          ON CONFLICT (idempotency_key) DO NOTHING",
         to.statuses, to.condition
     ));
+    let link = to.public.join(&format!("/r/{}", PLACEHOLDER_SQL_OPEN));
     diesel::sql_query(sql)
         .bind::<Text, _>(to.key_suffix)
         .bind::<Text, _>(to.template)
         .bind::<Text, _>(to.base)
-        .bind::<Text, _>(to.public.join(&format!("/r/{}", PLACEHOLDER_SQL_OPEN)))
+        .bind::<Text, _>(&link)
+        .bind::<Text, _>(&link)
         .bind::<Timestamp, _>(to.now)
         .bind::<Timestamp, _>(to.now)
         .bind::<BigInt, _>(to.session_id)

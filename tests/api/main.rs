@@ -13,6 +13,7 @@ mod echo;
 mod echo_cases;
 mod echo_completion;
 mod echo_review;
+mod evaluations;
 mod feeds;
 mod follow_ups;
 mod health;

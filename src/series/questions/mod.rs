@@ -34,6 +34,8 @@ pub enum Kind {
     Choices,
     /// Yes or no.
     YesNo,
+    /// A rating from 1 to 5 (stored as "1".."5").
+    Rating,
 }
 
 /// The kinds as codes and as organizers read them.
@@ -42,7 +44,28 @@ pub const KINDS: &[(&str, &str)] = &[
     ("choice", "One choice"),
     ("choices", "Several choices"),
     ("yes_no", "Yes or no"),
+    ("rating", "Rating 1–5"),
 ];
+
+/// The ratings a rating question offers, as stored.
+pub const RATINGS: [&str; 5] = ["1", "2", "3", "4", "5"];
+
+/// Which form asks a question: the registration form, or the evaluation
+/// after a session (issue 17). Each series has a list of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Registration,
+    Evaluation,
+}
+
+impl Form {
+    pub fn code(self) -> &'static str {
+        match self {
+            Form::Registration => "registration",
+            Form::Evaluation => "evaluation",
+        }
+    }
+}
 
 impl Kind {
     pub fn parse(code: &str) -> Option<Kind> {
@@ -51,6 +74,7 @@ impl Kind {
             "choice" => Some(Kind::Choice),
             "choices" => Some(Kind::Choices),
             "yes_no" => Some(Kind::YesNo),
+            "rating" => Some(Kind::Rating),
             _ => None,
         }
     }
@@ -61,6 +85,7 @@ impl Kind {
             Kind::Choice => "choice",
             Kind::Choices => "choices",
             Kind::YesNo => "yes_no",
+            Kind::Rating => "rating",
         }
     }
 
@@ -86,6 +111,12 @@ pub struct Question {
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `registration` or `evaluation` (see [`Form`]).
+    pub form: String,
+    /// What a built-in question stands for, which the reports count
+    /// (`rating`, `usefulness`, `take_back`, `lever`, `topics`,
+    /// `present`); '' for the series' own. It never changes.
+    pub role: String,
 }
 
 impl Question {
@@ -135,6 +166,9 @@ pub struct Draft {
     pub help: String,
     pub choices: Vec<String>,
     pub required: bool,
+    /// The role as sent, if it was: it must be the question's own (a new
+    /// question has none).
+    pub role: Option<String>,
 }
 
 impl Draft {
@@ -147,12 +181,16 @@ impl Draft {
             help: q.help.clone(),
             choices: q.choice_list(),
             required: q.required,
+            role: None,
         }
     }
 
     /// Whether `q` already reads as this draft.
     pub fn matches(&self, q: &Question) -> bool {
-        *self == Draft::of(q)
+        Draft {
+            role: None,
+            ..self.clone()
+        } == Draft::of(q)
     }
 }
 
@@ -165,6 +203,8 @@ pub struct Asked {
     pub help: String,
     pub choices: Vec<String>,
     pub required: bool,
+    /// The role, if the API sent one.
+    pub role: Option<String>,
 }
 
 /// `asked` checked; each fault is added to `errors` under `prefix` + the
@@ -175,7 +215,10 @@ pub fn draft(asked: &Asked, prefix: &str, errors: &mut Vec<(String, String)>) ->
         |field: &str, message: String| errors.push((format!("{prefix}{field}"), message));
     let kind = Kind::parse(asked.kind.trim());
     if kind.is_none() {
-        fault("kind", "must be text, choice, choices or yes_no".into());
+        fault(
+            "kind",
+            "must be text, choice, choices, yes_no or rating".into(),
+        );
     }
     let label = asked.label.trim().to_string();
     if label.is_empty() {
@@ -238,6 +281,7 @@ pub fn draft(asked: &Asked, prefix: &str, errors: &mut Vec<(String, String)>) ->
         help,
         choices,
         required: asked.required,
+        role: asked.role.as_ref().map(|r| r.trim().to_string()),
     })
 }
 
@@ -272,7 +316,31 @@ pub fn check_list(current: &[Question], drafts: &[Draft]) -> Vec<(String, String
                 format!("questions[{i}].kind"),
                 "a question's kind cannot change once asked: archive it and add a new one".into(),
             )),
+            Some(q) if d.role.as_ref().is_some_and(|r| *r != q.role) => errors.push((
+                format!("questions[{i}].role"),
+                "a question's role cannot change (the reports count it)".into(),
+            )),
+            // The lever question offers the levers of change, which the
+            // reports count by code.
+            Some(q)
+                if !q.role.is_empty()
+                    && q.kind().offers_choices()
+                    && q.choice_list() != d.choices =>
+            {
+                errors.push((
+                    format!("questions[{i}].choices"),
+                    "a built-in question's choices cannot change".into(),
+                ))
+            }
             Some(_) => {}
+        }
+    }
+    for (i, d) in drafts.iter().enumerate().filter(|(_, d)| d.id.is_none()) {
+        if d.role.as_ref().is_some_and(|r| !r.is_empty()) {
+            errors.push((
+                format!("questions[{i}].role"),
+                "only the built-in questions have a role; a new question has none".into(),
+            ));
         }
     }
     errors
@@ -324,6 +392,10 @@ pub fn answers(questions: &[Question], given: &Given) -> Result<Answers, Vec<(i6
                 [v] if matches!(*v, "yes" | "no") => out.push((q.id, (*v).to_string())),
                 _ => errors.push((q.id, format!("Answer “{}” with yes or no", q.label))),
             },
+            Kind::Rating => match sent.as_slice() {
+                [v] if RATINGS.contains(v) => out.push((q.id, (*v).to_string())),
+                _ => errors.push((q.id, format!("Rate “{}” from 1 to 5", q.label))),
+            },
             Kind::Choice => match sent.as_slice() {
                 [v] if choices.iter().any(|c| c == v) => out.push((q.id, (*v).to_string())),
                 _ => errors.push((q.id, wrong())),
@@ -365,6 +437,7 @@ pub fn tally(q: &Question, stored: &[String]) -> Tally {
     let offered: Vec<String> = match q.kind() {
         Kind::Text => Vec::new(),
         Kind::YesNo => vec!["yes".into(), "no".into()],
+        Kind::Rating => RATINGS.iter().map(|r| r.to_string()).collect(),
         _ => q.choice_list(),
     };
     let mut counts: Vec<(String, i64)> = offered.into_iter().map(|c| (c, 0)).collect();

@@ -8,17 +8,24 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{check_list, tally, Draft, Kind, Question, Tally};
+use super::{check_list, tally, Draft, Form, Kind, Question, Tally};
 use crate::db::schema::{
     registration_answers, registration_questions, registrations, series, sessions,
 };
 use crate::db::DbConnection;
 
-/// Every question of the series, those asked now first (in their order),
-/// then the archived ones.
+/// Every question of the series' registration form, those asked now first
+/// (in their order), then the archived ones.
 pub fn all(conn: &mut DbConnection, series_id: i64) -> QueryResult<Vec<Question>> {
+    all_of(conn, series_id, Form::Registration)
+}
+
+/// Every question of the series' `form`, those asked now first (in their
+/// order), then the archived ones.
+pub fn all_of(conn: &mut DbConnection, series_id: i64, form: Form) -> QueryResult<Vec<Question>> {
     let mut rows: Vec<Question> = registration_questions::table
         .filter(registration_questions::series_id.eq(series_id))
+        .filter(registration_questions::form.eq(form.code()))
         .order((registration_questions::position, registration_questions::id))
         .select(Question::as_select())
         .load(conn)?;
@@ -28,7 +35,12 @@ pub fn all(conn: &mut DbConnection, series_id: i64) -> QueryResult<Vec<Question>
 
 /// The questions the series' registration form asks, in order.
 pub fn asked(conn: &mut DbConnection, series_id: i64) -> QueryResult<Vec<Question>> {
-    Ok(all(conn, series_id)?
+    asked_of(conn, series_id, Form::Registration)
+}
+
+/// The questions the series' `form` asks, in order.
+pub fn asked_of(conn: &mut DbConnection, series_id: i64, form: Form) -> QueryResult<Vec<Question>> {
+    Ok(all_of(conn, series_id, form)?
         .into_iter()
         .filter(|q| !q.is_archived())
         .collect())
@@ -72,13 +84,14 @@ impl Replaced {
     }
 }
 
-/// Makes `drafts` the questions series `slug` asks, in that order: a draft
+/// Makes `drafts` the questions series `slug`'s `form` asks, in that order: a draft
 /// with an id changes that question (an archived one comes back), one
 /// without adds a question, and an asked question left out is archived
 /// (its answers stay). Locks the series row first.
 pub fn replace(
     conn: &mut DbConnection,
     slug: &str,
+    form: Form,
     drafts: &[Draft],
     now: NaiveDateTime,
 ) -> Result<Replaced, ReplaceError> {
@@ -92,7 +105,7 @@ pub fn replace(
         .filter(series::slug.eq(slug))
         .select(series::id)
         .first(conn)?;
-    let before = all(conn, series_id)?;
+    let before = all_of(conn, series_id, form)?;
     let errors = check_list(&before, drafts);
     if !errors.is_empty() {
         return Err(ReplaceError::Invalid(errors));
@@ -119,6 +132,7 @@ pub fn replace(
                 diesel::insert_into(registration_questions::table)
                     .values((
                         registration_questions::series_id.eq(series_id),
+                        registration_questions::form.eq(form.code()),
                         registration_questions::position.eq(position),
                         registration_questions::kind.eq(d.kind.code()),
                         registration_questions::label.eq(&d.label),
@@ -144,7 +158,7 @@ pub fn replace(
             ))
             .execute(conn)?;
     }
-    let after = all(conn, series_id)?;
+    let after = all_of(conn, series_id, form)?;
     Ok(Replaced {
         series_id,
         before,

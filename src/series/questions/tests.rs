@@ -14,6 +14,8 @@ fn question(id: i64, kind: Kind, choices: &[&str], required: bool) -> Question {
         archived_at: None,
         created_at: t,
         updated_at: t,
+        form: Form::Registration.code().into(),
+        role: String::new(),
     }
 }
 
@@ -93,6 +95,62 @@ fn a_question_keeps_its_kind() {
         help: String::new(),
         choices: Vec::new(),
         required: false,
+        role: None,
     };
     assert_eq!(check_list(&current, &[d])[0].0, "questions[0].kind");
+}
+
+#[test]
+fn a_rating_is_one_of_one_to_five() {
+    let qs = [question(8, Kind::Rating, &[], true)];
+    assert_eq!(
+        answers(&qs, &given(&[(8, &["4"])])).unwrap(),
+        vec![(8, "4".to_string())]
+    );
+    for bad in ["0", "6", "five", "4.5"] {
+        assert!(answers(&qs, &given(&[(8, &[bad])])).is_err(), "{bad}");
+    }
+    let t = tally(&qs[0], &["5".into(), "5".into(), "1".into()]);
+    assert_eq!(t.counts[4], ("5".to_string(), 2));
+    assert_eq!(t.counts.len(), 5);
+}
+
+#[test]
+fn a_built_in_question_keeps_its_role_and_choices() {
+    let mut lever = question(9, Kind::Choice, &["payment", "technology"], false);
+    lever.role = "lever".into();
+    let current = [lever.clone()];
+    let same = Draft::of(&lever);
+    assert!(check_list(&current, std::slice::from_ref(&same)).is_empty());
+    let relabelled = Draft {
+        label: "Which lever?".into(),
+        role: Some("lever".into()),
+        ..same.clone()
+    };
+    assert!(check_list(&current, &[relabelled]).is_empty());
+    let other_role = Draft {
+        role: Some("topics".into()),
+        ..same.clone()
+    };
+    assert_eq!(
+        check_list(&current, &[other_role])[0].0,
+        "questions[0].role"
+    );
+    let other_choices = Draft {
+        choices: vec!["payment".into()],
+        ..same.clone()
+    };
+    assert_eq!(
+        check_list(&current, &[other_choices])[0].0,
+        "questions[0].choices"
+    );
+    let new_with_role = Draft {
+        id: None,
+        role: Some("rating".into()),
+        ..same
+    };
+    assert_eq!(
+        check_list(&current, &[new_with_role])[0].0,
+        "questions[0].role"
+    );
 }

@@ -63,6 +63,21 @@ async fn the_public_forms_mark_required_what_the_server_requires() {
 }
 
 #[tokio::test]
+async fn the_evaluation_forms_mark_required_what_the_server_requires() {
+    let app =
+        TestApp::spawn_with_clock(convene::clock::Clock::manual(chrono::Utc::now()), |_| {}).await;
+    let session = app.next_jam().await;
+    let manage = app.register_ok(session, "eve@example.org").await;
+    let jam = app.sessions().await.remove(0);
+    let ends: chrono::DateTime<chrono::Utc> = jam["ends_at"].as_str().unwrap().parse().unwrap();
+    app.clock.set(ends + chrono::Duration::minutes(1));
+    let public = format!("/sessions/{session}/feedback");
+    check(&app, &public, &public, &[]).await;
+    let own = format!("{manage}/feedback");
+    check(&app, &own, &own, &[]).await;
+}
+
+#[tokio::test]
 async fn the_application_form_marks_required_what_the_server_requires() {
     let (app, _) = echo_app(40).await;
     check(&app, "/echo/cohort-3", "/echo/cohort-3/apply", &[]).await;

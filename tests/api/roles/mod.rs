@@ -152,6 +152,12 @@ fn table() -> Vec<Row> {
         public("GET", "/r/{token}/confirmation", "/r/{manage}/confirmation", 200),
         public("GET", "/r/{token}/cancel", "/r/{manage}/cancel", 200),
         public("POST", "/r/{token}/cancel", "/r/{manage}/cancel", 303),
+        // The evaluation opens once the session has ended: not yet.
+        public("GET", "/r/{token}/feedback", "/r/{manage}/feedback", 409),
+        public("POST", "/r/{token}/feedback", "/r/{manage}/feedback", 409),
+        public("GET", "/sessions/{id}/feedback", "/sessions/{jam}/feedback", 409),
+        public("POST", "/sessions/{id}/feedback", "/sessions/{jam}/feedback", 409),
+        public("GET", "/sessions/{id}/feedback/thanks", "/sessions/{jam}/feedback/thanks", 200),
         public("GET", "/subscribe", "/subscribe", 200),
         public("POST", "/subscribe", "/subscribe", 422),
         public("GET", "/subscribe/sent", "/subscribe/sent", 200),
@@ -218,6 +224,8 @@ fn table() -> Vec<Row> {
         roles("GET", "/api/v1/organizer/series/{slug}/questions", "/api/v1/organizer/series/jam/questions", API_JAM_READ),
         // `{}` lacks the list: refused after the role.
         roles("PUT", "/api/v1/organizer/series/{slug}/questions", "/api/v1/organizer/series/jam/questions", API_JAM_BAD_INPUT),
+        roles("GET", "/api/v1/organizer/series/{slug}/evaluation-questions", "/api/v1/organizer/series/jam/evaluation-questions", API_JAM_READ),
+        roles("PUT", "/api/v1/organizer/series/{slug}/evaluation-questions", "/api/v1/organizer/series/jam/evaluation-questions", API_JAM_BAD_INPUT),
         roles("GET", "/api/v1/organizer/sessions/{id}/registrations", "/api/v1/organizer/sessions/{jam}/registrations", API_JAM_READ),
         roles("POST", "/api/v1/organizer/sessions/{id}/registrations", "/api/v1/organizer/sessions/{jam}/registrations", API_JAM_BAD_INPUT),
         roles("GET", "/api/v1/organizer/sessions/{id}/registrations.csv", "/api/v1/organizer/sessions/{jam}/registrations.csv", API_JAM_READ),
@@ -298,6 +306,9 @@ fn table() -> Vec<Row> {
         // The CSRF token alone: a question with no label.
         roles("POST", "/organizer/series/{slug}/questions", "/organizer/series/jam/questions", PAGE_JAM_BAD_INPUT),
         roles("POST", "/organizer/series/{slug}/questions/{id}", "/organizer/series/jam/questions/0", [303, 403, 403, 404, 404]),
+        roles("GET", "/organizer/series/{slug}/evaluation-questions", "/organizer/series/jam/evaluation-questions", PAGE_JAM_READ),
+        roles("POST", "/organizer/series/{slug}/evaluation-questions", "/organizer/series/jam/evaluation-questions", PAGE_JAM_BAD_INPUT),
+        roles("POST", "/organizer/series/{slug}/evaluation-questions/{id}", "/organizer/series/jam/evaluation-questions/0", [303, 403, 403, 404, 404]),
         roles("GET", "/organizer/series/{slug}/reports", "/organizer/series/jam/reports", PAGE_JAM_READ),
         roles("GET", "/organizer/series/{slug}/reports.csv", "/organizer/series/jam/reports.csv", PAGE_JAM_READ),
         roles("GET", "/organizer/lists", "/organizer/lists", PAGE_JAM_READ),
