@@ -33,7 +33,7 @@ FLOORS = {
     "series::questions": 1, "series::registrants": 1,
     # 2 features
     "registration": 2, "lists": 2, "lineup": 2, "interest": 2, "archive": 2,
-    "attendance": 2, "echo": 2, "series": 2, "questions": 2,
+    "attendance": 2, "echo": 2, "series": 2, "questions": 2, "evaluation": 2,
     # 3 composition
     "organizer": 3, "jobs": 3, "api_docs": 3, "app": 3, "cli": 3, "privacy": 3,
     "series::manage": 3, "lib": 3, "main": 3,

@@ -212,6 +212,8 @@ pub fn routes(r: &mut Routes) {
         .configure(lineup::routes)
         .configure(interest::routes)
         .configure(crate::questions::routes)
+        .configure(crate::evaluation::since::routes)
+        .configure(crate::evaluation::report::routes)
         .get("/api/v1/openapi.json", crate::api_docs::openapi_json)
         .get("/api/v1/docs", crate::api_docs::docs_page)
         .post("/api/v1/auth/token", auth::handlers::token)

@@ -16,6 +16,7 @@ pub mod content;
 pub mod db;
 pub mod echo;
 pub mod error;
+pub mod evaluation;
 pub mod files;
 pub mod interest;
 pub mod jobs;

@@ -13,6 +13,7 @@ mod echo;
 mod echo_cases;
 mod echo_completion;
 mod echo_review;
+mod feedback;
 mod feeds;
 mod follow_ups;
 mod health;
