@@ -440,8 +440,8 @@ mod tests {
     #[test]
     fn yes_or_no_is_required_and_levers_must_be_known() {
         let errors = parse(&form("", &["vibes"], "")).unwrap_err();
-        assert_eq!(errors.get("acted_on").is_some(), true, "{errors:?}");
-        assert_eq!(errors.get("levers").is_some(), true, "{errors:?}");
+        assert!(errors.get("acted_on").is_some(), "{errors:?}");
+        assert!(errors.get("levers").is_some(), "{errors:?}");
         let long = "x".repeat(MAX_CHANGED + 1);
         assert!(parse(&form("yes", &[], &long))
             .unwrap_err()
