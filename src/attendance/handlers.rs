@@ -403,12 +403,7 @@ pub async fn series_metrics_csv(
 pub(crate) fn trend_csv(trend: &Trend) -> Result<HttpResponse, ApiError> {
     let (series, from, to, _, points) = trend;
     let body = crate::attendance::exports::csv(points).map_err(ApiError::Internal)?;
-    let name = format!(
-        "{}-{}-to-{}.csv",
-        series.slug,
-        from.format("%Y-%m-%d"),
-        to.format("%Y-%m-%d")
-    );
+    let name = crate::web::period::csv_name(&series.slug, *from, *to);
     Ok(crate::web::csv::csv_download(&name, body))
 }
 

@@ -42,3 +42,12 @@ impl RangeQuery {
         Ok((from, to))
     }
 }
+
+/// A download's file name for a period: `<prefix>-<from>-to-<to>.csv`.
+pub fn csv_name(prefix: &str, from: NaiveDateTime, to: NaiveDateTime) -> String {
+    format!(
+        "{prefix}-{}-to-{}.csv",
+        from.format("%Y-%m-%d"),
+        to.format("%Y-%m-%d")
+    )
+}

@@ -10,7 +10,7 @@ use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::series::model::{self, Series};
-use crate::web::period::RangeQuery;
+use crate::web::period::{csv_name, RangeQuery};
 use crate::web::AppState;
 
 use super::store::{self, Loaded};
@@ -150,12 +150,7 @@ fn download(
     loaded: &Loaded,
 ) -> Result<HttpResponse, ApiError> {
     let body = csv(loaded).map_err(ApiError::Internal)?;
-    let name = format!(
-        "{}-feedback-{}-to-{}.csv",
-        series.slug,
-        from.format("%Y-%m-%d"),
-        to.format("%Y-%m-%d")
-    );
+    let name = csv_name(&format!("{}-feedback", series.slug), from, to);
     Ok(crate::web::csv::csv_download(&name, body))
 }
 
@@ -191,15 +186,13 @@ pub async fn page_csv(
     if let Some(refused) = user.forbidden(Need::Read, &state) {
         return refused;
     }
-    let found = loaded(&state, path.into_inner(), &query).await;
-    match found.and_then(|(series, from, to, loaded)| download(&series, from, to, &loaded)) {
+    let slug = path.into_inner();
+    let back = format!("/organizer/series/{slug}/reports");
+    match loaded(&state, slug, &query)
+        .await
+        .and_then(|(series, from, to, loaded)| download(&series, from, to, &loaded))
+    {
         Ok(download) => download,
-        Err(ApiError::NotFound(_)) => state.pages.not_found(),
-        Err(ApiError::Invalid { message, .. }) => state.pages.message(
-            actix_web::http::StatusCode::BAD_REQUEST,
-            "The period is not valid",
-            &message,
-        ),
-        Err(e) => state.pages.internal_error(&e.into()),
+        Err(e) => crate::auth::forms::refused(&state, e, &back),
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{evaluation_answers, evaluations, registration_questions, sessions};
+use crate::db::schema::{evaluation_answers, evaluations, registration_questions};
 use crate::db::DbConnection;
 use crate::lineup::levers;
 use crate::series::model::{self, Session};
@@ -40,15 +40,10 @@ pub fn load(
     to: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<Loaded> {
-    let list: Vec<Session> = sessions::table
-        .filter(sessions::series_id.eq(series_id))
-        .filter(sessions::starts_at.ge(from))
-        .filter(sessions::starts_at.lt(to))
-        .filter(sessions::ends_at.le(now))
-        .filter(sessions::status.ne(model::CANCELLED))
-        .order(sessions::starts_at.asc())
-        .select(Session::as_select())
-        .load(conn)?;
+    let list: Vec<Session> = model::sessions_of_period(conn, series_id, from, to)?
+        .into_iter()
+        .filter(|s| s.ends_at <= now)
+        .collect();
     let ids: Vec<i64> = list.iter().map(|s| s.id).collect();
     let registered = model::counts(conn, &ids, crate::registration::REGISTERED)?;
     let sessions = list
@@ -56,11 +51,7 @@ pub fn load(
         .map(|s| SessionRow {
             id: s.id,
             title: s.title.clone(),
-            date: s
-                .starts_at_utc()
-                .with_timezone(&s.tz())
-                .format("%Y-%m-%d")
-                .to_string(),
+            date: s.local_date(),
             registrants: registered
                 .iter()
                 .find(|(id, _)| *id == s.id)

@@ -107,21 +107,39 @@ fn lever(code: &str, took_back: i64, acted_on: i64) -> (String, i64, i64) {
     (code.to_string(), took_back, acted_on)
 }
 
-/// The figures that are plain numbers, in one line to compare.
-fn counts(f: &Value) -> Value {
-    json!([
-        f["registrants"],
-        f["responses"],
-        f["registrant_responses"],
-        f["anonymous_responses"],
-        f["response_rate"],
-        f["rating"],
-        f["usefulness"],
-        f["took_back"],
-        f["since_asked"],
-        f["since_answered"],
-        f["acted_on"],
-    ])
+/// The figures but the levers: (registrants, responses, registrants'
+/// responses, anonymous ones), the response rate, the rating and
+/// usefulness, and (took back, asked later, answered, acted on).
+fn counts(f: &Value) -> (Value, Value, Value, Value, Value) {
+    let four = |names: [&str; 4]| json!(names.map(|n| f[n].clone()));
+    (
+        four([
+            "registrants",
+            "responses",
+            "registrant_responses",
+            "anonymous_responses",
+        ]),
+        f["response_rate"].clone(),
+        f["rating"].clone(),
+        f["usefulness"].clone(),
+        four(["took_back", "since_asked", "since_answered", "acted_on"]),
+    )
+}
+
+/// What `counts` should give.
+fn expected(
+    people: [i64; 4],
+    rate: f64,
+    rating: Value,
+    usefulness: Value,
+    later: [i64; 4],
+) -> (Value, Value, Value, Value, Value) {
+    (json!(people), json!(rate), rating, usefulness, json!(later))
+}
+
+/// A 1-to-5 question's figures.
+fn scale(average: Value, answers: i64, counts: [i64; 5]) -> Value {
+    json!({ "average": average, "answers": answers, "counts": counts })
 }
 
 #[tokio::test]
@@ -140,78 +158,30 @@ async fn the_feedback_api_counts_a_known_set_of_evaluations() {
     let sessions = body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2, "the two ended sessions: {body}");
 
-    let scale = |average: Value, answers: i64, c: [i64; 5]| json!({ "average": average, "answers": answers, "counts": c });
     let first = &sessions[0]["figures"];
-    assert_eq!(
-        counts(first),
-        json!([
-            4,
-            3,
-            2,
-            1,
-            0.75,
-            scale(json!(4.0), 3, [0, 0, 1, 1, 1]),
-            scale(json!(3.0), 2, [0, 1, 0, 1, 0]),
-            2,
-            1,
-            1,
-            1
-        ]),
-        "the first session: {first}"
-    );
+    let rating = scale(json!(4.0), 3, [0, 0, 1, 1, 1]);
+    let useful = scale(json!(3.0), 2, [0, 1, 0, 1, 0]);
+    let want = expected([4, 3, 2, 1], 0.75, rating, useful.clone(), [2, 1, 1, 1]);
+    assert_eq!(counts(first), want, "the first session: {first}");
+    let took = [lever("payment", 1, 1), lever("clinical-model", 1, 0)];
     assert_eq!(
         levers(first),
-        [
-            lever("payment", 1, 1),
-            lever("clinical-model", 1, 0),
-            lever("technology", 0, 1)
-        ],
+        [took[0].clone(), took[1].clone(), lever("technology", 0, 1)],
         "took back: a (Payment, by name) and the anonymous one; acted on: a, on two levers"
     );
     let second = &sessions[1]["figures"];
-    assert_eq!(
-        counts(second),
-        json!([
-            2,
-            1,
-            1,
-            0,
-            0.5,
-            scale(json!(2.0), 1, [0, 1, 0, 0, 0]),
-            scale(Value::Null, 0, [0; 5]),
-            1,
-            1,
-            1,
-            0
-        ]),
-        "the second session: {second}"
-    );
+    let rating = scale(json!(2.0), 1, [0, 1, 0, 0, 0]);
+    let none = scale(Value::Null, 0, [0; 5]);
+    let want = expected([2, 1, 1, 0], 0.5, rating, none, [1, 1, 1, 0]);
+    assert_eq!(counts(second), want, "the second session: {second}");
     assert_eq!(levers(second), [lever("technology", 1, 0)]);
     let totals = &body["totals"];
-    assert_eq!(
-        counts(totals),
-        json!([
-            6,
-            4,
-            3,
-            1,
-            0.67,
-            scale(json!(3.5), 4, [0, 1, 1, 1, 1]),
-            scale(json!(3.0), 2, [0, 1, 0, 1, 0]),
-            3,
-            2,
-            2,
-            1
-        ]),
-        "over the period: {totals}"
-    );
+    let rating = scale(json!(3.5), 4, [0, 1, 1, 1, 1]);
+    let want = expected([6, 4, 3, 1], 0.67, rating, useful, [3, 2, 2, 1]);
+    assert_eq!(counts(totals), want, "over the period: {totals}");
     assert_eq!(
         levers(totals),
-        [
-            lever("payment", 1, 1),
-            lever("clinical-model", 1, 0),
-            lever("technology", 1, 1)
-        ]
+        [took[0].clone(), took[1].clone(), lever("technology", 1, 1)]
     );
     assert_eq!(totals["levers"].as_array().unwrap().len(), 7, "every lever");
 
