@@ -15,7 +15,9 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde_json::json;
 
 use crate::config::{PublicUrl, Settings};
-use crate::db::schema::{evaluation_answers, evaluations, registration_questions, registrations};
+use crate::db::schema::{
+    evaluation_answers, evaluations, people, registration_questions, registrations, sessions,
+};
 use crate::db::{self, DbConnection, DbError, Pool};
 use crate::lineup::levers;
 use crate::mail::outbox;
@@ -113,12 +115,16 @@ pub async fn ask_due(
     }
     let ended_by = now - Duration::days(i64::from(days));
     let due: Vec<(Session, Series)> = db::run(pool, move |conn| {
+        // Only those `ask_session` asks, so that someone erased does not
+        // cost a write every tick.
         let ids: Vec<i64> = evaluations::table
-            .inner_join(crate::db::schema::sessions::table)
+            .inner_join(sessions::table)
+            .inner_join(registrations::table.inner_join(people::table))
             .filter(evaluations::took_back.eq(true))
             .filter(evaluations::since_asked_at.is_null())
-            .filter(evaluations::registration_id.is_not_null())
-            .filter(crate::db::schema::sessions::ends_at.le(ended_by))
+            .filter(sessions::ends_at.le(ended_by))
+            .filter(registrations::token_sealed.is_not_null())
+            .filter(people::email.not_like(format!("%{}", outbox::ERASED_DOMAIN)))
             .select(evaluations::session_id)
             .distinct()
             .load(conn)?;
