@@ -336,22 +336,7 @@ async fn session_measures(
     .await
 }
 
-#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RangeQuery {
-    /// `YYYY-MM-DD` (UTC), included; a year before `to` when absent.
-    pub from: Option<String>,
-    /// `YYYY-MM-DD` (UTC), excluded; now when absent.
-    pub to: Option<String>,
-}
-
-fn day(name: &str, value: &str) -> Result<chrono::NaiveDateTime, ApiError> {
-    chrono::NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
-        .map_err(|_| format!("`{value}` is not a date like 2026-01-31"))
-        .and_then(crate::calendar::schedule::sane_date)
-        .map(|d| d.and_time(chrono::NaiveTime::MIN))
-        .map_err(|message| ApiError::fields(vec![(name.into(), message)]))
-}
+pub use crate::web::period::RangeQuery;
 
 /// A series' trend over a period.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -418,12 +403,7 @@ pub async fn series_metrics_csv(
 pub(crate) fn trend_csv(trend: &Trend) -> Result<HttpResponse, ApiError> {
     let (series, from, to, _, points) = trend;
     let body = crate::attendance::exports::csv(points).map_err(ApiError::Internal)?;
-    let name = format!(
-        "{}-{}-to-{}.csv",
-        series.slug,
-        from.format("%Y-%m-%d"),
-        to.format("%Y-%m-%d")
-    );
+    let name = crate::web::period::csv_name(&series.slug, *from, *to);
     Ok(crate::web::csv::csv_download(&name, body))
 }
 
@@ -443,16 +423,7 @@ pub(crate) async fn trend(
     query: &RangeQuery,
     ahead: chrono::Months,
 ) -> Result<Trend, ApiError> {
-    let now = state.clock.naive();
-    let to = match &query.to {
-        Some(v) => day("to", v)?,
-        None => now.checked_add_months(ahead).unwrap_or(now),
-    };
-    let anchor = if query.to.is_some() { to } else { now };
-    let from = match &query.from {
-        Some(v) => day("from", v)?,
-        None => anchor - chrono::Duration::days(365),
-    };
+    let (from, to) = query.period(state.clock.naive(), ahead)?;
     let baseline = state.settings.series.get(&slug).and_then(|s| s.baseline);
     let found = db::run(&state.pool, move |conn| {
         let Some(series) = model::find_series(conn, &slug)? else {

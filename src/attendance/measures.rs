@@ -243,11 +243,7 @@ pub fn trend(sessions: Vec<TrendSession>, baseline: Option<u32>) -> Vec<Point> {
             Point {
                 session_id: s.id,
                 title: s.title.clone(),
-                date: s
-                    .starts_at_utc()
-                    .with_timezone(&s.tz())
-                    .format("%Y-%m-%d")
-                    .to_string(),
+                date: s.local_date(),
                 running_vs_baseline: baseline.filter(|b| *b > 0).map(|b| Baseline {
                     baseline: i64::from(b),
                     difference: average.round() as i64 - i64::from(b),
@@ -270,14 +266,7 @@ pub fn for_series(
     to: chrono::NaiveDateTime,
     baseline: Option<u32>,
 ) -> QueryResult<Vec<Point>> {
-    let list: Vec<Session> = sessions::table
-        .filter(sessions::series_id.eq(series_id))
-        .filter(sessions::starts_at.ge(from))
-        .filter(sessions::starts_at.lt(to))
-        .filter(sessions::status.ne(model::CANCELLED))
-        .order(sessions::starts_at.asc())
-        .select(Session::as_select())
-        .load(conn)?;
+    let list = model::sessions_of_period(conn, series_id, from, to)?;
     let ids: Vec<i64> = list.iter().map(|s| s.id).collect();
     let attended: Vec<(i64, i64)> = attendance::table
         .filter(attendance::session_id.eq_any(&ids))

@@ -15,6 +15,7 @@ use crate::attendance::measures::{summed, Point};
 use crate::auth::{Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
+use crate::evaluation::report::{self as evaluation, Figures, SessionFeedback, TextAnswer};
 use crate::series::questions::{store as questions, Kind, Tally};
 use crate::web::AppState;
 
@@ -51,6 +52,9 @@ fn same_period(query: &RangeQuery) -> String {
         s => format!("?{s}"),
     }
 }
+
+/// A series' feedback as `evaluation::for_series` counts it.
+type Feedback = (Vec<SessionFeedback>, Figures, Vec<TextAnswer>);
 
 fn day(t: &chrono::NaiveDateTime) -> String {
     t.format("%b %-d, %Y").to_string()
@@ -139,11 +143,66 @@ fn answers(tallies: &[Tally]) -> Vec<Value> {
         .collect()
 }
 
+/// A share as people read it: `0.25` → `25%`; a dash for none.
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or("—".into(), |r| format!("{}%", (r * 100.0).round()))
+}
+
+/// An average to two decimals; a dash for none.
+fn average(x: Option<f64>) -> String {
+    x.map_or("—".into(), |x| x.to_string())
+}
+
+/// How many of the latest free-text answers the page shows (the CSV and
+/// the API have them all).
+const LATEST_ANSWERS: usize = 10;
+
+/// The feedback section: per session, per lever over the period, and the
+/// latest free-text answers.
+fn feedback(slug: &str, period_query: &str, found: &Feedback) -> Value {
+    let (sessions, totals, answers) = found;
+    json!({
+        "csv_url": format!("/organizer/series/{slug}/feedback.csv{period_query}"),
+        "api_url": format!("/api/v1/series/{slug}/feedback{period_query}"),
+        "responses": totals.responses,
+        "rows": sessions.iter().map(|s| json!({
+            "date": charts::date_label(&s.date),
+            "title": s.title,
+            "responses": s.figures.responses,
+            "registrants": s.figures.registrants,
+            "rate": percent(s.figures.response_rate),
+            "rating": average(s.figures.rating.average),
+            "usefulness": average(s.figures.usefulness.average),
+            "took_back": s.figures.took_back,
+            "acted_on": s.figures.acted_on,
+            "asked": s.figures.since_asked,
+            "answered": s.figures.since_answered,
+        })).collect::<Vec<_>>(),
+        "total": {
+            "rate": percent(totals.response_rate),
+            "rating": average(totals.rating.average),
+            "usefulness": average(totals.usefulness.average),
+            "took_back": totals.took_back,
+            "acted_on": totals.acted_on,
+            "asked": totals.since_asked,
+            "answered": totals.since_answered,
+        },
+        "levers": totals.levers,
+        "answers": answers.iter().take(LATEST_ANSWERS).map(|a| json!({
+            "date": charts::date_label(&a.date),
+            "session": a.session,
+            "question": a.question,
+            "text": a.text,
+        })).collect::<Vec<_>>(),
+    })
+}
+
 fn render(
     state: &AppState,
     query: &RangeQuery,
     found: &Trend,
     tallies: &[Tally],
+    feedback_found: &Feedback,
 ) -> anyhow::Result<HttpResponse> {
     let (series, from, to, baseline, points) = found;
     let period = format!(
@@ -181,6 +240,7 @@ fn render(
             "sectors": breakdown("sector-chart", "sector", &by_sector, &series.title)?,
             "states": breakdown("state-chart", "state", &by_state, &series.title)?,
             "questions": answers(tallies),
+            "feedback": feedback(&series.slug, &period_query, feedback_found),
         }),
     )))
 }
@@ -240,12 +300,15 @@ pub async fn page(
     match period_trend(&state, slug.clone(), &query).await {
         Ok(found) => {
             let (series_id, from, to) = (found.0.id, found.1, found.2);
+            let now = state.clock.naive();
             let tallies = db::run(&state.pool, move |conn| {
-                questions::tallies(conn, series_id, from, to).map_err(DbError::from)
+                let tallies = questions::tallies(conn, series_id, from, to)?;
+                let feedback = evaluation::for_series(conn, series_id, from, to, now)?;
+                Ok::<_, DbError>((tallies, feedback))
             })
             .await;
             match tallies {
-                Ok(tallies) => render(&state, &query, &found, &tallies)
+                Ok((tallies, feedback)) => render(&state, &query, &found, &tallies, &feedback)
                     .unwrap_or_else(|e| state.pages.internal_error(&e)),
                 Err(e) => state.pages.internal_error(&e.into()),
             }

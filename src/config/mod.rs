@@ -31,6 +31,7 @@ pub struct Settings {
     pub echo: EchoSettings,
     pub attendance: AttendanceSettings,
     pub archive: ArchiveSettings,
+    pub evaluation: EvaluationSettings,
     pub limits: LimitSettings,
     /// Series keyed by slug (`[series.jam]`), so each key has an env name:
     /// `CONVENE__SERIES__JAM__JOIN_URL`.

@@ -37,6 +37,14 @@ impl AttendanceSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct EvaluationSettings {
+    /// Days after a session that those who said they would take an idea
+    /// back are asked, once, what came of it; 0 = never asked.
+    pub follow_up_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ArchiveSettings {
     /// Where uploaded materials are stored (a local folder; each file under
     /// its SHA-256).

@@ -1,8 +1,8 @@
 //! Background work: the scheduler tick (generates each series' sessions,
-//! enqueues invitations, reminders, ECHO case follow-ups and sessions'
-//! follow-ups, purges old mail's content) and the mail
-//! workers. Runs inside `serve` or alone as `convene worker`; any number of
-//! copies can run against one database.
+//! enqueues invitations, reminders, ECHO case follow-ups, sessions'
+//! follow-ups and the evaluations' "what came of it", purges old mail's
+//! content) and the mail workers. Runs inside `serve` or alone as
+//! `convene worker`; any number of copies can run against one database.
 
 pub mod outreach;
 
@@ -71,6 +71,8 @@ pub struct Tick {
     /// Registrants followed up after a session (and told of materials
     /// published later, when configured).
     pub session_follow_ups: usize,
+    /// Registrants asked what came of what they said they would take back.
+    pub since_asked: usize,
     /// Finished messages past `mail.retention_days` whose content went.
     pub mail_purged: usize,
 }
@@ -98,6 +100,7 @@ pub async fn tick(
     .await?;
     let session_follow_ups =
         crate::archive::follow_up::enqueue_due(pool, &settings, now.naive_utc()).await?;
+    let since_asked = crate::evaluation::since::ask_due(pool, &settings, now.naive_utc()).await?;
     let mail_purged = purge_old_mail(pool, &settings, now).await?;
     Ok(Tick {
         sessions_created,
@@ -106,6 +109,7 @@ pub async fn tick(
         presenter_reminders,
         case_follow_ups,
         session_follow_ups,
+        since_asked,
         mail_purged,
     })
 }
@@ -207,6 +211,7 @@ async fn scheduler(
                 reminders = t.reminders,
                 presenter_reminders = t.presenter_reminders,
                 case_follow_ups = t.case_follow_ups,
+                since_asked = t.since_asked,
                 mail_purged = t.mail_purged,
                 "scheduler queued work"
             ),

@@ -96,6 +96,13 @@ impl Session {
     pub fn is_cancelled(&self) -> bool {
         self.status == CANCELLED
     }
+    /// Its date where it happens, `YYYY-MM-DD`: how reports name it.
+    pub fn local_date(&self) -> String {
+        self.starts_at_utc()
+            .with_timezone(&self.tz())
+            .format("%Y-%m-%d")
+            .to_string()
+    }
 
     /// The session as a calendar event; `attendee` and the sequence bump
     /// make it one person's copy.
@@ -187,6 +194,24 @@ pub fn all_series(conn: &mut DbConnection) -> QueryResult<Vec<Series>> {
     series::table
         .order(series::slug.asc())
         .select(Series::as_select())
+        .load(conn)
+}
+
+/// A series' sessions that start in `[from, to)`, cancelled ones left
+/// out, oldest first: the sessions a report over the period counts.
+pub fn sessions_of_period(
+    conn: &mut DbConnection,
+    series_id: i64,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> QueryResult<Vec<Session>> {
+    sessions::table
+        .filter(sessions::series_id.eq(series_id))
+        .filter(sessions::starts_at.ge(from))
+        .filter(sessions::starts_at.lt(to))
+        .filter(sessions::status.ne(CANCELLED))
+        .order(sessions::starts_at.asc())
+        .select(Session::as_select())
         .load(conn)
 }
 

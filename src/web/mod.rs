@@ -7,6 +7,7 @@ pub mod hygiene;
 pub mod limits;
 pub mod links;
 pub mod pages;
+pub mod period;
 pub mod routes;
 pub mod token;
 

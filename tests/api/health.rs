@@ -112,6 +112,8 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/sessions/{id}/metrics.csv", "get"),
         ("/api/v1/series/{slug}/metrics", "get"),
         ("/api/v1/series/{slug}/metrics.csv", "get"),
+        ("/api/v1/series/{slug}/feedback", "get"),
+        ("/api/v1/series/{slug}/feedback.csv", "get"),
         ("/api/v1/echo/cohorts", "get"),
         ("/api/v1/echo/cohorts", "post"),
         ("/api/v1/echo/cohorts/{slug}", "get"),
@@ -172,6 +174,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
             || path.contains("echo")
             || path.contains("attendance")
             || path.contains("metrics")
+            || path.contains("feedback")
             || path.contains("materials")
         {
             assert_eq!(op["security"][0]["bearer"], serde_json::json!([]), "{path}");

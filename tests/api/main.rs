@@ -14,6 +14,7 @@ mod echo_cases;
 mod echo_completion;
 mod echo_review;
 mod evaluations;
+mod feedback;
 mod feeds;
 mod follow_ups;
 mod health;

@@ -158,6 +158,10 @@ fn table() -> Vec<Row> {
         public("GET", "/sessions/{id}/feedback", "/sessions/{jam}/feedback", 409),
         public("POST", "/sessions/{id}/feedback", "/sessions/{jam}/feedback", 409),
         public("GET", "/sessions/{id}/feedback/thanks", "/sessions/{jam}/feedback/thanks", 200),
+        // Not asked what came of an evaluation: no such page.
+        public("GET", "/r/{token}/since", "/r/{manage}/since", 404),
+        public("POST", "/r/{token}/since", "/r/{manage}/since", 404),
+        public("GET", "/r/{token}/since/thanks", "/r/{manage}/since/thanks", 404),
         public("GET", "/subscribe", "/subscribe", 200),
         public("POST", "/subscribe", "/subscribe", 422),
         public("GET", "/subscribe/sent", "/subscribe/sent", 200),
@@ -264,6 +268,8 @@ fn table() -> Vec<Row> {
         roles("GET", "/api/v1/sessions/{id}/metrics.csv", "/api/v1/sessions/{cohort_session}/metrics.csv", API_COHORT_READ),
         roles("GET", "/api/v1/series/{slug}/metrics", "/api/v1/series/jam/metrics", API_JAM_READ),
         roles("GET", "/api/v1/series/{slug}/metrics.csv", "/api/v1/series/jam/metrics.csv", API_JAM_READ),
+        roles("GET", "/api/v1/series/{slug}/feedback", "/api/v1/series/jam/feedback", API_JAM_READ),
+        roles("GET", "/api/v1/series/{slug}/feedback.csv", "/api/v1/series/jam/feedback.csv", API_JAM_READ),
         // Materials.
         roles("POST", "/api/v1/sessions/{id}/materials", "/api/v1/sessions/{cohort_session}/materials", API_COHORT_RECORD_BAD_INPUT).with(Multipart),
         roles("POST", "/api/v1/sessions/{id}/materials", "/api/v1/sessions/{jam}/materials", API_JAM_BAD_INPUT).with(Multipart),
@@ -311,6 +317,7 @@ fn table() -> Vec<Row> {
         roles("POST", "/organizer/series/{slug}/evaluation-questions/{id}", "/organizer/series/jam/evaluation-questions/0", [303, 403, 403, 404, 404]),
         roles("GET", "/organizer/series/{slug}/reports", "/organizer/series/jam/reports", PAGE_JAM_READ),
         roles("GET", "/organizer/series/{slug}/reports.csv", "/organizer/series/jam/reports.csv", PAGE_JAM_READ),
+        roles("GET", "/organizer/series/{slug}/feedback.csv", "/organizer/series/jam/feedback.csv", PAGE_JAM_READ),
         roles("GET", "/organizer/lists", "/organizer/lists", PAGE_JAM_READ),
         roles("POST", "/organizer/lists/{slug}/import", "/organizer/lists/jam/import", PAGE_JAM_BAD_INPUT).with(Multipart),
         roles("GET", "/organizer/lists/{slug}/export.csv", "/organizer/lists/jam/export.csv", PAGE_JAM_READ),
