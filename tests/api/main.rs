@@ -37,6 +37,7 @@ mod reports;
 mod roles;
 mod scheduler;
 mod series;
+mod series_create;
 mod sessions;
 mod strangers;
 mod working_groups;
