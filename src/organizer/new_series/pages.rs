@@ -54,12 +54,15 @@ fn how(s: &Series) -> String {
     }
 }
 
+/// A form sent back: what it said, a message per field, the status.
+type Sent<'a> = (&'a NewSeriesBody, &'a [(String, String)], StatusCode);
+
 /// The page: the series, and the form (empty, or as sent with its errors).
 fn render(
     state: &AppState,
     user: &PageUser,
     rows: &[(Series, i64)],
-    sent: Option<(&NewSeriesBody, &[(String, String)], StatusCode)>,
+    sent: Option<Sent<'_>>,
 ) -> HttpResponse {
     let empty = NewSeriesBody {
         timezone: Some("America/New_York".into()),
