@@ -504,3 +504,31 @@ async fn organizers_create_a_one_off_event_on_the_series_page() {
     );
     app.register_ok(stored[1].0, "sam@example.org").await;
 }
+
+#[tokio::test]
+async fn a_configured_series_added_later_under_a_created_slug_does_not_take_it_over() {
+    let app = spawn().await;
+    let bearer = organizer(&app).await;
+    assert_eq!(create(&app, &bearer, nwc(None)).await.0, 201);
+    let mut settings = app.settings.clone();
+    let mut clash = settings.series["jam"].clone();
+    clash.title = "A configured series".into();
+    settings.series.insert("nwc".into(), clash);
+    convene::jobs::tick(&app.pool, Arc::new(settings), app.clock.now())
+        .await
+        .expect("scheduler tick");
+    let (title, origin, recurring) = with_conn(&app.pool, |c| {
+        use convene::db::schema::series;
+        use diesel::prelude::*;
+        series::table
+            .filter(series::slug.eq("nwc"))
+            .select((series::title, series::origin, series::recurring))
+            .first::<(String, String, bool)>(c)
+            .unwrap()
+    });
+    assert_eq!(
+        (title.as_str(), origin.as_str(), recurring),
+        (NWC, "organizer", false)
+    );
+    assert_eq!(stored_sessions(&app, "nwc").len(), 2, "no Jam rule applied");
+}
