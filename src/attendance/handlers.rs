@@ -326,10 +326,10 @@ async fn session_measures(
     ApiError,
 > {
     user.require(Need::SeeCohort)?;
-    let (settings, who) = (state.settings.clone(), user.caller());
+    let who = user.caller();
     db::run(&state.pool, move |conn| {
         let (session, series) = facilitators::session(conn, who, Need::SeeCohort, id)?;
-        let baseline = settings.series.get(&series.slug).and_then(|s| s.baseline);
+        let baseline = series.usual_registrants();
         let measures = crate::attendance::measures::for_session(conn, &session, baseline)?;
         Ok((session, series, measures))
     })
@@ -424,15 +424,16 @@ pub(crate) async fn trend(
     ahead: chrono::Months,
 ) -> Result<Trend, ApiError> {
     let (from, to) = query.period(state.clock.naive(), ahead)?;
-    let baseline = state.settings.series.get(&slug).and_then(|s| s.baseline);
     let found = db::run(&state.pool, move |conn| {
         let Some(series) = model::find_series(conn, &slug)? else {
             return Ok::<_, DbError>(None);
         };
+        let baseline = series.usual_registrants();
         let points = crate::attendance::measures::for_series(conn, series.id, from, to, baseline)?;
         Ok(Some((series, points)))
     })
     .await?;
     let (series, points) = found.ok_or_else(|| ApiError::NotFound("No such series.".into()))?;
+    let baseline = series.usual_registrants();
     Ok((series, from, to, baseline, points))
 }

@@ -27,14 +27,14 @@ pub(super) async fn report(
     let from = from.map_or(to - chrono::Duration::days(365), |d| {
         d.and_time(chrono::NaiveTime::MIN)
     });
-    let baseline = settings.series.get(slug).and_then(|s| s.baseline);
     let name = slug.to_string();
-    let points = db::run(&pool, move |conn| {
+    let (points, baseline) = db::run(&pool, move |conn| {
         let series = crate::series::model::find_series(conn, &name)?;
         match series {
             Some(series) => {
+                let baseline = series.usual_registrants();
                 crate::attendance::measures::for_series(conn, series.id, from, to, baseline)
-                    .map(Some)
+                    .map(|points| Some((points, baseline)))
                     .map_err(db::DbError::from)
             }
             None => Ok(None),

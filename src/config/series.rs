@@ -120,6 +120,38 @@ impl Offset {
     }
 }
 
+/// As written in config and stored on a series row: `21d`, `1h`, `90m`.
+impl std::fmt::Display for Offset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let m = self.minutes();
+        if m % 1440 == 0 {
+            write!(f, "{}d", m / 1440)
+        } else if m % 60 == 0 {
+            write!(f, "{}h", m / 60)
+        } else {
+            write!(f, "{m}m")
+        }
+    }
+}
+
+/// Offsets as a series row stores them: `21d,2d` ('' for none).
+pub fn offsets_text(offsets: &[Offset]) -> String {
+    offsets
+        .iter()
+        .map(Offset::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads `offsets_text`'s form back (also with spaces after the commas).
+pub fn parse_offsets(text: &str) -> Result<Vec<Offset>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(Offset::parse)
+        .collect()
+}
+
 impl<'de> Deserialize<'de> for Offset {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Offset::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)

@@ -18,6 +18,12 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         edited_fields -> Text,
+        baseline -> Nullable<Integer>,
+        list_slug -> Nullable<Text>,
+        invitations -> Text,
+        reminders -> Text,
+        recurring -> Bool,
+        origin -> Text,
     }
 }
 

@@ -123,12 +123,11 @@ pub async fn submit(
         Ok(i) => i,
         Err(errors) => return form_page(&state, StatusCode::UNPROCESSABLE_ENTITY, &form, &errors),
     };
-    // The Jam's list: the first series that names one.
-    let list = state.settings.series.values().find_map(|s| s.list.clone());
     let policy = ListPolicy::from_settings(&state.settings);
     let now = state.clock.naive();
     let email = interest.person.email.masked();
     let result = db::write(&state.pool, move |conn| {
+        let list = crate::series::model::jam_list(conn)?;
         store::submit(conn, &interest, list.as_deref(), &policy, now).map_err(DbError::from)
     })
     .await;

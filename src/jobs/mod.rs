@@ -24,8 +24,9 @@ use crate::series::generate;
 use crate::telemetry::Metrics;
 
 /// Writes each configured series (organizers' edits to its defaults stay)
-/// and creates its missing sessions from the row; returns how many sessions
-/// were created.
+/// and creates the missing sessions of every recurring series still
+/// configured or created by organizers, from its row; returns how many
+/// sessions were created.
 pub async fn sync_series(
     pool: &Pool,
     settings: Arc<Settings>,
@@ -35,23 +36,27 @@ pub async fn sync_series(
         let host = settings.http.public_url.host();
         let mut created = 0;
         for (slug, s) in &settings.series {
-            let series = generate::sync_series(conn, slug, s, now.naive_utc())?;
+            let Some(series) = generate::sync_series(conn, slug, s, now.naive_utc())? else {
+                // Organizers created a series of this slug: theirs it stays.
+                continue;
+            };
             if s.kind == crate::config::SeriesKind::Echo {
                 // An ECHO program meets in cohorts, each with its own rule.
                 created += crate::echo::cohorts::seed(conn, &series, s, &host, now.naive_utc())?;
+            }
+        }
+        // A series no longer configured keeps its sessions but gets no new
+        // ones; one created by organizers is the database's own.
+        for series in crate::series::model::all_series(conn)? {
+            let live = series.by_organizer() || settings.series.contains_key(&series.slug);
+            if series.kind == crate::series::model::ECHO || !live {
                 continue;
             }
             // The evaluation after each session asks its built-in
             // questions until the organizers change them.
             crate::evaluation::seed(conn, series.id, now.naive_utc())?;
-            created += generate::ensure_sessions(
-                conn,
-                &series,
-                s,
-                &host,
-                now,
-                settings.jobs.horizon_months,
-            )?;
+            created +=
+                generate::ensure_sessions(conn, &series, &host, now, settings.jobs.horizon_months)?;
         }
         Ok(created)
     })

@@ -107,24 +107,34 @@ fn starting_soon(
         .load(conn)
 }
 
-fn longest(settings: &Settings) -> Duration {
-    settings
-        .series
-        .values()
-        .flat_map(|s| s.invitations.iter().chain(&s.reminders))
+/// The longest offset of any series' invitations or reminders: how far
+/// ahead a tick looks.
+fn longest(series: &[Series]) -> Duration {
+    series
+        .iter()
+        .flat_map(|s| {
+            s.invitation_offsets()
+                .into_iter()
+                .chain(s.reminder_offsets())
+        })
         .map(|o| o.duration())
         .max()
         .unwrap_or_else(Duration::zero)
 }
 
-/// Enqueues the invitations and reminders due at `now`; returns how many
-/// rows were added (0 when another scheduler got there first).
+/// Enqueues the invitations and reminders due at `now`, as each series'
+/// row says (its offsets, its list); returns how many rows were added (0
+/// when another scheduler got there first).
 pub async fn enqueue_due(
     pool: &Pool,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), DbError> {
-    let within = longest(settings);
+    let all = db::run(pool, |conn| {
+        crate::series::model::all_series(conn).map_err(DbError::from)
+    })
+    .await?;
+    let within = longest(&all);
     if within <= Duration::zero() {
         return Ok((0, 0));
     }
@@ -135,24 +145,22 @@ pub async fn enqueue_due(
     .await?;
     let (mut invited, mut reminded) = (0, 0);
     for (session, series) in soon {
-        let Some(config) = settings.series.get(&series.slug) else {
-            continue;
-        };
-        if let Some(offset) = due_offset(&config.reminders, session.starts_at_utc(), now) {
+        let reminders = series.reminder_offsets();
+        if let Some(offset) = due_offset(&reminders, session.starts_at_utc(), now) {
             reminded += enqueue_reminders(pool, settings, &session, &series, offset, now).await?;
         }
-        let Some(list_slug) = &config.list else {
+        let Some(list_slug) = series.list_slug.clone() else {
             continue;
         };
-        if let Some(offset) = due_offset(&config.invitations, session.starts_at_utc(), now) {
-            let last_chance =
-                config.invitations.len() > 1 && config.invitations.iter().min() == Some(&offset);
+        let invitations = series.invitation_offsets();
+        if let Some(offset) = due_offset(&invitations, session.starts_at_utc(), now) {
+            let last_chance = invitations.len() > 1 && invitations.iter().min() == Some(&offset);
             invited += enqueue_invitations(
                 pool,
                 settings,
                 &session,
                 &series,
-                list_slug,
+                &list_slug,
                 offset,
                 last_chance,
                 now,

@@ -280,6 +280,12 @@ mod tests {
             created_at: at("2026-11-01T00:00:00Z"),
             updated_at: at("2026-11-01T00:00:00Z"),
             edited_fields: String::new(),
+            baseline: None,
+            list_slug: None,
+            invitations: String::new(),
+            reminders: String::new(),
+            recurring: true,
+            origin: "config".into(),
         }
     }
 

@@ -238,10 +238,16 @@ pub struct SeriesView {
     pub config: Option<Defaults>,
     /// Scheduled sessions that have not ended.
     pub upcoming_sessions: i64,
+    #[serde(flatten)]
+    pub setup: crate::organizer::new_series::Setup,
 }
 
 impl SeriesView {
-    fn new(row: &Series, config: Option<&SeriesSettings>, upcoming_sessions: i64) -> Self {
+    pub(crate) fn new(
+        row: &Series,
+        config: Option<&SeriesSettings>,
+        upcoming_sessions: i64,
+    ) -> Self {
         Self {
             slug: row.slug.clone(),
             kind: row.kind.clone(),
@@ -252,6 +258,7 @@ impl SeriesView {
             edited: row.edited().into_iter().map(str::to_string).collect(),
             config: config.map(Defaults::from_config),
             upcoming_sessions,
+            setup: crate::organizer::new_series::Setup::of(row),
         }
     }
 }
@@ -477,6 +484,7 @@ fn render(
             "series": {
                 "slug": row.slug, "title": row.title, "kind": row.kind,
                 "timezone": row.timezone, "start_time": row.start_time, "rule": row.rule,
+                "recurring": row.recurring, "by_organizer": row.by_organizer(),
             },
             "configured": config.is_some(),
             "fields": fields,

@@ -1,10 +1,12 @@
 //! What the organizer's pages put together from every feature: the
 //! dashboard and session page (`sessions`), the session changes that fan
-//! out to each feature (`manage`), the outbox (`outbox`), and the series'
-//! defaults organizers take over from config (`defaults`).
+//! out to each feature (`manage`), the outbox (`outbox`), the series'
+//! defaults organizers take over from config (`defaults`), and series
+//! organizers create in the database (`new_series`).
 
 pub mod defaults;
 pub mod manage;
+pub mod new_series;
 pub mod outbox;
 pub mod sessions;
 
@@ -28,6 +30,7 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
             sessions::message::api_message,
         )
         .get("/api/v1/organizer/series", defaults::list)
+        .post("/api/v1/organizer/series", new_series::handlers::api_create)
         .get("/api/v1/organizer/series/{slug}", defaults::one)
         .patch("/api/v1/organizer/series/{slug}", defaults::update)
         .get("/api/v1/audit", sessions::audit)
@@ -37,6 +40,8 @@ pub fn routes(r: &mut crate::web::routes::Routes) {
         .post("/organizer/outbox/{id}/retry", outbox::page_retry)
         .get("/organizer", sessions::dashboard)
         .get("/organizer/audit", sessions::audit_page)
+        .get("/organizer/series", new_series::pages::page)
+        .post("/organizer/series", new_series::pages::page_create)
         .get("/organizer/series/{slug}", defaults::page)
         .post("/organizer/series/{slug}", defaults::page_update)
         .get("/organizer/sessions/{id}", sessions::session_page)

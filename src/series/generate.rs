@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 
-use crate::config::SeriesSettings;
+use crate::config::{offsets_text, SeriesSettings};
 use crate::db::DbConnection;
 use crate::series::defaults::{Defaults, Field};
 use crate::series::model::Series;
@@ -18,10 +18,21 @@ use crate::web::token;
 /// organizer-editable default from config unless the row's
 /// `edited_fields` names it (`LIKE '%,title,%'`, on both backends).
 fn upsert_set() -> String {
-    let mut set: Vec<String> = ["kind", "timezone", "start_time", "rule", "updated_at"]
-        .iter()
-        .map(|c| format!("{c} = excluded.{c}"))
-        .collect();
+    let mut set: Vec<String> = [
+        "kind",
+        "timezone",
+        "start_time",
+        "rule",
+        "baseline",
+        "list_slug",
+        "invitations",
+        "reminders",
+        "recurring",
+        "updated_at",
+    ]
+    .iter()
+    .map(|c| format!("{c} = excluded.{c}"))
+    .collect();
     set.extend(Field::ALL.iter().map(|f| {
         let c = f.name();
         format!(
@@ -33,19 +44,21 @@ fn upsert_set() -> String {
 
 /// Writes the configured series (insert, or update to match the config
 /// where the organizer has not taken a default over); returns the row as
-/// it now is. One statement, so instances starting together cannot
-/// collide.
+/// it now is, or `None` when organizers created a series of that slug in
+/// the database (config never takes one over). One statement, so
+/// instances starting together cannot collide.
 pub fn sync_series(
     conn: &mut DbConnection,
     slug: &str,
     s: &SeriesSettings,
     now: NaiveDateTime,
-) -> QueryResult<Series> {
+) -> QueryResult<Option<Series>> {
     let sql = conn.sql(&format!(
         "INSERT INTO series (slug, kind, title, description, timezone, start_time, duration_minutes, rule, \
-         capacity, join_url, organizer_name, organizer_email, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (slug) DO UPDATE SET {} RETURNING *",
+         capacity, join_url, organizer_name, organizer_email, created_at, updated_at, \
+         baseline, list_slug, invitations, reminders, recurring, origin) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'config') \
+         ON CONFLICT (slug) DO UPDATE SET {} WHERE series.origin = 'config' RETURNING *",
         upsert_set()
     ));
     let d = Defaults::from_config(s);
@@ -64,24 +77,29 @@ pub fn sync_series(
         .bind::<Text, _>(d.organizer_email)
         .bind::<Timestamp, _>(now)
         .bind::<Timestamp, _>(now)
+        .bind::<Nullable<Integer>, _>(s.baseline.map(|b| b.min(i32::MAX as u32) as i32))
+        .bind::<Nullable<Text>, _>(s.list.as_deref())
+        .bind::<Text, _>(offsets_text(&s.invitations))
+        .bind::<Text, _>(offsets_text(&s.reminders))
+        .bind::<Bool, _>(true)
         .get_result(conn)
+        .optional()
 }
 
 /// Creates the sessions of the coming `months` that do not exist yet, with
 /// the series row's current defaults (title, description, capacity, join
-/// link, length) on the configured rule, zone and start time; returns how
-/// many it created. Safe to run anywhere, any number of times.
+/// link, length) on its rule, zone and start time; returns how many it
+/// created (none for a one-off event). Safe to run anywhere, any number of
+/// times.
 pub fn ensure_sessions(
     conn: &mut DbConnection,
     series: &Series,
-    s: &SeriesSettings,
     host: &str,
     now: DateTime<Utc>,
     months: u32,
 ) -> QueryResult<usize> {
-    let timetable = crate::calendar::schedule::Timetable {
-        duration: chrono::Duration::minutes(i64::from(series.duration_minutes)),
-        ..s.timetable()
+    let Some(timetable) = series.timetable() else {
+        return Ok(0);
     };
     let mut created = 0;
     let stamp = now.naive_utc();
@@ -99,7 +117,7 @@ pub fn ensure_sessions(
             .bind::<Text, _>(&series.description)
             .bind::<Timestamp, _>(o.starts_at.naive_utc())
             .bind::<Timestamp, _>(o.ends_at.naive_utc())
-            .bind::<Text, _>(s.timezone.name())
+            .bind::<Text, _>(&series.timezone)
             .bind::<Integer, _>(series.capacity)
             .bind::<Text, _>(&series.join_url)
             .bind::<Date, _>(o.local_date)
@@ -126,7 +144,14 @@ mod tests {
                 "{c} should be kept when edited: {set}"
             );
         }
-        for c in ["kind", "timezone", "start_time", "rule"] {
+        for c in [
+            "kind",
+            "timezone",
+            "start_time",
+            "rule",
+            "list_slug",
+            "reminders",
+        ] {
             assert!(
                 set.contains(&format!("{c} = excluded.{c}")),
                 "{c} always follows config: {set}"

@@ -66,26 +66,32 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             None => groups.push((series, vec![item])),
         }
     }
-    let series: Vec<_> = groups
-        .into_iter()
-        .map(|(series, sessions)| {
-            json!({
-                "title": series.title,
-                "description": series.description,
-                "timezone": series.timezone,
-                "zone": crate::calendar::display::zone_name(
-                    series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
-                    state.clock.now(),
-                ),
-                "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
-                "next": sessions.first().cloned(),
-                "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
-            })
+    // The series' own cards first (configured ones, the Jam, ahead of
+    // organizers' recurring webinars), then one-off events apart: never
+    // the card of the next Jam.
+    groups.sort_by_key(|(series, _)| series.by_organizer());
+    let (recurring, others): (Vec<_>, Vec<_>) =
+        groups.into_iter().partition(|(series, _)| series.recurring);
+    let card = |(series, sessions): (Series, Vec<serde_json::Value>)| {
+        json!({
+            "title": series.title,
+            "description": series.description,
+            "timezone": series.timezone,
+            "zone": crate::calendar::display::zone_name(
+                series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+                state.clock.now(),
+            ),
+            "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
+            "next": sessions.first().cloned(),
+            "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
+            "sessions": sessions,
         })
-        .collect();
+    };
+    let series: Vec<_> = recurring.into_iter().map(card).collect();
+    let others: Vec<_> = others.into_iter().map(card).collect();
     state.pages.ok(
         "index",
-        &json!({ "title": "Upcoming sessions", "series": series, "times": true }),
+        &json!({ "title": "Upcoming sessions", "series": series, "others": others, "times": true }),
     )
 }
 

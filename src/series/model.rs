@@ -5,6 +5,8 @@ use chrono_tz::Tz;
 use diesel::prelude::*;
 
 use crate::calendar::ics::{Party, SessionEvent};
+use crate::calendar::schedule::Timetable;
+use crate::config::{parse_offsets, Offset};
 use crate::db::schema::{registrations, series, sessions};
 use crate::db::DbConnection;
 
@@ -35,9 +37,56 @@ pub struct Series {
     /// The defaults an organizer has taken over from config, as
     /// `,title,capacity,` (see `series::defaults`).
     pub edited_fields: String,
+    /// Registrants a session usually has: the measures compare against it.
+    pub baseline: Option<i32>,
+    /// The mailing list whose subscribers are invited (a key of `[lists]`).
+    pub list_slug: Option<String>,
+    /// Offsets before each session, as `21d,2d` (see `invitation_offsets`).
+    pub invitations: String,
+    pub reminders: String,
+    /// False for a one-off event: its own dates, no rule, not the Jam.
+    pub recurring: bool,
+    /// `config` or `organizer` (created in the database, config never
+    /// touches it).
+    pub origin: String,
 }
 
+/// `Series::origin` of a series created by organizers.
+pub const BY_ORGANIZER: &str = "organizer";
+/// `Series::origin` of a series the configuration writes.
+pub const FROM_CONFIG: &str = "config";
+
 impl Series {
+    /// When subscribers of its list are invited before each session (an
+    /// unreadable stored value counts as none).
+    pub fn invitation_offsets(&self) -> Vec<Offset> {
+        parse_offsets(&self.invitations).unwrap_or_default()
+    }
+    /// When registrants are reminded before each session.
+    pub fn reminder_offsets(&self) -> Vec<Offset> {
+        parse_offsets(&self.reminders).unwrap_or_default()
+    }
+    /// The baseline the measures compare against.
+    pub fn usual_registrants(&self) -> Option<u32> {
+        self.baseline.map(|b| b.max(0) as u32)
+    }
+    pub fn by_organizer(&self) -> bool {
+        self.origin == BY_ORGANIZER
+    }
+    /// Its rule, zone, start time and length, to generate sessions from;
+    /// `None` for a one-off event (or a row whose schedule does not read).
+    pub fn timetable(&self) -> Option<Timetable> {
+        if !self.recurring {
+            return None;
+        }
+        Some(Timetable {
+            rule: self.rule.parse().ok()?,
+            timezone: self.timezone.parse().ok()?,
+            start_time: crate::config::parse_local_time(&self.start_time).ok()?,
+            duration: chrono::Duration::minutes(i64::from(self.duration_minutes)),
+        })
+    }
+
     /// The names of the defaults the database owns (config no longer
     /// writes them), in the order stored.
     pub fn edited(&self) -> Vec<&str> {
@@ -213,6 +262,20 @@ pub fn sessions_of_period(
         .order(sessions::starts_at.asc())
         .select(Session::as_select())
         .load(conn)
+}
+
+/// The Jam's mailing list, which the interest form subscribes people to:
+/// that of the first configured recurring series (by slug) that names one.
+pub fn jam_list(conn: &mut DbConnection) -> QueryResult<Option<String>> {
+    series::table
+        .filter(series::origin.eq(FROM_CONFIG))
+        .filter(series::recurring.eq(true))
+        .filter(series::list_slug.is_not_null())
+        .order(series::slug.asc())
+        .select(series::list_slug)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
 }
 
 /// Every session of a series, cancelled ones too, starting from `from` to

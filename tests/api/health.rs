@@ -83,6 +83,7 @@ async fn the_openapi_document_describes_every_api_route_and_the_docs_page_shows_
         ("/api/v1/working-groups/members/{id}/contacted", "post"),
         ("/api/v1/working-groups/{lever}/message", "post"),
         ("/api/v1/organizer/series", "get"),
+        ("/api/v1/organizer/series", "post"),
         ("/api/v1/organizer/series/{slug}", "get"),
         ("/api/v1/organizer/series/{slug}", "patch"),
         ("/api/v1/organizer/series/{slug}/questions", "get"),

@@ -39,6 +39,7 @@ mod reports;
 mod roles;
 mod scheduler;
 mod series;
+mod series_create;
 mod sessions;
 mod strangers;
 mod working_groups;

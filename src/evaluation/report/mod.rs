@@ -89,10 +89,12 @@ impl Answer {
         }
         values
             .into_iter()
-            .map(|v| match lever_of(&v).and_then(crate::lineup::levers::label) {
-                Some(label) => label.to_string(),
-                None => v,
-            })
+            .map(
+                |v| match lever_of(&v).and_then(crate::lineup::levers::label) {
+                    Some(label) => label.to_string(),
+                    None => v,
+                },
+            )
             .collect()
     }
 }

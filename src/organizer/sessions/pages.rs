@@ -76,8 +76,8 @@ pub async fn dashboard(state: web::Data<AppState>, user: PageUser) -> HttpRespon
                 "jam": jam,
                 "cohorts": cohorts.iter().map(|c| json!({ "slug": c.slug, "name": c.name })).collect::<Vec<_>>(),
                 "can_change": user.user.role().allows(Need::Organize),
-                "series_choices": state.settings.series.iter()
-                    .map(|(slug, s)| json!({ "value": slug, "label": s.title }))
+                "series_choices": series.iter()
+                    .map(|s| json!({ "value": s.slug, "label": s.title }))
                     .collect::<Vec<_>>(),
                 "sessions": sessions,
                 "series": series.iter().map(|s| json!({ "slug": s.slug, "title": s.title })).collect::<Vec<_>>(),

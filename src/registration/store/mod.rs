@@ -8,8 +8,6 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use std::collections::BTreeMap;
-
 use crate::config::{PublicUrl, Settings};
 use crate::db::schema::{people, registrations};
 use crate::db::{DbConnection, DbError};
@@ -67,9 +65,6 @@ impl Registration {
 pub struct Policy {
     pub public_url: PublicUrl,
     pub resend_confirmation_after: Duration,
-    /// Ticking "e-mail me about future sessions" asks to confirm this list,
-    /// by series slug.
-    pub series_lists: BTreeMap<String, String>,
     pub lists: ListPolicy,
     pub links: LinkKey,
     /// Set when an anonymous form registers: its mail is capped per
@@ -84,11 +79,6 @@ impl Policy {
             resend_confirmation_after: Duration::seconds(i64::from(
                 s.mail.resend_confirmation_after_seconds,
             )),
-            series_lists: s
-                .series
-                .iter()
-                .filter_map(|(slug, c)| Some((slug.clone(), c.list.clone()?)))
-                .collect(),
             lists: ListPolicy::from_settings(s),
             links: s.link_key().clone(),
             mail_cap: Some(outbox::RecipientCap::from_settings(s)),
@@ -188,7 +178,7 @@ pub fn register(
         )?;
         let person_id = owner.id;
         if r.subscribe {
-            if let Some(list) = policy.series_lists.get(&series.slug) {
+            if let Some(list) = &series.list_slug {
                 lists::ask_to_confirm(
                     conn,
                     person_id,
