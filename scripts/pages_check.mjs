@@ -12,7 +12,8 @@
 // production. Not part of CI; see docs/OPERATIONS.md.
 //
 // Environment: CHROMIUM (the browser, default /usr/bin/chromium),
-// PAGES_CHECK_MODULES (a node_modules holding puppeteer-core and axe-core,
+// PAGES_CHECK_ENDED (the id of a session that has ended, for the evaluation's
+// pages), PAGES_CHECK_MODULES (a node_modules holding puppeteer-core and axe-core,
 // default /work/tools/node_modules), PAGES_CHECK_ONLY (a substring of the
 // page names to visit, e.g. "organizer").
 
@@ -63,16 +64,23 @@ const PAGES = [
   { name: 'interest', path: '/interest' },
   { name: 'interest-sent', path: '/interest/sent' },
   { name: 'echo-program', path: '/echo' },
-  { name: 'echo-cohort', path: '/echo/{cohort}' },
+  { name: 'echo-cohort', path: '/echo/{cohort}', needs: 'cohort' },
   { name: 'echo-apply-refused', before: (p, f) => apply(p, f) },
-  { name: 'echo-applied', path: '/echo/{cohort}/applied' },
+  { name: 'echo-applied', path: '/echo/{cohort}/applied', needs: 'cohort' },
   { name: 'echo-link', path: '/echo/link' },
+  // The evaluation opens once a session has ended: PAGES_CHECK_ENDED names one.
+  { name: 'feedback', path: '/sessions/{ended}/feedback', needs: 'ended' },
+  { name: 'feedback-refused', needs: 'ended', before: (p, f) => postEmpty(p, `/sessions/${f.ended}/feedback`) },
+  { name: 'feedback-thanks', path: '/sessions/{ended}/feedback/thanks', needs: 'ended' },
   { name: 'not-found', path: '/no-such-page', status: 404 },
   { name: 'organizer-login', path: '/organizer/login' },
   { name: 'organizer-dashboard', path: '/organizer', staff: true },
   { name: 'organizer-session', path: '/organizer/sessions/{session}', staff: true },
   { name: 'organizer-series', path: '/organizer/series/{series}', staff: true },
+  { name: 'organizer-new-series', path: '/organizer/series', staff: true },
+  { name: 'organizer-new-series-refused', staff: true, before: (p) => postEmpty(p, '/organizer/series', 'form[action="/organizer/series"]') },
   { name: 'organizer-questions', path: '/organizer/series/{series}/questions', staff: true },
+  { name: 'organizer-evaluation-questions', path: '/organizer/series/{series}/evaluation-questions', staff: true },
   { name: 'organizer-reports', path: '/organizer/series/{series}/reports', staff: true },
   { name: 'organizer-lists', path: '/organizer/lists', staff: true },
   { name: 'organizer-working-groups', path: '/organizer/working-groups', staff: true },
@@ -81,7 +89,7 @@ const PAGES = [
   { name: 'organizer-outbox', path: '/organizer/outbox', staff: true },
   { name: 'organizer-audit', path: '/organizer/audit', staff: true },
   { name: 'organizer-echo', path: '/organizer/echo', staff: true },
-  { name: 'organizer-cohort', path: '/organizer/echo/{cohort}', staff: true },
+  { name: 'organizer-cohort', path: '/organizer/echo/{cohort}', staff: true, needs: 'cohort' },
 ];
 
 /** Fills every field a form requires with something it takes, then posts it. */
@@ -129,6 +137,16 @@ async function apply(page, found) {
   await fillAndPost(page, 'form[action$="/apply"]', { email: 'not-an-address' });
 }
 
+/** Posts `url`'s form as it comes, browser checks off: the page a refusal gives. */
+async function postEmpty(page, url, formSelector = 'main form') {
+  await page.goto(`${base}${url}`, { waitUntil: 'load' });
+  await page.$eval(formSelector, (form) => { form.noValidate = true; });
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.$eval(formSelector, (form) => form.requestSubmit()),
+  ]);
+}
+
 async function submitOn(page, url, formSelector) {
   await page.goto(`${base}${url}`, { waitUntil: 'load' });
   await fillAndPost(page, formSelector, {});
@@ -173,6 +191,7 @@ try {
   found.cohort = await firstLink(page, '/echo', '/echo/', ['/echo/link', '/echo/p/', '/echo/session/']);
   found.lever = await firstLink(page, '/past', '/past?lever=');
   found.lever ??= 'payment';
+  found.ended = process.env.PAGES_CHECK_ENDED;
   if (signIn) await signInAs(page, signIn);
   const only = process.env.PAGES_CHECK_ONLY;
 
@@ -180,6 +199,10 @@ try {
     if (only && !entry.name.includes(only)) continue;
     if (entry.staff && !signIn) {
       console.log(`- ${entry.name}: skipped (no organizer sign-in given)`);
+      continue;
+    }
+    if (entry.needs && !found[entry.needs]) {
+      console.log(`- ${entry.name}: skipped (no {${entry.needs}} given)`);
       continue;
     }
     let url;
