@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 mod changes;
 mod volunteers;
+mod whole;
 
 use crate::helpers::{create_user, send, token, with_conn, TestApp};
 

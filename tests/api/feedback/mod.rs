@@ -2,7 +2,8 @@
 //! `evaluation.follow_up_days` after the session of those who said they
 //! would take something back (never the anonymous, those who did not, or
 //! the erased), answered on their manage link's page; and the reports
-//! (`report.rs`). Evaluations are written by `seed` until the form exists.
+//! (`report.rs`). Evaluations of known content are written by `seed`;
+//! `evaluations::whole` takes the same path through the forms.
 
 mod report;
 mod seed;
