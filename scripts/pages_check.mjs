@@ -57,6 +57,7 @@ const PAGES = [
   { name: 'manage', path: '{manage}' },
   { name: 'cancel-confirm', path: '{manage}/cancel' },
   { name: 'cancelled', before: (p, f) => submitOn(p, `${f.manage}/cancel`, 'form') },
+  { name: 'series-page', path: '/series/{series}' },
   { name: 'past', path: '/past' },
   { name: 'past-lever', path: '/past?lever={lever}' },
   { name: 'subscribe', path: '/subscribe' },

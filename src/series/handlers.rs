@@ -8,7 +8,7 @@ use actix_web::http::header::{self, EntityTag, IfNoneMatch};
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{Months, SecondsFormat};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::calendar::ics::{self, FeedEvent};
 use crate::config::PublicUrl;
@@ -43,13 +43,11 @@ async fn upcoming_with_counts(
     .await
 }
 
-/// `GET /`: each series with its coming sessions, times in the series' zone.
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
-    let rows = match upcoming_with_counts(&state, 200).await {
-        Ok(rows) => rows,
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
-    let mut groups: Vec<(Series, Vec<serde_json::Value>)> = Vec::new();
+/// Upcoming sessions grouped by series, in the order they come, each as
+/// the pages list it.
+async fn upcoming_by_series(state: &AppState) -> Result<Vec<(Series, Vec<Value>)>, DbError> {
+    let rows = upcoming_with_counts(state, 200).await?;
+    let mut groups: Vec<(Series, Vec<Value>)> = Vec::new();
     for (s, series, registered, _) in rows {
         let item = json!({
             "id": s.id,
@@ -66,32 +64,82 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             None => groups.push((series, vec![item])),
         }
     }
+    Ok(groups)
+}
+
+/// A series with its coming sessions, as the home page and its own page
+/// show it.
+fn card(state: &AppState, series: &Series, sessions: Vec<Value>) -> Value {
+    json!({
+        "slug": series.slug,
+        "title": series.title,
+        "description": series.description,
+        "timezone": series.timezone,
+        "zone": crate::calendar::display::zone_name(
+            series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
+            state.clock.now(),
+        ),
+        "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
+        "next": sessions.first().cloned(),
+        "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
+        "sessions": sessions,
+    })
+}
+
+/// `GET /`: each series with its coming sessions, times in the series' zone.
+pub async fn index(state: web::Data<AppState>) -> HttpResponse {
+    let mut groups = match upcoming_by_series(&state).await {
+        Ok(groups) => groups,
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
     // The series' own cards first (configured ones, the Jam, ahead of
     // organizers' recurring webinars), then one-off events apart: never
     // the card of the next Jam.
     groups.sort_by_key(|(series, _)| series.by_organizer());
     let (recurring, others): (Vec<_>, Vec<_>) =
         groups.into_iter().partition(|(series, _)| series.recurring);
-    let card = |(series, sessions): (Series, Vec<serde_json::Value>)| {
-        json!({
-            "title": series.title,
-            "description": series.description,
-            "timezone": series.timezone,
-            "zone": crate::calendar::display::zone_name(
-                series.timezone.parse().unwrap_or(chrono_tz::Tz::UTC),
-                state.clock.now(),
-            ),
-            "feed": crate::calendar::links::feed_links(&state.settings.http.public_url, &series.slug),
-            "next": sessions.first().cloned(),
-            "later": sessions.iter().skip(1).cloned().collect::<Vec<_>>(),
-            "sessions": sessions,
-        })
+    let cards = |groups: Vec<(Series, Vec<Value>)>| -> Vec<Value> {
+        groups
+            .into_iter()
+            .map(|(series, sessions)| card(&state, &series, sessions))
+            .collect()
     };
-    let series: Vec<_> = recurring.into_iter().map(card).collect();
-    let others: Vec<_> = others.into_iter().map(card).collect();
     state.pages.ok(
         "index",
-        &json!({ "title": "Upcoming sessions", "series": series, "others": others, "times": true }),
+        &json!({ "title": "Upcoming sessions", "series": cards(recurring), "others": cards(others), "times": true }),
+    )
+}
+
+/// `GET /series/{slug}`: a series' own page (a one-off event's above all):
+/// what it is, its coming sessions to register for, its feed, and where
+/// its past sessions are. An ECHO program has its own pages under /echo.
+pub async fn series_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
+    let slug = path.into_inner();
+    let wanted = slug.clone();
+    let found = db::run(&state.pool, move |conn| {
+        model::find_series(conn, &wanted).map_err(DbError::from)
+    })
+    .await;
+    let series = match found {
+        Ok(Some(series)) if series.kind != model::ECHO => series,
+        Ok(_) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let sessions = match upcoming_by_series(&state).await {
+        Ok(groups) => groups
+            .into_iter()
+            .find(|(s, _)| s.id == series.id)
+            .map(|(_, sessions)| sessions)
+            .unwrap_or_default(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    state.pages.ok(
+        "series_page",
+        &json!({
+            "title": series.title,
+            "series": card(&state, &series, sessions),
+            "times": true,
+        }),
     )
 }
 

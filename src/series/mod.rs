@@ -17,6 +17,7 @@ pub use model::{Series, Session};
 /// sessions API.
 pub fn routes(r: &mut crate::web::routes::Routes) {
     r.get("/", handlers::index)
+        .get("/series/{slug}", handlers::series_page)
         .get("/sessions/{id}/calendar.ics", handlers::session_ics)
         .get("/calendar/{slug}.ics", handlers::feed)
         .get("/api/v1/sessions", handlers::api_sessions);

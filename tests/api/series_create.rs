@@ -159,6 +159,25 @@ async fn a_one_off_event_has_its_dates_feed_and_registration_and_is_not_the_jam(
         "never the next-session card"
     );
     assert!(home.contains("/calendar/nwc.ics"), "its feed is offered");
+    assert!(home.contains("href=\"/series/nwc\""), "and its own page");
+
+    // Its own page: what it is, both dates to register for, its feed.
+    let page = app.get("/series/nwc").await;
+    assert_eq!(page.status().as_u16(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&format!("<h1>{NWC}</h1>")), "{page}");
+    for (id, ..) in &stored {
+        assert!(page.contains(&format!("href=\"/sessions/{id}\"")), "{page}");
+    }
+    assert!(
+        page.contains("March 10, 2027, 1:00 PM – 2:30 PM Eastern Time")
+            && page.contains("10:00 AM PT"),
+        "its times in its zone and the other US zones: {page}"
+    );
+    assert!(page.contains("/calendar/nwc.ics") && page.contains("href=\"/past/nwc\""));
+    for other in ["/series/echo", "/series/nope"] {
+        assert_eq!(app.get(other).await.status().as_u16(), 404, "{other}");
+    }
 
     // Organizers see it among the series, and the audit log has it.
     let (status, list) = send(

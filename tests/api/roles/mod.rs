@@ -176,6 +176,7 @@ fn table() -> Vec<Row> {
         public("GET", "/interest", "/interest", 200),
         public("POST", "/interest", "/interest", 422),
         public("GET", "/interest/sent", "/interest/sent", 200),
+        public("GET", "/series/{slug}", "/series/jam", 200),
         public("GET", "/past", "/past", 200),
         public("GET", "/past/{slug}", "/past/jam", 200),
         // A cohort's materials are never public.
