@@ -224,10 +224,7 @@ fn check_span(new: &NewCohort, fail: &mut impl FnMut(&str, String)) {
 /// A cohort's short name for links: 1 to 60 lowercase letters, digits
 /// and dashes.
 pub fn slug(s: &str) -> Result<String, String> {
-    let ok = (1..=60).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
+    if crate::web::fields::is_slug(s, 60) {
         Ok(s.to_string())
     } else {
         Err("use 1 to 60 lowercase letters, digits and dashes, e.g. cohort-3".into())

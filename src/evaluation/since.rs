@@ -19,6 +19,7 @@ use crate::db::schema::{
     evaluation_answers, evaluations, people, registration_questions, registrations, sessions,
 };
 use crate::db::{self, DbConnection, DbError, Pool};
+use crate::evaluation::questions::TAKE_BACK;
 use crate::lineup::levers;
 use crate::mail::outbox;
 use crate::series::model::{self, Series, Session};
@@ -58,15 +59,17 @@ fn ask_session(
         "date": session.starts_at_utc().with_timezone(&session.tz()).format("%B %-d, %Y").to_string(),
         "days": days,
     });
-    let take_back = "COALESCE((SELECT a.value FROM evaluation_answers a \
+    let take_back = format!(
+        "COALESCE((SELECT a.value FROM evaluation_answers a \
          JOIN registration_questions q ON q.id = a.question_id \
-         WHERE a.evaluation_id = e.id AND q.role = 'take_back' \
-         ORDER BY q.position, q.id LIMIT 1), '')";
+         WHERE a.evaluation_id = e.id AND q.role = '{TAKE_BACK}' \
+         ORDER BY q.position, q.id LIMIT 1), '')"
+    );
     let context = conn.json_extend(
         "?",
         &[
             ("first_name", "p.first_name"),
-            ("take_back", take_back),
+            ("take_back", take_back.as_str()),
             ("since_url", "? || r.token_sealed || '~/since'"),
         ],
     );
@@ -255,7 +258,7 @@ fn asked(conn: &mut DbConnection, token: &str) -> QueryResult<Option<Asked>> {
     let take_back: Option<String> = evaluation_answers::table
         .inner_join(registration_questions::table)
         .filter(evaluation_answers::evaluation_id.eq(id))
-        .filter(registration_questions::role.eq("take_back"))
+        .filter(registration_questions::role.eq(TAKE_BACK))
         .order((registration_questions::position, registration_questions::id))
         .select(evaluation_answers::value)
         .first(conn)

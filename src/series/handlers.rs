@@ -205,10 +205,7 @@ fn presenters_text(lineup: Option<&[crate::lineup::Slot]>) -> String {
 /// Series slugs are lowercase letters, digits and dashes (the config checks
 /// it); anything else is no feed of ours.
 fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 100
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    crate::web::fields::is_slug(s, 100)
 }
 
 /// `GET /calendar/{slug}.ics`: every session of the series from three

@@ -31,6 +31,14 @@ impl FieldErrors {
     }
 }
 
+/// A short name for links: 1 to `max` lowercase letters, digits and dashes
+/// (series and cohort slugs).
+pub fn is_slug(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// The form's select options with the posted value selected.
 pub fn options(list: &[(&str, &str)], selected: &str) -> Vec<serde_json::Value> {
     list.iter()

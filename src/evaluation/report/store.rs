@@ -11,7 +11,7 @@ use crate::db::schema::{evaluation_answers, evaluations, registration_questions}
 use crate::db::DbConnection;
 use crate::lineup::levers;
 use crate::series::model::{self, Session};
-use crate::series::questions::Kind;
+use crate::series::questions::{Form, Kind};
 
 use super::{Answer, Evaluation, SessionRow};
 
@@ -144,7 +144,7 @@ pub fn load(
         .collect();
     let columns = registration_questions::table
         .filter(registration_questions::series_id.eq(series_id))
-        .filter(registration_questions::form.eq("evaluation"))
+        .filter(registration_questions::form.eq(Form::Evaluation.code()))
         .order((registration_questions::position, registration_questions::id))
         .select((registration_questions::id, registration_questions::label))
         .load::<(i64, String)>(conn)?

@@ -125,10 +125,7 @@ pub struct Known<'a> {
 }
 
 fn is_slug(s: &str) -> bool {
-    (1..=60).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
+    crate::web::fields::is_slug(s, 60) && !s.starts_with('-')
 }
 
 fn given(v: &Option<String>) -> Option<&str> {
