@@ -1,6 +1,6 @@
 //! Logs (tracing) and the Prometheus metrics the service exposes.
 
-use prometheus::{IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr; `RUST_LOG` picks what (default: info).
@@ -25,6 +25,10 @@ pub struct Metrics {
     pub registrations: IntCounterVec,
     pub mails_sent: IntCounter,
     pub mails_failed: IntCounter,
+    /// Failed sends that will be tried again later.
+    pub mails_retried: IntCounter,
+    /// From handing a message to the transport to the server accepting it.
+    pub mail_send_seconds: Histogram,
     pub outbox_depth: IntGauge,
 }
 
@@ -54,6 +58,21 @@ impl Metrics {
             "E-mails given up on after their last attempt",
         )
         .expect("valid metric");
+        let mails_retried = IntCounter::new(
+            "convene_mails_retried_total",
+            "E-mail sends that failed and will be tried again",
+        )
+        .expect("valid metric");
+        let mail_send_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                "convene_mail_send_seconds",
+                "Time from handing an e-mail to the transport to its acceptance",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            ]),
+        )
+        .expect("valid metric");
         let outbox_depth = IntGauge::new("convene_outbox_depth", "E-mails waiting to be sent")
             .expect("valid metric");
         for m in [
@@ -61,6 +80,8 @@ impl Metrics {
             Box::new(registrations.clone()),
             Box::new(mails_sent.clone()),
             Box::new(mails_failed.clone()),
+            Box::new(mails_retried.clone()),
+            Box::new(mail_send_seconds.clone()),
             Box::new(outbox_depth.clone()),
         ] {
             registry.register(m).expect("metric registered once");
@@ -71,6 +92,8 @@ impl Metrics {
             registrations,
             mails_sent,
             mails_failed,
+            mails_retried,
+            mail_send_seconds,
             outbox_depth,
         }
     }

@@ -7,6 +7,7 @@ pub mod group;
 pub mod outbox;
 pub mod rate;
 pub mod render;
+pub mod smtp;
 pub mod transport;
 pub mod worker;
 

@@ -1,7 +1,10 @@
 //! The outbox: every e-mail is a row written in the transaction that caused
 //! it, with a unique idempotency key. Workers claim due rows under a lease
-//! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), send, then mark them; a crash
-//! after sending and before marking resends at most that one message.
+//! (PostgreSQL: `FOR UPDATE SKIP LOCKED`), send, then mark them sent in
+//! groups (one UPDATE per group of accepted messages, see
+//! `worker::MARK_GROUP`); a crash after sending and before marking resends
+//! at most the accepted messages not yet marked — one group, plus those in
+//! flight while it was written — each with its stable Message-ID.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -187,8 +190,12 @@ pub fn claim(
     Ok(rows)
 }
 
-pub fn mark_sent(conn: &mut DbConnection, id: i64, now: NaiveDateTime) -> QueryResult<()> {
-    diesel::update(outbox::table.find(id))
+/// Marks the messages `ids` (accepted by the server) sent, in one UPDATE.
+pub fn mark_sent(conn: &mut DbConnection, ids: &[i64], now: NaiveDateTime) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
         .set((
             outbox::status.eq(SENT),
             outbox::sent_at.eq(Some(now)),
@@ -295,14 +302,17 @@ pub fn purge_finished(
         .execute(conn)
 }
 
-/// Whether message `id` still waits to be sent (not skipped meanwhile).
-pub fn is_pending(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    let status: Option<String> = outbox::table
-        .find(id)
-        .select(outbox::status)
-        .first(conn)
-        .optional()?;
-    Ok(status.as_deref() == Some(PENDING))
+/// Which of the messages `ids` still wait to be sent (not skipped
+/// meanwhile), in one query.
+pub fn still_pending(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    outbox::table
+        .filter(outbox::id.eq_any(ids))
+        .filter(outbox::status.eq(PENDING))
+        .select(outbox::id)
+        .load(conn)
 }
 
 /// Failed messages, newest first.

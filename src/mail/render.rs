@@ -4,7 +4,7 @@
 //! as an invitation) and as an `invite.ics` attachment.
 
 use chrono::Utc;
-use handlebars::Handlebars;
+use handlebars::{Context, Handlebars};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
@@ -45,21 +45,32 @@ impl EmailTemplates {
         template: &str,
         context: &serde_json::Value,
     ) -> Result<(String, String, String), RenderError> {
+        self.render_context(template, &Context::from(context.clone()))
+    }
+
+    /// [`Self::render`] over one handlebars context: rendering from a
+    /// `serde_json::Value` would copy the whole value once per part.
+    fn render_context(
+        &self,
+        template: &str,
+        context: &Context,
+    ) -> Result<(String, String, String), RenderError> {
         let fail = |part: &str, e: handlebars::RenderError| {
             RenderError::Template(format!("{template}/{part}"), e.to_string())
         };
-        let subject = self
-            .plain
-            .render(&format!("{template}/subject"), context)
-            .map_err(|e| fail("subject", e))?;
-        let text = self
-            .plain
-            .render(&format!("{template}/text"), context)
-            .map_err(|e| fail("text", e))?;
-        let html = self
-            .html
-            .render(&format!("{template}/html"), context)
-            .map_err(|e| fail("html", e))?;
+        let mut name = String::with_capacity(template.len() + 8);
+        let mut part = |registry: &Handlebars<'static>, part: &str| {
+            name.clear();
+            name.push_str(template);
+            name.push('/');
+            name.push_str(part);
+            registry
+                .render_with_context(&name, context)
+                .map_err(|e| fail(part, e))
+        };
+        let subject = part(&self.plain, "subject")?;
+        let text = part(&self.plain, "text")?;
+        let html = part(&self.html, "html")?;
         // A subject is one line, whatever the data held.
         let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
         Ok((subject, text, html))
@@ -77,7 +88,7 @@ impl EmailTemplates {
     ) -> Result<Message, RenderError> {
         let context: serde_json::Value = serde_json::from_str(&links.resolve(&row.context))
             .map_err(|e| RenderError::Data(e.to_string()))?;
-        let (subject, text, html) = self.render(&row.template, &context)?;
+        let (subject, text, html) = self.render_context(&row.template, &Context::from(context))?;
         let to: Mailbox = row
             .recipient
             .parse()

@@ -1,16 +1,17 @@
-//! Where messages go: an SMTP server (async, pooled connections) or, the
-//! zero-setup default, `.eml` files in a folder.
+//! Where messages go: an SMTP server (async, pooled connections, see
+//! `smtp`) or, the zero-setup default, `.eml` files in a folder.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailSettings, MailTransportKind};
+use crate::mail::smtp::SmtpPool;
 
 #[derive(Clone)]
 pub enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp(Arc<SmtpPool>),
     File(AsyncFileTransport<Tokio1Executor>),
 }
 
@@ -32,22 +33,26 @@ impl Mailer {
                 Ok(Mailer::File(AsyncFileTransport::new(&settings.file_dir)))
             }
             MailTransportKind::Smtp => {
-                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
-                    .map_err(|e| format!("`mail.smtp_url`: {e}"))?
-                    .timeout(Some(Duration::from_secs(settings.smtp_timeout_seconds)))
-                    .pool_config(PoolConfig::new().max_size(settings.smtp_pool_size.max(1)))
-                    .build();
-                Ok(Mailer::Smtp(transport))
+                let pool = SmtpPool::new(
+                    &settings.smtp_url,
+                    Duration::from_secs(settings.smtp_timeout_seconds),
+                    settings.smtp_pool_size,
+                )
+                .map_err(|e| format!("`mail.smtp_url`: {e}"))?;
+                Ok(Mailer::Smtp(Arc::new(pool)))
             }
         }
     }
 
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
-            Mailer::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
-                permanent: e.is_permanent(),
-                message: format!("smtp: {e}"),
-            }),
+            Mailer::Smtp(pool) => pool
+                .send(message.envelope(), &message.formatted())
+                .await
+                .map_err(|e| SendError {
+                    permanent: e.permanent,
+                    message: format!("smtp: {}", e.message),
+                }),
             Mailer::File(t) => t.send(message).await.map(|_| ()).map_err(|e| SendError {
                 permanent: false,
                 message: format!("file transport: {e}"),

@@ -2,11 +2,11 @@
 //! them sent, or schedules a retry with backoff until it gives up. Several
 //! workers (tasks or processes) can run against one database.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{Duration as ChronoDuration, Utc};
-use futures_util::stream::{self, StreamExt};
+use futures_util::stream::{self, BoxStream, StreamExt};
 use tokio::sync::watch;
 use tracing::{info, instrument, warn, Instrument};
 
@@ -19,6 +19,14 @@ use crate::mail::rate;
 use crate::mail::render::EmailTemplates;
 use crate::mail::transport::Mailer;
 use crate::telemetry::Metrics;
+
+/// Accepted messages are marked sent this many at a time (one UPDATE): a
+/// crash resends at most the accepted messages not yet marked.
+pub const MARK_GROUP: usize = 64;
+
+/// Ids of messages the server accepted, not yet marked sent.
+#[derive(Default)]
+struct Accepted(Mutex<Vec<i64>>);
 
 #[derive(Clone)]
 pub struct MailWorker {
@@ -57,8 +65,9 @@ impl MailWorker {
     /// Claims one batch and handles it; returns how many messages it took.
     /// With a rate limit, the claim also reserves the batch's send slots
     /// (shared by every worker) and each message waits for its slot. Up to
-    /// `smtp_pool_size` messages are in flight at once, each marked sent
-    /// as soon as it is accepted.
+    /// `smtp_pool_size` messages are in flight at once; accepted ones are
+    /// marked sent [`MARK_GROUP`] at a time, and the rest when the batch
+    /// ends.
     pub async fn process_batch(&self) -> Result<usize, DbError> {
         let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
         let per_second = self.settings.rate_per_second;
@@ -85,60 +94,118 @@ impl MailWorker {
             tokio::time::Instant::now() + wait
         });
         let gap = rate::interval(per_second).to_std().unwrap_or_default();
-        let sends = rows.into_iter().enumerate().map(|(i, row)| async move {
-            if let Some(start) = start {
-                tokio::time::sleep_until(start + gap * i as u32).await;
-            }
-            let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
-            self.deliver(row).instrument(span).await
-        });
         let in_flight = self.settings.smtp_pool_size.max(1) as usize;
-        let results: Vec<Result<(), DbError>> = stream::iter(sends)
-            .buffer_unordered(in_flight)
-            .collect()
-            .await;
+        // Groups of as many messages as go out at once: each group's list
+        // mail is looked at once more just before the group starts.
+        let mut numbered = rows.into_iter().enumerate().peekable();
+        let mut groups = Vec::new();
+        while numbered.peek().is_some() {
+            groups.push(numbered.by_ref().take(in_flight).collect::<Vec<_>>());
+        }
+        let accepted = Accepted::default();
+        let accepted = &accepted;
+        // Boxed: proves the stream `Send` here, where its lifetimes are
+        // concrete (rustc cannot see through `then` inside `tokio::spawn`).
+        let rows: BoxStream<'_, Result<(usize, OutboxRow), DbError>> = stream::iter(groups)
+            .then(|group| self.drop_unsubscribed(group))
+            .flat_map(|group| {
+                stream::iter(match group {
+                    Ok(rows) => rows.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                })
+            })
+            .boxed();
+        let sends = rows.map(|item| async move {
+                let (i, row) = item?;
+                if let Some(start) = start {
+                    tokio::time::sleep_until(start + gap * i as u32).await;
+                }
+                let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
+                self.deliver(row, accepted).instrument(span).await
+            });
+        let results: Vec<Result<(), DbError>> = sends.buffer_unordered(in_flight).collect().await;
+        // Whatever happened to the others, what was accepted is marked.
+        let rest = std::mem::take(&mut *accepted.0.lock().unwrap());
+        self.mark_sent(rest).await?;
         results.into_iter().collect::<Result<Vec<()>, DbError>>()?;
         Ok(n)
     }
 
-    #[instrument(skip_all)]
-    async fn deliver(&self, row: OutboxRow) -> Result<(), DbError> {
-        let id = row.id;
-        // List mail may have been dropped (unsubscribed) while it waited for
-        // its send slot: look once more, just before sending.
-        if row.subscription_id.is_some() {
-            let pending = db::run(&self.pool, move |conn| {
-                outbox::is_pending(conn, id).map_err(DbError::from)
-            })
-            .await?;
-            if !pending {
-                info!("no longer to be sent");
-                return Ok(());
-            }
+    /// The group without the list mail that was dropped (unsubscribed)
+    /// while it waited in the batch: one query for the group.
+    async fn drop_unsubscribed(
+        &self,
+        group: Vec<(usize, OutboxRow)>,
+    ) -> Result<Vec<(usize, OutboxRow)>, DbError> {
+        let list_mail: Vec<i64> = group
+            .iter()
+            .filter(|(_, row)| row.subscription_id.is_some())
+            .map(|(_, row)| row.id)
+            .collect();
+        if list_mail.is_empty() {
+            return Ok(group);
         }
+        let pending = db::run(&self.pool, move |conn| {
+            outbox::still_pending(conn, &list_mail).map_err(DbError::from)
+        })
+        .await?;
+        Ok(group
+            .into_iter()
+            .filter(|(_, row)| {
+                let keep = row.subscription_id.is_none() || pending.contains(&row.id);
+                if !keep {
+                    info!(id = row.id, to = %mask(&row.recipient), "no longer to be sent");
+                }
+                keep
+            })
+            .collect())
+    }
+
+    async fn mark_sent(&self, ids: Vec<i64>) -> Result<(), DbError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.naive();
+        db::write(&self.pool, move |conn| {
+            outbox::mark_sent(conn, &ids, now).map_err(DbError::from)
+        })
+        .await
+    }
+
+    #[instrument(skip_all)]
+    async fn deliver(&self, row: OutboxRow, accepted: &Accepted) -> Result<(), DbError> {
+        let id = row.id;
         let result = match self.templates.message(
             &row,
             &self.settings.from,
             &self.settings.unsubscribe_mailto,
             &self.links,
         ) {
-            Ok(message) => self
-                .mailer
-                .send(message)
-                .await
-                .map_err(|e| (e.message, e.permanent)),
+            Ok(message) => {
+                let handed = Instant::now();
+                let sent = self.mailer.send(message).await;
+                if sent.is_ok() {
+                    self.metrics
+                        .mail_send_seconds
+                        .observe(handed.elapsed().as_secs_f64());
+                }
+                sent.map_err(|e| (e.message, e.permanent))
+            }
             // A message that cannot be built will never be: fail it now.
             Err(e) => Err((e.to_string(), true)),
         };
         match result {
             Ok(()) => {
-                let now = self.clock.naive();
-                db::write(&self.pool, move |conn| {
-                    outbox::mark_sent(conn, id, now).map_err(DbError::from)
-                })
-                .await?;
                 self.metrics.mails_sent.inc();
                 info!("sent");
+                let full = {
+                    let mut ids = accepted.0.lock().unwrap();
+                    ids.push(id);
+                    (ids.len() >= MARK_GROUP).then(|| std::mem::take(&mut *ids))
+                };
+                if let Some(group) = full {
+                    self.mark_sent(group).await?;
+                }
             }
             Err((error, permanent)) => {
                 let s = &self.settings;
@@ -152,6 +219,7 @@ impl MailWorker {
                 );
                 match outcome {
                     AfterFailure::RetryAt(at) => {
+                        self.metrics.mails_retried.inc();
                         warn!(%error, retry_at = %at, "send failed, will retry")
                     }
                     AfterFailure::GaveUp => {

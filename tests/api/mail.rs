@@ -70,6 +70,53 @@ async fn a_permanent_refusal_marks_the_message_failed_without_retrying() {
     );
 }
 
+/// The value of an unlabelled metric in a Prometheus text exposition.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+#[tokio::test]
+async fn metrics_count_the_worker_s_retries_sends_and_send_latency() {
+    let app = TestApp::spawn().await;
+    app.smtp.refuse_next(2);
+    let session = app.next_jam().await;
+    app.register_ok(session, "counted@example.org").await;
+
+    app.smtp.wait_for("counted@example.org", 1).await;
+    // The counters move just after the server's answer: look until they do.
+    let mut text = String::new();
+    for _ in 0..100 {
+        text = app.get("/metrics").await.text().await.unwrap();
+        if metric(&text, "convene_mails_sent_total") == Some(1.0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        metric(&text, "convene_mails_sent_total"),
+        Some(1.0),
+        "one message sent: {text}"
+    );
+    assert_eq!(
+        metric(&text, "convene_mails_retried_total"),
+        Some(2.0),
+        "the two 451 answers were retries: {text}"
+    );
+    assert_eq!(
+        metric(&text, "convene_mail_send_seconds_count"),
+        Some(1.0),
+        "one accepted send timed: {text}"
+    );
+    let seconds = metric(&text, "convene_mail_send_seconds_sum").expect("a latency sum");
+    assert!(seconds > 0.0, "the accepted send took some time: {text}");
+    assert!(
+        text.contains("convene_mail_send_seconds_bucket{le=\"0.001\"}"),
+        "the latency is a histogram with buckets: {text}"
+    );
+}
+
 /// A `convene worker` process; killed when dropped.
 struct WorkerProcess(Child);
 

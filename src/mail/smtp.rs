@@ -1,0 +1,288 @@
+//! The SMTP connection pool: sockets opened here with `TCP_NODELAY` (lettre
+//! 0.11 leaves Nagle on, so every message would wait out the server's
+//! delayed ACK, ≈ 40 ms), then handed to lettre's SMTP client. Understands
+//! the `mail.smtp_url` forms lettre's `from_url` does: `smtp://` (plain),
+//! `?tls=required` / `?tls=opportunistic` (STARTTLS), `smtps://` (implicit
+//! TLS), `user:password@` (AUTH PLAIN/LOGIN), a path as the EHLO name.
+
+use std::borrow::Cow;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::io::{AsyncRead as FuturesRead, AsyncWrite as FuturesWrite};
+use lettre::address::Envelope;
+#[allow(deprecated)]
+use lettre::transport::smtp::client::AsyncNetworkStream;
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::{
+    authentication::{Credentials, DEFAULT_MECHANISMS},
+    Error,
+};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+/// How the connection is secured, as the URL says.
+#[derive(Clone)]
+enum Security {
+    Plain,
+    /// STARTTLS when the server offers it.
+    Opportunistic(TlsParameters),
+    /// STARTTLS or fail.
+    Required(TlsParameters),
+    /// TLS from the first byte (`smtps://`).
+    Implicit(TlsParameters),
+}
+
+/// Where and how to connect: `mail.smtp_url`, parsed once.
+#[derive(Clone)]
+struct Server {
+    host: String,
+    port: u16,
+    security: Security,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+}
+
+impl Server {
+    fn parse(url: &str) -> Result<Self, String> {
+        let url = url::Url::parse(url).map_err(|e| e.to_string())?;
+        let host = url
+            .host_str()
+            .ok_or("no host")?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let tls = url
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let params = || TlsParameters::new(host.clone()).map_err(|e| e.to_string());
+        let (security, default_port) = match (url.scheme(), tls.as_deref()) {
+            ("smtp", None) => (Security::Plain, 25),
+            ("smtp", Some("required")) => (Security::Required(params()?), 587),
+            ("smtp", Some("opportunistic")) => (Security::Opportunistic(params()?), 587),
+            ("smtps", _) => (Security::Implicit(params()?), 465),
+            (scheme, tls) => {
+                return Err(format!(
+                    "unknown scheme `{scheme}` or tls parameter `{}`",
+                    tls.unwrap_or_default()
+                ))
+            }
+        };
+        let hello = match url.path().trim_matches('/') {
+            "" => ClientId::default(),
+            name => ClientId::Domain(name.to_string()),
+        };
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(Cow::into_owned)
+                .map_err(|e| e.to_string())
+        };
+        let credentials = match url.password() {
+            Some(password) => Some(Credentials::new(decode(url.username())?, decode(password)?)),
+            None => None,
+        };
+        Ok(Self {
+            port: url.port().unwrap_or(default_port),
+            host,
+            security,
+            hello,
+            credentials,
+        })
+    }
+}
+
+/// A connection idle longer than this is checked (NOOP) before reuse: the
+/// server may have closed it. Busier connections go straight to MAIL FROM.
+const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
+
+/// Up to `size` connections to one SMTP server, reused while they work.
+pub struct SmtpPool {
+    server: Server,
+    timeout: Duration,
+    idle: Mutex<Vec<(AsyncSmtpConnection, Instant)>>,
+    slots: Semaphore,
+}
+
+/// Why a send failed: the server's or the network's words, and whether the
+/// server said never (5xx).
+pub struct Refusal {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl From<Error> for Refusal {
+    fn from(e: Error) -> Self {
+        Self {
+            permanent: e.is_permanent(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl SmtpPool {
+    pub fn new(url: &str, timeout: Duration, size: u32) -> Result<Self, String> {
+        Ok(Self {
+            server: Server::parse(url)?,
+            timeout,
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(size.max(1) as usize),
+        })
+    }
+
+    /// Sends one message; the whole exchange (including connecting when no
+    /// idle connection is at hand) is bounded by the timeout.
+    pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), Refusal> {
+        let _slot = self.slots.acquire().await.expect("never closed");
+        let exchange = async {
+            let mut conn = match self.reuse().await {
+                Some(conn) => conn,
+                None => self.connect().await?,
+            };
+            match conn.send(envelope, message).await {
+                Ok(_) => {
+                    self.idle.lock().unwrap().push((conn, Instant::now()));
+                    Ok(())
+                }
+                // lettre has already closed a connection that erred.
+                Err(e) => Err(Refusal::from(e)),
+            }
+        };
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(Refusal {
+                message: format!("no answer within {} s", self.timeout.as_secs()),
+                permanent: false,
+            }),
+        }
+    }
+
+    /// The most recently used idle connection that still works, if any.
+    async fn reuse(&self) -> Option<AsyncSmtpConnection> {
+        loop {
+            let (mut conn, since) = self.idle.lock().unwrap().pop()?;
+            if since.elapsed() < CHECK_AFTER_IDLE || conn.test_connected().await {
+                return Some(conn);
+            }
+            conn.abort().await;
+        }
+    }
+
+    async fn connect(&self) -> Result<AsyncSmtpConnection, Refusal> {
+        let s = &self.server;
+        let unreachable = |e: std::io::Error| Refusal {
+            message: format!("cannot connect to {}:{}: {e}", s.host, s.port),
+            permanent: false,
+        };
+        let tcp = TcpStream::connect((s.host.as_str(), s.port))
+            .await
+            .map_err(unreachable)?;
+        tcp.set_nodelay(true).map_err(unreachable)?;
+        let mut conn = match &s.security {
+            Security::Implicit(tls) => {
+                #[allow(deprecated)]
+                let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+                stream.upgrade_tls(tls.clone()).await?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(Encrypted(stream)), &s.hello)
+                    .await?
+            }
+            _ => AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &s.hello).await?,
+        };
+        match &s.security {
+            Security::Opportunistic(tls) if conn.can_starttls() => {
+                conn.starttls(tls.clone(), &s.hello).await?
+            }
+            Security::Required(tls) => conn.starttls(tls.clone(), &s.hello).await?,
+            _ => {}
+        }
+        if let Some(credentials) = &s.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials).await?;
+        }
+        Ok(conn)
+    }
+}
+
+/// An implicit-TLS stream (lettre's own TLS over our socket) in the shape
+/// lettre's client takes a stream in.
+#[allow(deprecated)]
+#[derive(Debug)]
+struct Encrypted(AsyncNetworkStream);
+
+impl AsyncRead for Encrypted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let unfilled = buf.initialize_unfilled();
+        match Pin::new(&mut self.0).poll_read(cx, unfilled) {
+            Poll::Ready(Ok(n)) => {
+                buf.advance(n);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for Encrypted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        FuturesWrite::poll_write(Pin::new(&mut self.0), cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        FuturesWrite::poll_flush(Pin::new(&mut self.0), cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        FuturesWrite::poll_close(Pin::new(&mut self.0), cx)
+    }
+}
+
+impl AsyncTokioStream for Encrypted {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.peer_addr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_picks_port_security_and_credentials_as_lettre_did() {
+        let plain = Server::parse("smtp://mail.example.org").unwrap();
+        assert_eq!(plain.port, 25, "plain SMTP defaults to port 25");
+        assert!(matches!(plain.security, Security::Plain));
+        assert!(plain.credentials.is_none(), "no credentials in the URL");
+
+        let starttls = Server::parse("smtp://u%40x:p%2Fw@mail.example.org?tls=required").unwrap();
+        assert_eq!(starttls.port, 587, "STARTTLS defaults to submission");
+        assert!(matches!(starttls.security, Security::Required(_)));
+        assert!(
+            starttls.credentials == Some(Credentials::new("u@x".into(), "p/w".into())),
+            "credentials are percent-decoded"
+        );
+
+        let implicit = Server::parse("smtps://mail.example.org:2465/me.example.org").unwrap();
+        assert_eq!(implicit.port, 2465, "an explicit port wins");
+        assert!(matches!(implicit.security, Security::Implicit(_)));
+        assert_eq!(implicit.hello, ClientId::Domain("me.example.org".into()));
+
+        assert!(
+            Server::parse("smtp://mail.example.org?tls=sometimes").is_err(),
+            "an unknown tls mode is refused"
+        );
+        assert!(Server::parse("imap://mail.example.org").is_err());
+    }
+}
