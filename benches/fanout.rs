@@ -42,9 +42,8 @@ mod helpers;
 use helpers::TestDb;
 
 /// Connections (and messages in flight) for the worker and for
-/// `smtp-source`. lettre 0.11.23 leaves Nagle on, so each connection waits
-/// out the server's delayed ACK once per message (lettre PR #1159, merged,
-/// unreleased): throughput comes from parallel connections.
+/// `smtp-source`. Both send with `TCP_NODELAY` (the worker opens its own
+/// sockets: src/mail/smtp.rs).
 const IN_FLIGHT: usize = 32;
 
 fn peak_rss_mb() -> f64 {
