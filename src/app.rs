@@ -20,7 +20,7 @@ use crate::db::{self, DbError};
 use crate::error::json_error;
 use crate::jobs::{self, Workers};
 use crate::mail::outbox;
-use crate::telemetry::{Metrics, RequestSpan};
+use crate::telemetry::{Metrics, RequestSpan, UNMATCHED};
 use crate::templates::StaticFiles;
 
 use crate::web::routes::Routes;
@@ -104,7 +104,9 @@ impl Application {
                     .wrap(security_headers(&state.settings))
                     .wrap_fn(move |req, srv| {
                         let method = req.method().to_string();
+                        let route = req.match_pattern();
                         let metrics = metrics.clone();
+                        let started = std::time::Instant::now();
                         let response = srv.call(req);
                         async move {
                             let response = response.await;
@@ -113,6 +115,11 @@ impl Application {
                                     .http_requests
                                     .with_label_values(&[&method, res.status().as_str()])
                                     .inc();
+                                let route = route.as_deref().unwrap_or(UNMATCHED);
+                                metrics
+                                    .http_duration
+                                    .with_label_values(&[&method, route])
+                                    .observe(started.elapsed().as_secs_f64());
                             }
                             response
                         }
@@ -291,17 +298,85 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn metrics_text(state: web::Data<AppState>) -> HttpResponse {
-    match db::run(&state.pool, |conn| {
-        outbox::depth(conn).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(depth) => state.metrics.outbox_depth.set(depth),
+    metrics_page(&state.pool, &state.metrics).await
+}
+
+/// The Prometheus page: this process's counters and the shared outbox's
+/// depth, read now.
+async fn metrics_page(pool: &db::Pool, metrics: &Metrics) -> HttpResponse {
+    match db::run(pool, |conn| outbox::depth(conn).map_err(DbError::from)).await {
+        Ok(depth) => metrics.outbox_depth.set(depth),
         Err(e) => tracing::warn!(error = %e, "outbox depth unavailable"),
     }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .body(metrics.render())
+}
+
+/// `convene worker`: the background workers alone and, when
+/// `jobs.metrics_bind` is set, their `/metrics` on that address (mails
+/// sent and failed by this process, the outbox's depth).
+pub struct WorkerProcess {
+    workers: Workers,
+    metrics: Option<(u16, actix_web::dev::ServerHandle)>,
+}
+
+impl WorkerProcess {
+    /// Brings the configured series' sessions up to date, then starts the
+    /// workers and the metrics listener. Does not migrate.
+    pub async fn start(settings: Settings, pool: db::Pool, clock: Clock) -> anyhow::Result<Self> {
+        settings.check_features(SETTINGS_CHECKS)?;
+        let settings = Arc::new(settings);
+        jobs::sync_series(&pool, settings.clone(), clock.now())
+            .await
+            .context("generating sessions")?;
+        let metrics = Arc::new(Metrics::new());
+        let listening = match settings.jobs.metrics_bind {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("binding jobs.metrics_bind {addr}"))?;
+                let port = listener.local_addr()?.port();
+                let (pool, metrics) = (pool.clone(), metrics.clone());
+                let server = HttpServer::new(move || {
+                    let (pool, metrics) = (pool.clone(), metrics.clone());
+                    App::new().route(
+                        "/metrics",
+                        web::get().to(move || {
+                            let (pool, metrics) = (pool.clone(), metrics.clone());
+                            async move { metrics_page(&pool, &metrics).await }
+                        }),
+                    )
+                })
+                .workers(1)
+                // The worker's own shutdown stops it (`stop`).
+                .disable_signals()
+                .listen(listener)?
+                .run();
+                let handle = server.handle();
+                tokio::spawn(server);
+                Some((port, handle))
+            }
+            None => None,
+        };
+        let workers = Workers::start(settings, pool, metrics, clock)?;
+        Ok(Self {
+            workers,
+            metrics: listening,
+        })
+    }
+
+    /// The port `/metrics` is served on, if it is.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
+    /// Stops the workers (a send in progress finishes), then the listener.
+    pub async fn stop(self) {
+        self.workers.stop().await;
+        if let Some((_, handle)) = self.metrics {
+            handle.stop(true).await;
+        }
+    }
 }
 
 async fn static_file(path: web::Path<String>, state: web::Data<AppState>) -> HttpResponse {

@@ -1,6 +1,8 @@
 //! Logs (tracing) and the Prometheus metrics the service exposes.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
 use tracing_subscriber::EnvFilter;
 
 /// Logs to stderr; `RUST_LOG` picks what (default: info).
@@ -22,6 +24,10 @@ pub fn init_logging() {
 pub struct Metrics {
     pub registry: Registry,
     pub http_requests: IntCounterVec,
+    /// Seconds to answer, by method and matched route pattern
+    /// (`/sessions/{id}`, never a raw path: bounded, and paths carry
+    /// private tokens); [`UNMATCHED`] for what no route matched.
+    pub http_duration: HistogramVec,
     pub registrations: IntCounterVec,
     pub mails_sent: IntCounter,
     pub mails_failed: IntCounter,
@@ -38,6 +44,14 @@ impl Metrics {
         let http_requests = IntCounterVec::new(
             Opts::new("convene_http_requests_total", "HTTP requests answered"),
             &["method", "status"],
+        )
+        .expect("valid metric");
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "convene_http_request_duration_seconds",
+                "Time to answer an HTTP request, by route pattern",
+            ),
+            &["method", "route"],
         )
         .expect("valid metric");
         let registrations = IntCounterVec::new(
@@ -77,6 +91,7 @@ impl Metrics {
             .expect("valid metric");
         for m in [
             Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(http_duration.clone()),
             Box::new(registrations.clone()),
             Box::new(mails_sent.clone()),
             Box::new(mails_failed.clone()),
@@ -89,6 +104,7 @@ impl Metrics {
         Self {
             registry,
             http_requests,
+            http_duration,
             registrations,
             mails_sent,
             mails_failed,
@@ -114,6 +130,9 @@ impl Default for Metrics {
     }
 }
 
+/// The route label of a request no route matched.
+pub const UNMATCHED: &str = "(unmatched)";
+
 /// Request spans that name the route pattern (`/r/{token}`), never the
 /// path: paths carry private manage tokens.
 pub struct RequestSpan;
@@ -126,9 +145,7 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
             .get::<tracing_actix_web::RequestId>()
             .map(|id| id.to_string())
             .unwrap_or_default();
-        let route = request
-            .match_pattern()
-            .unwrap_or_else(|| "(unmatched)".into());
+        let route = request.match_pattern().unwrap_or_else(|| UNMATCHED.into());
         tracing::info_span!(
             "request",
             method = %request.method(),

@@ -2,8 +2,6 @@
 //! here; `session …` in `session.rs`; `report` and `import` in
 //! `attendance.rs`; `list …` in `lists.rs`. `main.rs` parses and calls `run`.
 
-use std::sync::Arc;
-
 use anyhow::Context;
 use clap::{ArgGroup, Parser, Subcommand};
 use tracing::info;
@@ -13,9 +11,7 @@ use crate::auth::{password, store as users, Role};
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db;
-use crate::jobs::{self, Workers};
 use crate::organizer::manage::{Capacity, JoinUrl, Length, Reason, Start, Title};
-use crate::telemetry::Metrics;
 use crate::Application;
 
 mod attendance;
@@ -343,15 +339,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<()> {
-    let settings = Arc::new(settings);
     let pool = migrate(&settings).await?;
-    let clock = Clock::system();
-    jobs::sync_series(&pool, settings.clone(), clock.now()).await?;
-    let workers = Workers::start(settings, pool, Arc::new(Metrics::new()), clock)?;
-    info!("convene worker is running");
+    let worker = crate::app::WorkerProcess::start(settings, pool, Clock::system()).await?;
+    info!(metrics_port = ?worker.metrics_port(), "convene worker is running");
     shutdown_signal().await;
     info!("stopping");
-    workers.stop().await;
+    worker.stop().await;
     Ok(())
 }
 

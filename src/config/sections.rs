@@ -263,6 +263,10 @@ pub struct JobSettings {
     pub run_in_serve: bool,
     pub tick_seconds: u64,
     pub horizon_months: u32,
+    /// Where `convene worker` answers `GET /metrics`; `None` (empty in the
+    /// file): nowhere. `serve` has its own on `http.bind`.
+    #[serde(default, deserialize_with = "super::values::optional_socket_addr")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl fmt::Debug for DatabaseSettings {

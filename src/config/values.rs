@@ -123,6 +123,21 @@ pub(super) fn optional_local_time<'de, D: Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
+/// An address to listen on, `127.0.0.1:9187`; empty: none.
+pub(super) fn optional_socket_addr<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::net::SocketAddr>, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.trim().is_empty() {
+        return Ok(None);
+    }
+    s.trim().parse().map(Some).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "`{s}` is not an address to listen on like 127.0.0.1:9187 (empty: none)"
+        ))
+    })
+}
+
 /// A time of day written `13:00` (or `13:00:00`).
 pub fn parse_local_time(s: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(s.trim(), "%H:%M")

@@ -3,6 +3,7 @@
 //! async executor.
 
 pub mod links;
+pub mod listen;
 pub mod schema;
 mod writer;
 
@@ -41,11 +42,19 @@ diesel::define_sql_function! {
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     writer: Option<Arc<writer::Writer>>,
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl Pool {
     pub fn get(&self) -> Result<PooledConnection, r2d2::PoolError> {
         self.inner.get()
+    }
+
+    /// Rung after each `write` this process commits: the mail worker waits
+    /// on it instead of polling, since mail is queued only in writes. One
+    /// waiter at a time (a ring while nobody waits is kept for the next).
+    pub fn committed(&self) -> &tokio::sync::Notify {
+        &self.committed
     }
 }
 
@@ -132,7 +141,11 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
         .build(manager)?;
-    Ok(Pool { inner, writer })
+    Ok(Pool {
+        inner,
+        writer,
+        committed: Arc::default(),
+    })
 }
 
 /// Applies pending migrations; returns the names of those applied.
@@ -176,10 +189,14 @@ where
     T: Send + 'static,
     E: From<DbError> + From<diesel::result::Error> + Send + 'static,
 {
-    match &pool.writer {
+    let result = match &pool.writer {
         Some(writer) => writer.submit(f).await,
         None => run(pool, move |conn| conn.transaction(&f)).await,
+    };
+    if result.is_ok() {
+        pool.committed.notify_one();
     }
+    result
 }
 
 impl DbConnection {

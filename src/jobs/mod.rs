@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::clock::Clock;
-use crate::config::Settings;
+use crate::config::{DatabaseUrl, Settings};
 use crate::db::{self, DbError, Pool};
 use crate::mail::render::EmailTemplates;
 use crate::mail::transport::Mailer;
@@ -23,16 +23,20 @@ use crate::mail::worker::MailWorker;
 use crate::series::generate;
 use crate::telemetry::Metrics;
 
-/// Writes each configured series (organizers' edits to its defaults stay)
-/// and creates the missing sessions of every recurring series still
-/// configured or created by organizers, from its row; returns how many
-/// sessions were created.
+/// At start-up: writes each configured series (organizers' edits to its
+/// defaults stay), creates the ECHO program's configured cohorts and gives
+/// every series its built-in evaluation questions (configuration only
+/// changes at a restart; organizers' new series get theirs when created),
+/// then creates missing sessions as a tick does; returns how many sessions
+/// were created.
 pub async fn sync_series(
     pool: &Pool,
     settings: Arc<Settings>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, DbError> {
-    db::write(pool, move |conn| {
+    let config = settings.clone();
+    let created = db::write(pool, move |conn| {
+        let settings = &config;
         let host = settings.http.public_url.host();
         let mut created = 0;
         for (slug, s) in &settings.series {
@@ -45,18 +49,59 @@ pub async fn sync_series(
                 created += crate::echo::cohorts::seed(conn, &series, s, &host, now.naive_utc())?;
             }
         }
-        // A series no longer configured keeps its sessions but gets no new
-        // ones; one created by organizers is the database's own.
-        for series in crate::series::model::all_series(conn)? {
-            let live = series.by_organizer() || settings.series.contains_key(&series.slug);
-            if series.kind == crate::series::model::ECHO || !live {
-                continue;
-            }
+        for series in live_series(conn, settings)? {
             // The evaluation after each session asks its built-in
             // questions until the organizers change them.
             crate::evaluation::seed(conn, series.id, now.naive_utc())?;
-            created +=
-                generate::ensure_sessions(conn, &series, &host, now, settings.jobs.horizon_months)?;
+        }
+        Ok::<_, DbError>(created)
+    })
+    .await?;
+    Ok(created + extend_sessions(pool, settings, now).await?)
+}
+
+/// The series that get new sessions: recurring Jam-like series still
+/// configured or created by organizers. One no longer configured keeps its
+/// sessions but gets no new ones; an ECHO program's come from its cohorts.
+fn live_series(
+    conn: &mut crate::db::DbConnection,
+    settings: &Settings,
+) -> Result<Vec<crate::series::model::Series>, DbError> {
+    Ok(crate::series::model::all_series(conn)?
+        .into_iter()
+        .filter(|s| s.by_organizer() || settings.series.contains_key(&s.slug))
+        .filter(|s| s.kind != crate::series::model::ECHO)
+        .collect())
+}
+
+/// Creates the sessions missing within `jobs.horizon_months` (each month
+/// one more falls inside it); returns how many. Reads first and writes only
+/// for a series that lacks one, so most ticks write nothing.
+pub async fn extend_sessions(
+    pool: &Pool,
+    settings: Arc<Settings>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, DbError> {
+    let months = settings.jobs.horizon_months;
+    let config = settings.clone();
+    let lacking = db::run(pool, move |conn| {
+        let mut lacking = Vec::new();
+        for series in live_series(conn, &config)? {
+            if generate::sessions_missing(conn, &series, now, months)? {
+                lacking.push(series);
+            }
+        }
+        Ok::<_, DbError>(lacking)
+    })
+    .await?;
+    if lacking.is_empty() {
+        return Ok(0);
+    }
+    let host = settings.http.public_url.host();
+    db::write(pool, move |conn| {
+        let mut created = 0;
+        for series in &lacking {
+            created += generate::ensure_sessions(conn, series, &host, now, months)?;
         }
         Ok(created)
     })
@@ -90,18 +135,25 @@ pub async fn tick(
     settings: Arc<Settings>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Tick, DbError> {
-    let sessions_created = sync_series(pool, settings.clone(), now).await?;
+    let sessions_created = extend_sessions(pool, settings.clone(), now).await?;
     let (invitations, reminders) = outreach::enqueue_due(pool, &settings, now).await?;
     let policy = crate::lineup::store::Policy::from_settings(&settings);
-    let presenter_reminders = db::write(pool, move |conn| {
-        crate::lineup::store::remind_due(conn, &policy, now.naive_utc()).map_err(DbError::from)
-    })
+    let naive = now.naive_utc();
+    let presenter_reminders = when_due(
+        pool,
+        {
+            let policy = policy.clone();
+            move |conn| crate::lineup::store::reminders_due(conn, &policy, naive)
+        },
+        move |conn| crate::lineup::store::remind_due(conn, &policy, naive),
+    )
     .await?;
     let public_url = settings.http.public_url.clone();
-    let case_follow_ups = db::write(pool, move |conn| {
-        crate::echo::cases::follow_ups_due(conn, &public_url, now.naive_utc())
-            .map_err(DbError::from)
-    })
+    let case_follow_ups = when_due(
+        pool,
+        move |conn| crate::echo::cases::any_follow_up_due(conn, naive),
+        move |conn| crate::echo::cases::follow_ups_due(conn, &public_url, naive),
+    )
     .await?;
     let session_follow_ups =
         crate::archive::follow_up::enqueue_due(pool, &settings, now.naive_utc()).await?;
@@ -119,6 +171,19 @@ pub async fn tick(
     })
 }
 
+/// Runs `write` (a transaction) only when `due` (a read) finds work: a
+/// tick with nothing due takes no write lock and writes nothing.
+async fn when_due<D, W>(pool: &Pool, due: D, write: W) -> Result<usize, DbError>
+where
+    D: FnOnce(&mut crate::db::DbConnection) -> diesel::QueryResult<bool> + Send + 'static,
+    W: Fn(&mut crate::db::DbConnection) -> diesel::QueryResult<usize> + Send + 'static,
+{
+    if !db::run(pool, move |conn| due(conn).map_err(DbError::from)).await? {
+        return Ok(0);
+    }
+    db::write(pool, move |conn| write(conn).map_err(DbError::from)).await
+}
+
 /// Sent mail is kept `mail.retention_days`: then what each message said
 /// goes (in batches, each its own transaction), and so do the file
 /// transport's copies.
@@ -133,6 +198,15 @@ async fn purge_old_mail(
         return Ok(0);
     }
     let cutoff = now - chrono::Duration::days(i64::from(days));
+    // Read first: most ticks find nothing. The file transport's copies are
+    // as old as their rows' sending, so they wait for the same moment.
+    let due = db::run(pool, move |conn| {
+        crate::mail::outbox::any_to_purge(conn, cutoff.naive_utc()).map_err(DbError::from)
+    })
+    .await?;
+    if !due {
+        return Ok(0);
+    }
     let mut purged = 0;
     loop {
         let done = db::write(pool, move |conn| {
@@ -160,6 +234,8 @@ async fn purge_old_mail(
 pub struct Workers {
     shutdown: watch::Sender<bool>,
     handles: Vec<JoinHandle<()>>,
+    /// PostgreSQL: wakes the mail worker for mail other instances queue.
+    _listener: Option<crate::db::listen::Listener>,
 }
 
 impl Workers {
@@ -182,9 +258,22 @@ impl Workers {
             metrics,
             clock: clock.clone(),
         };
-        let mut handles = vec![tokio::spawn(worker.run(rx.clone()))];
+        let wake = Arc::new(Notify::new());
+        let listener = match &settings.database.url {
+            DatabaseUrl::Postgres(url) => Some(crate::db::listen::start(
+                url.clone(),
+                crate::db::listen::OUTBOX,
+                wake.clone(),
+            )),
+            DatabaseUrl::Sqlite(_) => None,
+        };
+        let mut handles = vec![tokio::spawn(worker.run(wake, rx.clone()))];
         handles.push(tokio::spawn(scheduler(settings, pool, clock, rx)));
-        Ok(Self { shutdown, handles })
+        Ok(Self {
+            shutdown,
+            handles,
+            _listener: listener,
+        })
     }
 
     /// Asks every task to stop and waits for it (a send in progress finishes).

@@ -505,16 +505,7 @@ pub fn remind_due(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let waiting: Vec<Slot> = lineup_slots::table
-        .inner_join(sessions::table)
-        .filter(lineup_slots::status.eq(INVITED))
-        .filter(lineup_slots::reminded_at.is_null())
-        .filter(lineup_slots::invited_at.le(now - policy.remind_after))
-        .filter(lineup_slots::token_expires_at.gt(now))
-        .filter(sessions::status.eq(SCHEDULED))
-        .filter(sessions::starts_at.gt(now))
-        .select(Slot::as_select())
-        .load(conn)?;
+    let waiting = unanswered(conn, policy, now)?;
     let mut queued = 0;
     for slot in waiting {
         if !domain::reminder_due(
@@ -552,4 +543,33 @@ pub fn remind_due(
         }
     }
     Ok(queued)
+}
+
+/// Whether any invitation awaits its reminder (`remind_due` would queue
+/// one): a read, so a scheduler tick with none writes nothing.
+pub fn reminders_due(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    Ok(!unanswered(conn, policy, now)?.is_empty())
+}
+
+/// Invitations unanswered for `policy.remind_after`, not yet reminded,
+/// whose session is still ahead.
+fn unanswered(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Slot>> {
+    lineup_slots::table
+        .inner_join(sessions::table)
+        .filter(lineup_slots::status.eq(INVITED))
+        .filter(lineup_slots::reminded_at.is_null())
+        .filter(lineup_slots::invited_at.le(now - policy.remind_after))
+        .filter(lineup_slots::token_expires_at.gt(now))
+        .filter(sessions::status.eq(SCHEDULED))
+        .filter(sessions::starts_at.gt(now))
+        .select(Slot::as_select())
+        .load(conn)
 }

@@ -289,17 +289,37 @@ pub fn purge_finished(
     // `created_at < ?` lets the partial index `outbox_with_content` find
     // the candidates; a message sent later than it was queued is judged by
     // when it was sent.
-    let sql = conn.sql(
-        "UPDATE outbox SET context = '{}', calendar = NULL, unsubscribe_url = NULL \
-         WHERE id IN (SELECT id FROM outbox WHERE context <> '{}' AND created_at < ? \
-                      AND status IN ('sent', 'failed', 'skipped') \
-                      AND COALESCE(sent_at, created_at) < ? ORDER BY id LIMIT ?)",
-    );
+    let sql = conn.sql(&format!(
+        "UPDATE outbox SET context = '{{}}', calendar = NULL, unsubscribe_url = NULL \
+         WHERE id IN ({PURGEABLE} ORDER BY id LIMIT ?)"
+    ));
     diesel::sql_query(sql)
         .bind::<Timestamp, _>(cutoff)
         .bind::<Timestamp, _>(cutoff)
         .bind::<BigInt, _>(i64::from(limit))
         .execute(conn)
+}
+
+/// The finished messages sent or queued before the cutoff (bound twice)
+/// whose content is still kept.
+const PURGEABLE: &str = "SELECT id FROM outbox WHERE context <> '{}' AND created_at < ? \
+     AND status IN ('sent', 'failed', 'skipped') AND COALESCE(sent_at, created_at) < ?";
+
+/// Whether `purge_finished` would find anything: a read, so a scheduler
+/// tick with nothing to purge writes nothing.
+pub fn any_to_purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<bool> {
+    let sql = conn.sql(&format!("{PURGEABLE} LIMIT 1"));
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        #[allow(dead_code)]
+        id: i64,
+    }
+    let found: Vec<Id> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(cutoff)
+        .bind::<Timestamp, _>(cutoff)
+        .load(conn)?;
+    Ok(!found.is_empty())
 }
 
 /// Which of the messages `ids` still wait to be sent (not skipped
@@ -361,6 +381,24 @@ pub fn retry(
         ))
         .execute(conn)?;
     Ok(Some(row))
+}
+
+/// When the earliest pending message may next be claimed: its
+/// `next_attempt_at`, or its lease's end while another worker holds it.
+/// `None` when nothing is pending.
+pub fn next_due(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    #[derive(QueryableByName)]
+    struct Next {
+        #[diesel(sql_type = diesel::sql_types::Nullable<Timestamp>)]
+        at: Option<NaiveDateTime>,
+    }
+    let next: Next = diesel::sql_query(
+        "SELECT MIN(CASE WHEN locked_until > next_attempt_at THEN locked_until \
+                    ELSE next_attempt_at END) AS at \
+         FROM outbox WHERE status = 'pending'",
+    )
+    .get_result(conn)?;
+    Ok(next.at)
 }
 
 /// Messages not yet sent or failed.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{Duration as ChronoDuration, Utc};
 use futures_util::stream::{self, BoxStream, StreamExt};
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tracing::{info, instrument, warn, Instrument};
 
 use crate::clock::Clock;
@@ -41,25 +41,52 @@ pub struct MailWorker {
 }
 
 impl MailWorker {
-    /// Drains the outbox until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let idle = Duration::from_millis(self.settings.poll_interval_ms);
+    /// Drains the outbox until `shutdown` turns true. Between batches it
+    /// reads when the next message falls due and sleeps until then, or until
+    /// a write of this process commits (`Pool::committed`: new mail is only
+    /// ever queued in a write), or until `wake` rings (another process's
+    /// mail, PostgreSQL's `LISTEN`), or at most `mail.poll_interval_ms`: the
+    /// fallback that picks up what nothing announced (another process on
+    /// SQLite, an expired lease). Nothing is claimed, so nothing written,
+    /// while nothing is due.
+    pub async fn run(self, wake: Arc<Notify>, mut shutdown: watch::Receiver<bool>) {
+        let fallback = Duration::from_millis(self.settings.poll_interval_ms);
         while !*shutdown.borrow() {
-            let handled = match self.process_batch().await {
-                Ok(n) => n,
+            let pause = match self.next_due().await {
+                Ok(Some(wait)) if wait.is_zero() => match self.process_batch().await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => fallback,
+                    Err(e) => {
+                        warn!(error = %e, "mail worker could not reach the database");
+                        fallback
+                    }
+                },
+                Ok(Some(wait)) => wait.min(fallback),
+                Ok(None) => fallback,
                 Err(e) => {
                     warn!(error = %e, "mail worker could not reach the database");
-                    0
+                    fallback
                 }
             };
-            if handled == 0 {
-                tokio::select! {
-                    _ = tokio::time::sleep(idle) => {}
-                    // An error means the sender is gone: stop as well.
-                    changed = shutdown.changed() => if changed.is_err() { break },
-                }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = self.pool.committed().notified() => {}
+                _ = wake.notified() => {}
+                // An error means the sender is gone: stop as well.
+                changed = shutdown.changed() => if changed.is_err() { break },
             }
         }
+    }
+
+    /// How long until the next queued message may be claimed (zero: now),
+    /// or `None` when nothing waits. A read: no lock taken.
+    async fn next_due(&self) -> Result<Option<Duration>, DbError> {
+        let now = self.clock.naive();
+        let at = db::run(&self.pool, |conn| {
+            outbox::next_due(conn).map_err(DbError::from)
+        })
+        .await?;
+        Ok(at.map(|at| (at - now).to_std().unwrap_or_default()))
     }
 
     /// Claims one batch and handles it; returns how many messages it took.

@@ -128,6 +128,34 @@ pub fn ensure_sessions(
     Ok(created)
 }
 
+/// Whether `ensure_sessions` would create anything: a read, so a
+/// scheduler tick with no session to add writes nothing.
+pub fn sessions_missing(
+    conn: &mut DbConnection,
+    series: &Series,
+    now: DateTime<Utc>,
+    months: u32,
+) -> QueryResult<bool> {
+    use crate::db::schema::sessions;
+    let Some(timetable) = series.timetable() else {
+        return Ok(false);
+    };
+    let wanted: Vec<chrono::NaiveDate> = timetable
+        .upcoming(now, months)
+        .into_iter()
+        .map(|o| o.local_date)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(false);
+    }
+    let have: i64 = sessions::table
+        .filter(sessions::series_id.eq(series.id))
+        .filter(sessions::occurrence_date.eq_any(wanted.iter().copied().map(Some)))
+        .count()
+        .get_result(conn)?;
+    Ok(have < wanted.len() as i64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

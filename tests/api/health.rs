@@ -36,6 +36,35 @@ async fn metrics_count_requests_registrations_and_the_outbox() {
 }
 
 #[tokio::test]
+async fn metrics_time_each_request_under_its_route_pattern_never_its_path() {
+    let app = TestApp::spawn_with(|s| s.jobs.run_in_serve = false).await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "timed@example.org").await;
+    app.get(&format!("/sessions/{session}")).await;
+    app.get("/no/such/page").await;
+    let text = app.get("/metrics").await.text().await.unwrap();
+    for (method, route) in [
+        ("POST", "/sessions/{id}/register"),
+        ("GET", "/sessions/{id}"),
+        ("GET", "(unmatched)"),
+    ] {
+        let count = format!(
+            "convene_http_request_duration_seconds_count{{method=\"{method}\",route=\"{route}\"}} 1"
+        );
+        assert!(
+            text.contains(&count),
+            "no histogram for {method} {route}:\n{text}"
+        );
+    }
+    let bucket = "convene_http_request_duration_seconds_bucket{method=\"GET\",route=\"/sessions/{id}\",le=\"+Inf\"} 1";
+    assert!(text.contains(bucket), "the histogram has buckets:\n{text}");
+    assert!(
+        !text.contains(&format!("route=\"/sessions/{session}")),
+        "a raw path must never be a label:\n{text}"
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_api_path_is_a_json_404() {
     let app = TestApp::spawn().await;
     let response = app.get("/api/v1/nothing-here").await;

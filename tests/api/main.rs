@@ -20,6 +20,7 @@ mod follow_ups;
 mod health;
 mod helpers;
 mod hygiene;
+mod idle;
 mod interest;
 mod lifecycle;
 mod lineup;

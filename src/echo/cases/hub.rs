@@ -260,6 +260,21 @@ pub fn recommend(
     Ok(case)
 }
 
+/// Cases whose follow-up is due and not yet queued.
+fn follow_ups_waiting(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<Vec<Case>> {
+    cases::table
+        .filter(cases::follow_up_due_at.le(now))
+        .filter(cases::follow_up_sent_at.is_null())
+        .select(Case::as_select())
+        .load(conn)
+}
+
+/// Whether `follow_ups_due` would queue anything: a read, so a scheduler
+/// tick with nothing due writes nothing.
+pub fn any_follow_up_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<bool> {
+    Ok(!follow_ups_waiting(conn, now)?.is_empty())
+}
+
 /// Queues the follow-up of every case whose time has come; returns how
 /// many. Each is claimed first, so schedulers running at once send it once.
 pub fn follow_ups_due(
@@ -267,13 +282,8 @@ pub fn follow_ups_due(
     public_url: &PublicUrl,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let due: Vec<Case> = cases::table
-        .filter(cases::follow_up_due_at.le(now))
-        .filter(cases::follow_up_sent_at.is_null())
-        .select(Case::as_select())
-        .load(conn)?;
     let mut queued = 0;
-    for case in due {
+    for case in follow_ups_waiting(conn, now)? {
         let claimed = diesel::update(
             cases::table
                 .find(case.id)

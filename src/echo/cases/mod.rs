@@ -19,7 +19,7 @@ pub mod views;
 pub use form::{
     parse, CaseForm, CheckedFile, NewCase, Upload, CHALLENGES, LABELS, SETTINGS, SIZE_BANDS,
 };
-pub use hub::{answer_follow_up, follow_ups_due, recommend, review, Review};
+pub use hub::{answer_follow_up, any_follow_up_due, follow_ups_due, recommend, review, Review};
 pub(crate) use review::of_cohort as readings;
 pub use store::{
     attachment_bytes, attachment_info, find, of_application, of_cohort, open_sessions, presented,

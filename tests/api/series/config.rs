@@ -6,7 +6,9 @@ use convene::clock::Clock;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::{audit, config_changed, count, get, organizer, patch_ok, sessions, tick, CONFIG_TITLE};
+use super::{
+    audit, config_changed, count, get, organizer, patch_ok, restart, sessions, tick, CONFIG_TITLE,
+};
 use crate::helpers::{send, with_conn, TestApp};
 
 #[tokio::test]
@@ -55,13 +57,14 @@ async fn edited_defaults_outlast_config_changes_and_reach_sessions_generated_lat
         "{entries:?}"
     );
 
-    // A deployment changes the configured title, capacity and description.
+    // A deployment changes the configured title, capacity and description
+    // and restarts.
     let changed = config_changed(&app, |jam| {
         jam.title = "Config Jam".into();
         jam.capacity = 400;
         jam.description = "Said by the new config.".into();
     });
-    tick(&app, &changed).await;
+    restart(&app, &changed).await;
     let row = with_conn(&app.pool, |c| {
         convene::series::model::find_series(c, "jam")
             .unwrap()
@@ -120,7 +123,7 @@ async fn reset_hands_a_default_back_to_config_at_once_and_for_later_config_chang
         jam.capacity = 400;
         jam.title = "Config Jam".into();
     });
-    tick(&app, &changed).await;
+    restart(&app, &changed).await;
     let (_, jam) = get(&app, "/api/v1/organizer/series/jam", &organizer).await;
     assert_eq!(jam["capacity"], 400, "capacity follows config again: {jam}");
     assert_eq!(

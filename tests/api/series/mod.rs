@@ -44,11 +44,19 @@ async fn organizer(app: &TestApp) -> String {
     token(app, ORGANIZER).await
 }
 
-/// One scheduler tick with `settings` (e.g. a changed config).
+/// One scheduler tick with `settings`.
 async fn tick(app: &TestApp, settings: &Settings) -> convene::jobs::Tick {
     convene::jobs::tick(&app.pool, Arc::new(settings.clone()), app.clock.now())
         .await
         .expect("scheduler tick")
+}
+
+/// What a restart with `settings` (a changed config) does to the series
+/// before any tick: config is read only at start-up.
+async fn restart(app: &TestApp, settings: &Settings) {
+    convene::jobs::sync_series(&app.pool, Arc::new(settings.clone()), app.clock.now())
+        .await
+        .expect("series synced at start-up");
 }
 
 /// The app's settings with the Jam's config changed by `change`.
