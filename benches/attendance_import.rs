@@ -9,8 +9,13 @@
 //! Three runs: the first report (every person new), a newer report of the
 //! same rows (replaces the first import's rows; people known), and the
 //! newer report again (unchanged). For each: wall time and that child's
-//! own peak RSS. BENCH_ATTENDANCE_ROWS (default 100000) sets the rows. Record
-//! figures in docs/PERFORMANCE.md.
+//! own peak RSS. Then, back to back, the comparators: the machine's own
+//! ceiling for the same writes (`support/attendance_ceiling.rs`: the same
+//! people and attendance rows into the same tables of a fresh database,
+//! PostgreSQL `COPY`, SQLite one prepared `INSERT` per row, one
+//! transaction) and parsing alone (one streamed pass over the file, as the
+//! import reads it). BENCH_ATTENDANCE_ROWS (default 100000) sets the rows.
+//! Record figures in docs/PERFORMANCE.md.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -31,18 +36,41 @@ use helpers::TestDb;
 #[path = "support/zoom_report.rs"]
 mod zoom_report;
 
-/// The first session of the Jam, with registrations for every second
-/// person of the generated report, written by the database itself.
-fn seed(pool: &Pool, people: usize) -> Session {
+#[path = "support/attendance_ceiling.rs"]
+mod attendance_ceiling;
+
+/// A fresh database with the Jam's sessions, and its first session.
+fn database() -> (TestDb, Pool, Session) {
     use convene::db::schema::{series, sessions};
-    let mut conn = pool.get().unwrap();
+    let db = TestDb::new();
+    let mut settings = Settings::defaults().unwrap();
+    // Not the key file under data/: a bench keeps nothing.
+    settings.auth.link_secret = "bench link secret".into();
+    settings.database.url = db.url.clone();
+    let pool = db::connect(&settings.database).unwrap();
+    db::migrate(&pool).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(convene::jobs::sync_series(
+            &pool,
+            Arc::new(settings),
+            Utc::now(),
+        ))
+        .unwrap();
     let session: Session = sessions::table
         .inner_join(series::table)
         .filter(series::slug.eq("jam"))
         .order(sessions::starts_at)
         .select(Session::as_select())
-        .first(&mut *conn)
+        .first(&mut *pool.get().unwrap())
         .unwrap();
+    (db, pool, session)
+}
+
+/// Registrations for `session` for every second person of the generated
+/// report, written by the database itself.
+fn seed(pool: &Pool, session: &Session, people: usize) {
+    let mut conn = pool.get().unwrap();
     let now = Utc::now().naive_utc();
     let people_sql = conn.sql(
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 2 FROM n WHERE i + 2 < ?) \
@@ -68,7 +96,6 @@ fn seed(pool: &Pool, people: usize) -> Session {
         .bind::<diesel::sql_types::Timestamp, _>(now)
         .execute(&mut *conn)
         .unwrap();
-    session
 }
 
 /// Runs `convene import zoom FILE --session ID`: its time, its own peak
@@ -136,22 +163,8 @@ fn main() {
         Ok(u) if u.starts_with("postgres") => "postgres",
         _ => "sqlite",
     };
-    let db = TestDb::new();
-    let mut settings = Settings::defaults().unwrap();
-    // Not the key file under data/: a bench keeps nothing.
-    settings.auth.link_secret = "bench link secret".into();
-    settings.database.url = db.url.clone();
-    let pool = db::connect(&settings.database).unwrap();
-    db::migrate(&pool).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime
-        .block_on(convene::jobs::sync_series(
-            &pool,
-            Arc::new(settings),
-            Utc::now(),
-        ))
-        .unwrap();
-    let session = seed(&pool, rows);
+    let (db, pool, session) = database();
+    seed(&pool, &session, rows);
     drop(pool);
 
     let files = tempfile::tempdir().unwrap();
@@ -173,16 +186,56 @@ fn main() {
     }
     let megabytes = std::fs::metadata(&first).unwrap().len() as f64 / 1e6;
     println!("attendance_import ({backend}): {rows} rows ({megabytes:.1} MB)");
+    let mut first_rate = 0.0;
     for (what, file) in [
         ("first report, people new", &first),
         ("newer report, replaces", &newer),
         ("same report again", &newer),
     ] {
         let (took, rss, said) = import(&db, file, session.id);
+        let rate = rows as f64 / took.as_secs_f64();
+        if first_rate == 0.0 {
+            first_rate = rate;
+        }
         println!(
-            "  {what}: {:.2} s ({:.0} rows/s), peak RSS {rss:.1} MB\n    {said}",
+            "  {what}: {:.2} s ({rate:.0} rows/s), peak RSS {rss:.1} MB\n    {said}",
             took.as_secs_f64(),
-            rows as f64 / took.as_secs_f64(),
         );
     }
+    drop(db);
+
+    // The comparators, back to back with the runs above.
+    let started = Instant::now();
+    let read = convene::attendance::parse::read(
+        std::fs::File::open(&newer).unwrap(),
+        convene::attendance::parse::Dates::scan(None),
+    )
+    .unwrap();
+    let parsed = read.fold(0usize, |n, row| {
+        row.expect("each row parses");
+        n + 1
+    });
+    let parsing = started.elapsed();
+    let attendees = convene::attendance::parse::parse(&std::fs::read(&newer).unwrap())
+        .unwrap()
+        .attendees;
+    let (_fresh, pool, session) = database();
+    let ceiling = attendance_ceiling::write(&mut pool.get().unwrap(), session.id, &attendees);
+    let ceiling_rate = rows as f64 / ceiling.as_secs_f64();
+    let how = if backend == "postgres" {
+        "binary COPY"
+    } else {
+        "one prepared INSERT a row"
+    };
+    println!(
+        "  project: {first_rate:.0} rows/s (first report, end to end)\n  \
+         comparator: {ceiling_rate:.0} rows/s ({} people and their attendance rows, {how}, one transaction: {:.2} s)\n  \
+         ratio: {:.2}\n  \
+         parsing alone: {:.0} rows/s ({parsed} rows, one streamed pass: {:.2} s)",
+        attendees.len(),
+        ceiling.as_secs_f64(),
+        first_rate / ceiling_rate,
+        rows as f64 / parsing.as_secs_f64(),
+        parsing.as_secs_f64(),
+    );
 }

@@ -30,7 +30,7 @@ pub fn date_order(value: Option<&str>) -> Result<Option<DateOrder>, ApiError> {
 
 /// Imports the report spooled at `path` into `session` (whose attendance
 /// the caller may record: `echo::facilitators::session`), as asked:
-/// `store::import` reading the file from disk, so that a write run twice
+/// `import::import` reading the file from disk, so that a write run twice
 /// reads it again.
 pub fn import_file(
     conn: &mut DbConnection,

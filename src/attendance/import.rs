@@ -1,6 +1,6 @@
-//! Importing a report: read twice as it is written (the kind, the date
-//! order and every row checked first; then written in chunks by `store`),
-//! the whole file or nothing, a dry run rolled back.
+//! Importing a report: read once as it is written (the kind, the date
+//! order and every row checked as the rows go to the database in chunks,
+//! through `stage`), the whole file or nothing, a dry run rolled back.
 
 use std::collections::HashSet;
 
@@ -11,7 +11,8 @@ use serde_json::json;
 
 use crate::attendance::measures::is_staff;
 use crate::attendance::parse::{self, DateOrder, Dates, Decided, Format, Roster};
-use crate::attendance::store::{json_row, marked_by_hand, refused, write_chunk, CHUNK};
+use crate::attendance::stage::{self, Staged, CHUNK};
+use crate::attendance::store::{marked_by_hand, refused};
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports};
 use crate::db::DbConnection;
@@ -115,15 +116,16 @@ fn current_import(
 }
 
 /// Imports the report that `open` reads (whose bytes hash to `sha256`)
-/// into `session`, as `actor`, as `asked`. The file is read twice, as it is
-/// written: first to tell its kind, settle its date order and refuse it
-/// whole if any people row will not read, before anything is written; then
-/// into the database, at most `CHUNK` people held at once (a rejoin
-/// anywhere in the file is merged in the database). A file with no people
-/// rows is refused and never replaces the current import. The file that is
-/// the session's current import changes nothing; any other (one imported
-/// before included) replaces it. A dry run does it all and rolls it back.
-/// Audited.
+/// into `session`, as `actor`, as `asked`, in one transaction. The file is
+/// read once as it is written: its kind told, every row checked, at most
+/// `CHUNK` people held at once (a rejoin anywhere in the file is merged in
+/// the database); a row that will not read refuses the whole file, and
+/// nothing it wrote stays. Only when a date read before the file settled
+/// its date order reads the other way is it read a second time. A file
+/// with no people rows is refused and never replaces the current import.
+/// The file that is the session's current import changes nothing; any
+/// other (one imported before included) replaces it. A dry run does it all
+/// and rolls it back. Audited.
 pub fn import<R: std::io::Read>(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -134,7 +136,8 @@ pub fn import<R: std::io::Read>(
     now: NaiveDateTime,
 ) -> Result<Imported, ApiError> {
     if !asked.dry_run {
-        return write(conn, actor, session, asked, &open, sha256, now);
+        // Its own savepoint when the caller's transaction holds others.
+        return conn.transaction(|conn| write(conn, actor, session, asked, &open, sha256, now));
     }
     /// What rolls the dry run back: its result, or its error.
     enum Undo {
@@ -180,9 +183,8 @@ fn write<R: std::io::Read>(
     if !lock_session(conn, session.id)? {
         return Err(ApiError::NotFound(format!("no session {}", session.id)));
     }
-    // The first pass: the kind, the date order, every row readable.
-    let first = parse::read(reopen()?, Dates::scan(asked.date_order)).map_err(refuse)?;
-    let source = first.source();
+    let mut report = parse::read(reopen()?, Dates::scan(asked.date_order)).map_err(refuse)?;
+    let source = report.source();
     if let Some(want) = asked.format.filter(|f| *f != source.format()) {
         return Err(refused(format!(
             "this is {}, not a {} report (import it as `{}` or `auto`)",
@@ -191,42 +193,12 @@ fn write<R: std::io::Read>(
             source.format().name()
         )));
     }
-    let (dates, rows) = parse::settle(first).map_err(refuse)?;
-    if rows == 0 {
-        return Err(refused(format!(
-            "this is {} with no people in it: nothing to import",
-            source.label()
-        )));
-    }
-    let (order, decided) = dates.order();
-    let mut done = Imported {
-        import_id: 0,
-        source: source.name().into(),
-        report: source.label().into(),
-        date_order: order.name().into(),
-        date_order_from: match decided {
-            Decided::File(_) => "file",
-            Decided::Asked => "asked",
-            Decided::Default => "default",
-        }
-        .into(),
-        rows,
-        rows_merged: 0,
-        people: 0,
-        attended: 0,
-        staff: 0,
-        registered_here: 0,
-        walk_ins: 0,
-        registrants_matched: 0,
-        unique_viewers: None,
-        without_address: 0,
-        replaced: 0,
-        unchanged: false,
-        dry_run: false,
-    };
     if let Some((import_id, current, people)) = current_import(conn, session.id)? {
         if current == sha256 {
-            let done = counted(conn, import_id)?.into_imported(done);
+            // Read all the same: the answer says what the file is and how
+            // its dates read.
+            let (dates, rows) = parse::settle(report).map_err(refuse)?;
+            let done = counted(conn, import_id)?.into_imported(described(source, &dates, rows));
             let people = people as usize;
             return Ok(Imported {
                 import_id,
@@ -239,7 +211,7 @@ fn write<R: std::io::Read>(
     }
     let by_hand = marked_by_hand(conn, session.id)?;
     // A newer report replaces what earlier imports wrote.
-    done.replaced = diesel::delete(
+    let replaced = diesel::delete(
         attendance::table
             .filter(attendance::session_id.eq(session.id))
             .filter(attendance::import_id.is_not_null()),
@@ -263,39 +235,40 @@ fn write<R: std::io::Read>(
         ))
         .returning(attendance_imports::id)
         .get_result(conn)?;
-    let tz = session.tz();
-    let mut report = parse::read(reopen()?, dates).map_err(refuse)?;
-    // People in the report whose row was marked by hand: not written.
-    let mut kept = HashSet::new();
-    let mut chunk = Roster::default();
-    loop {
-        let row = report.next().transpose().map_err(refuse)?;
-        let end = row.is_none();
-        match row {
-            Some(row) if by_hand.contains(&row.email) => {
-                kept.insert(row.email);
-            }
-            Some(row) => chunk.add(row),
-            None => {}
-        }
-        if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
-            let rows: Vec<_> = std::mem::take(&mut chunk)
-                .into_vec()
-                .iter()
-                .map(|a| json_row(tz, a))
-                .collect();
-            write_chunk(conn, session.id, import_id, &rows, now)?;
-        }
-        if end {
-            break;
-        }
+    stage::open(conn)?;
+    let into = Target {
+        session,
+        import_id,
+        by_hand: &by_hand,
+        now,
+    };
+    // One pass reads, checks and writes; a refused row anywhere refuses the
+    // whole file, since it is all one transaction.
+    let mut written = into.write(conn, &mut report).map_err(|e| e.refused())?;
+    if report.dates().misread() {
+        // A date read before a later one settled the order the other way:
+        // what this pass wrote is read again, every date in that order.
+        diesel::delete(attendance::table.filter(attendance::import_id.eq(import_id)))
+            .execute(conn)?;
+        let dates = report.dates().settled();
+        report = parse::read(reopen()?, dates).map_err(refuse)?;
+        written = into.write(conn, &mut report).map_err(|e| e.refused())?;
+    }
+    if written.rows == 0 {
+        return Err(refused(format!(
+            "this is {} with no people in it: nothing to import",
+            source.label()
+        )));
     }
     let summary = report.summary();
-    done.unique_viewers = summary.unique_viewers;
-    done.without_address = summary.without_address;
-    let mut done = counted(conn, import_id)?.into_imported(done);
+    let mut done = counted(conn, import_id)?.into_imported(Imported {
+        replaced,
+        unique_viewers: summary.unique_viewers,
+        without_address: summary.without_address,
+        ..described(source, report.dates(), written.rows)
+    });
     done.import_id = import_id;
-    done.people += kept.len();
+    done.people += written.kept;
     done.rows_merged = done.rows.saturating_sub(done.people);
     diesel::update(attendance_imports::table.find(import_id))
         .set((
@@ -318,6 +291,111 @@ fn write<R: std::io::Read>(
         now,
     )?;
     Ok(done)
+}
+
+/// What a file is and how its dates read (`dates`, once its rows are
+/// read), before anything is counted.
+fn described(source: parse::Source, dates: &Dates, rows: usize) -> Imported {
+    let (order, decided) = dates.order();
+    Imported {
+        import_id: 0,
+        source: source.name().into(),
+        report: source.label().into(),
+        date_order: order.name().into(),
+        date_order_from: match decided {
+            Decided::File(_) => "file",
+            Decided::Asked => "asked",
+            Decided::Default => "default",
+        }
+        .into(),
+        rows,
+        rows_merged: 0,
+        people: 0,
+        attended: 0,
+        staff: 0,
+        registered_here: 0,
+        walk_ins: 0,
+        registrants_matched: 0,
+        unique_viewers: None,
+        without_address: 0,
+        replaced: 0,
+        unchanged: false,
+        dry_run: false,
+    }
+}
+
+/// Where a pass over a report writes.
+struct Target<'a> {
+    session: &'a Session,
+    import_id: i64,
+    /// Addresses whose attendance was marked by hand: not written.
+    by_hand: &'a HashSet<String>,
+    now: NaiveDateTime,
+}
+
+/// What a pass wrote: rows of people read, and people left as marked by
+/// hand.
+struct Written {
+    rows: usize,
+    kept: usize,
+}
+
+/// Why a pass stopped: a row that would not read, or the database.
+enum Stopped {
+    Row(parse::ParseError),
+    Db(diesel::result::Error),
+}
+
+impl Stopped {
+    fn refused(self) -> ApiError {
+        match self {
+            Stopped::Row(e) => refused(e.to_string()),
+            Stopped::Db(e) => e.into(),
+        }
+    }
+}
+
+impl Target<'_> {
+    /// Reads every row of `report`, writing them in chunks of at most
+    /// `CHUNK` people (a rejoin in a later chunk is merged by the
+    /// database).
+    fn write(
+        &self,
+        conn: &mut DbConnection,
+        report: &mut parse::Reader<'_>,
+    ) -> Result<Written, Stopped> {
+        let tz = self.session.tz();
+        let mut kept = HashSet::new();
+        let mut rows = 0;
+        let mut chunk = Roster::default();
+        loop {
+            let row = report.next().transpose().map_err(Stopped::Row)?;
+            let end = row.is_none();
+            match row {
+                Some(row) if self.by_hand.contains(&row.email) => {
+                    rows += 1;
+                    kept.insert(row.email);
+                }
+                Some(row) => {
+                    rows += 1;
+                    chunk.add(row);
+                }
+                None => {}
+            }
+            if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+                let people = std::mem::take(&mut chunk).into_vec();
+                let staged: Vec<_> = people.iter().map(|a| Staged::new(tz, a)).collect();
+                stage::write_chunk(conn, self.session.id, self.import_id, &staged, self.now)
+                    .map_err(Stopped::Db)?;
+            }
+            if end {
+                return Ok(Written {
+                    rows,
+                    kept: kept.len(),
+                });
+            }
+        }
+    }
 }
 
 /// What an import's rows hold, counted.

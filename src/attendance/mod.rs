@@ -13,6 +13,7 @@ pub mod pages;
 pub mod parse;
 pub mod personal;
 pub mod reports;
+mod stage;
 pub mod store;
 
 use crate::web::routes::Routes;

@@ -10,12 +10,11 @@ use std::collections::HashSet;
 use chrono::{NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
 use serde::Serialize;
 use serde_json::json;
 
 use crate::attendance::measures::ATTENDEE;
-use crate::attendance::parse::{self, Attendee};
+use crate::attendance::parse;
 use crate::audit::{self, Actor};
 use crate::db::schema::{attendance, attendance_imports, registrations};
 use crate::db::DbConnection;
@@ -24,7 +23,7 @@ use crate::lists::{self, Subscriber};
 use crate::mail::address::EmailAddress;
 use crate::series::model::{lock_session, Session};
 
-fn role_name(role: parse::Role) -> &'static str {
+pub(super) fn role_name(role: parse::Role) -> &'static str {
     match role {
         parse::Role::Host => "host",
         parse::Role::Panelist => "panelist",
@@ -33,14 +32,14 @@ fn role_name(role: parse::Role) -> &'static str {
 }
 
 /// A report's wall-clock time, read in the session's zone, as UTC.
-fn utc(tz: Tz, local: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
+pub(super) fn utc(tz: Tz, local: Option<NaiveDateTime>) -> Option<NaiveDateTime> {
     local
         .and_then(|t| tz.from_local_datetime(&t).earliest())
         .map(|t| t.naive_utc())
 }
 
 /// "Ada King Lovelace" → ("Ada", "King Lovelace").
-fn split_name(name: &str) -> (String, String) {
+pub(super) fn split_name(name: &str) -> (String, String) {
     let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
     match name.split_once(' ') {
         Some((first, last)) => (first.to_string(), last.to_string()),
@@ -81,10 +80,6 @@ fn person_for(
     Ok((person_id, registered))
 }
 
-/// People written per statement pair, and the most held in memory: each
-/// chunk is one JSON bind.
-pub(super) const CHUNK: usize = 5_000;
-
 /// Why a report was not imported (422, the line and the problem under
 /// `file`).
 pub fn refused(message: String) -> ApiError {
@@ -92,106 +87,6 @@ pub fn refused(message: String) -> ApiError {
         message: format!("The file was not imported: {message}"),
         fields: vec![("file".into(), message)],
     }
-}
-
-/// An attendee as a row of `json_rows`: times in UTC written as diesel
-/// writes a timestamp.
-pub(super) fn json_row(tz: Tz, a: &Attendee) -> serde_json::Value {
-    let (first_name, last_name) = split_name(&a.name);
-    let at = |t| utc(tz, t).map(|t| t.format("%F %T%.f").to_string());
-    json!({
-        "email": a.email,
-        "first_name": first_name,
-        "last_name": last_name,
-        "attended": a.attended,
-        "first_join": at(a.first_join),
-        "last_leave": at(a.last_leave),
-        "minutes": a.minutes.min(i32::MAX as u32),
-        "joins": a.joins.min(i32::MAX as u32),
-        "role": role_name(a.role),
-    })
-}
-
-/// `expr` capped at the largest INTEGER, computed without overflowing one.
-fn capped_sum(a: &str, b: &str) -> String {
-    format!("CASE WHEN CAST({a} AS BIGINT) + {b} > 2147483647 THEN 2147483647 ELSE {a} + {b} END")
-}
-
-/// A role's rank, as `parse::Role` orders them.
-fn role_rank(col: &str) -> String {
-    format!("CASE {col} WHEN 'host' THEN 2 WHEN 'panelist' THEN 1 ELSE 0 END")
-}
-
-/// Writes one chunk of a report (one row per address): creates the people
-/// not yet known (a name fills a blank one), then their attendance, each
-/// flagged with whether they registered for the session. A person already
-/// written by an earlier chunk of the same import (a rejoin further down
-/// the file) is merged as the parser merges rows: earliest join, latest
-/// leave, minutes and joins summed, the highest role.
-pub(super) fn write_chunk(
-    conn: &mut DbConnection,
-    session_id: i64,
-    import_id: i64,
-    rows: &[serde_json::Value],
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let rows = serde_json::Value::from(rows).to_string();
-    let fill = |col: &str| {
-        format!("{col} = CASE WHEN people.{col} = '' THEN excluded.{col} ELSE people.{col} END")
-    };
-    // `WHERE true`: SQLite's parser needs it between a SELECT and ON CONFLICT.
-    let people = conn.sql(&format!(
-        "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
-         SELECT v.email, v.first_name, v.last_name, '', '', '', '', ?, ? FROM {} WHERE true \
-         ON CONFLICT (email) DO UPDATE SET {}, {}",
-        conn.json_rows(&[("email", "text"), ("first_name", "text"), ("last_name", "text")]),
-        fill("first_name"),
-        fill("last_name"),
-    ));
-    diesel::sql_query(people)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<Text, _>(&rows)
-        .execute(conn)?;
-    let attendance = conn.sql(&format!(
-        "INSERT INTO attendance (session_id, person_id, import_id, attended, first_join, last_leave, \
-         minutes, joins, registered_here, role, created_at, updated_at) \
-         SELECT ?, p.id, ?, v.attended, v.first_join, v.last_leave, v.minutes, v.joins, \
-         EXISTS (SELECT 1 FROM registrations r WHERE r.session_id = ? AND r.person_id = p.id \
-                 AND r.status <> 'cancelled'), \
-         v.role, ?, ? FROM {} JOIN people p ON p.email = v.email WHERE true \
-         ON CONFLICT (session_id, person_id) DO UPDATE SET \
-           attended = attendance.attended OR excluded.attended, \
-           first_join = CASE WHEN attendance.first_join IS NULL OR excluded.first_join < attendance.first_join \
-                        THEN excluded.first_join ELSE attendance.first_join END, \
-           last_leave = CASE WHEN attendance.last_leave IS NULL OR excluded.last_leave > attendance.last_leave \
-                        THEN excluded.last_leave ELSE attendance.last_leave END, \
-           minutes = {}, joins = {}, \
-           role = CASE WHEN {} > {} THEN excluded.role ELSE attendance.role END \
-         WHERE attendance.import_id = excluded.import_id",
-        conn.json_rows(&[
-            ("email", "text"),
-            ("attended", "boolean"),
-            ("first_join", "timestamp"),
-            ("last_leave", "timestamp"),
-            ("minutes", "integer"),
-            ("joins", "integer"),
-            ("role", "text"),
-        ]),
-        capped_sum("attendance.minutes", "excluded.minutes"),
-        capped_sum("attendance.joins", "excluded.joins"),
-        role_rank("excluded.role"),
-        role_rank("attendance.role"),
-    ));
-    diesel::sql_query(attendance)
-        .bind::<BigInt, _>(session_id)
-        .bind::<BigInt, _>(import_id)
-        .bind::<BigInt, _>(session_id)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<Text, _>(&rows)
-        .execute(conn)?;
-    Ok(())
 }
 
 /// The addresses of the people whose attendance of the session was marked

@@ -75,17 +75,19 @@ pub(super) async fn import(
     let mut settings = settings.clone();
     settings.database.pool_size = settings.database.pool_size.min(2);
     let pool = migrate(&settings).await?;
-    // The bar follows the bytes read: the file is read twice, as it is
-    // written (first to check it, then into the database).
-    let bar = indicatif::ProgressBar::new(size * 2).with_style(
+    // The bar follows the bytes read as the file is written (from the
+    // start again in the rare file read twice: `importing::import`).
+    let bar = indicatif::ProgressBar::new(size).with_style(
         indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {elapsed}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let (shown, now, path) = (bar.clone(), Clock::system().naive(), file.to_path_buf());
     let done = db::write(&pool, move |conn| {
         let (session, _) = crate::series::model::session_or_404(conn, session_id)?;
-        shown.set_position(0);
-        let open = || std::fs::File::open(&path).map(|f| shown.wrap_read(f));
+        let open = || {
+            shown.set_position(0);
+            std::fs::File::open(&path).map(|f| shown.wrap_read(f))
+        };
         importing::import(conn, &Actor::cli(), &session, asked, open, &sha256, now)
     })
     .await

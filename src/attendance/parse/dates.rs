@@ -56,6 +56,9 @@ pub struct Dates {
     fixed: Option<(DateOrder, Decided)>,
     /// The first date that reads only one way, and its line.
     found: Option<(DateOrder, usize)>,
+    /// A date read either way before any settled the file: read in this
+    /// order (the one asked for, or the default).
+    guessed: Option<DateOrder>,
 }
 
 /// A date that reads neither way, or that contradicts the file.
@@ -77,6 +80,7 @@ impl Dates {
             asked,
             fixed: None,
             found: None,
+            guessed: None,
         }
     }
 
@@ -86,6 +90,7 @@ impl Dates {
             asked: None,
             fixed: Some((order, decided)),
             found: None,
+            guessed: None,
         }
     }
 
@@ -99,6 +104,14 @@ impl Dates {
             (None, Some(order)) => (order, Decided::Asked),
             (None, None) => (DateOrder::MonthFirst, Decided::Default),
         }
+    }
+
+    /// After a first pass: whether it read a date before the file settled
+    /// the order, in the other order. Its rows are then read again, with
+    /// [`Dates::settled`]; otherwise the first pass read every date as the
+    /// second would.
+    pub fn misread(&self) -> bool {
+        matches!((self.guessed, self.found), (Some(guess), Some((order, _))) if guess != order)
     }
 
     /// The same reading for the file's second pass.
@@ -152,10 +165,16 @@ impl Dates {
                     (Some((DateOrder::MonthFirst, _)), Some(d), _) => d,
                     (Some((DateOrder::DayFirst, _)), _, Some(d)) => d,
                     (Some(_), _, _) | (None, None, None) => return Err(DateError::NotADate),
-                    (None, Some(m), Some(d)) => match self.order().0 {
-                        DateOrder::MonthFirst => m,
-                        DateOrder::DayFirst => d,
-                    },
+                    (None, Some(m), Some(d)) => {
+                        let order = self.order().0;
+                        if self.found.is_none() {
+                            self.guessed = Some(order);
+                        }
+                        match order {
+                            DateOrder::MonthFirst => m,
+                            DateOrder::DayFirst => d,
+                        }
+                    }
                     (None, Some(d), None) => self.settle(DateOrder::MonthFirst, line, d)?,
                     (None, None, Some(d)) => self.settle(DateOrder::DayFirst, line, d)?,
                 };
@@ -372,6 +391,26 @@ mod tests {
 
     fn read(order: Option<DateOrder>, value: &str) -> Option<NaiveDateTime> {
         Dates::scan(order).read(value, 1).ok()
+    }
+
+    #[test]
+    fn a_first_pass_says_when_it_read_a_date_the_other_way_than_the_file_settled() {
+        let mut dates = Dates::scan(None);
+        dates.read("03/04/2025 10:00", 2).unwrap();
+        assert!(!dates.misread(), "nothing settled yet: {dates:?}");
+        dates.read("25/04/2025 10:00", 3).unwrap();
+        assert!(dates.misread(), "line 2 was read month-first: {dates:?}");
+
+        let mut dates = Dates::scan(Some(DateOrder::DayFirst));
+        dates.read("03/04/2025 10:00", 2).unwrap();
+        dates.read("25/04/2025 10:00", 3).unwrap();
+        assert!(!dates.misread(), "read day-first as asked: {dates:?}");
+
+        let mut dates = Dates::scan(None);
+        dates.read("25/04/2025 10:00", 2).unwrap();
+        dates.read("03/04/2025 10:00", 3).unwrap();
+        assert!(!dates.misread(), "settled before: {dates:?}");
+        assert!(!dates.settled().misread());
     }
 
     /// Every way Zoom and Teams write 16 December 2025 at 1:58:07 PM, with

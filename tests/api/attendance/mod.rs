@@ -12,6 +12,7 @@ mod import;
 mod long_reports;
 mod measures;
 mod staff;
+mod staging;
 
 pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
