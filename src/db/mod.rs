@@ -6,6 +6,7 @@ pub mod links;
 pub mod schema;
 mod writer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -41,11 +42,21 @@ diesel::define_sql_function! {
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     writer: Option<Arc<writer::Writer>>,
+    /// How many write transactions (`write`) this process has ended.
+    changes: Arc<AtomicU64>,
 }
 
 impl Pool {
     pub fn get(&self) -> Result<PooledConnection, r2d2::PoolError> {
         self.inner.get()
+    }
+
+    /// Goes up after every transaction `write` ends in this process, before
+    /// its caller hears back: what was read while it stayed the same was
+    /// read after every write this process had answered. (Other processes'
+    /// writes it does not see.)
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 }
 
@@ -123,8 +134,9 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     };
     // Connect once up front so a wrong URL or password is reported as itself.
     manager.connect()?;
+    let changes = Arc::new(AtomicU64::new(0));
     let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
-        .then(|| Arc::new(writer::Writer::start(manager.clone())));
+        .then(|| Arc::new(writer::Writer::start(manager.clone(), changes.clone())));
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
@@ -132,7 +144,11 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
         .build(manager)?;
-    Ok(Pool { inner, writer })
+    Ok(Pool {
+        inner,
+        writer,
+        changes,
+    })
 }
 
 /// Applies pending migrations; returns the names of those applied.
@@ -178,7 +194,15 @@ where
 {
     match &pool.writer {
         Some(writer) => writer.submit(f).await,
-        None => run(pool, move |conn| conn.transaction(&f)).await,
+        None => {
+            let changes = pool.changes.clone();
+            run(pool, move |conn| {
+                let done = conn.transaction(&f);
+                changes.fetch_add(1, Ordering::Release);
+                done
+            })
+            .await
+        }
     }
 }
 
