@@ -15,11 +15,10 @@
 //! cache on, `http.page_cache_ms`); a last pair measures it with the cache
 //! off. Figures go to stdout; record them in docs/PERFORMANCE.md.
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use convene::config::PublicUrl;
 use convene::db::{self, DbConnection, Pool};
@@ -219,7 +218,7 @@ impl Nginx {
             std::fs::create_dir_all(file.parent().unwrap()).unwrap();
             std::fs::write(file, bytes).unwrap();
         }
-        let port = free_port();
+        let port = debian::free_port();
         let user = if debian::running_as_root() {
             "user nobody nogroup;"
         } else {
@@ -266,7 +265,7 @@ http {{
             .stderr(Stdio::inherit())
             .spawn()
             .expect("nginx starts");
-        wait_listening(port, "nginx");
+        debian::wait_listening(port, "nginx");
         Nginx { child, port }
     }
 }
@@ -275,21 +274,6 @@ impl Drop for Nginx {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn wait_listening(port: u16, what: &str) {
-    let waited = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(waited.elapsed() < Duration::from_secs(10), "{what} listens");
-        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

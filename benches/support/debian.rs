@@ -3,8 +3,10 @@
 //! unpacked with `dpkg -x` under `target/bench-tools/<name>/x`, never
 //! installed (no service, no root needed beyond what apt-get asks).
 
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The unpacked tree of `packages` (the program's package and any shared
 /// libraries it needs that the machine lacks), fetched if `probe` (a path
@@ -63,4 +65,21 @@ pub fn running_as_root() -> bool {
         .output()
         .map(|o| o.stdout.trim_ascii() == b"0")
         .unwrap_or(false)
+}
+
+/// A loopback port nothing listens on now, for a server to take.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits (10 s at most) until something accepts connections on `port`.
+pub fn wait_listening(port: u16, what: &str) {
+    let waited = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(waited.elapsed() < Duration::from_secs(10), "{what} listens");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -6,7 +6,6 @@
 //! support/debian.rs, which the bench declares as `debian`), or taken from
 //! `POSTFIX_DIR` (a folder holding `usr/sbin/smtp-sink`).
 
-use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -34,10 +33,7 @@ impl Postfix {
     /// `smtp-sink` on a free loopback port, taking up to `backlog`
     /// connections waiting; stopped when dropped.
     pub fn sink(&self, backlog: usize) -> Sink {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = debian::free_port();
         let mut command = self.command("smtp-sink");
         if running_as_root() {
             // It refuses to run as root without a user to become.
@@ -51,14 +47,7 @@ impl Postfix {
             .spawn()
             .expect("smtp-sink starts");
         let sink = Sink { child, port };
-        let waited = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                waited.elapsed() < Duration::from_secs(10),
-                "smtp-sink listens"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        debian::wait_listening(port, "smtp-sink");
         sink
     }
 
