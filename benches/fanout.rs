@@ -31,6 +31,8 @@ use convene::telemetry::Metrics;
 use convene::Settings;
 use diesel::prelude::*;
 
+#[path = "support/debian.rs"]
+mod debian;
 #[path = "support/postfix.rs"]
 mod postfix;
 #[path = "support/rss.rs"]

@@ -24,7 +24,7 @@ use crate::telemetry::{Metrics, RequestSpan, UNMATCHED};
 use crate::templates::StaticFiles;
 
 use crate::web::routes::Routes;
-use crate::web::{AppState, Pages};
+use crate::web::{AppState, PageCache, Pages};
 use crate::{auth, interest, lineup, lists, organizer, registration, series};
 
 /// Each feature's check of its own settings, run before anything starts.
@@ -75,6 +75,9 @@ impl Application {
             pool,
             settings: settings.clone(),
             pages: Pages::load().context("page templates")?,
+            page_cache: PageCache::new(std::time::Duration::from_millis(u64::from(
+                settings.http.page_cache_ms,
+            ))),
             metrics,
             clock: clock.clone(),
             keys: Keys::new(&settings.auth.jwt_secret, &settings.auth.issuer),

@@ -2,13 +2,15 @@
 //! server that takes every message and keeps nothing) and `smtp-source` (a
 //! client that sends as fast as the sink takes), from Debian's postfix
 //! package, unpacked, never installed as a service. Fetched once into
-//! `target/bench-tools/postfix` (`apt-get download postfix`, `dpkg -x`),
-//! or taken from `POSTFIX_DIR` (a folder holding `usr/sbin/smtp-sink`).
+//! `target/bench-tools/postfix` (`apt-get download postfix`, `dpkg -x`;
+//! support/debian.rs, which the bench declares as `debian`), or taken from
+//! `POSTFIX_DIR` (a folder holding `usr/sbin/smtp-sink`).
 
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::debian::{self, running_as_root};
 
 /// The unpacked package: its programs and the shared libraries they need.
 pub struct Postfix {
@@ -18,22 +20,7 @@ pub struct Postfix {
 impl Postfix {
     /// The package, fetched and unpacked if it is not there yet.
     pub fn get() -> Postfix {
-        let root = match std::env::var_os("POSTFIX_DIR") {
-            Some(dir) => PathBuf::from(dir),
-            None => {
-                let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tools/postfix");
-                let root = dir.join("x");
-                if !root.join("usr/sbin/smtp-sink").exists() {
-                    fetch(&dir, &root);
-                }
-                root
-            }
-        };
-        assert!(
-            root.join("usr/sbin/smtp-sink").exists(),
-            "no smtp-sink under {}",
-            root.display()
-        );
+        let root = debian::unpacked("postfix", &["postfix"], "usr/sbin/smtp-sink", "POSTFIX_DIR");
         Postfix { root }
     }
 
@@ -46,10 +33,7 @@ impl Postfix {
     /// `smtp-sink` on a free loopback port, taking up to `backlog`
     /// connections waiting; stopped when dropped.
     pub fn sink(&self, backlog: usize) -> Sink {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
+        let port = debian::free_port();
         let mut command = self.command("smtp-sink");
         if running_as_root() {
             // It refuses to run as root without a user to become.
@@ -63,14 +47,7 @@ impl Postfix {
             .spawn()
             .expect("smtp-sink starts");
         let sink = Sink { child, port };
-        let waited = Instant::now();
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                waited.elapsed() < Duration::from_secs(10),
-                "smtp-sink listens"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        debian::wait_listening(port, "smtp-sink");
         sink
     }
 
@@ -104,34 +81,4 @@ impl Drop for Sink {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.trim_ascii() == b"0")
-        .unwrap_or(false)
-}
-
-fn fetch(dir: &Path, root: &Path) {
-    std::fs::create_dir_all(dir).expect("the tools folder");
-    let status = Command::new("apt-get")
-        .args(["download", "postfix"])
-        .current_dir(dir)
-        .status()
-        .expect("apt-get runs");
-    assert!(status.success(), "apt-get download postfix: {status}");
-    let deb = std::fs::read_dir(dir)
-        .expect("the tools folder")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.extension().is_some_and(|x| x == "deb"))
-        .expect("the downloaded package");
-    let status = Command::new("dpkg")
-        .arg("-x")
-        .arg(&deb)
-        .arg(root)
-        .status()
-        .expect("dpkg runs");
-    assert!(status.success(), "dpkg -x: {status}");
 }

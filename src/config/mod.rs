@@ -193,6 +193,12 @@ impl Settings {
         if self.echo.follow_up_weeks == 0 {
             return bad("echo.follow_up_weeks", "must be at least 1");
         }
+        if self.http.page_cache_ms > 10_000 {
+            return bad(
+                "http.page_cache_ms",
+                "must be at most 10000 (a page may show places left that long after another instance's change)",
+            );
+        }
         if self.jobs.tick_seconds == 0 {
             return bad("jobs.tick_seconds", "must be at least 1");
         }

@@ -94,6 +94,11 @@ pub struct HttpSettings {
     /// is believed; from anyone else the header is ignored.
     #[serde(default)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long a public page rendered for anonymous visitors (`/`,
+    /// `/sessions/{id}`) is served again, at most, in milliseconds; 0
+    /// renders each request. This instance's own writes end it at once;
+    /// another instance's show after at most this long.
+    pub page_cache_ms: u32,
 }
 
 /// What anonymous visitors may cause: the limits that keep the public

@@ -7,6 +7,7 @@ pub mod listen;
 pub mod schema;
 mod writer;
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ pub struct Pool {
     inner: r2d2::Pool<Manager>,
     writer: Option<Arc<writer::Writer>>,
     committed: Arc<tokio::sync::Notify>,
+    /// How many write transactions (`write`) this process has ended.
+    changes: Arc<AtomicU64>,
 }
 
 impl Pool {
@@ -55,6 +58,14 @@ impl Pool {
     /// waiter at a time (a ring while nobody waits is kept for the next).
     pub fn committed(&self) -> &tokio::sync::Notify {
         &self.committed
+    }
+
+    /// Goes up after every transaction `write` ends in this process, before
+    /// its caller hears back: what was read while it stayed the same was
+    /// read after every write this process had answered. (Other processes'
+    /// writes it does not see.)
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Acquire)
     }
 }
 
@@ -132,8 +143,9 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     };
     // Connect once up front so a wrong URL or password is reported as itself.
     manager.connect()?;
+    let changes = Arc::new(AtomicU64::new(0));
     let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
-        .then(|| Arc::new(writer::Writer::start(manager.clone())));
+        .then(|| Arc::new(writer::Writer::start(manager.clone(), changes.clone())));
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
@@ -145,6 +157,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         inner,
         writer,
         committed: Arc::default(),
+        changes,
     })
 }
 
@@ -191,7 +204,15 @@ where
 {
     let result = match &pool.writer {
         Some(writer) => writer.submit(f).await,
-        None => run(pool, move |conn| conn.transaction(&f)).await,
+        None => {
+            let changes = pool.changes.clone();
+            run(pool, move |conn| {
+                let done = conn.transaction(&f);
+                changes.fetch_add(1, Ordering::Release);
+                done
+            })
+            .await
+        }
     };
     if result.is_ok() {
         pool.committed.notify_one();

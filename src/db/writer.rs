@@ -9,7 +9,8 @@
 //! job is run again in a transaction of its own.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -63,12 +64,13 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer thread with a connection of its own; the thread
-    /// ends when the last handle is dropped.
-    pub fn start(manager: Manager) -> Self {
+    /// ends when the last handle is dropped. `changes` goes up after every
+    /// transaction it ends, before any of its callers hears back.
+    pub fn start(manager: Manager, changes: Arc<AtomicU64>) -> Self {
         let (jobs, queue) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || run(manager, queue))
+            .spawn(move || run(manager, queue, &changes))
             .expect("start the database writer thread");
         Self { jobs }
     }
@@ -114,7 +116,7 @@ fn connect(manager: &Manager) -> DbConnection {
     }
 }
 
-fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>) {
+fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>, changes: &AtomicU64) {
     let mut conn: Option<DbConnection> = None;
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -139,6 +141,7 @@ fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>) {
             }
             Ok(())
         });
+        changes.fetch_add(1, Ordering::Release);
         if let Some(i) = panicked {
             // Its savepoint was never closed: start over on a new connection,
             // and drop the job so its caller learns it panicked.
@@ -166,6 +169,7 @@ fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>) {
                             Ok(())
                         })
                         .map_err(|e| e.to_string());
+                    changes.fetch_add(1, Ordering::Release);
                     job.finish(alone);
                 }
             }

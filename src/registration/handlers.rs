@@ -141,13 +141,17 @@ async fn load_session(
     .await
 }
 
+/// The `?invite=` token of an invitation's link, if the query has one.
+fn invite_token(req: &HttpRequest) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == "invite")
+        .map(|(_, v)| v.into_owned())
+}
+
 /// The form filled in for the subscriber behind an invitation's
 /// `?invite=` token; empty for anything else.
 async fn invited_form(state: &AppState, req: &HttpRequest) -> RegistrationForm {
-    let token = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "invite")
-        .map(|(_, v)| v.into_owned());
-    let Some(token) = token.filter(|t| looks_like_token(t)) else {
+    let Some(token) = invite_token(req).filter(|t| looks_like_token(t)) else {
         return RegistrationForm::default();
     };
     let person = db::run(&state.pool, move |conn| {
@@ -183,14 +187,25 @@ pub async fn session_page(
     let Ok(id) = path.parse::<i64>() else {
         return state.pages.not_found();
     };
-    match load_session(&state, id).await {
+    if invite_token(&req).is_some() {
+        // The form filled in for one subscriber: theirs alone.
+        return session_page_for(&state, &req, id).await;
+    }
+    state
+        .page_cache
+        .serve(&state, &req, session_page_for(&state, &req, id))
+        .await
+}
+
+async fn session_page_for(state: &AppState, req: &HttpRequest, id: i64) -> HttpResponse {
+    match load_session(state, id).await {
         Ok(Some((_, series, ..))) if series.kind == crate::series::model::ECHO => {
             crate::auth::forms::see_other(&format!("/echo/session/{id}"))
         }
         Ok(Some((session, series, registered, lineup))) => {
-            let form = invited_form(&state, &req).await;
+            let form = invited_form(state, req).await;
             let page = form_page(
-                &state,
+                state,
                 StatusCode::OK,
                 &session,
                 &series,

@@ -2,10 +2,9 @@
 //! series' subscribable calendar feed, and the read-only sessions API.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
-use actix_web::http::header::{self, EntityTag, IfNoneMatch};
-use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Months, SecondsFormat};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -16,7 +15,7 @@ use crate::db::{self, DbError};
 use crate::error::ApiError;
 use crate::registration::{REGISTERED, WAITLISTED};
 use crate::series::model::{self, Series, Session};
-use crate::web::AppState;
+use crate::web::{page_cache, AppState};
 
 /// Upcoming sessions with their registered and waitlisted counts.
 async fn upcoming_with_counts(
@@ -87,8 +86,15 @@ fn card(state: &AppState, series: &Series, sessions: Vec<Value>) -> Value {
 }
 
 /// `GET /`: each series with its coming sessions, times in the series' zone.
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
-    let mut groups = match upcoming_by_series(&state).await {
+pub async fn index(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    state
+        .page_cache
+        .serve(&state, &req, index_page(&state))
+        .await
+}
+
+async fn index_page(state: &AppState) -> HttpResponse {
+    let mut groups = match upcoming_by_series(state).await {
         Ok(groups) => groups,
         Err(e) => return state.pages.internal_error(&e.into()),
     };
@@ -101,7 +107,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
     let cards = |groups: Vec<(Series, Vec<Value>)>| -> Vec<Value> {
         groups
             .into_iter()
-            .map(|(series, sessions)| card(&state, &series, sessions))
+            .map(|(series, sessions)| card(state, &series, sessions))
             .collect()
     };
     state.pages.ok(
@@ -266,14 +272,8 @@ pub async fn feed(
 pub(crate) fn polled_calendar(req: &HttpRequest, body: String) -> HttpResponse {
     // The body changes only with the sessions (or as one leaves or enters
     // the window), so a hash of it says whether there is anything new.
-    let mut hasher = DefaultHasher::new();
-    body.hash(&mut hasher);
-    let etag = EntityTag::new_strong(format!("{:016x}", hasher.finish()));
-    let unchanged = match req.get_header::<IfNoneMatch>() {
-        Some(IfNoneMatch::Any) => true,
-        Some(IfNoneMatch::Items(tags)) => tags.iter().any(|t| t.weak_eq(&etag)),
-        None => false,
-    };
+    let etag = page_cache::strong_etag(body.as_bytes());
+    let unchanged = page_cache::unchanged(req, &etag);
     let mut response = if unchanged {
         HttpResponse::NotModified()
     } else {

@@ -6,6 +6,7 @@ pub mod fields;
 pub mod hygiene;
 pub mod limits;
 pub mod links;
+pub mod page_cache;
 pub mod pages;
 pub mod period;
 pub mod routes;
@@ -18,6 +19,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::telemetry::Metrics;
+pub use page_cache::PageCache;
 pub use pages::Pages;
 
 /// What every handler can reach.
@@ -25,6 +27,8 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub pages: Pages,
+    /// The public pages rendered for anonymous visitors, kept a moment.
+    pub page_cache: PageCache,
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     /// Signs and checks API tokens and organizer sign-ins.
