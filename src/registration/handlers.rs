@@ -150,8 +150,8 @@ fn invite_token(req: &HttpRequest) -> Option<String> {
 
 /// The form filled in for the subscriber behind an invitation's
 /// `?invite=` token; empty for anything else.
-async fn invited_form(state: &AppState, req: &HttpRequest) -> RegistrationForm {
-    let Some(token) = invite_token(req).filter(|t| looks_like_token(t)) else {
+async fn invited_form(state: &AppState, invite: Option<String>) -> RegistrationForm {
+    let Some(token) = invite.filter(|t| looks_like_token(t)) else {
         return RegistrationForm::default();
     };
     let person = db::run(&state.pool, move |conn| {
@@ -187,23 +187,25 @@ pub async fn session_page(
     let Ok(id) = path.parse::<i64>() else {
         return state.pages.not_found();
     };
-    if invite_token(&req).is_some() {
+    if let Some(invite) = invite_token(&req) {
         // The form filled in for one subscriber: theirs alone.
-        return session_page_for(&state, &req, id).await;
+        return session_page_for(&state, id, Some(invite)).await;
     }
     state
         .page_cache
-        .serve(&state, &req, session_page_for(&state, &req, id))
+        .serve(&state, &req, session_page_for(&state, id, None))
         .await
 }
 
-async fn session_page_for(state: &AppState, req: &HttpRequest, id: i64) -> HttpResponse {
+/// The session page, with the form filled in from `invite` when it is an
+/// invitation's token.
+async fn session_page_for(state: &AppState, id: i64, invite: Option<String>) -> HttpResponse {
     match load_session(state, id).await {
         Ok(Some((_, series, ..))) if series.kind == crate::series::model::ECHO => {
             crate::auth::forms::see_other(&format!("/echo/session/{id}"))
         }
         Ok(Some((session, series, registered, lineup))) => {
-            let form = invited_form(state, req).await;
+            let form = invited_form(state, invite).await;
             let page = form_page(
                 state,
                 StatusCode::OK,
