@@ -182,9 +182,11 @@ async fn fanout(n: usize, smtp_port: u16) -> Fanout {
         metrics: Arc::new(Metrics::new()),
         clock: Clock::system(),
     };
+    // Never told to stop: the worker drains what is due.
+    let (_keep, running) = tokio::sync::watch::channel(false);
     let started = Instant::now();
     loop {
-        match worker.process_batch().await {
+        match worker.drain(&running).await {
             Ok(0) => break,
             Ok(_) => {}
             Err(DbError::Query(e)) => panic!("{e}"),

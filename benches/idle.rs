@@ -47,6 +47,25 @@ fn cpu() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
+/// CPU time so far per thread name (`/proc/self/task/*/schedstat`, in
+/// nanoseconds): where idle time goes. Threads that ended are missing.
+fn cpu_by_thread() -> std::collections::BTreeMap<String, u64> {
+    let mut by_name = std::collections::BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let dir = task.path();
+        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let ran = std::fs::read_to_string(dir.join("schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+        *by_name.entry(name.trim().to_string()).or_insert(0) += ran;
+    }
+    by_name
+}
+
 /// The defaults `convene serve` runs with (scheduler and worker on, the
 /// configured series, the file transport), in a scratch database and folder.
 fn settings(db: &TestDb) -> Settings {
@@ -129,6 +148,7 @@ fn main() {
     runtime.block_on(async {
         let db = TestDb::new();
         let settings = settings(&db);
+        let settings_again = settings.clone();
         let (tick, poll) = (settings.jobs.tick_seconds, settings.mail.poll_interval_ms);
         let pool = db::connect(&settings.database).unwrap();
         db::migrate(&pool).unwrap();
@@ -137,17 +157,41 @@ fn main() {
         tokio::spawn(app.run_until_stopped());
 
         tokio::time::sleep(settle).await;
-        let (cpu0, t0) = (cpu(), Instant::now());
+        let (cpu0, t0, threads0) = (cpu(), Instant::now(), cpu_by_thread());
         tokio::time::sleep(idle_for).await;
         let (idle_cpu, idle_wall) = (cpu() - cpu0, t0.elapsed());
+        let threads: Vec<(String, f64)> = cpu_by_thread()
+            .into_iter()
+            .map(|(name, ns)| {
+                let before = threads0.get(&name).copied().unwrap_or(0);
+                (name, ns.saturating_sub(before) as f64 / 1e9)
+            })
+            .filter(|(_, secs)| *secs > 0.0)
+            .collect();
         let share = idle_cpu.as_secs_f64() / idle_wall.as_secs_f64();
         let idle_month = share * SECONDS_PER_MONTH;
+
+        // What one scheduler tick with nothing due costs, called directly:
+        // its share of the idle figure is that times the ticks a second.
+        let ticks = env_u64("BENCH_TICKS", 200) as u32;
+        let (tick_settings, tick_cpu0) = (std::sync::Arc::new(settings_again.clone()), cpu());
+        for _ in 0..ticks {
+            convene::jobs::tick(&pool, tick_settings.clone(), chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+        let per_tick = (cpu() - tick_cpu0) / ticks;
+        let tick_share = per_tick.as_secs_f64() / tick as f64;
 
         let (work_cpu, work_wall) = month_of_work(&base, &pool, MONTH_OF_REGISTRATIONS).await;
         let work = work_cpu.as_secs_f64();
 
         println!("idle benchmark ({backend}; scheduler every {tick} s, mail worker's fallback look every {poll} ms)");
         println!("  idle CPU                     : {:>9.4} % of a core  ({:.3} CPU-s over {:.0} s; target < 0.02 %)", share * 100.0, idle_cpu.as_secs_f64(), idle_wall.as_secs_f64());
+        println!("  of which the scheduler's tick: {:>9.4} % of a core  ({:.2} ms CPU per tick with nothing due, {ticks} ticks called directly)", tick_share * 100.0, per_tick.as_secs_f64() * 1000.0);
+        for (name, secs) in &threads {
+            println!("    thread {name:<22}: {:>9.4} % of a core", secs / idle_wall.as_secs_f64() * 100.0);
+        }
         println!("  idle CPU per month           : {idle_month:>9.1} CPU-s");
         println!("  a month of the Jam's work    : {work:>9.2} CPU-s  ({MONTH_OF_REGISTRATIONS} registrations over HTTP + their confirmations sent, {:.0} s)", work_wall.as_secs_f64());
         println!("  idle month / work month      : {:>9.2}", idle_month / work);

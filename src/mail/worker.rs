@@ -2,6 +2,7 @@
 //! them sent, or schedules a retry with backoff until it gives up. Several
 //! workers (tasks or processes) can run against one database.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,9 +25,59 @@ use crate::telemetry::Metrics;
 /// crash resends at most the accepted messages not yet marked.
 pub const MARK_GROUP: usize = 64;
 
-/// Ids of messages the server accepted, not yet marked sent.
+/// What a drain has in hand: the ids of messages the server accepted, not
+/// yet marked sent, and of every message claimed and not yet done with. A
+/// claim made while earlier messages are still going out may return one of
+/// them again (its lease ran out, as when a clock is moved on): it is not
+/// sent twice.
 #[derive(Default)]
-struct Accepted(Mutex<Vec<i64>>);
+struct Progress {
+    accepted: Mutex<Vec<i64>>,
+    working: Mutex<std::collections::HashSet<i64>>,
+}
+
+/// When a message may go (its reserved send slot, if rate-limited), and
+/// how many of its batch are not yet done: when the last is, what was
+/// accepted is marked sent, so a crash resends no more than before claims
+/// were pipelined.
+struct Paced {
+    at: Option<tokio::time::Instant>,
+    batch_left: Arc<AtomicUsize>,
+}
+
+/// One claim's rows and, with a rate limit, when its first slot starts.
+struct Batch {
+    rows: Vec<OutboxRow>,
+    start: Option<tokio::time::Instant>,
+    gap: Duration,
+}
+
+impl Batch {
+    /// Groups of as many messages as go out at once, each message with its
+    /// slot: each group's list mail is looked at once more just before the
+    /// group starts.
+    fn groups(
+        self,
+        in_flight: usize,
+    ) -> BoxStream<'static, Result<Vec<(Paced, OutboxRow)>, DbError>> {
+        let Batch { rows, start, gap } = self;
+        let batch_left = Arc::new(AtomicUsize::new(rows.len()));
+        let mut paced = rows.into_iter().enumerate().map(move |(i, row)| {
+            let at = start.map(|start| start + gap * i as u32);
+            let batch_left = batch_left.clone();
+            (Paced { at, batch_left }, row)
+        });
+        let mut groups = Vec::new();
+        loop {
+            let group: Vec<_> = paced.by_ref().take(in_flight).collect();
+            if group.is_empty() {
+                break;
+            }
+            groups.push(Ok(group));
+        }
+        stream::iter(groups).boxed()
+    }
+}
 
 #[derive(Clone)]
 pub struct MailWorker {
@@ -53,7 +104,7 @@ impl MailWorker {
         let fallback = Duration::from_millis(self.settings.poll_interval_ms);
         while !*shutdown.borrow() {
             let pause = match self.next_due().await {
-                Ok(Some(wait)) if wait.is_zero() => match self.process_batch().await {
+                Ok(Some(wait)) if wait.is_zero() => match self.drain(&shutdown).await {
                     Ok(n) if n > 0 => continue,
                     Ok(_) => fallback,
                     Err(e) => {
@@ -89,13 +140,96 @@ impl MailWorker {
         Ok(at.map(|at| (at - now).to_std().unwrap_or_default()))
     }
 
-    /// Claims one batch and handles it; returns how many messages it took.
-    /// With a rate limit, the claim also reserves the batch's send slots
-    /// (shared by every worker) and each message waits for its slot. Up to
-    /// `smtp_pool_size` messages are in flight at once; accepted ones are
-    /// marked sent [`MARK_GROUP`] at a time, and the rest when the batch
-    /// ends.
-    pub async fn process_batch(&self) -> Result<usize, DbError> {
+    /// Claims batches and sends them until nothing is due, `shutdown` turns
+    /// true or the database fails; returns how many messages it took. The
+    /// next batch is claimed as soon as the last of the current one has
+    /// started, so the connections never wait for a batch to drain. With a
+    /// rate limit, each claim also reserves its batch's send slots (shared
+    /// by every worker) and each message waits for its slot. Up to
+    /// `smtp_pool_size` messages (never more than a batch) are in flight at
+    /// once; accepted ones are marked sent [`MARK_GROUP`] at a time and when
+    /// their batch is done.
+    pub async fn drain(&self, shutdown: &watch::Receiver<bool>) -> Result<usize, DbError> {
+        // No more in flight than a batch holds: claiming ahead never widens
+        // what a crash can leave half-done.
+        let in_flight = self
+            .settings
+            .smtp_pool_size
+            .min(self.settings.batch_size)
+            .max(1) as usize;
+        let failed = AtomicBool::new(false);
+        let claimed = AtomicUsize::new(0);
+        let progress = Progress::default();
+        let (failed, claimed, progress) = (&failed, &claimed, &progress);
+        let batches = stream::unfold((), move |()| async move {
+            if *shutdown.borrow() || failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            match self.claim().await {
+                Ok(mut batch) => {
+                    let mut working = progress.working.lock().unwrap();
+                    batch.rows.retain(|row| working.insert(row.id));
+                    drop(working);
+                    if batch.rows.is_empty() {
+                        // Nothing new, or only what is still going out.
+                        return None;
+                    }
+                    claimed.fetch_add(batch.rows.len(), Ordering::Relaxed);
+                    Some((Ok(batch), ()))
+                }
+                Err(e) => Some((Err(e), ())),
+            }
+        });
+        // Boxed: proves the stream `Send` here, where its lifetimes are
+        // concrete (rustc cannot see through `then` inside `tokio::spawn`).
+        let rows: BoxStream<'_, Result<(Paced, OutboxRow), DbError>> = batches
+            .flat_map(|batch| match batch {
+                Ok(batch) => batch.groups(in_flight),
+                Err(e) => stream::iter(vec![Err(e)]).boxed(),
+            })
+            .then(|group| async move {
+                match group {
+                    Ok(group) => self.drop_unsubscribed(group, progress).await,
+                    Err(e) => Err(e),
+                }
+            })
+            .flat_map(|group| {
+                stream::iter(match group {
+                    Ok(rows) => rows.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                })
+            })
+            .boxed();
+        let sends = rows.map(|item| async move {
+            let (paced, row) = item?;
+            if let Some(at) = paced.at {
+                tokio::time::sleep_until(at).await;
+            }
+            let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
+            let id = row.id;
+            let delivered = self.deliver(row, progress).instrument(span).await;
+            let marked = self.done(&paced, id, progress).await;
+            delivered.and(marked)
+        });
+        let mut first_error = None;
+        let mut results = sends.buffer_unordered(in_flight);
+        while let Some(result) = results.next().await {
+            if let Err(e) = result {
+                failed.store(true, Ordering::Relaxed);
+                first_error.get_or_insert(e);
+            }
+        }
+        // Whatever happened to the others, what was accepted is marked.
+        let rest = std::mem::take(&mut *progress.accepted.lock().unwrap());
+        self.mark_sent(rest, progress).await?;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(claimed.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Claims one batch (with a rate limit, reserving its send slots).
+    async fn claim(&self) -> Result<Batch, DbError> {
         let lease = ChronoDuration::seconds(i64::from(self.settings.lease_seconds));
         let per_second = self.settings.rate_per_second;
         // A rate-limited batch is at most about a second of sending, so
@@ -115,55 +249,24 @@ impl MailWorker {
             Ok::<_, DbError>((rows, first))
         })
         .await?;
-        let n = rows.len();
         let start = first_slot.map(|first| {
             let wait = (first - Utc::now()).to_std().unwrap_or_default();
             tokio::time::Instant::now() + wait
         });
-        let gap = rate::interval(per_second).to_std().unwrap_or_default();
-        let in_flight = self.settings.smtp_pool_size.max(1) as usize;
-        // Groups of as many messages as go out at once: each group's list
-        // mail is looked at once more just before the group starts.
-        let mut numbered = rows.into_iter().enumerate().peekable();
-        let mut groups = Vec::new();
-        while numbered.peek().is_some() {
-            groups.push(numbered.by_ref().take(in_flight).collect::<Vec<_>>());
-        }
-        let accepted = Accepted::default();
-        let accepted = &accepted;
-        // Boxed: proves the stream `Send` here, where its lifetimes are
-        // concrete (rustc cannot see through `then` inside `tokio::spawn`).
-        let rows: BoxStream<'_, Result<(usize, OutboxRow), DbError>> = stream::iter(groups)
-            .then(|group| self.drop_unsubscribed(group))
-            .flat_map(|group| {
-                stream::iter(match group {
-                    Ok(rows) => rows.into_iter().map(Ok).collect(),
-                    Err(e) => vec![Err(e)],
-                })
-            })
-            .boxed();
-        let sends = rows.map(|item| async move {
-                let (i, row) = item?;
-                if let Some(start) = start {
-                    tokio::time::sleep_until(start + gap * i as u32).await;
-                }
-                let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
-                self.deliver(row, accepted).instrument(span).await
-            });
-        let results: Vec<Result<(), DbError>> = sends.buffer_unordered(in_flight).collect().await;
-        // Whatever happened to the others, what was accepted is marked.
-        let rest = std::mem::take(&mut *accepted.0.lock().unwrap());
-        self.mark_sent(rest).await?;
-        results.into_iter().collect::<Result<Vec<()>, DbError>>()?;
-        Ok(n)
+        Ok(Batch {
+            rows,
+            start,
+            gap: rate::interval(per_second).to_std().unwrap_or_default(),
+        })
     }
 
     /// The group without the list mail that was dropped (unsubscribed)
     /// while it waited in the batch: one query for the group.
     async fn drop_unsubscribed(
         &self,
-        group: Vec<(usize, OutboxRow)>,
-    ) -> Result<Vec<(usize, OutboxRow)>, DbError> {
+        group: Vec<(Paced, OutboxRow)>,
+        progress: &Progress,
+    ) -> Result<Vec<(Paced, OutboxRow)>, DbError> {
         let list_mail: Vec<i64> = group
             .iter()
             .filter(|(_, row)| row.subscription_id.is_some())
@@ -176,31 +279,53 @@ impl MailWorker {
             outbox::still_pending(conn, &list_mail).map_err(DbError::from)
         })
         .await?;
-        Ok(group
-            .into_iter()
-            .filter(|(_, row)| {
-                let keep = row.subscription_id.is_none() || pending.contains(&row.id);
-                if !keep {
-                    info!(id = row.id, to = %mask(&row.recipient), "no longer to be sent");
-                }
-                keep
-            })
-            .collect())
+        let mut kept = Vec::with_capacity(group.len());
+        for (paced, row) in group {
+            if row.subscription_id.is_none() || pending.contains(&row.id) {
+                kept.push((paced, row));
+            } else {
+                info!(id = row.id, to = %mask(&row.recipient), "no longer to be sent");
+                self.done(&paced, row.id, progress).await?;
+            }
+        }
+        Ok(kept)
     }
 
-    async fn mark_sent(&self, ids: Vec<i64>) -> Result<(), DbError> {
+    /// One message of a batch is done with: after the batch's last, what
+    /// was accepted is marked sent.
+    async fn done(&self, paced: &Paced, id: i64, progress: &Progress) -> Result<(), DbError> {
+        let accepted = progress.accepted.lock().unwrap().contains(&id);
+        if !accepted {
+            // Failed (a retry is recorded) or dropped: no longer pending here.
+            progress.working.lock().unwrap().remove(&id);
+        }
+        if paced.batch_left.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return Ok(());
+        }
+        let ids = std::mem::take(&mut *progress.accepted.lock().unwrap());
+        self.mark_sent(ids, progress).await
+    }
+
+    /// Marks `ids` sent; only then may a claim hand them out again.
+    async fn mark_sent(&self, ids: Vec<i64>, progress: &Progress) -> Result<(), DbError> {
         if ids.is_empty() {
             return Ok(());
         }
         let now = self.clock.naive();
+        let marked = ids.clone();
         db::write(&self.pool, move |conn| {
-            outbox::mark_sent(conn, &ids, now).map_err(DbError::from)
+            outbox::mark_sent(conn, &marked, now).map_err(DbError::from)
         })
-        .await
+        .await?;
+        let mut working = progress.working.lock().unwrap();
+        for id in ids {
+            working.remove(&id);
+        }
+        Ok(())
     }
 
     #[instrument(skip_all)]
-    async fn deliver(&self, row: OutboxRow, accepted: &Accepted) -> Result<(), DbError> {
+    async fn deliver(&self, row: OutboxRow, progress: &Progress) -> Result<(), DbError> {
         let id = row.id;
         let result = match self.templates.message(
             &row,
@@ -226,12 +351,12 @@ impl MailWorker {
                 self.metrics.mails_sent.inc();
                 info!("sent");
                 let full = {
-                    let mut ids = accepted.0.lock().unwrap();
+                    let mut ids = progress.accepted.lock().unwrap();
                     ids.push(id);
                     (ids.len() >= MARK_GROUP).then(|| std::mem::take(&mut *ids))
                 };
                 if let Some(group) = full {
-                    self.mark_sent(group).await?;
+                    self.mark_sent(group, progress).await?;
                 }
             }
             Err((error, permanent)) => {
