@@ -7,7 +7,8 @@
 //!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench idle
 //!
 //! BENCH_IDLE_SECONDS (default 60) sets how long idleness is measured,
-//! BENCH_SETTLE_SECONDS (default 10) how long the app settles first. CPU is
+//! BENCH_SETTLE_SECONDS (default 10) how long the app settles first,
+//! BENCH_HTTP_WORKERS `http.workers` (default: the configured default). CPU is
 //! the whole bench process's (user + system, every thread: the app runs in
 //! it), from getrusage. The month's work includes the HTTP client's CPU,
 //! so it is, if anything, counted high. Figures go to stdout; record them
@@ -66,6 +67,29 @@ fn cpu_by_thread() -> std::collections::BTreeMap<String, u64> {
     by_name
 }
 
+/// The floor for this path: an actix-web server with one route and as many
+/// HTTP workers, idle, in this same process before the app starts. Its
+/// share of a core is what any actix-web service pays to do nothing.
+async fn bare_server_idle(workers: usize, settle: Duration, idle_for: Duration) -> f64 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = actix_web::HttpServer::new(|| {
+        actix_web::App::new().route("/", actix_web::web::get().to(|| async { "ok" }))
+    })
+    .workers(workers)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    tokio::time::sleep(settle).await;
+    let (cpu0, t0) = (cpu(), Instant::now());
+    tokio::time::sleep(idle_for).await;
+    let share = (cpu() - cpu0).as_secs_f64() / t0.elapsed().as_secs_f64();
+    handle.stop(true).await;
+    share
+}
+
 /// The defaults `convene serve` runs with (scheduler and worker on, the
 /// configured series, the file transport), in a scratch database and folder.
 fn settings(db: &TestDb) -> Settings {
@@ -76,6 +100,7 @@ fn settings(db: &TestDb) -> Settings {
     s.mail.file_dir = db.dir().join("mail");
     s.archive.dir = db.dir().join("archive");
     s.archive.spool_dir = db.dir().join("uploads");
+    s.http.workers = env_u64("BENCH_HTTP_WORKERS", u64::from(s.http.workers)) as u32;
     // One address posts every registration.
     s.limits.public_posts_per_minute = 0;
     s.limits.public_mail_per_recipient_per_hour = 0;
@@ -150,6 +175,11 @@ fn main() {
         let settings = settings(&db);
         let settings_again = settings.clone();
         let (tick, poll) = (settings.jobs.tick_seconds, settings.mail.poll_interval_ms);
+        let http_workers = match settings.http.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        };
+        let floor = bare_server_idle(http_workers, settle, idle_for).await;
         let pool = db::connect(&settings.database).unwrap();
         db::migrate(&pool).unwrap();
         let app = Application::build(settings).await.unwrap();
@@ -186,8 +216,9 @@ fn main() {
         let (work_cpu, work_wall) = month_of_work(&base, &pool, MONTH_OF_REGISTRATIONS).await;
         let work = work_cpu.as_secs_f64();
 
-        println!("idle benchmark ({backend}; scheduler every {tick} s, mail worker's fallback look every {poll} ms)");
+        println!("idle benchmark ({backend}; scheduler every {tick} s, mail worker's fallback look every {poll} ms, http.workers = {http_workers})");
         println!("  idle CPU                     : {:>9.4} % of a core  ({:.3} CPU-s over {:.0} s; target < 0.02 %)", share * 100.0, idle_cpu.as_secs_f64(), idle_wall.as_secs_f64());
+        println!("  bare actix-web, same workers : {:>9.4} % of a core  (the floor, measured first in this process; convene / floor = {:.2})", floor * 100.0, share / floor);
         println!("  of which the scheduler's tick: {:>9.4} % of a core  ({:.2} ms CPU per tick with nothing due, {ticks} ticks called directly)", tick_share * 100.0, per_tick.as_secs_f64() * 1000.0);
         for (name, secs) in &threads {
             println!("    thread {name:<22}: {:>9.4} % of a core", secs / idle_wall.as_secs_f64() * 100.0);

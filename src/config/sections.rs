@@ -99,6 +99,9 @@ pub struct HttpSettings {
     /// renders each request. This instance's own writes end it at once;
     /// another instance's show after at most this long.
     pub page_cache_ms: u32,
+    /// Threads serving HTTP (0 = one per core). Each wakes twice a second,
+    /// even with nothing to do, to refresh the `Date` it writes.
+    pub workers: u32,
 }
 
 /// What anonymous visitors may cause: the limits that keep the public

@@ -17,7 +17,10 @@ pub const OUTBOX: &str = "convene_outbox";
 
 /// How often the listening thread looks at what its connection received:
 /// a non-blocking read of the socket's buffer, no round trip to the server.
-const LOOK_EVERY: Duration = Duration::from_millis(250);
+/// Mail another instance queues is picked up within this; this process's
+/// own wakes its worker at once (`Pool::committed`). (diesel does not lend
+/// out the socket to wait on, so the thread looks.)
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 
 /// The listening thread; it stops when this is dropped.
 pub struct Listener {

@@ -152,9 +152,11 @@ async fn convene_worker_serves_its_own_metrics_with_the_mail_it_sent() {
         .expect("jobs.metrics_bind set: served");
     let url = format!("http://127.0.0.1:{port}/metrics");
     let mut text = String::new();
+    // The count follows the server's acceptance; the outbox row is marked
+    // sent a moment later (with its batch): wait for both, bounded.
     for _ in 0..300 {
         text = reqwest::get(&url).await.unwrap().text().await.unwrap();
-        if text.contains("convene_mails_sent_total 1") {
+        if text.contains("convene_mails_sent_total 1") && text.contains("convene_outbox_depth 0") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
