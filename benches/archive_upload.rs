@@ -262,7 +262,7 @@ async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> (Duration
     }
     let copied = started.elapsed();
     let started = Instant::now();
-    let mut stream = chunks(tokio::fs::File::open(to).await.unwrap());
+    let mut stream = std::pin::pin!(chunks(tokio::fs::File::open(to).await.unwrap()));
     while let Some(chunk) = stream.next().await {
         chunk.unwrap();
     }
@@ -272,7 +272,7 @@ async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> (Duration
 /// The same file written to the same S3 server by `object_store` alone (8 MB
 /// parts, two in flight, as the store does), then read back whole.
 async fn s3_ceiling(s3: &s3_server::S3Server, from: &std::path::Path) -> (Duration, Duration) {
-    use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+    use object_store::{ObjectStoreExt, WriteMultipart};
     let store = object_store::aws::AmazonS3Builder::new()
         .with_bucket_name(s3_server::BUCKET)
         .with_endpoint(&s3.endpoint)
