@@ -225,7 +225,12 @@ fn main() {
         } else {
             "file to file, 8 MB at a time"
         };
-        println!("archive_upload: a {mb:.0} MB recording, store: {store} (release build, SQLite, loopback)");
+        let build = if cfg!(debug_assertions) {
+            "debug build: not a figure to record"
+        } else {
+            "release build"
+        };
+        println!("archive_upload: a {mb:.0} MB recording, store: {store} ({build}, SQLite, loopback)");
         let line = |what: &str, took: Duration, ceiling: Duration| {
             println!(
                 "  {what}: {:.2} s ({:.0} MB/s); the machine's ceiling, {:.2} s ({:.0} MB/s): {:.2}x of it",
