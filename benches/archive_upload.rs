@@ -7,8 +7,15 @@
 //! own process image, read from /proc) before and after: it should not
 //! grow with the file.
 //!
+//! Beside each, the machine's ceiling for the same path, measured in the
+//! same run: with the local store (default), the same bytes copied
+//! file to file and read back (what `dd` would do, no HTTP, no checks); with
+//! `BENCH_STORE=s3` (an s3s-fs server in this process), the same object
+//! written to and read from the same server by `object_store` directly.
+//!
 //!     cargo bench --bench archive_upload
 //!     BENCH_UPLOAD_MB=256 cargo bench --bench archive_upload
+//!     BENCH_STORE=s3 BENCH_UPLOAD_MB=256 cargo bench --bench archive_upload
 
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
@@ -18,6 +25,9 @@ use futures::StreamExt;
 
 #[path = "support/rss.rs"]
 mod rss;
+#[allow(dead_code)] // the bench needs only the server
+#[path = "../tests/api/archive/s3_server.rs"]
+mod s3_server;
 use tokio::io::AsyncReadExt;
 
 const EMAIL: &str = "bench@example.org";
@@ -53,9 +63,12 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
+    let on_s3 = std::env::var("BENCH_STORE").as_deref() == Ok("s3");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let s3 = on_s3.then(|| runtime.block_on(s3_server::S3Server::start()));
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let envs = [
+    let mut envs = vec![
         (
             "CONVENE__DATABASE__URL",
             format!("sqlite://{}", dir.path().join("convene.db").display()),
@@ -81,6 +94,21 @@ fn main() {
         ("CONVENE__AUTH__JWT_SECRET", "x".repeat(40)),
         ("RUST_LOG", "warn".into()),
     ];
+    if let Some(s3) = &s3 {
+        envs.extend([
+            ("CONVENE__ARCHIVE__STORE", "s3".to_string()),
+            ("CONVENE__ARCHIVE__S3__BUCKET", s3_server::BUCKET.into()),
+            ("CONVENE__ARCHIVE__S3__ENDPOINT", s3.endpoint.clone()),
+            (
+                "CONVENE__ARCHIVE__S3__ACCESS_KEY_ID",
+                s3_server::KEY_ID.into(),
+            ),
+            (
+                "CONVENE__ARCHIVE__S3__SECRET_ACCESS_KEY",
+                s3_server::SECRET.into(),
+            ),
+        ]);
+    }
     let convene = |args: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_convene"));
         c.current_dir(dir.path())
@@ -114,7 +142,6 @@ fn main() {
 
     let mut server = convene(&["serve"]).stdout(Stdio::null()).spawn().unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
         for _ in 0..200 {
@@ -184,24 +211,104 @@ fn main() {
         assert_eq!(part.status().as_u16(), 206);
         let after_download = peak_rss_mb(&server);
 
+        server.kill().ok();
+        server.wait().ok();
+        let (copied, read) = match &s3 {
+            Some(s3) => s3_ceiling(s3, &file).await,
+            None => disk_ceiling(&file, &dir.path().join("copy")).await,
+        };
+
         let mb = size as f64 / 1e6;
-        println!("archive_upload: a {mb:.0} MB recording (release build, SQLite, loopback)");
-        println!(
-            "  upload:   {:.2} s ({:.0} MB/s) — spooled, checked, kept in 8 MB parts",
-            uploaded.as_secs_f64(),
-            mb / uploaded.as_secs_f64()
-        );
-        println!(
-            "  download: {:.2} s ({:.0} MB/s)",
-            downloaded.as_secs_f64(),
-            mb / downloaded.as_secs_f64()
-        );
+        let store = if s3.is_some() { "S3 (s3s-fs, loopback)" } else { "local folder" };
+        let ceiling = if s3.is_some() {
+            "object_store straight to the same server"
+        } else {
+            "file to file, 8 MB at a time"
+        };
+        let build = if cfg!(debug_assertions) {
+            "debug build: not a figure to record"
+        } else {
+            "release build"
+        };
+        println!("archive_upload: a {mb:.0} MB recording, store: {store} ({build}, SQLite, loopback)");
+        let line = |what: &str, took: Duration, ceiling: Duration| {
+            println!(
+                "  {what}: {:.2} s ({:.0} MB/s); the machine's ceiling, {:.2} s ({:.0} MB/s): {:.2}x of it",
+                took.as_secs_f64(),
+                mb / took.as_secs_f64(),
+                ceiling.as_secs_f64(),
+                mb / ceiling.as_secs_f64(),
+                ceiling.as_secs_f64() / took.as_secs_f64(),
+            )
+        };
+        println!("  (ceiling: {ceiling}; upload = spooled, checked, kept in 8 MB parts)");
+        line("upload  ", uploaded, copied);
+        line("download", downloaded, read);
         println!(
             "  server peak RSS: {idle:.1} MB started, {after_upload:.1} MB after the upload, {after_download:.1} MB after the downloads"
         );
     });
-    server.kill().ok();
-    server.wait().ok();
+}
+
+/// The same bytes copied to `to` 8 MB at a time (read and write, as the
+/// store does: no `copy_file_range`), then read back 1 MB at a time.
+async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> (Duration, Duration) {
+    use tokio::io::AsyncWriteExt;
+    let started = Instant::now();
+    let mut source = tokio::fs::File::open(from).await.unwrap();
+    let mut target = tokio::fs::File::create(to).await.unwrap();
+    let mut buf = vec![0u8; 8 * 1024 * 1024];
+    loop {
+        let n = source.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        target.write_all(&buf[..n]).await.unwrap();
+    }
+    let copied = started.elapsed();
+    let started = Instant::now();
+    let mut stream = std::pin::pin!(chunks(tokio::fs::File::open(to).await.unwrap()));
+    while let Some(chunk) = stream.next().await {
+        chunk.unwrap();
+    }
+    (copied, started.elapsed())
+}
+
+/// The same file written to the same S3 server by `object_store` alone (8 MB
+/// parts, two in flight, as the store does), then read back whole.
+async fn s3_ceiling(s3: &s3_server::S3Server, from: &std::path::Path) -> (Duration, Duration) {
+    use object_store::{ObjectStoreExt, WriteMultipart};
+    let store = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(s3_server::BUCKET)
+        .with_endpoint(&s3.endpoint)
+        .with_allow_http(true)
+        .with_access_key_id(s3_server::KEY_ID)
+        .with_secret_access_key(s3_server::SECRET)
+        .build()
+        .unwrap();
+    let key = object_store::path::Path::from("ceiling/recording.mp4");
+    let started = Instant::now();
+    let mut source = tokio::fs::File::open(from).await.unwrap();
+    let part = 8 * 1024 * 1024;
+    let mut writer =
+        WriteMultipart::new_with_chunk_size(store.put_multipart(&key).await.unwrap(), part);
+    let mut buf = vec![0u8; part];
+    loop {
+        let n = source.read(&mut buf).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        writer.wait_for_capacity(2).await.unwrap();
+        writer.write(&buf[..n]);
+    }
+    writer.finish().await.unwrap();
+    let written = started.elapsed();
+    let started = Instant::now();
+    let mut stream = store.get(&key).await.unwrap().into_stream();
+    while let Some(chunk) = stream.next().await {
+        chunk.unwrap();
+    }
+    (written, started.elapsed())
 }
 
 /// A file as a stream of 1 MB chunks, read as they are sent.

@@ -85,8 +85,7 @@ impl Application {
                 std::num::NonZeroU32::new(settings.auth.logins_per_ip_per_minute)
                     .unwrap_or(std::num::NonZeroU32::MIN),
             ))),
-            storage: crate::storage::Storage::local(&settings.archive.dir)
-                .with_context(|| format!("archive folder {}", settings.archive.dir.display()))?,
+            storage: crate::storage::Storage::open(&settings.archive)?,
         });
         if settings.auth.jwt_secret.is_empty() {
             tracing::warn!("auth.jwt_secret is empty: using a random key; sign-ins end at restart");

@@ -1,19 +1,25 @@
 //! Where uploaded materials are kept: an object store (the `object_store`
-//! crate), by default a local folder. An S3-compatible store is another
-//! `ObjectStore` behind the same calls, so features never know which. Each
-//! file is kept under its SHA-256: the same file uploaded twice is kept
-//! once, and a file name is never a path.
+//! crate), a local folder or an S3 bucket (`archive.store`). Features call
+//! the same few functions and never know which. Each file is kept under its
+//! SHA-256: the same file uploaded twice is kept once, and a file name is
+//! never a path.
 
 use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{
+    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+};
 use tokio::io::AsyncReadExt;
+
+use crate::config::{ArchiveSettings, S3Settings, StoreKind};
 
 pub use object_store::Error;
 
@@ -33,6 +39,18 @@ fn io(e: std::io::Error) -> Error {
     }
 }
 
+/// Reads from `file` until `buf` is full or the file ends: how much.
+async fn fill(file: &mut tokio::fs::File, buf: &mut [u8]) -> Result<usize, Error> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]).await.map_err(io)? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
 impl Storage {
     /// Files in the folder `dir` (created if missing).
     pub fn local(dir: &Path) -> std::io::Result<Self> {
@@ -41,6 +59,22 @@ impl Storage {
         Ok(Self {
             store: Arc::new(store),
         })
+    }
+
+    /// The store `archive` names. A bad setting is an error naming its key.
+    pub fn open(archive: &ArchiveSettings) -> Result<Self, OpenError> {
+        match archive.store {
+            StoreKind::Local => Self::local(&archive.dir)
+                .map_err(|e| OpenError::Folder(archive.dir.display().to_string(), e)),
+            StoreKind::S3 => {
+                let store = s3_builder(&archive.s3, std::env::vars())?
+                    .build()
+                    .map_err(OpenError::S3)?;
+                Ok(Self {
+                    store: Arc::new(store),
+                })
+            }
+        }
     }
 
     /// `ab/abcdef…`: a level of folders keeps any one folder small.
@@ -62,33 +96,37 @@ impl Storage {
         if self.contains(sha256).await? {
             return Ok(());
         }
+        let key = Self::key(sha256);
         let mut file = tokio::fs::File::open(path).await.map_err(io)?;
-        let upload = self.store.put_multipart(&Self::key(sha256)).await?;
-        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
         let mut part = vec![0u8; PART];
-        loop {
-            let mut filled = 0;
-            while filled < PART {
-                let n = file.read(&mut part[filled..]).await.map_err(io)?;
-                if n == 0 {
-                    break;
-                }
-                filled += n;
+        let mut filled = fill(&mut file, &mut part).await?;
+        if filled < PART {
+            // One request rather than three (start, part, finish): most
+            // slides and documents.
+            part.truncate(filled);
+            self.store.put(&key, PutPayload::from(part)).await?;
+            return Ok(());
+        }
+        let upload = self.store.put_multipart(&key).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, PART);
+        let written = async {
+            while filled > 0 {
+                writer.wait_for_capacity(2).await?;
+                writer.write(&part[..filled]);
+                filled = fill(&mut file, &mut part).await?;
             }
-            if filled == 0 {
-                break;
-            }
-            if let Err(e) = writer.wait_for_capacity(2).await {
+            Ok(())
+        }
+        .await;
+        match written {
+            Ok(()) => writer.finish().await.map(drop),
+            Err(e) => {
+                // An unfinished upload would otherwise stay in a bucket,
+                // unseen and paid for.
                 writer.abort().await.ok();
-                return Err(e);
-            }
-            writer.write(&part[..filled]);
-            if filled < PART {
-                break;
+                Err(e)
             }
         }
-        writer.finish().await?;
-        Ok(())
     }
 
     /// Bytes `range` of the file kept under `sha256`, as they are read.
@@ -115,6 +153,101 @@ impl Storage {
             other => other,
         }
     }
+}
+
+/// Why the store named by the settings cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("archive.dir: cannot use the folder {0}: {1}")]
+    Folder(String, #[source] std::io::Error),
+    #[error("`{0}` {1}")]
+    Setting(String, String),
+    #[error("archive.s3: {0}")]
+    S3(#[source] Error),
+}
+
+/// What `AWS_*` variables may give: credentials (keys, a role, a
+/// container's or an instance's) and the region. The bucket, the server
+/// and how to address it come from the settings alone.
+fn from_environment(key: AmazonS3ConfigKey) -> bool {
+    use AmazonS3ConfigKey as K;
+    matches!(
+        key,
+        K::AccessKeyId
+            | K::SecretAccessKey
+            | K::Token
+            | K::Region
+            | K::DefaultRegion
+            | K::WebIdentityTokenFile
+            | K::RoleArn
+            | K::RoleSessionName
+            | K::StsEndpoint
+            | K::ContainerCredentialsRelativeUri
+            | K::ContainerCredentialsFullUri
+            | K::ContainerAuthorizationTokenFile
+            | K::MetadataEndpoint
+    )
+}
+
+/// The bucket of `s3`, what is unset there read from `vars` (the process
+/// environment outside tests).
+fn s3_builder(
+    s3: &S3Settings,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<AmazonS3Builder, OpenError> {
+    s3.check()
+        .map_err(|(key, why)| OpenError::Setting(key, why))?;
+    let own_keys = !s3.access_key_id.is_empty();
+    let mut builder = AmazonS3Builder::new();
+    for (name, value) in vars {
+        let Some(name) = name.strip_prefix("AWS_") else {
+            continue;
+        };
+        let Ok(key) = format!("aws_{}", name.to_ascii_lowercase()).parse::<AmazonS3ConfigKey>()
+        else {
+            continue;
+        };
+        // A session token belongs to the environment's keys, not ours.
+        if from_environment(key) && !(own_keys && key == AmazonS3ConfigKey::Token) {
+            builder = builder.with_config(key, value);
+        }
+    }
+    builder = builder
+        .with_bucket_name(&s3.bucket)
+        .with_virtual_hosted_style_request(s3.virtual_hosted_style)
+        .with_client_options(
+            ClientOptions::new()
+                // `check` let through only the http:// it allows.
+                .with_allow_http(s3.endpoint.to_ascii_lowercase().starts_with("http://"))
+                // A download is read at the pace of the browser fetching
+                // it, however long a recording takes: no limit on the
+                // whole request, only on a stalled read (object_store then
+                // asks again from where it stopped).
+                .with_timeout_disabled()
+                .with_read_timeout(Duration::from_secs(60)),
+        );
+    if own_keys {
+        builder = builder
+            .with_access_key_id(&s3.access_key_id)
+            .with_secret_access_key(&s3.secret_access_key);
+    }
+    if !s3.region.is_empty() {
+        builder = builder.with_region(&s3.region);
+    }
+    if !s3.endpoint.is_empty() {
+        // Another server than AWS has no instance role to fall back on.
+        if builder
+            .get_config_value(&AmazonS3ConfigKey::AccessKeyId)
+            .is_none()
+        {
+            return Err(OpenError::Setting(
+                "archive.s3.access_key_id".into(),
+                "(or AWS_ACCESS_KEY_ID) must be set with archive.s3.endpoint".into(),
+            ));
+        }
+        builder = builder.with_endpoint(&s3.endpoint);
+    }
+    Ok(builder)
 }
 
 #[cfg(test)]
@@ -150,5 +283,93 @@ mod tests {
         storage.delete(&sha).await.unwrap();
         storage.delete(&sha).await.unwrap();
         assert!(!storage.contains(&sha).await.unwrap());
+    }
+}
+
+#[cfg(test)]
+mod s3_settings {
+    use super::*;
+
+    fn bucket(endpoint: &str) -> S3Settings {
+        S3Settings {
+            bucket: "materials".into(),
+            endpoint: endpoint.into(),
+            ..Default::default()
+        }
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn error(s3: &S3Settings, env: &[(&str, &str)]) -> String {
+        s3_builder(s3, vars(env))
+            .and_then(|b| b.build().map_err(OpenError::S3))
+            .map(drop)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn another_server_than_aws_needs_keys_from_the_settings_or_the_environment() {
+        let minio = bucket("http://127.0.0.1:9000");
+        let err = error(&minio, &[]);
+        assert!(err.contains("archive.s3.access_key_id"), "{err}");
+
+        let env = [
+            ("AWS_ACCESS_KEY_ID", "from-env"),
+            ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ];
+        let builder = s3_builder(&minio, vars(&env)).expect("keys from the environment");
+        assert_eq!(
+            builder.get_config_value(&AmazonS3ConfigKey::AccessKeyId),
+            Some("from-env".into())
+        );
+        builder.build().expect("a store");
+
+        let own = S3Settings {
+            access_key_id: "own".into(),
+            secret_access_key: "secret".into(),
+            ..bucket("http://127.0.0.1:9000")
+        };
+        let builder = s3_builder(&own, vars(&env)).unwrap();
+        assert_eq!(
+            builder.get_config_value(&AmazonS3ConfigKey::AccessKeyId),
+            Some("own".into()),
+            "the settings win"
+        );
+    }
+
+    #[test]
+    fn half_a_key_pair_in_the_environment_is_an_error_naming_the_section() {
+        let err = error(&bucket(""), &[("AWS_ACCESS_KEY_ID", "alone")]);
+        assert!(err.starts_with("archive.s3:"), "{err}");
+    }
+
+    #[test]
+    fn the_environment_gives_credentials_and_region_but_never_the_bucket_or_server() {
+        let env = [
+            ("AWS_REGION", "eu-west-3"),
+            ("AWS_BUCKET", "elsewhere"),
+            ("AWS_ENDPOINT", "http://elsewhere:9000"),
+        ];
+        let builder = s3_builder(&bucket(""), vars(&env)).unwrap();
+        let value = |key| builder.get_config_value(&key);
+        assert_eq!(value(AmazonS3ConfigKey::Region), Some("eu-west-3".into()));
+        assert_eq!(value(AmazonS3ConfigKey::Bucket), Some("materials".into()));
+        assert_eq!(value(AmazonS3ConfigKey::Endpoint), None);
+    }
+
+    #[test]
+    fn a_missing_bucket_names_the_key() {
+        let unnamed = S3Settings {
+            bucket: String::new(),
+            ..bucket("https://s3.example.org")
+        };
+        let err = error(&unnamed, &[]);
+        assert!(err.contains("archive.s3.bucket"), "{err}");
     }
 }

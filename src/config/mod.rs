@@ -187,6 +187,11 @@ impl Settings {
                 "the limits (document_max_mb, recording_max_mb) must be at least 1",
             );
         }
+        if self.archive.store == StoreKind::S3 {
+            if let Err((key, why)) = self.archive.s3.check() {
+                return bad(&key, &why);
+            }
+        }
         if self.archive.follow_up_within_days == 0 {
             return bad("archive.follow_up_within_days", "must be at least 1");
         }

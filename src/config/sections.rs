@@ -46,8 +46,12 @@ pub struct EvaluationSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveSettings {
-    /// Where uploaded materials are stored (a local folder; each file under
-    /// its SHA-256).
+    /// Which object store keeps uploaded materials: the folder `dir`, or
+    /// the S3 bucket of `s3`.
+    #[serde(default)]
+    pub store: StoreKind,
+    /// Where uploaded materials are stored with `store = "local"` (each file
+    /// under its SHA-256).
     pub dir: PathBuf,
     /// Where uploads are written while they arrive and are checked.
     pub spool_dir: PathBuf,
@@ -64,6 +68,131 @@ pub struct ArchiveSettings {
     /// When materials are published after the follow-up went without any,
     /// registrants get one more e-mail with the links.
     pub new_materials_notice: bool,
+    /// The bucket, with `store = "s3"`.
+    #[serde(default)]
+    pub s3: S3Settings,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// A folder on this machine: one instance only.
+    #[default]
+    Local,
+    /// An S3 bucket (AWS, or an S3-compatible server such as MinIO), shared
+    /// by every instance.
+    S3,
+}
+
+/// An S3 bucket. Empty strings are unset: credentials and region are then
+/// read from the usual `AWS_*` variables (see `storage`).
+#[derive(Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct S3Settings {
+    pub bucket: String,
+    /// The server's URL (`https://minio.example.org:9000`); empty for AWS
+    /// itself.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    /// `https://bucket.host/key` rather than `https://host/bucket/key`
+    /// (path style, what most S3-compatible servers expect).
+    pub virtual_hosted_style: bool,
+    /// Allows an `http://` endpoint off this machine (one on a loopback
+    /// address is always allowed).
+    pub allow_http: bool,
+}
+
+/// Never prints the secret.
+impl fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &if self.secret_access_key.is_empty() {
+                    "(unset)"
+                } else {
+                    "***"
+                },
+            )
+            .field("virtual_hosted_style", &self.virtual_hosted_style)
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+impl S3Settings {
+    /// What can be told of the settings alone (the `AWS_*` variables are
+    /// read when the store is opened): `Err((key, why))`.
+    pub fn check(&self) -> Result<(), (String, String)> {
+        let bad = |key: &str, why: String| Err((format!("archive.s3.{key}"), why));
+        let name = self.bucket.as_str();
+        if name.is_empty() {
+            return bad("bucket", "must be set when archive.store = \"s3\"".into());
+        }
+        // S3's bucket naming rules, so a typo fails here, not at the first
+        // upload.
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+        if !(3..=63).contains(&name.len())
+            || !name.chars().all(allowed)
+            || !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+        {
+            return bad(
+                "bucket",
+                format!("`{name}` is not a bucket name (3 to 63 lowercase letters, digits, dots and dashes)"),
+            );
+        }
+        if !self.endpoint.is_empty() {
+            let url = match url::Url::parse(&self.endpoint) {
+                Ok(url) => url,
+                Err(e) => return bad("endpoint", format!("is not a URL ({e})")),
+            };
+            match url.scheme() {
+                "https" => {}
+                "http" if self.allow_http || is_loopback(&url) => {}
+                "http" => {
+                    return bad(
+                        "endpoint",
+                        "is http:// off this machine: use https://, or set archive.s3.allow_http = true on a network you trust".into(),
+                    )
+                }
+                other => return bad("endpoint", format!("must be http:// or https://, not {other}://")),
+            }
+            if url.host().is_none() {
+                return bad("endpoint", "has no host".into());
+            }
+        }
+        match (
+            self.access_key_id.is_empty(),
+            self.secret_access_key.is_empty(),
+        ) {
+            (false, true) => bad(
+                "secret_access_key",
+                "must be set with archive.s3.access_key_id".into(),
+            ),
+            (true, false) => bad(
+                "access_key_id",
+                "must be set with archive.s3.secret_access_key".into(),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 impl ArchiveSettings {

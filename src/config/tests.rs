@@ -119,3 +119,70 @@ fn postgres_passwords_are_not_printed() {
     let url = DatabaseUrl::parse("postgres://app:s3cret@db/convene").unwrap();
     assert!(!format!("{url:?}").contains("s3cret"));
 }
+
+#[test]
+fn an_s3_store_without_a_bucket_names_the_key() {
+    let err = with_vars(&[("CONVENE__ARCHIVE__STORE", "s3")])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("archive.s3.bucket"), "{err}");
+}
+
+#[test]
+fn an_s3_endpoint_must_be_https_unless_on_this_machine_or_allowed() {
+    let s3 = |endpoint: &str| {
+        with_vars(&[
+            ("CONVENE__ARCHIVE__STORE", "s3"),
+            ("CONVENE__ARCHIVE__S3__BUCKET", "materials"),
+            ("CONVENE__ARCHIVE__S3__ENDPOINT", endpoint),
+        ])
+    };
+    let err = s3("http://minio.internal:9000").unwrap_err().to_string();
+    assert!(
+        err.contains("archive.s3.endpoint") && err.contains("allow_http"),
+        "{err}"
+    );
+    assert!(s3("http://127.0.0.1:9000").is_ok(), "loopback");
+    assert!(s3("http://localhost:9000").is_ok(), "loopback");
+    assert!(s3("https://minio.example.org").is_ok());
+    let err = s3("minio:9000").unwrap_err().to_string();
+    assert!(err.contains("archive.s3.endpoint"), "{err}");
+    let allowed = S3Settings {
+        bucket: "materials".into(),
+        endpoint: "http://minio.internal:9000".into(),
+        allow_http: true,
+        ..Default::default()
+    };
+    assert_eq!(allowed.check(), Ok(()), "allowed");
+}
+
+#[test]
+fn a_bad_bucket_name_or_half_a_key_pair_names_the_key() {
+    let err = with_vars(&[
+        ("CONVENE__ARCHIVE__STORE", "s3"),
+        ("CONVENE__ARCHIVE__S3__BUCKET", "Materials/2026"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("archive.s3.bucket"), "{err}");
+    let err = with_vars(&[
+        ("CONVENE__ARCHIVE__STORE", "s3"),
+        ("CONVENE__ARCHIVE__S3__BUCKET", "materials"),
+        ("CONVENE__ARCHIVE__S3__ACCESS_KEY_ID", "AKIAEXAMPLE"),
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("archive.s3.secret_access_key"), "{err}");
+}
+
+#[test]
+fn s3_secrets_are_not_printed() {
+    let s = with_vars(&[
+        ("CONVENE__ARCHIVE__STORE", "s3"),
+        ("CONVENE__ARCHIVE__S3__BUCKET", "materials"),
+        ("CONVENE__ARCHIVE__S3__ACCESS_KEY_ID", "AKIAEXAMPLE"),
+        ("CONVENE__ARCHIVE__S3__SECRET_ACCESS_KEY", "wJalrXUtnFEMI"),
+    ])
+    .expect("valid");
+    assert!(!format!("{s:?}").contains("wJalrXUtnFEMI"));
+}

@@ -1,7 +1,8 @@
 //! A session's materials through the API: each kind uploaded and served
 //! back with its type, name and ETag; links; size and content refusals;
 //! unsafe file names; range requests; duplicates; who may change them; and
-//! that an unpublished material is not public.
+//! that an unpublished material is not public; and all of it on an S3
+//! bucket (`s3`).
 
 use convene::auth::Role;
 use serde_json::Value;
@@ -10,6 +11,8 @@ use crate::helpers::{create_user, token, TestApp};
 
 mod files;
 mod manage;
+mod s3;
+mod s3_server;
 
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -58,6 +61,11 @@ pub async fn add(
 
 /// Files kept in the test's storage folder.
 fn kept_files(app: &TestApp) -> Vec<std::path::PathBuf> {
+    files_in(&app.settings.archive.dir)
+}
+
+/// Files in `dir` and the folders under it.
+fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
             let path = entry.path();
@@ -69,7 +77,7 @@ fn kept_files(app: &TestApp) -> Vec<std::path::PathBuf> {
         }
     }
     let mut out = Vec::new();
-    walk(&app.settings.archive.dir, &mut out);
+    walk(dir, &mut out);
     out
 }
 
