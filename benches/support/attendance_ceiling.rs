@@ -1,29 +1,39 @@
 //! The machine's own ceiling for what an attendance import writes: the
-//! same people and attendance rows put into the same tables of a fresh
-//! database in one transaction, as plainly as each backend takes rows —
-//! PostgreSQL's binary `COPY … FROM STDIN` (diesel's `copy_from`), SQLite
-//! one prepared `INSERT` per row (diesel keeps the statement prepared).
-//! No matching, no merging, no upserts: only the writes.
+//! same rows into the same tables of a database in the same state (the
+//! same registrants), in one transaction, as plainly as each backend takes
+//! rows — PostgreSQL's binary `COPY … FROM STDIN` (diesel's `copy_from`),
+//! SQLite prepared multi-row `INSERT`s (a fixed shape, prepared once). The
+//! people not yet known and one attendance row per person, with the values
+//! the import writes (its import, `registered_here`, the role). Whatever
+//! the import has to find out (who is new, their ids, who registered) is
+//! worked out before the clock starts: no staging, no matching, no
+//! merging, only the writes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use convene::attendance::parse::Attendee;
-use convene::db::schema::{attendance, people};
+use convene::attendance::parse::{Attendee, Role};
+use convene::db::schema::{attendance, attendance_imports, people, registrations};
 use convene::db::DbConnection;
 use diesel::prelude::*;
 
+/// Rows per SQLite `INSERT`, as the import stages them.
+const SQLITE_ROWS: usize = 500;
+
+// Owned: diesel keeps a prepared multi-row insert only for rows that
+// borrow nothing.
 #[derive(Insertable)]
 #[diesel(table_name = people, treat_none_as_default_value = false)]
-struct Person<'a> {
-    email: &'a str,
-    first_name: &'a str,
-    last_name: &'a str,
-    organization: &'a str,
-    job_title: &'a str,
-    sector: &'a str,
-    state: &'a str,
+struct Person {
+    id: i64,
+    email: String,
+    first_name: String,
+    last_name: String,
+    organization: &'static str,
+    job_title: &'static str,
+    sector: &'static str,
+    state: &'static str,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
 }
@@ -47,85 +57,122 @@ struct Row {
     updated_at: NaiveDateTime,
 }
 
-/// Writes `attendees` (merged, one per address) as people and their
-/// attendance of `session_id`, in one transaction: how long it took.
+/// Writes `$rows` into `$table` plainly: binary `COPY`, or SQLite
+/// multi-row inserts of one prepared shape (the rest a prepared row at a
+/// time). A macro: diesel's bounds for one generic function over both
+/// tables would be longer than the two uses.
+macro_rules! put {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        match $conn {
+            DbConnection::Postgres(pg) => {
+                use diesel::ExecuteCopyFromDsl;
+                diesel::copy_from($table)
+                    .from_insertable($rows)
+                    .execute(pg)?;
+            }
+            DbConnection::Sqlite(lite) => {
+                let mut parts = $rows.chunks_exact(SQLITE_ROWS);
+                for part in &mut parts {
+                    let part: &[_; SQLITE_ROWS] = part.try_into().unwrap();
+                    diesel::insert_into($table).values(part).execute(lite)?;
+                }
+                for row in parts.remainder() {
+                    diesel::insert_into($table).values(row).execute(lite)?;
+                }
+            }
+        }
+    };
+}
+
+fn role(role: Role) -> &'static str {
+    match role {
+        Role::Host => "host",
+        Role::Panelist => "panelist",
+        Role::Attendee => "attendee",
+    }
+}
+
+/// Writes `attendees` (merged, one per address) as the import would into
+/// `session_id` of a database holding the bench's registrants: the people
+/// not yet known, then everyone's attendance, in one transaction. How long
+/// the transaction took (what is worked out before it is not counted).
 pub fn write(conn: &mut DbConnection, session_id: i64, attendees: &[Attendee]) -> Duration {
     let now = chrono::Utc::now().naive_utc();
-    let started = Instant::now();
-    let persons: Vec<Person<'_>> = attendees
+    // Worked out first: who is known, the ids the new get, who registered.
+    let known: HashMap<String, i64> = people::table
+        .select((people::email, people::id))
+        .load::<(String, i64)>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let registered: HashSet<i64> = registrations::table
+        .filter(registrations::session_id.eq(session_id))
+        .filter(registrations::status.ne("cancelled"))
+        .select(registrations::person_id)
+        .load::<i64>(conn)
+        .unwrap()
+        .into_iter()
+        .collect();
+    let import_id: i64 = diesel::insert_into(attendance_imports::table)
+        .values((
+            attendance_imports::session_id.eq(session_id),
+            attendance_imports::source.eq("zoom-webinar"),
+            attendance_imports::file_sha256.eq("ceiling"),
+            attendance_imports::attendees.eq(attendees.len() as i32),
+            attendance_imports::imported_by.eq("bench"),
+            attendance_imports::created_at.eq(now),
+        ))
+        .returning(attendance_imports::id)
+        .get_result(conn)
+        .unwrap();
+    let mut next = known.values().max().copied().unwrap_or(0);
+    let mut ids = Vec::with_capacity(attendees.len());
+    let mut persons = Vec::new();
+    for a in attendees {
+        if let Some(&id) = known.get(&a.email) {
+            ids.push(id);
+            continue;
+        }
+        next += 1;
+        ids.push(next);
+        let (first_name, last_name) = a.name.split_once(' ').unwrap_or((&a.name, ""));
+        persons.push(Person {
+            id: next,
+            email: a.email.clone(),
+            first_name: first_name.into(),
+            last_name: last_name.into(),
+            organization: "",
+            job_title: "",
+            sector: "",
+            state: "",
+            created_at: now,
+            updated_at: now,
+        });
+    }
+    let rows: Vec<Row> = attendees
         .iter()
-        .map(|a| {
-            let (first_name, last_name) = a.name.split_once(' ').unwrap_or((&a.name, ""));
-            Person {
-                email: &a.email,
-                first_name,
-                last_name,
-                organization: "",
-                job_title: "",
-                sector: "",
-                state: "",
-                created_at: now,
-                updated_at: now,
-            }
+        .zip(&ids)
+        .map(|(a, &person_id)| Row {
+            session_id,
+            person_id,
+            import_id: Some(import_id),
+            attended: a.attended,
+            first_join: a.first_join,
+            last_leave: a.last_leave,
+            minutes: a.minutes as i32,
+            joins: a.joins as i32,
+            registered_here: registered.contains(&person_id),
+            role: role(a.role),
+            adjusted_by: None,
+            adjust_reason: None,
+            created_at: now,
+            updated_at: now,
         })
         .collect();
-    let rows = |ids: &HashMap<String, i64>| -> Vec<Row> {
-        attendees
-            .iter()
-            .map(|a| Row {
-                session_id,
-                person_id: ids[&a.email],
-                import_id: None,
-                attended: a.attended,
-                first_join: a.first_join,
-                last_leave: a.last_leave,
-                minutes: a.minutes as i32,
-                joins: a.joins as i32,
-                registered_here: false,
-                role: "attendee",
-                adjusted_by: None,
-                adjust_reason: None,
-                created_at: now,
-                updated_at: now,
-            })
-            .collect()
-    };
-    let ids = |conn: &mut DbConnection| -> QueryResult<HashMap<String, i64>> {
-        let found: Vec<(i64, String)> = people::table
-            .select((people::id, people::email))
-            .load(conn)?;
-        Ok(found.into_iter().map(|(id, email)| (email, id)).collect())
-    };
+    let started = Instant::now();
     conn.transaction::<_, diesel::result::Error, _>(|conn| {
-        match conn {
-            DbConnection::Postgres(pg) => {
-                use diesel::ExecuteCopyFromDsl;
-                diesel::copy_from(people::table)
-                    .from_insertable(&persons)
-                    .execute(pg)?;
-            }
-            DbConnection::Sqlite(lite) => {
-                for p in &persons {
-                    diesel::insert_into(people::table).values(p).execute(lite)?;
-                }
-            }
-        }
-        let rows = rows(&ids(conn)?);
-        match conn {
-            DbConnection::Postgres(pg) => {
-                use diesel::ExecuteCopyFromDsl;
-                diesel::copy_from(attendance::table)
-                    .from_insertable(&rows)
-                    .execute(pg)?;
-            }
-            DbConnection::Sqlite(lite) => {
-                for r in &rows {
-                    diesel::insert_into(attendance::table)
-                        .values(r)
-                        .execute(lite)?;
-                }
-            }
-        }
+        put!(conn, people::table, &persons);
+        put!(conn, attendance::table, &rows);
         Ok(())
     })
     .expect("the ceiling's rows are written");

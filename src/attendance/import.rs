@@ -198,7 +198,8 @@ fn write<R: std::io::Read>(
             // Read all the same: the answer says what the file is and how
             // its dates read.
             let (dates, rows) = parse::settle(report).map_err(refuse)?;
-            let done = counted(conn, import_id)?.into_imported(described(source, &dates, rows));
+            let done = counted(conn, session.id, import_id)?
+                .into_imported(described(source, &dates, rows));
             let people = people as usize;
             return Ok(Imported {
                 import_id,
@@ -235,24 +236,19 @@ fn write<R: std::io::Read>(
         ))
         .returning(attendance_imports::id)
         .get_result(conn)?;
-    stage::open(conn)?;
     let into = Target {
         session,
-        import_id,
         by_hand: &by_hand,
-        now,
     };
-    // One pass reads, checks and writes; a refused row anywhere refuses the
-    // whole file, since it is all one transaction.
-    let mut written = into.write(conn, &mut report).map_err(|e| e.refused())?;
+    // One pass reads, checks and stages; a refused row anywhere refuses
+    // the whole file, since it is all one transaction.
+    let mut written = into.stage(conn, &mut report).map_err(|e| e.refused())?;
     if report.dates().misread() {
         // A date read before a later one settled the order the other way:
-        // what this pass wrote is read again, every date in that order.
-        diesel::delete(attendance::table.filter(attendance::import_id.eq(import_id)))
-            .execute(conn)?;
+        // the file is staged again, every date in that order.
         let dates = report.dates().settled();
         report = parse::read(reopen()?, dates).map_err(refuse)?;
-        written = into.write(conn, &mut report).map_err(|e| e.refused())?;
+        written = into.stage(conn, &mut report).map_err(|e| e.refused())?;
     }
     if written.rows == 0 {
         return Err(refused(format!(
@@ -260,8 +256,9 @@ fn write<R: std::io::Read>(
             source.label()
         )));
     }
+    stage::merge(conn, session.id, import_id, now)?;
     let summary = report.summary();
-    let mut done = counted(conn, import_id)?.into_imported(Imported {
+    let mut done = counted(conn, session.id, import_id)?.into_imported(Imported {
         replaced,
         unique_viewers: summary.unique_viewers,
         without_address: summary.without_address,
@@ -324,13 +321,11 @@ fn described(source: parse::Source, dates: &Dates, rows: usize) -> Imported {
     }
 }
 
-/// Where a pass over a report writes.
+/// Where a pass over a report is staged.
 struct Target<'a> {
     session: &'a Session,
-    import_id: i64,
     /// Addresses whose attendance was marked by hand: not written.
     by_hand: &'a HashSet<String>,
-    now: NaiveDateTime,
 }
 
 /// What a pass wrote: rows of people read, and people left as marked by
@@ -356,17 +351,18 @@ impl Stopped {
 }
 
 impl Target<'_> {
-    /// Reads every row of `report`, writing them in chunks of at most
-    /// `CHUNK` people (a rejoin in a later chunk is merged by the
-    /// database).
-    fn write(
+    /// Reads every row of `report` into an emptied stage, in chunks of at
+    /// most `CHUNK` people (a rejoin in a later chunk is merged by
+    /// `stage::merge`).
+    fn stage(
         &self,
         conn: &mut DbConnection,
         report: &mut parse::Reader<'_>,
     ) -> Result<Written, Stopped> {
+        stage::open(conn).map_err(Stopped::Db)?;
         let tz = self.session.tz();
         let mut kept = HashSet::new();
-        let mut rows = 0;
+        let (mut rows, mut chunks) = (0, 0);
         let mut chunk = Roster::default();
         loop {
             let row = report.next().transpose().map_err(Stopped::Row)?;
@@ -384,9 +380,12 @@ impl Target<'_> {
             }
             if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
                 let people = std::mem::take(&mut chunk).into_vec();
-                let staged: Vec<_> = people.iter().map(|a| Staged::new(tz, a)).collect();
-                stage::write_chunk(conn, self.session.id, self.import_id, &staged, self.now)
-                    .map_err(Stopped::Db)?;
+                let staged: Vec<_> = people
+                    .into_iter()
+                    .map(|a| Staged::new(tz, chunks, a))
+                    .collect();
+                stage::load(conn, &staged).map_err(Stopped::Db)?;
+                chunks += 1;
             }
             if end {
                 return Ok(Written {
@@ -421,22 +420,39 @@ impl Counts {
     }
 }
 
-/// Counts import `import_id`'s rows: staff apart from attendees.
-fn counted(conn: &mut DbConnection, import_id: i64) -> QueryResult<Counts> {
-    let rows: Vec<(bool, bool, String)> = attendance::table
+/// Counts import `import_id`'s rows of `session_id`: staff apart from
+/// attendees. Counted by the database: a handful of groups come back, not
+/// a row per person.
+fn counted(conn: &mut DbConnection, session_id: i64, import_id: i64) -> QueryResult<Counts> {
+    let groups: Vec<(bool, bool, String, i64)> = attendance::table
+        .filter(attendance::session_id.eq(session_id))
         .filter(attendance::import_id.eq(import_id))
-        .select((
+        .group_by((
             attendance::attended,
             attendance::registered_here,
             attendance::role,
         ))
+        .select((
+            attendance::attended,
+            attendance::registered_here,
+            attendance::role,
+            diesel::dsl::count_star(),
+        ))
         .load(conn)?;
-    let attendees = || rows.iter().filter(|r| r.0 && !is_staff(&r.2));
+    let sum = |keep: &dyn Fn(bool, bool, &str) -> bool| {
+        groups
+            .iter()
+            .filter(|(attended, registered, role, _)| keep(*attended, *registered, role))
+            .map(|g| g.3 as usize)
+            .sum()
+    };
     Ok(Counts {
-        people: rows.len(),
-        attended: attendees().count(),
-        staff: rows.iter().filter(|r| is_staff(&r.2)).count(),
-        registered_here: attendees().filter(|r| r.1).count(),
-        registrants_matched: rows.iter().filter(|r| r.1).count(),
+        people: sum(&|_, _, _| true),
+        attended: sum(&|attended, _, role| attended && !is_staff(role)),
+        staff: sum(&|_, _, role| is_staff(role)),
+        registered_here: sum(&|attended, registered, role| {
+            attended && registered && !is_staff(role)
+        }),
+        registrants_matched: sum(&|_, registered, _| registered),
     })
 }

@@ -38,11 +38,24 @@ pub(super) fn utc(tz: Tz, local: Option<NaiveDateTime>) -> Option<NaiveDateTime>
         .map(|t| t.naive_utc())
 }
 
-/// "Ada King Lovelace" → ("Ada", "King Lovelace").
-pub(super) fn split_name(name: &str) -> (String, String) {
-    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-    match name.split_once(' ') {
-        Some((first, last)) => (first.to_string(), last.to_string()),
+/// "Ada King Lovelace" → ("Ada", "King Lovelace"); runs of whitespace
+/// read as one space. A name written that way already (as nearly every
+/// name in a report is) is split in place: one allocation, the last name.
+pub(super) fn split_name(name: String) -> (String, String) {
+    let plain = name
+        .split(' ')
+        .all(|w| !w.is_empty() && !w.contains(char::is_whitespace));
+    let mut name = if plain {
+        name
+    } else {
+        name.split_whitespace().collect::<Vec<_>>().join(" ")
+    };
+    match name.find(' ') {
+        Some(i) => {
+            let last = name[i + 1..].to_owned();
+            name.truncate(i);
+            (name, last)
+        }
         None => (name, String::new()),
     }
 }
@@ -56,7 +69,7 @@ fn person_for(
     name: &str,
     now: NaiveDateTime,
 ) -> QueryResult<(i64, bool)> {
-    let (first_name, last_name) = split_name(name);
+    let (first_name, last_name) = split_name(name.to_owned());
     let person_id = lists::upsert_subscriber(
         conn,
         &Subscriber {
@@ -249,4 +262,26 @@ pub fn summary(conn: &mut DbConnection, session_id: i64) -> QueryResult<Summary>
         adjusted: rows.iter().filter(|r| r.2.is_some()).count() as i64,
         last_import,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_name;
+
+    #[test]
+    fn a_name_splits_at_its_first_space_whitespace_runs_read_as_one() {
+        let cases = [
+            ("Ada King Lovelace", "Ada", "King Lovelace"),
+            ("Ada", "Ada", ""),
+            ("", "", ""),
+            ("  Ada \t King\nLovelace  ", "Ada", "King Lovelace"),
+            ("Ada  Lovelace", "Ada", "Lovelace"),
+            ("Zoë\u{a0}Ünal", "Zoë", "Ünal"),
+            (" ", "", ""),
+        ];
+        for (name, first, last) in cases {
+            let (f, l) = split_name(name.to_owned());
+            assert_eq!((f.as_str(), l.as_str()), (first, last), "{name:?}");
+        }
+    }
 }

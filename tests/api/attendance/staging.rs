@@ -143,3 +143,128 @@ async fn dates_read_before_a_later_row_settles_the_order_are_read_again_that_way
         "2025-04-25T14:00:00"
     );
 }
+
+#[tokio::test]
+async fn a_person_in_chunks_far_apart_is_merged_once_names_filled_in_file_order() {
+    let app = TestApp::spawn().await;
+    create_user(&app, "org@example.org", Role::Organizer);
+    let t = token(&app, "org@example.org").await;
+    let session = app.next_jam().await;
+    app.register_ok(session, "spread@example.org").await;
+    // Three people in three write chunks (5 000 people each), 6 000 rows
+    // apart: a registrant; one whose name is blank until the last chunk;
+    // one with a first name only until a later chunk gives the last.
+    let parts = [
+        vec![
+            ("Spread Out", "spread@example.org", "19:30", "19:40", 10),
+            ("", "blank@example.org", "19:00", "19:01", 1),
+            ("Ada", "ada@example.org", "19:10", "19:20", 10),
+        ],
+        vec![
+            ("Spread Out", "spread@example.org", "19:05", "19:10", 5),
+            ("Ada Lovelace", "ada@example.org", "19:25", "19:26", 1),
+        ],
+        vec![
+            ("Spread Out", "spread@example.org", "19:50", "20:20", 30),
+            ("Filled Later", "blank@example.org", "20:00", "20:02", 2),
+            ("Someone Else", "ada@example.org", "20:00", "20:03", 3),
+        ],
+    ];
+    let times: Vec<Vec<(String, String)>> = parts
+        .iter()
+        .map(|part| {
+            part.iter()
+                .map(|(_, _, join, leave, _)| {
+                    (
+                        format!("\"Mar 22, 2025 {join}:00\""),
+                        format!("\"Mar 22, 2025 {leave}:00\""),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let mut report = Vec::new();
+    for (n, (part, times)) in parts.iter().zip(&times).enumerate() {
+        for ((name, email, _, _, minutes), (join, leave)) in part.iter().zip(times) {
+            report.push((
+                name.to_string(),
+                email.to_string(),
+                join.as_str(),
+                leave.as_str(),
+                *minutes,
+            ));
+        }
+        if n < 2 {
+            report.extend((n * 6_000..(n + 1) * 6_000).map(|i| {
+                (
+                    format!("Person {i}"),
+                    format!("person.{i}@example.org"),
+                    "\"Mar 22, 2025 19:00:00\"",
+                    "\"Mar 22, 2025 19:30:00\"",
+                    30,
+                )
+            }));
+        }
+    }
+
+    let (status, done) = upload(&app, &t, session, "zoom", zoom(&report)).await;
+
+    assert_eq!(status, 200, "{done}");
+    assert_eq!(
+        (
+            done["rows"].as_u64(),
+            done["people"].as_u64(),
+            done["rows_merged"].as_u64(),
+            done["registered_here"].as_u64()
+        ),
+        (Some(12_008), Some(12_003), Some(5), Some(1)),
+        "three people over eight rows, each once: {done}"
+    );
+    let all = rows(&app, &t, session).await;
+    assert_eq!(all.len(), 12_003);
+    let spread = row(&all, "spread@example.org");
+    assert_eq!(
+        (
+            spread["joins"].as_i64(),
+            spread["minutes"].as_i64(),
+            spread["registered_here"].as_bool()
+        ),
+        (Some(3), Some(45), Some(true)),
+        "three joins in three chunks summed, the registration matched: {spread}"
+    );
+    // New York is UTC-4 on 22 March 2025.
+    assert_eq!(
+        (&spread["first_join"], &spread["last_leave"]),
+        (&"2025-03-22T23:05:00".into(), &"2025-03-23T00:20:00".into()),
+        "the earliest join (second chunk), the latest leave (third): {spread}"
+    );
+    let names = |email: &str| {
+        let p = row(&all, email);
+        (
+            p["first_name"].as_str().map(str::to_owned),
+            p["last_name"].as_str().map(str::to_owned),
+        )
+    };
+    assert_eq!(
+        names("blank@example.org"),
+        (Some("Filled".into()), Some("Later".into())),
+        "a name blank in the first chunk is taken from the first chunk that has one"
+    );
+    assert_eq!(
+        names("ada@example.org"),
+        (Some("Ada".into()), Some("Lovelace".into())),
+        "each name from the first chunk that has it, a later one never overwriting"
+    );
+
+    let (status, again) = upload(&app, &t, session, "zoom", zoom(&report)).await;
+    assert_eq!(
+        (status, &again["unchanged"]),
+        (200, &true.into()),
+        "{again}"
+    );
+    assert_eq!(
+        rows(&app, &t, session).await,
+        all,
+        "the same file changes nothing"
+    );
+}
