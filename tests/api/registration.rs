@@ -406,6 +406,46 @@ async fn concurrent_registrations_never_overfill_a_session() {
 }
 
 #[tokio::test]
+async fn two_instances_on_one_database_fill_a_session_exactly() {
+    let app = TestApp::spawn_with(with_capacity(4)).await;
+    let other = convene::Application::build(app.settings.clone())
+        .await
+        .expect("a second instance builds on the same database");
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let session = app.next_jam().await;
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let client = app.client.clone();
+            let base = if i % 2 == 0 {
+                app.address.clone()
+            } else {
+                other_address.clone()
+            };
+            tokio::spawn(async move {
+                let email = format!("twin{i}@example.org");
+                client
+                    .post(format!("{base}/sessions/{session}/register"))
+                    .form(&registration_form(&email))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 303, "every registration is accepted");
+    }
+    assert_eq!(
+        app.registered_count(session).await,
+        (4, 16),
+        "exactly the capacity is registered across both instances, the rest waitlisted"
+    );
+}
+
+#[tokio::test]
 async fn what_people_type_is_escaped_in_the_html_mail() {
     let app = TestApp::spawn().await;
     let session = app.next_jam().await;

@@ -1,0 +1,14 @@
+-- Registration bursts (issue 18): each registered registration holds a
+-- numbered place, unique per session, so concurrent registrations claim
+-- different places instead of queueing on the session row's lock
+-- (src/registration/store/places.rs). Waitlisted and cancelled ones hold
+-- none (NULL, which a unique index never compares equal).
+ALTER TABLE registrations ADD COLUMN place INTEGER;
+UPDATE registrations SET place = (
+    SELECT n FROM (
+        SELECT id, ROW_NUMBER() OVER (
+            PARTITION BY session_id ORDER BY registered_at, id) AS n
+        FROM registrations WHERE status = 'registered'
+    ) AS numbered WHERE numbered.id = registrations.id
+) WHERE status = 'registered';
+CREATE UNIQUE INDEX registrations_session_place ON registrations (session_id, place);
