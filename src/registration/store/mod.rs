@@ -177,17 +177,25 @@ pub fn register(
 }
 
 /// Takes the session row's lock in share mode (see the module header):
-/// other registrations go on; `lock_session` waits for them. SQLite runs
-/// writes one at a time and has no row locks.
+/// other registrations go on; `lock_session` waits for them. On SQLite,
+/// which runs writes one at a time, the no-op UPDATE of `lock_session`
+/// instead: it takes the database's write lock first thing (waiting up to
+/// the busy timeout), where a transaction that read first could not
+/// upgrade to writing once another connection had written.
 fn share_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
     use crate::db::schema::sessions;
-    if let DbConnection::Postgres(pg) = conn {
-        sessions::table
-            .find(session_id)
-            .select(sessions::id)
-            .for_share()
-            .first::<i64>(pg)
-            .optional()?;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            sessions::table
+                .find(session_id)
+                .select(sessions::id)
+                .for_share()
+                .first::<i64>(pg)
+                .optional()?;
+        }
+        DbConnection::Sqlite(_) => {
+            crate::series::model::lock_session(conn, session_id)?;
+        }
     }
     Ok(())
 }
