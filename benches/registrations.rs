@@ -1,14 +1,26 @@
-//! Registration throughput: `POST /sessions/{id}/register` over loopback
-//! HTTP from 256 concurrent clients, against the same transaction (person +
-//! registration + outbox row) run directly through diesel, in one run.
+//! Registration bursts (issue 18): `POST /sessions/{id}/register` over
+//! loopback HTTP from 256 closed-loop clients, for one session and spread
+//! over six, against the machine's ceiling for the same writes, in one run.
 //!
 //!     cargo bench --bench registrations
-//!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1/postgres cargo bench --bench registrations
+//!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench registrations
+//!
+//! The comparator: on PostgreSQL `pgbench` (spawned here, on a scratch
+//! database of its own, as many clients as the application's pool) running
+//! the same three inserts — person (the same upsert), registration, outbox
+//! row, with the row sizes a real registration writes — as one transaction
+//! with no lock: once for one session, once over six; then with the session
+//! row locked first (what registrations did before issue 18), and with a
+//! NOTIFY in the transaction (the outbox trigger did that). On SQLite, the
+//! registration transaction itself (`registration::store::register`) in a
+//! loop on one connection. Both are also run on PostgreSQL for reference.
 //!
 //! BENCH_REGISTRATIONS (default 10000) sets how many of each; BENCH_CLIENTS
-//! (default 256) the concurrency. Workers are off, so only the write path is
-//! measured. Figures go to stdout; record them in docs/PERFORMANCE.md.
+//! (default 256) the HTTP concurrency. Workers are off, so only the write
+//! path is measured. Figures go to stdout; record them in
+//! docs/PERFORMANCE.md.
 
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,6 +29,7 @@ use convene::db::{self, Pool};
 use convene::people::contact::{self, RegistrationForm};
 use convene::registration::store::{self, Policy};
 use convene::{Application, Settings};
+use diesel::prelude::*;
 
 // The tests' scratch databases: a temporary SQLite file, or a database of its
 // own on the server CONVENE_TEST_DATABASE_URL names (dropped afterwards).
@@ -63,19 +76,8 @@ fn form(email: &str) -> RegistrationForm {
     }
 }
 
-fn first_session(pool: &Pool) -> i64 {
-    use convene::db::schema::sessions::dsl::*;
-    use diesel::prelude::*;
-    let mut conn = pool.get().unwrap();
-    sessions
-        .order(starts_at)
-        .select(id)
-        .first(&mut *conn)
-        .unwrap()
-}
-
-/// The same transaction the handler runs, called in a loop on one connection.
-async fn raw_rate(n: usize) -> f64 {
+/// A fresh database, migrated, with the configured series' sessions.
+async fn scratch() -> (TestDb, Settings, Pool) {
     let db = TestDb::new();
     let settings = settings(&db);
     let pool = db::connect(&settings.database).unwrap();
@@ -83,21 +85,30 @@ async fn raw_rate(n: usize) -> f64 {
     convene::jobs::sync_series(&pool, Arc::new(settings.clone()), chrono::Utc::now())
         .await
         .unwrap();
-    let session = first_session(&pool);
+    (db, settings, pool)
+}
+
+/// The first `k` sessions open to the public form, soonest first.
+fn open_sessions(pool: &Pool, k: usize) -> Vec<i64> {
+    let mut conn = pool.get().unwrap();
+    let now = convene::clock::Clock::system().naive();
+    let found = convene::series::model::upcoming_public(&mut conn, now, k as i64).unwrap();
+    assert_eq!(found.len(), k, "the configuration makes {k} open sessions");
+    found.into_iter().map(|(s, _)| s.id).collect()
+}
+
+/// The registration transaction called in a loop on one connection.
+async fn raw_rate(n: usize) -> f64 {
+    let (_db, settings, pool) = scratch().await;
+    let session = open_sessions(&pool, 1)[0];
     let policy = Policy::from_settings(&settings);
     tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().unwrap();
         let started = Instant::now();
         for i in 0..n {
             let r = contact::parse(&form(&format!("raw{i}@example.org"))).unwrap();
-            store::register(
-                &mut conn,
-                session,
-                &r,
-                &policy,
-                convene::clock::Clock::system().naive(),
-            )
-            .unwrap();
+            let now = convene::clock::Clock::system().naive();
+            store::register(&mut conn, session, &r, &policy, now).unwrap();
         }
         n as f64 / started.elapsed().as_secs_f64()
     })
@@ -113,33 +124,30 @@ struct HttpResult {
     errors: usize,
 }
 
-async fn http_rate(n: usize, clients: usize) -> HttpResult {
-    let db = TestDb::new();
-    let settings = settings(&db);
-    let pool = db::connect(&settings.database).unwrap();
-    db::migrate(&pool).unwrap();
+/// `clients` closed-loop clients, client `c` registering for session
+/// `c % sessions`.
+async fn http_rate(n: usize, clients: usize, sessions: usize) -> HttpResult {
+    let (_db, settings, pool) = scratch().await;
+    let ids = open_sessions(&pool, sessions);
     let app = Application::build(settings).await.unwrap();
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let session = first_session(&pool);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(clients)
         .build()
         .unwrap();
-    let url = format!("{base}/sessions/{session}/register");
     let per_client = n / clients;
     let started = Instant::now();
     let tasks: Vec<_> = (0..clients)
         .map(|c| {
             let client = client.clone();
-            let url = url.clone();
+            let url = format!("{base}/sessions/{}/register", ids[c % ids.len()]);
             tokio::spawn(async move {
                 let mut latencies = Vec::with_capacity(per_client);
                 let mut errors = 0;
                 for i in 0..per_client {
-                    let email = format!("http{c}x{i}@example.org");
-                    let f = form(&email);
+                    let f = form(&format!("http{c}x{i}@example.org"));
                     let body = [
                         ("first_name", f.first_name.as_str()),
                         ("last_name", &f.last_name),
@@ -183,6 +191,161 @@ async fn http_rate(n: usize, clients: usize) -> HttpResult {
     }
 }
 
+/// What a real registration writes, in bytes: the outbox row's context and
+/// calendar, the sealed manage token.
+struct Shapes {
+    context: i64,
+    calendar: i64,
+    sealed: i64,
+}
+
+fn shapes(pool: &Pool, settings: &Settings, session: i64) -> Shapes {
+    #[derive(QueryableByName)]
+    struct Lengths {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        context: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        calendar: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        sealed: i64,
+    }
+    let mut conn = pool.get().unwrap();
+    let r = contact::parse(&form("shape@example.org")).unwrap();
+    let now = convene::clock::Clock::system().naive();
+    store::register(
+        &mut conn,
+        session,
+        &r,
+        &Policy::from_settings(settings),
+        now,
+    )
+    .unwrap();
+    let l: Lengths = diesel::sql_query(
+        "SELECT CAST(LENGTH(o.context) AS BIGINT) AS context, \
+         CAST(LENGTH(o.calendar) AS BIGINT) AS calendar, \
+         CAST(LENGTH(r.token_sealed) AS BIGINT) AS sealed \
+         FROM outbox o, registrations r \
+         WHERE o.recipient = 'shape@example.org' AND r.token_sealed IS NOT NULL",
+    )
+    .get_result(&mut *conn)
+    .unwrap();
+    Shapes {
+        context: l.context,
+        calendar: l.calendar,
+        sealed: l.sealed,
+    }
+}
+
+/// What a pgbench transaction adds to the three inserts.
+#[derive(Clone, Copy, PartialEq)]
+enum Extra {
+    None,
+    /// The session row locked first (registrations before issue 18).
+    Lock,
+    /// A NOTIFY in the transaction (the outbox trigger before issue 18).
+    Notify,
+}
+
+/// A pgbench script: the registration's three inserts, for session
+/// `ids[client_id % len]`, with `extra`.
+fn script(ids: &[i64], s: &Shapes, extra: Extra) -> String {
+    let arms: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| format!("when :client_id % {} = {i} then {id}", ids.len()))
+        .collect();
+    let (lock, notify) = match extra {
+        Extra::None => ("", ""),
+        Extra::Lock => (
+            "UPDATE sessions SET updated_at = updated_at WHERE id = :s;\n",
+            "",
+        ),
+        Extra::Notify => ("", "NOTIFY convene_outbox;\n"),
+    };
+    let fill =
+        |c: &str| format!("{c} = CASE WHEN people.{c} = '' THEN excluded.{c} ELSE people.{c} END");
+    format!(
+        "\\set s case {arms} else 0 end\n\
+         \\set r random(1, 4000000000000)\n\
+         BEGIN;\n{lock}\
+         INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
+         VALUES ('pgb' || :r || '@example.org', 'Bench', 'Mark', 'Load Test Behavioral Health', 'Tester', 'provider', 'NY', now(), now()) \
+         ON CONFLICT (email) DO UPDATE SET {}, {}, {}, {}, {}, {}, updated_at = excluded.updated_at \
+         RETURNING id \\gset\n\
+         INSERT INTO registrations (session_id, person_id, token_hash, token_sealed, status, subscribe, confirmations_sent, last_confirmation_at, registered_at, created_at, updated_at) \
+         VALUES (:s, :id, md5(CAST(:r AS text)) || md5(CAST(:r AS text) || 'x'), repeat('s', {sealed}), 'registered', false, 1, now(), now(), now(), now());\n\
+         INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, next_attempt_at, created_at, origin) \
+         VALUES ('registration:' || :r || ':confirmed:1', 'registration_confirmed', 'pgb' || :r || '@example.org', repeat('c', {context}), repeat('v', {calendar}), 'pending', 0, now(), now(), 'public') \
+         ON CONFLICT (idempotency_key) DO NOTHING;\n\
+         {notify}END;\n",
+        fill("first_name"),
+        fill("last_name"),
+        fill("organization"),
+        fill("job_title"),
+        fill("sector"),
+        fill("state"),
+        arms = arms.join(" "),
+        sealed = s.sealed,
+        context = s.context,
+        calendar = s.calendar,
+    )
+}
+
+/// Runs `script` with `clients` connections, `n` transactions in all;
+/// returns transactions per second.
+fn pgbench(url: &str, script: &str, clients: usize, n: usize) -> f64 {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("registration.sql");
+    std::fs::write(&file, script).unwrap();
+    let out = Command::new("pgbench")
+        .args(["-n", "-j", "2", "-c", &clients.to_string()])
+        .args(["-t", &(n / clients).to_string(), "-f"])
+        .arg(&file)
+        .arg(url)
+        .output()
+        .expect("pgbench runs (PostgreSQL's client tools installed)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pgbench failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("tps = "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|t| t.parse().ok())
+        .expect("pgbench reports tps")
+}
+
+struct Ceiling {
+    one: f64,
+    six: f64,
+    locked: f64,
+    notify: f64,
+    clients: usize,
+}
+
+/// pgbench's figures for the same inserts, on a scratch database.
+async fn pgbench_ceiling(n: usize) -> Ceiling {
+    let (db, settings, pool) = scratch().await;
+    let ids = open_sessions(&pool, 6);
+    let shapes = shapes(&pool, &settings, ids[0]);
+    let clients = settings.database.pool_size as usize;
+    let url = db.url_string();
+    let run = |ids: &[i64], extra| pgbench(&url, &script(ids, &shapes, extra), clients, n);
+    let one = run(&ids[..1], Extra::None);
+    let six = run(&ids, Extra::None);
+    let locked = run(&ids[..1], Extra::Lock);
+    let notify = run(&ids[..1], Extra::Notify);
+    Ceiling {
+        one,
+        six,
+        locked,
+        notify,
+        clients,
+    }
+}
+
 fn main() {
     let n = env_usize("BENCH_REGISTRATIONS", 10_000);
     let clients = env_usize("BENCH_CLIENTS", 256);
@@ -190,22 +353,50 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let backend =
-        if std::env::var("CONVENE_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres")) {
-            "postgres"
-        } else {
-            "sqlite"
-        };
+    let postgres =
+        std::env::var("CONVENE_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
+    let backend = if postgres { "postgres" } else { "sqlite" };
     runtime.block_on(async {
+        let one = http_rate(n, clients, 1).await;
+        let six = http_rate(n, clients, 6).await;
         let raw = raw_rate(n).await;
-        let http = http_rate(n, clients).await;
-        let ratio = http.rate / raw;
-        println!("registrations benchmark ({backend}, {n} registrations, {clients} concurrent HTTP clients)");
-        println!("  raw diesel transaction rate : {raw:>8.0} registrations/s (one connection, sequential)");
-        println!("  HTTP POST /register rate    : {:>8.0} registrations/s", http.rate);
-        println!("  HTTP / raw                  : {ratio:>8.2}  (target >= 0.5)");
-        println!("  latency p50 / p99 / max     : {:.1} / {:.1} / {:.1} ms  (target p99 < 100 ms)", ms(http.p50), ms(http.p99), ms(http.max));
-        println!("  failed requests             : {}", http.errors);
+        let ceiling = if postgres {
+            Some(pgbench_ceiling(n).await)
+        } else {
+            None
+        };
+        println!("registrations benchmark ({backend}, {n} registrations, {clients} closed-loop HTTP clients)");
+        println!("  raw register() loop, one connection : {raw:>6.0}/s");
+        if let Some(c) = &ceiling {
+            println!(
+                "  pgbench, {} clients, unlocked      : {:>6.0}/s one session, {:.0}/s six sessions",
+                c.clients, c.one, c.six
+            );
+            println!(
+                "  pgbench, one session, session row locked first: {:.0}/s; a NOTIFY in the transaction: {:.0}/s",
+                c.locked, c.notify
+            );
+        }
+        for (label, h, comparator) in [
+            ("one session ", &one, ceiling.as_ref().map_or(raw, |c| c.one)),
+            ("six sessions", &six, ceiling.as_ref().map_or(raw, |c| c.six)),
+        ] {
+            let little = |rate: f64| clients as f64 / rate * 1000.0;
+            println!(
+                "  HTTP {label}: {:>6.0}/s, {:.2}x comparator; p50 / p99 / max {:.1} / {:.1} / {:.1} ms; failed {}",
+                h.rate,
+                h.rate / comparator,
+                ms(h.p50),
+                ms(h.p99),
+                ms(h.max),
+                h.errors
+            );
+            println!(
+                "      Little's law at {clients} clients: {:.1} ms at this rate, {:.1} ms at 0.5x comparator",
+                little(h.rate),
+                little(0.5 * comparator),
+            );
+        }
     });
 }
 

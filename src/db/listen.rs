@@ -11,8 +11,8 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use tokio::sync::Notify;
 
-/// The channel the outbox's insert trigger notifies (see the migration
-/// `outbox_notify`).
+/// The channel every process notifies after its writes commit
+/// (`db::notify`).
 pub const OUTBOX: &str = "convene_outbox";
 
 /// How often the listening thread looks at what its connection received:

@@ -4,6 +4,7 @@
 
 pub mod links;
 pub mod listen;
+mod notify;
 pub mod schema;
 mod writer;
 
@@ -27,6 +28,21 @@ pub enum DbConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the backend's own connection, for a
+/// statement diesel's MultiConnection cannot build but each backend's DSL
+/// can (`ON CONFLICT`, `FOR SHARE`): still built by diesel, so prepared
+/// once per connection and cached, unlike `sql_query` text. `$body` is
+/// compiled once per backend.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgres($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
 diesel::define_sql_function! {
@@ -43,6 +59,8 @@ diesel::define_sql_function! {
 pub struct Pool {
     inner: r2d2::Pool<Manager>,
     writer: Option<Arc<writer::Writer>>,
+    /// PostgreSQL: tells other processes' workers after writes commit.
+    notifier: Option<Arc<notify::Notifier>>,
     committed: Arc<tokio::sync::Notify>,
     /// How many write transactions (`write`) this process has ended.
     changes: Arc<AtomicU64>,
@@ -146,6 +164,10 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     let changes = Arc::new(AtomicU64::new(0));
     let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
         .then(|| Arc::new(writer::Writer::start(manager.clone(), changes.clone())));
+    let notifier = match &settings.url {
+        DatabaseUrl::Postgres(url) => Some(Arc::new(notify::Notifier::start(url.clone()))),
+        DatabaseUrl::Sqlite(_) => None,
+    };
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
         .connection_timeout(Duration::from_secs(30))
@@ -156,6 +178,7 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
     Ok(Pool {
         inner,
         writer,
+        notifier,
         committed: Arc::default(),
         changes,
     })
@@ -216,6 +239,9 @@ where
     };
     if result.is_ok() {
         pool.committed.notify_one();
+        if let Some(notifier) = &pool.notifier {
+            notifier.ring();
+        }
     }
     result
 }

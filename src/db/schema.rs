@@ -80,6 +80,7 @@ diesel::table! {
         updated_at -> Timestamp,
         registered_at -> Nullable<Timestamp>,
         token_sealed -> Nullable<Text>,
+        place -> Nullable<Integer>,
     }
 }
 

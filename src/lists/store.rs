@@ -111,32 +111,39 @@ pub fn upsert_contact(
     c: &Contact,
     now: NaiveDateTime,
 ) -> QueryResult<Person> {
-    let fill = |col: &str| {
-        format!("{col} = CASE WHEN people.{col} = '' THEN excluded.{col} ELSE people.{col} END")
-    };
-    let sql = conn.sql(&format!(
-        "INSERT INTO people (email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (email) DO UPDATE SET {}, {}, {}, {}, {}, {}, updated_at = excluded.updated_at \
-         RETURNING id, email, first_name, last_name, organization, job_title, sector, state, created_at, updated_at",
-        fill("first_name"),
-        fill("last_name"),
-        fill("organization"),
-        fill("job_title"),
-        fill("sector"),
-        fill("state"),
-    ));
-    diesel::sql_query(sql)
-        .bind::<Text, _>(c.email)
-        .bind::<Text, _>(c.first_name)
-        .bind::<Text, _>(c.last_name)
-        .bind::<Text, _>(c.organization)
-        .bind::<Text, _>(c.job_title)
-        .bind::<Text, _>(c.sector)
-        .bind::<Text, _>(c.state)
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .get_result(conn)
+    use diesel::dsl::case_when;
+    use diesel::upsert::excluded;
+    // Each detail fills only what is blank: a post may be someone else's.
+    macro_rules! fill {
+        ($col:expr) => {
+            $col.eq(case_when($col.eq(""), excluded($col)).otherwise($col))
+        };
+    }
+    crate::on_backend!(conn, db => diesel::insert_into(people::table)
+        .values((
+            people::email.eq(c.email),
+            people::first_name.eq(c.first_name),
+            people::last_name.eq(c.last_name),
+            people::organization.eq(c.organization),
+            people::job_title.eq(c.job_title),
+            people::sector.eq(c.sector),
+            people::state.eq(c.state),
+            people::created_at.eq(now),
+            people::updated_at.eq(now),
+        ))
+        .on_conflict(people::email)
+        .do_update()
+        .set((
+            fill!(people::first_name),
+            fill!(people::last_name),
+            fill!(people::organization),
+            fill!(people::job_title),
+            fill!(people::sector),
+            fill!(people::state),
+            people::updated_at.eq(excluded(people::updated_at)),
+        ))
+        .returning(Person::as_returning())
+        .get_result(db))
 }
 
 /// [`upsert_contact`] for a subscriber (who gives no job title).

@@ -138,23 +138,24 @@ fn insert(
         .map(|c| serde_json::to_string(c).expect("calendar part serializes"));
     let (origin, capped) = origin.unzip();
     let capped = capped.flatten();
-    let sql = conn.sql(
-        "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, status, attempts, next_attempt_at, created_at, origin, last_error) \
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-    );
-    use diesel::sql_types::{Nullable, Text};
-    let added = diesel::sql_query(sql)
-        .bind::<Text, _>(&msg.key)
-        .bind::<Text, _>(msg.template)
-        .bind::<Text, _>(&msg.recipient)
-        .bind::<Text, _>(msg.context.to_string())
-        .bind::<Nullable<Text>, _>(calendar)
-        .bind::<Text, _>(if capped.is_some() { SKIPPED } else { PENDING })
-        .bind::<Timestamp, _>(now)
-        .bind::<Timestamp, _>(now)
-        .bind::<Nullable<Text>, _>(origin)
-        .bind::<Nullable<Text>, _>(capped)
-        .execute(conn)?;
+    let context = msg.context.to_string();
+    let added = crate::on_backend!(conn, db => diesel::insert_into(outbox::table)
+        .values((
+            outbox::idempotency_key.eq(&msg.key),
+            outbox::template.eq(msg.template),
+            outbox::recipient.eq(&msg.recipient),
+            outbox::context.eq(&context),
+            outbox::calendar.eq(&calendar),
+            outbox::status.eq(if capped.is_some() { SKIPPED } else { PENDING }),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::created_at.eq(now),
+            outbox::origin.eq(origin),
+            outbox::last_error.eq(capped),
+        ))
+        .on_conflict(outbox::idempotency_key)
+        .do_nothing()
+        .execute(db))?;
     Ok(added == 1 && capped.is_none())
 }
 

@@ -204,7 +204,9 @@ pub(crate) fn test_session(t: NaiveDateTime) -> Session {
 
 /// Locks the session row for the rest of the transaction (a no-op
 /// UPDATE); false if absent. Every write that checks then changes a
-/// session's state starts here.
+/// session's state starts here, except a registration, which takes the
+/// lock in share mode so registrations run together and wait only for
+/// these (`registration::store`'s header).
 pub fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
     let n = diesel::update(sessions::table.find(session_id))
         .set(sessions::updated_at.eq(sessions::updated_at))

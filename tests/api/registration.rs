@@ -374,14 +374,13 @@ async fn a_form_that_is_not_url_encoded_is_a_400_not_a_500() {
     assert_eq!(response.status().as_u16(), 400);
 }
 
-#[tokio::test]
-async fn concurrent_registrations_never_overfill_a_session() {
-    let app = TestApp::spawn_with(with_capacity(5)).await;
-    let session = app.next_jam().await;
-    let tasks: Vec<_> = (0..24)
+/// Posts `n` registrations for `session` at once, spread over the
+/// instances at `bases`, and checks each is accepted.
+async fn rush(app: &TestApp, bases: &[String], session: i64, n: usize) {
+    let tasks: Vec<_> = (0..n)
         .map(|i| {
             let client = app.client.clone();
-            let url = format!("{}/sessions/{session}/register", app.address);
+            let url = format!("{}/sessions/{session}/register", bases[i % bases.len()]);
             tokio::spawn(async move {
                 let email = format!("rush{i}@example.org");
                 client
@@ -398,10 +397,34 @@ async fn concurrent_registrations_never_overfill_a_session() {
     for t in tasks {
         assert_eq!(t.await.unwrap(), 303, "every registration is accepted");
     }
+}
+
+#[tokio::test]
+async fn concurrent_registrations_never_overfill_a_session() {
+    let app = TestApp::spawn_with(with_capacity(5)).await;
+    let session = app.next_jam().await;
+    rush(&app, std::slice::from_ref(&app.address), session, 24).await;
     assert_eq!(
         app.registered_count(session).await,
         (5, 19),
         "exactly the capacity is registered, the rest waitlisted"
+    );
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_fill_a_session_exactly() {
+    let app = TestApp::spawn_with(with_capacity(4)).await;
+    let other = convene::Application::build(app.settings.clone())
+        .await
+        .expect("a second instance builds on the same database");
+    let other_address = format!("http://127.0.0.1:{}", other.port());
+    tokio::spawn(other.run_until_stopped());
+    let session = app.next_jam().await;
+    rush(&app, &[app.address.clone(), other_address], session, 20).await;
+    assert_eq!(
+        app.registered_count(session).await,
+        (4, 16),
+        "exactly the capacity is registered across both instances, the rest waitlisted"
     );
 }
 

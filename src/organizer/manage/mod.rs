@@ -457,6 +457,10 @@ fn apply(
     let promoted = if after.capacity > before.capacity && !after.is_cancelled() {
         store::promote_waitlisted(conn, &after, &series, policy, now)?
     } else {
+        if after.capacity < before.capacity {
+            // Places past the new capacity move into free ones within it.
+            store::refit_places(conn, after.id, after.capacity)?;
+        }
         0
     };
     Ok(Changed {

@@ -1,9 +1,30 @@
 //! Registration writes, each one transaction that also queues its e-mails.
 //!
-//! Every transaction starts by locking the session row (a no-op UPDATE):
-//! that serializes capacity checks per session on PostgreSQL, across any
-//! number of instances. (On SQLite writes are serialized anyway, by the
-//! database's single writer and `db::write`'s writer thread.)
+//! Capacity stays exact across any number of instances without making
+//! registrations for one session wait for each other:
+//!
+//! - Each registered registration holds a numbered place, unique per
+//!   session (`places`); waitlisted and cancelled ones hold none. A new
+//!   registration is registered exactly when it claims a free place within
+//!   the capacity. On PostgreSQL a claim on a place that another running
+//!   transaction just took waits for it to end: taken if it commits, ours
+//!   if it rolls back. A registration that sees every place held is
+//!   waitlisted, and rightly: only what has committed shows as held.
+//! - `register` takes the session row's lock in share mode (`FOR SHARE` on
+//!   PostgreSQL), for the whole transaction: registrations share it, and
+//!   every other write that changes what decides a place (cancellation
+//!   and its promotions, an organizer's override, a new capacity, a
+//!   cancelled or moved session) takes it exclusively (`lock_session`),
+//!   so it waits for the registrations in flight and they for it. While
+//!   registrations run, then, the capacity stays put and places are only
+//!   claimed, never freed.
+//! - Places past the capacity (the capacity lowered, an organizer's
+//!   override) are held only while every place within it is: whatever
+//!   frees a place within it first moves the highest one past it there
+//!   (`places::refit`). So "a place within the capacity is free" means
+//!   "fewer than the capacity are registered".
+//!
+//! On SQLite writes run one at a time anyway (`db::write`'s writer).
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -16,11 +37,15 @@ use crate::mail::outbox;
 use crate::people::contact::Registrant;
 pub use crate::people::Person;
 use crate::registration::messages::Letter;
-use crate::series::model::{find_session, lock_session, Series, Session, ECHO};
+use crate::series::model::{find_session, Series, Session, ECHO};
 use crate::web::links::{self, LinkKey};
 
+mod cancel;
+mod places;
 mod roster;
 
+pub use cancel::*;
+pub(crate) use places::refit as refit_places;
 pub use roster::*;
 
 pub const REGISTERED: &str = "registered";
@@ -48,6 +73,8 @@ pub struct Registration {
     pub registered_at: Option<NaiveDateTime>,
     /// The manage link's token, sealed under the link key.
     pub token_sealed: Option<String>,
+    /// Its numbered place while registered (see `places`).
+    pub place: Option<i32>,
 }
 
 impl Registration {
@@ -124,25 +151,6 @@ impl From<diesel::result::Error> for RegisterError {
     }
 }
 
-/// Registered people, counted no further than `capacity`: enough to tell
-/// whether there is room, at a cost that does not grow with the waitlist.
-fn registered_up_to(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<i64> {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let sql = conn.sql(
-        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM registrations \
-         WHERE session_id = ? AND status = 'registered' LIMIT ?) AS taken",
-    );
-    let count: Count = diesel::sql_query(sql)
-        .bind::<diesel::sql_types::BigInt, _>(session_id)
-        .bind::<diesel::sql_types::BigInt, _>(i64::from(capacity.max(0)))
-        .get_result(conn)?;
-    Ok(count.n)
-}
-
 /// Registers `r` for the session: one transaction writes the person, the
 /// registration and its confirmation e-mail.
 pub fn register(
@@ -152,164 +160,236 @@ pub fn register(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    conn.transaction(|conn| {
-        if !lock_session(conn, session_id)? {
-            return Err(RegisterError::NotFound);
+    // Two posts for one person and session at once: the second's insert
+    // waits for the first and then breaks the (session, person) key; run
+    // again, it finds the first one's registration.
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match conn.transaction(|conn| register_once(conn, session_id, r, policy, now)) {
+            Err(RegisterError::Db(DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )))) if tries < 3 => continue,
+            done => return done,
         }
-        let (session, series) = find_session(conn, session_id)?.ok_or(RegisterError::NotFound)?;
-        // A cohort's ECHO sessions are for its approved participants.
-        if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
-            return Err(RegisterError::Closed);
-        }
-        // Letters greet the person as recorded: a post may have been
-        // someone else's, and its details only filled what was blank.
-        let owner = lists::upsert_contact(
-            conn,
-            &lists::Contact {
-                email: r.email.as_str(),
-                first_name: &r.first_name,
-                last_name: &r.last_name,
-                organization: &r.organization,
-                job_title: &r.job_title,
-                sector: r.sector,
-                state: r.state,
-            },
-            now,
-        )?;
-        let person_id = owner.id;
-        if r.subscribe {
-            if let Some(list) = &series.list_slug {
-                lists::ask_to_confirm(
-                    conn,
-                    person_id,
-                    std::slice::from_ref(list),
-                    &policy.lists,
-                    now,
-                )?;
-            }
-        }
-        let existing: Option<Registration> = registrations::table
-            .filter(registrations::session_id.eq(session_id))
-            .filter(registrations::person_id.eq(person_id))
-            .select(Registration::as_select())
-            .first(conn)
-            .optional()?;
+    }
+}
 
-        let (reg, outcome) = match existing {
-            Some(reg) if reg.status != CANCELLED => {
-                // Ticking "keep me informed" the second time still counts.
-                if r.subscribe && !reg.subscribe {
-                    diesel::update(registrations::table.find(reg.id))
-                        .set(registrations::subscribe.eq(true))
-                        .execute(conn)?;
-                }
-                let recent = reg
-                    .last_confirmation_at
-                    .is_some_and(|at| now - at < policy.resend_confirmation_after);
-                (reg, Outcome::AlreadyRegistered { resent: !recent })
-            }
-            Some(reg) => {
-                let has_room = registered_up_to(conn, session_id, session.capacity)?
-                    < i64::from(session.capacity);
-                // Coming back after cancelling: same manage link, a newer
-                // calendar sequence so calendars accept the new invitation.
-                let status = if has_room { REGISTERED } else { WAITLISTED };
+/// Takes the session row's lock in share mode (see the module header):
+/// other registrations go on; `lock_session` waits for them. On SQLite,
+/// which runs writes one at a time, the no-op UPDATE of `lock_session`
+/// instead: it takes the database's write lock first thing (waiting up to
+/// the busy timeout), where a transaction that read first could not
+/// upgrade to writing once another connection had written.
+fn share_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
+    use crate::db::schema::sessions;
+    match conn {
+        DbConnection::Postgres(pg) => {
+            sessions::table
+                .find(session_id)
+                .select(sessions::id)
+                .for_share()
+                .first::<i64>(pg)
+                .optional()?;
+        }
+        DbConnection::Sqlite(_) => {
+            crate::series::model::lock_session(conn, session_id)?;
+        }
+    }
+    Ok(())
+}
+
+/// The columns a registration (re)joining the session sets, by status.
+fn joined_at(status: &str, now: NaiveDateTime) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
+    (
+        (status == WAITLISTED).then_some(now),
+        (status == REGISTERED).then_some(now),
+    )
+}
+
+fn register_once(
+    conn: &mut DbConnection,
+    session_id: i64,
+    r: &Registrant,
+    policy: &Policy,
+    now: NaiveDateTime,
+) -> Result<Registered, RegisterError> {
+    share_session(conn, session_id)?;
+    let (session, series) = find_session(conn, session_id)?.ok_or(RegisterError::NotFound)?;
+    // A cohort's ECHO sessions are for its approved participants.
+    if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
+        return Err(RegisterError::Closed);
+    }
+    // Letters greet the person as recorded: a post may have been
+    // someone else's, and its details only filled what was blank.
+    let owner = lists::upsert_contact(
+        conn,
+        &lists::Contact {
+            email: r.email.as_str(),
+            first_name: &r.first_name,
+            last_name: &r.last_name,
+            organization: &r.organization,
+            job_title: &r.job_title,
+            sector: r.sector,
+            state: r.state,
+        },
+        now,
+    )?;
+    let person_id = owner.id;
+    if r.subscribe {
+        if let Some(list) = &series.list_slug {
+            lists::ask_to_confirm(
+                conn,
+                person_id,
+                std::slice::from_ref(list),
+                &policy.lists,
+                now,
+            )?;
+        }
+    }
+    let existing: Option<Registration> = registrations::table
+        .filter(registrations::session_id.eq(session_id))
+        .filter(registrations::person_id.eq(person_id))
+        .select(Registration::as_select())
+        .first(conn)
+        .optional()?;
+
+    let (reg, outcome) = match existing {
+        Some(reg) if reg.status != CANCELLED => {
+            // Ticking "keep me informed" the second time still counts.
+            if r.subscribe && !reg.subscribe {
                 diesel::update(registrations::table.find(reg.id))
-                    .set((
-                        registrations::status.eq(status),
-                        registrations::subscribe.eq(r.subscribe),
-                        registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
-                        registrations::cancelled_at.eq(None::<NaiveDateTime>),
-                        registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
-                        registrations::registered_at.eq((status == REGISTERED).then_some(now)),
-                        registrations::updated_at.eq(now),
-                    ))
+                    .set(registrations::subscribe.eq(true))
                     .execute(conn)?;
-                let reg = registrations::table
-                    .find(reg.id)
-                    .select(Registration::as_select())
-                    .first(conn)?;
-                (reg, outcome_for(status))
             }
-            None => {
-                let has_room = registered_up_to(conn, session_id, session.capacity)?
-                    < i64::from(session.capacity);
-                let status = if has_room { REGISTERED } else { WAITLISTED };
-                // Written with its first confirmation already counted.
-                let link = policy.links.issue();
-                let reg = diesel::insert_into(registrations::table)
-                    .values((
-                        registrations::session_id.eq(session_id),
-                        registrations::person_id.eq(person_id),
-                        registrations::token_hash.eq(&link.hash),
-                        registrations::token_sealed.eq(&link.sealed),
-                        registrations::status.eq(status),
-                        registrations::subscribe.eq(r.subscribe),
-                        registrations::confirmations_sent.eq(1),
-                        registrations::last_confirmation_at.eq(Some(now)),
-                        registrations::waitlisted_at.eq((status == WAITLISTED).then_some(now)),
-                        registrations::registered_at.eq((status == REGISTERED).then_some(now)),
-                        registrations::created_at.eq(now),
-                        registrations::updated_at.eq(now),
-                    ))
-                    .returning(registrations::all_columns)
-                    .get_result::<Registration>(conn)?;
-                let letter = letter(
-                    policy,
-                    &session,
-                    &series,
-                    &reg,
-                    &owner.first_name,
-                    &owner.last_name,
-                    &owner.email,
-                );
-                let msg = if status == REGISTERED {
-                    letter.confirmed(1)
-                } else {
-                    letter.waitlisted(1)
-                };
-                confirm(conn, &msg, policy, now)?;
-                return Ok(Registered {
-                    id: reg.id,
-                    token: Some(link.token),
-                    status: reg.status,
-                    outcome: outcome_for(status),
-                });
-            }
-        };
-
-        let send = !matches!(outcome, Outcome::AlreadyRegistered { resent: false });
-        if send {
-            let n = reg.confirmations_sent + 1;
-            let letter = letter(
-                policy,
-                &session,
-                &series,
-                &reg,
-                &owner.first_name,
-                &owner.last_name,
-                &owner.email,
-            );
-            let msg = if reg.status == REGISTERED {
-                letter.confirmed(n)
+            let recent = reg
+                .last_confirmation_at
+                .is_some_and(|at| now - at < policy.resend_confirmation_after);
+            (reg, Outcome::AlreadyRegistered { resent: !recent })
+        }
+        Some(reg) => {
+            // Coming back after cancelling: same manage link, a newer
+            // calendar sequence so calendars accept the new invitation.
+            let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
+                places::set(conn, reg.id, place)
+            })?;
+            let status = if placed.is_some() {
+                REGISTERED
             } else {
-                letter.waitlisted(n)
+                WAITLISTED
             };
-            confirm(conn, &msg, policy, now)?;
+            let (waitlisted_at, registered_at) = joined_at(status, now);
             diesel::update(registrations::table.find(reg.id))
                 .set((
-                    registrations::confirmations_sent.eq(n),
-                    registrations::last_confirmation_at.eq(Some(now)),
+                    registrations::status.eq(status),
+                    registrations::subscribe.eq(r.subscribe),
+                    registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
+                    registrations::cancelled_at.eq(None::<NaiveDateTime>),
+                    registrations::waitlisted_at.eq(waitlisted_at),
+                    registrations::registered_at.eq(registered_at),
+                    registrations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+            let reg = registrations::table
+                .find(reg.id)
+                .select(Registration::as_select())
+                .first(conn)?;
+            (reg, outcome_for(status))
         }
-        Ok(Registered {
-            id: reg.id,
-            token: None,
-            status: reg.status,
-            outcome,
-        })
+        None => {
+            // Written with its first confirmation already counted.
+            let link = policy.links.issue();
+            let row = |status: &'static str, place: Option<i32>| {
+                let (waitlisted_at, registered_at) = joined_at(status, now);
+                (
+                    registrations::session_id.eq(session_id),
+                    registrations::person_id.eq(person_id),
+                    registrations::token_hash.eq(link.hash.clone()),
+                    registrations::token_sealed.eq(link.sealed.clone()),
+                    registrations::status.eq(status),
+                    registrations::subscribe.eq(r.subscribe),
+                    registrations::confirmations_sent.eq(1),
+                    registrations::last_confirmation_at.eq(Some(now)),
+                    registrations::waitlisted_at.eq(waitlisted_at),
+                    registrations::registered_at.eq(registered_at),
+                    registrations::created_at.eq(now),
+                    registrations::updated_at.eq(now),
+                    registrations::place.eq(place),
+                )
+            };
+            // A place another registration took first is not an error:
+            // nothing is written and another place is tried.
+            let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
+                crate::on_backend!(conn, c => diesel::insert_into(registrations::table)
+                    .values(row(REGISTERED, Some(place)))
+                    .on_conflict((registrations::session_id, registrations::place))
+                    .do_nothing()
+                    .returning(registrations::all_columns)
+                    .get_result::<Registration>(c)
+                    .optional())
+            })?;
+            let reg = match placed {
+                Some(reg) => reg,
+                None => diesel::insert_into(registrations::table)
+                    .values(row(WAITLISTED, None))
+                    .returning(registrations::all_columns)
+                    .get_result::<Registration>(conn)?,
+            };
+            let msg = confirmation(policy, &session, &series, &reg, &owner, 1);
+            confirm(conn, &msg, policy, now)?;
+            return Ok(Registered {
+                id: reg.id,
+                token: Some(link.token),
+                outcome: outcome_for(&reg.status),
+                status: reg.status,
+            });
+        }
+    };
+
+    let send = !matches!(outcome, Outcome::AlreadyRegistered { resent: false });
+    if send {
+        let n = reg.confirmations_sent + 1;
+        let msg = confirmation(policy, &session, &series, &reg, &owner, n);
+        confirm(conn, &msg, policy, now)?;
+        diesel::update(registrations::table.find(reg.id))
+            .set((
+                registrations::confirmations_sent.eq(n),
+                registrations::last_confirmation_at.eq(Some(now)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(Registered {
+        id: reg.id,
+        token: None,
+        status: reg.status,
+        outcome,
     })
+}
+
+/// The `n`th confirmation of `reg`'s status, to its person.
+fn confirmation(
+    policy: &Policy,
+    session: &Session,
+    series: &Series,
+    reg: &Registration,
+    owner: &Person,
+    n: i32,
+) -> outbox::NewMessage {
+    let letter = letter(
+        policy,
+        session,
+        series,
+        reg,
+        &owner.first_name,
+        &owner.last_name,
+        &owner.email,
+    );
+    if reg.status == REGISTERED {
+        letter.confirmed(n)
+    } else {
+        letter.waitlisted(n)
+    }
 }
 
 /// Queues a confirmation: capped per recipient when a public form asked.
@@ -410,144 +490,4 @@ pub fn waitlist_position(conn: &mut DbConnection, reg: &Registration) -> QueryRe
         .count()
         .get_result(conn)?;
     Ok(Some(ahead + 1))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CancelOutcome {
-    Cancelled,
-    AlreadyCancelled,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum CancelError {
-    #[error("no such registration")]
-    NotFound,
-    #[error("the session is over")]
-    Over,
-    #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<diesel::result::Error> for CancelError {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(DbError::Query(e))
-    }
-}
-
-/// Cancels the registration whose manage link hashes to `token_hash`, tells
-/// the person (removing the event from their calendar), and gives freed
-/// places to the waitlist.
-pub fn cancel(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    policy: &Policy,
-    now: NaiveDateTime,
-) -> Result<CancelOutcome, CancelError> {
-    // Lock the session before reading the registration's status, so two
-    // cancellations cannot both promote. (A token's session never changes.)
-    let session_id: i64 = registrations::table
-        .filter(registrations::token_hash.eq(token_hash))
-        .select(registrations::session_id)
-        .first(conn)
-        .optional()?
-        .ok_or(CancelError::NotFound)?;
-    conn.transaction(|conn| {
-        lock_session(conn, session_id)?;
-        let found = find_by_hash(conn, token_hash)?.ok_or(CancelError::NotFound)?;
-        let Found {
-            registration: reg,
-            person,
-            session,
-            series,
-        } = found;
-        if reg.status == CANCELLED {
-            return Ok(CancelOutcome::AlreadyCancelled);
-        }
-        if session.ends_at <= now {
-            return Err(CancelError::Over);
-        }
-        let had_invitation = reg.status == REGISTERED;
-        let sequence = reg.calendar_sequence + 1;
-        diesel::update(registrations::table.find(reg.id))
-            .set((
-                registrations::status.eq(CANCELLED),
-                registrations::cancelled_at.eq(Some(now)),
-                registrations::calendar_sequence.eq(sequence),
-                registrations::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        let reg = Registration {
-            calendar_sequence: sequence,
-            ..reg
-        };
-        let msg = letter(
-            policy,
-            &session,
-            &series,
-            &reg,
-            &person.first_name,
-            &person.last_name,
-            &person.email,
-        )
-        .cancelled(had_invitation);
-        outbox::enqueue(conn, &msg, now)?;
-        drop_queued_reminders(conn, reg.id)?;
-        if had_invitation && !session.is_cancelled() {
-            promote_waitlisted(conn, &session, &series, policy, now)?;
-        }
-        Ok(CancelOutcome::Cancelled)
-    })
-}
-
-/// Drops a registration's reminders still queued (it was cancelled).
-pub fn drop_queued_reminders(conn: &mut DbConnection, registration_id: i64) -> QueryResult<usize> {
-    outbox::skip_pending(
-        conn,
-        &format!("registration:{registration_id}:reminder:%"),
-        "registration cancelled",
-    )
-}
-
-/// Moves waitlisted people, first come first served, into free places.
-pub(crate) fn promote_waitlisted(
-    conn: &mut DbConnection,
-    session: &Session,
-    series: &Series,
-    policy: &Policy,
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    let free = i64::from(session.capacity) - registered_up_to(conn, session.id, session.capacity)?;
-    if free <= 0 {
-        return Ok(0);
-    }
-    let next: Vec<(Registration, Person)> = registrations::table
-        .inner_join(people::table)
-        .filter(registrations::session_id.eq(session.id))
-        .filter(registrations::status.eq(WAITLISTED))
-        .order((registrations::waitlisted_at.asc(), registrations::id.asc()))
-        .limit(free)
-        .select((Registration::as_select(), Person::as_select()))
-        .load(conn)?;
-    for (reg, person) in &next {
-        diesel::update(registrations::table.find(reg.id))
-            .set((
-                registrations::status.eq(REGISTERED),
-                registrations::waitlisted_at.eq(None::<NaiveDateTime>),
-                registrations::registered_at.eq(Some(now)),
-                registrations::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        let msg = letter(
-            policy,
-            session,
-            series,
-            reg,
-            &person.first_name,
-            &person.last_name,
-            &person.email,
-        )
-        .promoted();
-        outbox::enqueue(conn, &msg, now)?;
-    }
-    Ok(next.len())
 }

@@ -155,9 +155,12 @@ pub fn promote(
         if session.is_cancelled() || session.ends_at <= now {
             return Err(PromoteError::Closed);
         }
+        // Over capacity when the session is full (see `places`).
+        let place = super::places::any_place(conn, session_id, session.capacity)?;
         diesel::update(registrations::table.find(reg.id))
             .set((
                 registrations::status.eq(REGISTERED),
+                registrations::place.eq(Some(place)),
                 registrations::waitlisted_at.eq(None::<NaiveDateTime>),
                 registrations::registered_at.eq(Some(now)),
                 registrations::updated_at.eq(now),

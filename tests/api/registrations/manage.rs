@@ -3,6 +3,8 @@
 
 use serde_json::json;
 
+use crate::helpers::send;
+
 use super::{
     add, app_with_users, audit_actions, code, emails, get, person, post, session_with_capacity,
 };
@@ -294,4 +296,81 @@ async fn an_organizer_can_promote_someone_past_a_full_session() {
         audit_actions(&app, &format!("registration:{id}")),
         ["registration.add", "registration.promote"]
     );
+}
+
+#[tokio::test]
+async fn a_cancellation_while_over_capacity_by_override_promotes_no_one() {
+    let (app, t) = app_with_users().await;
+    let session = session_with_capacity(&app, &t.organizer, 1).await;
+    let mut ids = Vec::new();
+    for (first, email) in [
+        ("One", "one@example.org"),
+        ("Two", "two@example.org"),
+        ("Three", "three@example.org"),
+    ] {
+        let added = add(&app, &t.organizer, session, person(first, "X", email, "A")).await;
+        ids.push(added["id"].as_i64().unwrap());
+    }
+    let act = |verb: &'static str, id: i64| {
+        let (app, bearer) = (&app, t.organizer.clone());
+        async move {
+            let path = format!("/api/v1/organizer/registrations/{id}/{verb}");
+            let (status, body) = post(app, &path, &bearer, json!({})).await;
+            assert_eq!(status, 200, "{verb} {id}: {body}");
+        }
+    };
+    act("promote", ids[1]).await;
+    assert_eq!(
+        app.registered_count(session).await,
+        (2, 1),
+        "one over, on purpose"
+    );
+
+    act("cancel", ids[0]).await;
+    assert_eq!(
+        app.registered_count(session).await,
+        (1, 1),
+        "the freed place only brings the session back to its capacity"
+    );
+    act("cancel", ids[1]).await;
+    assert_eq!(
+        app.registered_count(session).await,
+        (1, 0),
+        "now a place is free: the waitlist moves up"
+    );
+}
+
+#[tokio::test]
+async fn after_the_capacity_is_lowered_a_place_frees_only_below_it() {
+    let (app, t) = app_with_users().await;
+    let session = session_with_capacity(&app, &t.organizer, 3).await;
+    let mut ids = Vec::new();
+    for email in ["a@example.org", "b@example.org", "c@example.org"] {
+        let added = add(&app, &t.organizer, session, person("P", "Q", email, "A")).await;
+        ids.push(added["id"].as_i64().unwrap());
+    }
+    let path = format!("/api/v1/organizer/registrations/{}/cancel", ids[0]);
+    let (status, body) = post(&app, &path, &t.organizer, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/organizer/sessions/{session}"),
+        Some(&t.organizer),
+        Some(json!({ "capacity": 2 })),
+    )
+    .await;
+    assert_eq!(status, 200, "capacity lowered: {body}");
+    let late = add(
+        &app,
+        &t.organizer,
+        session,
+        person("L", "Ate", "late@example.org", "A"),
+    )
+    .await;
+    assert_eq!(
+        late["status"], "waitlisted",
+        "two registered fill a capacity of two, whichever places they held"
+    );
+    assert_eq!(app.registered_count(session).await, (2, 1));
 }

@@ -1,0 +1,2 @@
+DROP INDEX registrations_session_place;
+ALTER TABLE registrations DROP COLUMN place;
