@@ -175,10 +175,7 @@ fn main() {
         let settings = settings(&db);
         let settings_again = settings.clone();
         let (tick, poll) = (settings.jobs.tick_seconds, settings.mail.poll_interval_ms);
-        let http_workers = match settings.http.workers {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n as usize,
-        };
+        let http_workers = settings.http.worker_count();
         let floor = bare_server_idle(http_workers, settle, idle_for).await;
         let pool = db::connect(&settings.database).unwrap();
         db::migrate(&pool).unwrap();

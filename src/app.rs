@@ -151,10 +151,7 @@ impl Application {
                     .configure(|cfg| routes(&mut Routes::new(cfg)))
                     .default_service(web::to(not_found))
             })
-            .workers(match settings.http.workers {
-                0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-                n => n as usize,
-            })
+            .workers(settings.http.worker_count())
             .listen(listener)?
             .run();
         Ok(Self {

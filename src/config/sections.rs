@@ -233,6 +233,16 @@ pub struct HttpSettings {
     pub workers: u32,
 }
 
+impl HttpSettings {
+    /// `workers`, with 0 read as one per core.
+    pub fn worker_count(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n as usize,
+        }
+    }
+}
+
 /// What anonymous visitors may cause: the limits that keep the public
 /// forms from being a flood or a relay.
 #[derive(Debug, Clone, Deserialize)]

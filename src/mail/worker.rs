@@ -206,9 +206,8 @@ impl MailWorker {
                 tokio::time::sleep_until(at).await;
             }
             let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
-            let id = row.id;
             let delivered = self.deliver(row, progress).instrument(span).await;
-            let marked = self.done(&paced, id, progress).await;
+            let marked = self.done(&paced, progress).await;
             delivered.and(marked)
         });
         let mut first_error = None;
@@ -285,7 +284,8 @@ impl MailWorker {
                 kept.push((paced, row));
             } else {
                 info!(id = row.id, to = %mask(&row.recipient), "no longer to be sent");
-                self.done(&paced, row.id, progress).await?;
+                progress.working.lock().unwrap().remove(&row.id);
+                self.done(&paced, progress).await?;
             }
         }
         Ok(kept)
@@ -293,12 +293,7 @@ impl MailWorker {
 
     /// One message of a batch is done with: after the batch's last, what
     /// was accepted is marked sent.
-    async fn done(&self, paced: &Paced, id: i64, progress: &Progress) -> Result<(), DbError> {
-        let accepted = progress.accepted.lock().unwrap().contains(&id);
-        if !accepted {
-            // Failed (a retry is recorded) or dropped: no longer pending here.
-            progress.working.lock().unwrap().remove(&id);
-        }
+    async fn done(&self, paced: &Paced, progress: &Progress) -> Result<(), DbError> {
         if paced.batch_left.fetch_sub(1, Ordering::AcqRel) != 1 {
             return Ok(());
         }
@@ -383,6 +378,8 @@ impl MailWorker {
                     outbox::record_failure(conn, id, outcome, &error).map_err(DbError::from)
                 })
                 .await?;
+                // Its retry is recorded: a later claim may hand it out.
+                progress.working.lock().unwrap().remove(&id);
             }
         }
         Ok(())
