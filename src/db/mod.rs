@@ -4,6 +4,7 @@
 
 pub mod links;
 pub mod listen;
+mod literal;
 mod notify;
 pub mod schema;
 mod writer;
@@ -18,6 +19,8 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
+
+pub use literal::literal;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -244,6 +247,41 @@ where
         }
     }
     result
+}
+
+/// Runs `f` in a transaction of its own (on SQLite holding the write lock
+/// from the start, as the writer's do), or inside the one already open
+/// (without a savepoint, which costs PostgreSQL two round trips): for
+/// writes that must be atomic whoever calls them, whose callers give up
+/// their transaction when they fail.
+pub fn atomically<T, E>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::TransactionManager;
+    let depth =
+        <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+            .transaction_depth()?;
+    match depth {
+        Some(_) => f(conn),
+        None => conn.transaction(|conn| {
+            if !conn.is_postgres() {
+                take_write_lock(conn)?;
+            }
+            f(conn)
+        }),
+    }
+}
+
+/// Takes SQLite's write lock first thing in the transaction: a second
+/// writer holding it makes us wait out the busy timeout instead of failing
+/// a read-to-write upgrade later. Writes may count on holding it from
+/// their first statement (`registration::store`). No row matches.
+fn take_write_lock(c: &mut DbConnection) -> diesel::QueryResult<()> {
+    c.batch_execute("UPDATE series SET id = id WHERE id = -1")
 }
 
 impl DbConnection {

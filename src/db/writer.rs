@@ -129,10 +129,7 @@ fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>, changes: &AtomicU6
         let c = conn.get_or_insert_with(|| connect(&manager));
         let mut panicked = None;
         let outcome = c.transaction::<_, diesel::result::Error, _>(|c| {
-            // Take the write lock first (SQLite): a second process holding
-            // it makes us wait out the busy timeout instead of failing a
-            // read-to-write upgrade later. No row matches.
-            c.batch_execute("UPDATE series SET id = id WHERE id = -1")?;
+            super::take_write_lock(c)?;
             for (i, job) in batch.iter_mut().enumerate() {
                 if catch_unwind(AssertUnwindSafe(|| job.run(c))).is_err() {
                     panicked = Some(i);
@@ -165,6 +162,7 @@ fn run(manager: Manager, queue: mpsc::Receiver<Box<dyn Job>>, changes: &AtomicU6
                     let c = conn.get_or_insert_with(|| connect(&manager));
                     let alone = c
                         .transaction::<_, diesel::result::Error, _>(|c| {
+                            super::take_write_lock(c)?;
                             job.run(c);
                             Ok(())
                         })

@@ -105,7 +105,9 @@ pub fn enqueue_public(
     if cap.0 > 0 {
         let recent: i64 = outbox::table
             .filter(outbox::recipient.eq(&msg.recipient))
-            .filter(outbox::origin.eq(PUBLIC))
+            // Written out, so the partial index `outbox_public_recipient`
+            // (`WHERE origin = 'public'`) serves it.
+            .filter(outbox::origin.eq(crate::db::literal(PUBLIC).nullable()))
             .filter(outbox::status.ne(SKIPPED))
             .filter(outbox::created_at.gt(now - Duration::hours(1)))
             .count()

@@ -152,7 +152,11 @@ impl From<diesel::result::Error> for RegisterError {
 }
 
 /// Registers `r` for the session: one transaction writes the person, the
-/// registration and its confirmation e-mail.
+/// registration and its confirmation e-mail. Inside the caller's
+/// transaction (`db::write`'s) when there is one: nothing here needs a
+/// savepoint of its own (every insert gives way on a conflict, `ON
+/// CONFLICT DO NOTHING`, and a second post for the same person and
+/// session finds the first one's registration).
 pub fn register(
     conn: &mut DbConnection,
     session_id: i64,
@@ -160,42 +164,22 @@ pub fn register(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    // Two posts for one person and session at once: the second's insert
-    // waits for the first and then breaks the (session, person) key; run
-    // again, it finds the first one's registration.
-    let mut tries = 0;
-    loop {
-        tries += 1;
-        match conn.transaction(|conn| register_once(conn, session_id, r, policy, now)) {
-            Err(RegisterError::Db(DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            )))) if tries < 3 => continue,
-            done => return done,
-        }
-    }
+    crate::db::atomically(conn, |conn| register_in(conn, session_id, r, policy, now))
 }
 
 /// Takes the session row's lock in share mode (see the module header):
-/// other registrations go on; `lock_session` waits for them. On SQLite,
-/// which runs writes one at a time, the no-op UPDATE of `lock_session`
-/// instead: it takes the database's write lock first thing (waiting up to
-/// the busy timeout), where a transaction that read first could not
-/// upgrade to writing once another connection had written.
+/// other registrations go on; `lock_session` waits for them. Nothing on
+/// SQLite: the transaction holds the database's write lock from its first
+/// statement (`db::write`'s writer and `db::atomically` take it first).
 fn share_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
     use crate::db::schema::sessions;
-    match conn {
-        DbConnection::Postgres(pg) => {
-            sessions::table
-                .find(session_id)
-                .select(sessions::id)
-                .for_share()
-                .first::<i64>(pg)
-                .optional()?;
-        }
-        DbConnection::Sqlite(_) => {
-            crate::series::model::lock_session(conn, session_id)?;
-        }
+    if let DbConnection::Postgres(pg) = conn {
+        sessions::table
+            .find(session_id)
+            .select(sessions::id)
+            .for_share()
+            .first::<i64>(pg)
+            .optional()?;
     }
     Ok(())
 }
@@ -208,7 +192,7 @@ fn joined_at(status: &str, now: NaiveDateTime) -> (Option<NaiveDateTime>, Option
     )
 }
 
-fn register_once(
+fn register_in(
     conn: &mut DbConnection,
     session_id: i64,
     r: &Registrant,
@@ -248,103 +232,68 @@ fn register_once(
             )?;
         }
     }
-    let existing: Option<Registration> = registrations::table
-        .filter(registrations::session_id.eq(session_id))
-        .filter(registrations::person_id.eq(person_id))
-        .select(Registration::as_select())
-        .first(conn)
-        .optional()?;
-
-    let (reg, outcome) = match existing {
-        Some(reg) if reg.status != CANCELLED => {
-            // Ticking "keep me informed" the second time still counts.
-            if r.subscribe && !reg.subscribe {
-                diesel::update(registrations::table.find(reg.id))
-                    .set(registrations::subscribe.eq(true))
-                    .execute(conn)?;
-            }
-            let recent = reg
-                .last_confirmation_at
-                .is_some_and(|at| now - at < policy.resend_confirmation_after);
-            (reg, Outcome::AlreadyRegistered { resent: !recent })
-        }
-        Some(reg) => {
-            // Coming back after cancelling: same manage link, a newer
-            // calendar sequence so calendars accept the new invitation.
-            let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
-                places::set(conn, reg.id, place)
-            })?;
-            let status = if placed.is_some() {
-                REGISTERED
-            } else {
-                WAITLISTED
-            };
-            let (waitlisted_at, registered_at) = joined_at(status, now);
-            diesel::update(registrations::table.find(reg.id))
-                .set((
-                    registrations::status.eq(status),
-                    registrations::subscribe.eq(r.subscribe),
-                    registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
-                    registrations::cancelled_at.eq(None::<NaiveDateTime>),
-                    registrations::waitlisted_at.eq(waitlisted_at),
-                    registrations::registered_at.eq(registered_at),
-                    registrations::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            let reg = registrations::table
-                .find(reg.id)
-                .select(Registration::as_select())
-                .first(conn)?;
-            (reg, outcome_for(status))
-        }
-        None => {
-            // Written with its first confirmation already counted.
-            let link = policy.links.issue();
-            let row = |status: &'static str, place: Option<i32>| {
-                let (waitlisted_at, registered_at) = joined_at(status, now);
-                (
-                    registrations::session_id.eq(session_id),
-                    registrations::person_id.eq(person_id),
-                    registrations::token_hash.eq(link.hash.clone()),
-                    registrations::token_sealed.eq(link.sealed.clone()),
-                    registrations::status.eq(status),
-                    registrations::subscribe.eq(r.subscribe),
-                    registrations::confirmations_sent.eq(1),
-                    registrations::last_confirmation_at.eq(Some(now)),
-                    registrations::waitlisted_at.eq(waitlisted_at),
-                    registrations::registered_at.eq(registered_at),
-                    registrations::created_at.eq(now),
-                    registrations::updated_at.eq(now),
-                    registrations::place.eq(place),
-                )
-            };
-            // A place another registration took first is not an error:
-            // nothing is written and another place is tried.
-            let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
-                crate::on_backend!(conn, c => diesel::insert_into(registrations::table)
-                    .values(row(REGISTERED, Some(place)))
-                    .on_conflict((registrations::session_id, registrations::place))
-                    .do_nothing()
-                    .returning(registrations::all_columns)
-                    .get_result::<Registration>(c)
-                    .optional())
-            })?;
-            let reg = match placed {
-                Some(reg) => reg,
-                None => diesel::insert_into(registrations::table)
-                    .values(row(WAITLISTED, None))
-                    .returning(registrations::all_columns)
-                    .get_result::<Registration>(conn)?,
-            };
+    // A new registration is the common case: it is written first, and the
+    // one this person already has is read only when the insert met it.
+    let existing = match join(
+        conn,
+        session_id,
+        person_id,
+        r,
+        policy,
+        now,
+        session.capacity,
+    )? {
+        Joined::New(reg, token) => {
             let msg = confirmation(policy, &session, &series, &reg, &owner, 1);
             confirm(conn, &msg, policy, now)?;
             return Ok(Registered {
                 id: reg.id,
-                token: Some(link.token),
+                token: Some(token),
                 outcome: outcome_for(&reg.status),
                 status: reg.status,
             });
         }
+        Joined::Existing(reg) => reg,
+    };
+
+    let (reg, outcome) = if existing.status != CANCELLED {
+        // Ticking "keep me informed" the second time still counts.
+        if r.subscribe && !existing.subscribe {
+            diesel::update(registrations::table.find(existing.id))
+                .set(registrations::subscribe.eq(true))
+                .execute(conn)?;
+        }
+        let recent = existing
+            .last_confirmation_at
+            .is_some_and(|at| now - at < policy.resend_confirmation_after);
+        (existing, Outcome::AlreadyRegistered { resent: !recent })
+    } else {
+        // Coming back after cancelling: same manage link, a newer
+        // calendar sequence so calendars accept the new invitation.
+        let reg = existing;
+        let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
+            places::set(conn, reg.id, place)
+        })?;
+        let status = if placed.is_some() {
+            REGISTERED
+        } else {
+            WAITLISTED
+        };
+        let (waitlisted_at, registered_at) = joined_at(status, now);
+        let changes = (
+            registrations::status.eq(status),
+            registrations::subscribe.eq(r.subscribe),
+            registrations::calendar_sequence.eq(reg.calendar_sequence + 1),
+            registrations::cancelled_at.eq(None::<NaiveDateTime>),
+            registrations::waitlisted_at.eq(waitlisted_at),
+            registrations::registered_at.eq(registered_at),
+            registrations::updated_at.eq(now),
+        );
+        let reg = crate::on_backend!(conn, c => diesel::update(registrations::table.find(reg.id))
+            .set(changes)
+            .returning(registrations::all_columns)
+            .get_result::<Registration>(c))?;
+        (reg, outcome_for(status))
     };
 
     let send = !matches!(outcome, Outcome::AlreadyRegistered { resent: false });
@@ -365,6 +314,82 @@ fn register_once(
         status: reg.status,
         outcome,
     })
+}
+
+/// What `join` found: the registration it wrote (with its manage link's
+/// token), or the one the person already had for the session.
+enum Joined {
+    New(Registration, String),
+    Existing(Registration),
+}
+
+/// Writes the person's registration for the session, holding a free place
+/// within the capacity or else waitlisted, with its first confirmation
+/// already counted; or, when they already have one, reads that instead.
+fn join(
+    conn: &mut DbConnection,
+    session_id: i64,
+    person_id: i64,
+    r: &Registrant,
+    policy: &Policy,
+    now: NaiveDateTime,
+    capacity: i32,
+) -> QueryResult<Joined> {
+    let link = policy.links.issue();
+    // Nothing is written when the place is held or the person already
+    // registered (any unique key): `existing` tells which.
+    let insert = |conn: &mut DbConnection,
+                  status: &'static str,
+                  place: Option<i32>|
+     -> QueryResult<Option<Joined>> {
+        let (waitlisted_at, registered_at) = joined_at(status, now);
+        let row = (
+            registrations::session_id.eq(session_id),
+            registrations::person_id.eq(person_id),
+            registrations::token_hash.eq(&link.hash),
+            registrations::token_sealed.eq(&link.sealed),
+            registrations::status.eq(status),
+            registrations::subscribe.eq(r.subscribe),
+            registrations::confirmations_sent.eq(1),
+            registrations::last_confirmation_at.eq(Some(now)),
+            registrations::waitlisted_at.eq(waitlisted_at),
+            registrations::registered_at.eq(registered_at),
+            registrations::created_at.eq(now),
+            registrations::updated_at.eq(now),
+            registrations::place.eq(place),
+        );
+        let written = crate::on_backend!(conn, c => diesel::insert_into(registrations::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(registrations::all_columns)
+            .get_result::<Registration>(c)
+            .optional())?;
+        Ok(match written {
+            Some(reg) => Some(Joined::New(reg, link.token.clone())),
+            None => existing(conn, session_id, person_id)?.map(Joined::Existing),
+        })
+    };
+    if let Some(joined) = places::claim(conn, session_id, capacity, |conn, place| {
+        insert(conn, REGISTERED, Some(place))
+    })? {
+        return Ok(joined);
+    }
+    // Only the (session, person) key can refuse a row without a place.
+    insert(conn, WAITLISTED, None)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// The registration `person_id` has for the session, if any.
+fn existing(
+    conn: &mut DbConnection,
+    session_id: i64,
+    person_id: i64,
+) -> QueryResult<Option<Registration>> {
+    registrations::table
+        .filter(registrations::session_id.eq(session_id))
+        .filter(registrations::person_id.eq(person_id))
+        .select(Registration::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// The `n`th confirmation of `reg`'s status, to its person.

@@ -41,21 +41,49 @@ fn gaps(taken: &[i32], from: i32, to: i32) -> impl Iterator<Item = i32> + '_ {
     })
 }
 
-/// A free place in `1..=capacity` as this statement's snapshot sees it, or
-/// `None` when every one is held. Starts at a random place and takes the
-/// first free one from there (wrapping), so registrations running at once
-/// seldom try the same place.
-fn pick(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<Option<i32>> {
-    if capacity < 1 {
-        return Ok(None);
+/// How many places within `1..=capacity` are held: an index-only count,
+/// where loading them would cost a row each.
+fn held(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<i64> {
+    registrations::table
+        .filter(registrations::session_id.eq(session_id))
+        .filter(registrations::place.le(capacity))
+        .count()
+        .get_result(conn)
+}
+
+/// The first free place in `from..=to`, as this statement's snapshot sees
+/// it: the places held from `from` on are read in order, a window at a
+/// time, until one is missing (the index walks only the run of held places
+/// starting there).
+fn first_free(
+    conn: &mut DbConnection,
+    session_id: i64,
+    from: i32,
+    to: i32,
+) -> QueryResult<Option<i32>> {
+    const WINDOW: usize = 64;
+    let mut next = from;
+    while next <= to {
+        let held: Vec<Option<i32>> = registrations::table
+            .filter(registrations::session_id.eq(session_id))
+            .filter(registrations::place.ge(next))
+            .filter(registrations::place.le(to))
+            .order(registrations::place.asc())
+            .select(registrations::place)
+            .limit(WINDOW as i64)
+            .load(conn)?;
+        let window = held.len();
+        for place in held.into_iter().flatten() {
+            if place != next {
+                return Ok(Some(next));
+            }
+            next += 1;
+        }
+        if window < WINDOW {
+            break;
+        }
     }
-    let taken = taken(conn, session_id, capacity)?;
-    if taken.len() >= capacity as usize {
-        return Ok(None);
-    }
-    let start = rand::rng().random_range(1..=capacity);
-    let after = gaps(&taken, start, capacity).next();
-    Ok(after.or_else(|| gaps(&taken, 1, start - 1).next()))
+    Ok((next <= to).then_some(next))
 }
 
 /// Claims a free place within the capacity with `take`, which answers
@@ -63,15 +91,29 @@ fn pick(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<
 /// (committed after this statement's snapshot: PostgreSQL makes the claim
 /// wait for the other transaction, and if it rolls back the claim
 /// succeeds). Tries again until a claim holds or no place is free (`None`).
+///
+/// Most places are free most of the time, so a place picked at random is
+/// tried first, without looking; then the first free one after it
+/// (wrapping). Registrations running at once thus seldom try the same one.
 pub(super) fn claim<T>(
     conn: &mut DbConnection,
     session_id: i64,
     capacity: i32,
     mut take: impl FnMut(&mut DbConnection, i32) -> QueryResult<Option<T>>,
 ) -> QueryResult<Option<T>> {
-    while let Some(place) = pick(conn, session_id, capacity)? {
-        if let Some(done) = take(conn, place)? {
+    while held(conn, session_id, capacity)? < i64::from(capacity) {
+        let start = rand::rng().random_range(1..=capacity);
+        if let Some(done) = take(conn, start)? {
             return Ok(Some(done));
+        }
+        let next = match first_free(conn, session_id, start + 1, capacity)? {
+            Some(place) => Some(place),
+            None => first_free(conn, session_id, 1, start - 1)?,
+        };
+        if let Some(place) = next {
+            if let Some(done) = take(conn, place)? {
+                return Ok(Some(done));
+            }
         }
     }
     Ok(None)

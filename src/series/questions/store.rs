@@ -48,15 +48,15 @@ pub fn asked_of(conn: &mut DbConnection, series_id: i64, form: Form) -> QueryRes
 
 /// The questions the form of session `session_id` asks.
 pub fn asked_for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<Vec<Question>> {
-    let series_id: Option<i64> = sessions::table
-        .find(session_id)
-        .select(sessions::series_id)
-        .first(conn)
-        .optional()?;
-    match series_id {
-        Some(id) => asked(conn, id),
-        None => Ok(Vec::new()),
-    }
+    // One statement: every registration post asks it.
+    registration_questions::table
+        .inner_join(sessions::table.on(sessions::series_id.eq(registration_questions::series_id)))
+        .filter(sessions::id.eq(session_id))
+        .filter(registration_questions::form.eq(Form::Registration.code()))
+        .filter(registration_questions::archived_at.is_null())
+        .order((registration_questions::position, registration_questions::id))
+        .select(Question::as_select())
+        .load(conn)
 }
 
 /// Why a new list was refused.
