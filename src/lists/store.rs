@@ -117,6 +117,13 @@ pub fn upsert_contact(
     // insert is prepared once per connection, and a new address is the
     // common case (issue 18: preparing the upsert was a sixth of SQLite's
     // writer thread in a registration burst).
+
+    // Each detail fills only what is blank: a post may be someone else's.
+    macro_rules! fill {
+        ($col:expr, $new:expr) => {
+            $col.eq(case_when($col.eq(""), $new.into_sql::<Text>()).otherwise($col))
+        };
+    }
     loop {
         let added = crate::on_backend!(conn, db => diesel::insert_into(people::table)
             .values((
@@ -137,12 +144,6 @@ pub fn upsert_contact(
             .optional())?;
         if let Some(person) = added {
             return Ok(person);
-        }
-        // Each detail fills only what is blank: a post may be someone else's.
-        macro_rules! fill {
-            ($col:expr, $new:expr) => {
-                $col.eq(case_when($col.eq(""), $new.into_sql::<Text>()).otherwise($col))
-            };
         }
         let filled = crate::on_backend!(conn, db => diesel::update(people::table)
             .filter(people::email.eq(c.email))

@@ -9,28 +9,6 @@ use rand::Rng;
 use crate::db::schema::registrations;
 use crate::db::DbConnection;
 
-/// Places held in the session, ascending (`None` rows never match `<=`).
-fn taken(conn: &mut DbConnection, session_id: i64, up_to: i32) -> QueryResult<Vec<i32>> {
-    let held: Vec<Option<i32>> = registrations::table
-        .filter(registrations::session_id.eq(session_id))
-        .filter(registrations::place.le(up_to))
-        .order(registrations::place.asc())
-        .select(registrations::place)
-        .load(conn)?;
-    Ok(held.into_iter().flatten().collect())
-}
-
-/// Free places in `1..=capacity`, ascending, at most `limit`.
-pub(super) fn free(
-    conn: &mut DbConnection,
-    session_id: i64,
-    capacity: i32,
-    limit: usize,
-) -> QueryResult<Vec<i32>> {
-    let taken = taken(conn, session_id, capacity)?;
-    Ok(gaps(&taken, 1, capacity).take(limit).collect())
-}
-
 /// The numbers of `from..=to` missing from `taken` (ascending), in order.
 fn gaps(taken: &[i32], from: i32, to: i32) -> impl Iterator<Item = i32> + '_ {
     let start = taken.partition_point(|&t| t < from);
@@ -51,39 +29,61 @@ fn held(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<
         .get_result(conn)
 }
 
-/// The first free place in `from..=to`, as this statement's snapshot sees
-/// it: the places held from `from` on are read in order, a window at a
-/// time, until one is missing (the index walks only the run of held places
-/// starting there).
-fn first_free(
+/// Free places in `from..=to`, ascending, at most `limit`, as this
+/// snapshot sees them: the places held from `from` on are read in order,
+/// a window at a time, until enough are missing (the index walks only the
+/// held places before the last one found).
+fn free_in(
     conn: &mut DbConnection,
     session_id: i64,
     from: i32,
     to: i32,
-) -> QueryResult<Option<i32>> {
+    limit: usize,
+) -> QueryResult<Vec<i32>> {
     const WINDOW: usize = 64;
+    let mut found = Vec::new();
     let mut next = from;
-    while next <= to {
-        let held: Vec<Option<i32>> = registrations::table
+    while next <= to && found.len() < limit {
+        let held: Vec<i32> = registrations::table
             .filter(registrations::session_id.eq(session_id))
             .filter(registrations::place.ge(next))
             .filter(registrations::place.le(to))
             .order(registrations::place.asc())
             .select(registrations::place)
             .limit(WINDOW as i64)
-            .load(conn)?;
-        let window = held.len();
-        for place in held.into_iter().flatten() {
-            if place != next {
-                return Ok(Some(next));
-            }
-            next += 1;
-        }
-        if window < WINDOW {
-            break;
-        }
+            .load::<Option<i32>>(conn)?
+            .into_iter()
+            .flatten()
+            .collect();
+        // A full window may stop short of `to`: look past it next time.
+        let end = match held.last() {
+            Some(&last) if held.len() == WINDOW => last,
+            _ => to,
+        };
+        found.extend(gaps(&held, next, end).take(limit - found.len()));
+        next = end.saturating_add(1);
     }
-    Ok((next <= to).then_some(next))
+    Ok(found)
+}
+
+/// Free places in `1..=capacity`, ascending, at most `limit`.
+pub(super) fn free(
+    conn: &mut DbConnection,
+    session_id: i64,
+    capacity: i32,
+    limit: usize,
+) -> QueryResult<Vec<i32>> {
+    free_in(conn, session_id, 1, capacity, limit)
+}
+
+/// The first free place in `from..=to`.
+fn first_free(
+    conn: &mut DbConnection,
+    session_id: i64,
+    from: i32,
+    to: i32,
+) -> QueryResult<Option<i32>> {
+    Ok(free_in(conn, session_id, from, to, 1)?.first().copied())
 }
 
 /// Claims a free place within the capacity with `take`, which answers
