@@ -4,8 +4,9 @@
 
 pub mod links;
 pub mod listen;
-mod literal;
 mod notify;
+#[cfg(test)]
+pub(crate) mod plans;
 pub mod schema;
 mod writer;
 
@@ -19,8 +20,6 @@ use diesel::r2d2::{self, ManageConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseSettings, DatabaseUrl};
-
-pub use literal::literal;
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -211,10 +210,16 @@ where
         let mut conn = pool.get().map_err(DbError::from)?;
         f(&mut conn)
     });
-    match task.await {
+    joined(task.await)
+}
+
+/// What a spawned task returned; its panic goes on in the task that waited
+/// for it. Tasks are cancelled only as the runtime shuts down.
+pub fn joined<T>(result: Result<T, tokio::task::JoinError>) -> T {
+    match result {
         Ok(result) => result,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        Err(e) => panic!("blocking database task was cancelled: {e}"),
+        Err(e) => panic!("task was cancelled: {e}"),
     }
 }
 

@@ -8,7 +8,9 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Nullable, Text, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::ics::{Method, SessionEvent};
@@ -102,45 +104,129 @@ pub fn enqueue_public(
     cap: RecipientCap,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    if cap.0 > 0 {
-        let recent: i64 = outbox::table
-            .filter(outbox::recipient.eq(&msg.recipient))
-            // Written out, so the partial index `outbox_public_recipient`
-            // (`WHERE origin = 'public'`) serves it.
-            .filter(outbox::origin.eq(crate::db::literal(PUBLIC).nullable()))
-            .filter(outbox::status.ne(SKIPPED))
-            .filter(outbox::created_at.gt(now - Duration::hours(1)))
-            .count()
-            .get_result(conn)?;
-        if recent >= i64::from(cap.0) {
-            insert(conn, msg, Some((PUBLIC, Some(CAPPED))), now)?;
-            return Ok(false);
-        }
+    if cap.0 == 0 {
+        return insert(conn, msg, Some(PUBLIC), now);
     }
-    insert(conn, msg, Some((PUBLIC, None)), now)
+    let Some((context, calendar)) = stored(msg) else {
+        return Ok(false);
+    };
+    let capped = CappedInsert {
+        key: &msg.key,
+        template: msg.template,
+        recipient: &msg.recipient,
+        context: &context,
+        calendar: calendar.as_deref(),
+        cap: i64::from(cap.0),
+        now,
+        since: now - Duration::hours(1),
+    };
+    let status = crate::on_backend!(conn, c => capped.get_result::<String>(c).optional())?;
+    Ok(status.as_deref() == Some(PENDING))
 }
+
+/// `enqueue_public`'s insert, the recipient's count in the last hour taken
+/// in the same statement: one round trip, prepared once per connection
+/// (its SQL never changes). `'public'` is written into the SQL, not bound,
+/// so SQLite's plan (made once, whatever is bound: `.cargo/config.toml`)
+/// counts through the partial index `outbox_public_recipient`. `WHERE true`
+/// lets SQLite read `ON CONFLICT` after a `SELECT`. Returns the status
+/// written, or no row when the key was already queued.
+struct CappedInsert<'a> {
+    key: &'a str,
+    template: &'a str,
+    recipient: &'a str,
+    context: &'a str,
+    calendar: Option<&'a str>,
+    cap: i64,
+    now: NaiveDateTime,
+    since: NaiveDateTime,
+}
+
+impl<DB> QueryFragment<DB> for CappedInsert<'_>
+where
+    DB: diesel::backend::Backend
+        + HasSqlType<Text>
+        + HasSqlType<Nullable<Text>>
+        + HasSqlType<BigInt>
+        + HasSqlType<Timestamp>,
+    str: ToSql<Text, DB>,
+    for<'b> Option<&'b str>: ToSql<Nullable<Text>, DB>,
+    i64: ToSql<BigInt, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO outbox (idempotency_key, template, recipient, context, calendar, \
+             status, attempts, next_attempt_at, created_at, origin, last_error) SELECT ",
+        );
+        out.push_bind_param::<Text, _>(self.key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.template)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.recipient)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.context)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.calendar)?;
+        out.push_sql(", CASE WHEN recent.n >= ");
+        out.push_bind_param::<BigInt, _>(&self.cap)?;
+        out.push_sql(" THEN 'skipped' ELSE 'pending' END, 0, ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", 'public', CASE WHEN recent.n >= ");
+        out.push_bind_param::<BigInt, _>(&self.cap)?;
+        out.push_sql(" THEN ");
+        out.push_bind_param::<Text, _>(CAPPED)?;
+        out.push_sql(" END FROM (SELECT COUNT(*) AS n FROM outbox WHERE recipient = ");
+        out.push_bind_param::<Text, _>(self.recipient)?;
+        out.push_sql(" AND origin = 'public' AND status <> 'skipped' AND created_at > ");
+        out.push_bind_param::<Timestamp, _>(&self.since)?;
+        out.push_sql(
+            ") AS recent WHERE true ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
+        );
+        Ok(())
+    }
+}
+
+/// One statement, whatever the values: prepared once and kept.
+impl QueryId for CappedInsert<'_> {
+    type QueryId = CappedInsert<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for CappedInsert<'_> {
+    type SqlType = Text;
+}
+
+impl<C> RunQueryDsl<C> for CappedInsert<'_> {}
 
 /// `outbox.origin` of mail caused by an anonymous form.
 const PUBLIC: &str = "public";
 
-/// The one INSERT: `origin` with, when the message is capped, why it is
-/// written as skipped instead of pending.
-fn insert(
-    conn: &mut DbConnection,
-    msg: &NewMessage,
-    origin: Option<(&str, Option<&str>)>,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
+/// The message's context and calendar part as stored, or `None` when its
+/// recipient was erased (nothing is ever written to them).
+fn stored(msg: &NewMessage) -> Option<(String, Option<String>)> {
     if msg.recipient.ends_with(ERASED_DOMAIN) {
-        return Ok(false);
+        return None;
     }
     let calendar = msg
         .calendar
         .as_ref()
         .map(|c| serde_json::to_string(c).expect("calendar part serializes"));
-    let (origin, capped) = origin.unzip();
-    let capped = capped.flatten();
-    let context = msg.context.to_string();
+    Some((msg.context.to_string(), calendar))
+}
+
+/// The INSERT, with `origin` (`None`: not caused by an anonymous form).
+fn insert(
+    conn: &mut DbConnection,
+    msg: &NewMessage,
+    origin: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let Some((context, calendar)) = stored(msg) else {
+        return Ok(false);
+    };
     let added = crate::on_backend!(conn, db => diesel::insert_into(outbox::table)
         .values((
             outbox::idempotency_key.eq(&msg.key),
@@ -148,17 +234,16 @@ fn insert(
             outbox::recipient.eq(&msg.recipient),
             outbox::context.eq(&context),
             outbox::calendar.eq(&calendar),
-            outbox::status.eq(if capped.is_some() { SKIPPED } else { PENDING }),
+            outbox::status.eq(PENDING),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::created_at.eq(now),
             outbox::origin.eq(origin),
-            outbox::last_error.eq(capped),
         ))
         .on_conflict(outbox::idempotency_key)
         .do_nothing()
         .execute(db))?;
-    Ok(added == 1 && capped.is_none())
+    Ok(added == 1)
 }
 
 /// Takes up to `limit` due messages for this worker until `now + lease`,
@@ -326,16 +411,33 @@ pub fn any_to_purge(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResu
 }
 
 /// Which of the messages `ids` still wait to be sent (not skipped
-/// meanwhile), in one query.
+/// meanwhile), in one query. Looked up by id and told apart here: with
+/// `status = 'pending'` in the query SQLite walks the `outbox_due` index
+/// (status first, and covering) through every pending message for each
+/// group, a whole invitation run per 32 messages.
 pub fn still_pending(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let found: Vec<(i64, String)> = statuses(ids).load(conn)?;
+    Ok(found
+        .into_iter()
+        .filter(|(_, status)| status == PENDING)
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// `statuses`' query: the messages of a list of ids, with their status.
+type Statuses<'a> = diesel::dsl::Select<
+    diesel::dsl::Filter<outbox::table, diesel::dsl::EqAny<outbox::id, &'a [i64]>>,
+    (outbox::id, outbox::status),
+>;
+
+/// The id and status of each of the messages `ids`.
+fn statuses(ids: &[i64]) -> Statuses<'_> {
     outbox::table
         .filter(outbox::id.eq_any(ids))
-        .filter(outbox::status.eq(PENDING))
-        .select(outbox::id)
-        .load(conn)
+        .select((outbox::id, outbox::status))
 }
 
 /// Failed messages, newest first.
@@ -434,6 +536,97 @@ mod tests {
             .collect();
         let seconds: Vec<i64> = delays.iter().map(|d| d.num_seconds()).collect();
         assert_eq!(seconds, vec![30, 60, 120, 240, 480, 600, 600]);
+    }
+
+    #[test]
+    fn still_pending_tells_pending_apart_and_looks_them_up_by_id() {
+        use crate::db::plans::{migrated, plan};
+        let mut conn = migrated();
+        let (_, steps) = plan(&mut conn, &statuses(&[1, 2, 3]), "1");
+        assert!(
+            steps.iter().all(|s| s.contains("PRIMARY KEY")),
+            "{steps:?}: not by id"
+        );
+        for (key, status) in [("a", PENDING), ("b", SENT), ("c", SKIPPED), ("d", PENDING)] {
+            diesel::insert_into(outbox::table)
+                .values((
+                    outbox::idempotency_key.eq(key),
+                    outbox::template.eq("t"),
+                    outbox::recipient.eq("x@example.org"),
+                    outbox::context.eq("{}"),
+                    outbox::status.eq(status),
+                    outbox::attempts.eq(0),
+                    outbox::next_attempt_at.eq(t0()),
+                    outbox::created_at.eq(t0()),
+                ))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let mut conn = DbConnection::Sqlite(conn);
+        let mut pending = still_pending(&mut conn, &[1, 2, 3, 4, 99]).unwrap();
+        pending.sort();
+        assert_eq!(pending, vec![1, 4]);
+    }
+
+    #[test]
+    fn a_capped_insert_counts_through_the_partial_index_and_skips_past_the_cap() {
+        use crate::db::plans::{migrated, plan};
+        let mut conn = migrated();
+        let msg = |key: &str, to: &str| NewMessage {
+            key: key.into(),
+            template: "t",
+            recipient: to.into(),
+            context: serde_json::json!({}),
+            calendar: None,
+        };
+        let capped = CappedInsert {
+            key: "k",
+            template: "t",
+            recipient: "x@example.org",
+            context: "{}",
+            calendar: None,
+            cap: 2,
+            now: t0(),
+            since: t0() - Duration::hours(1),
+        };
+        let (sql, steps) = plan(&mut conn, &capped, "'x'");
+        assert!(
+            steps.iter().any(|s| s.contains("outbox_public_recipient")),
+            "{sql}: {steps:?}"
+        );
+        let mut conn = DbConnection::Sqlite(conn);
+        let cap = RecipientCap(2);
+        let sent: Vec<bool> = ["a", "b", "c", "a"]
+            .iter()
+            .map(|k| enqueue_public(&mut conn, &msg(k, "x@example.org"), cap, t0()).unwrap())
+            .collect();
+        assert_eq!(
+            sent,
+            [true, true, false, false],
+            "the third is capped, a repeat key adds nothing"
+        );
+        assert!(enqueue_public(&mut conn, &msg("d", "y@example.org"), cap, t0()).unwrap());
+        assert!(
+            enqueue_public(
+                &mut conn,
+                &msg("e", "x@example.org"),
+                cap,
+                t0() + Duration::minutes(61)
+            )
+            .unwrap(),
+            "an hour later the address may be written to again"
+        );
+        let rows: Vec<(String, String, Option<String>)> = outbox::table
+            .order(outbox::id)
+            .select((outbox::idempotency_key, outbox::status, outbox::last_error))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(rows.len(), 5);
+        assert_eq!(rows[2], ("c".into(), SKIPPED.into(), Some(CAPPED.into())));
+        assert!(rows
+            .iter()
+            .filter(|r| r.0 != "c")
+            .all(|r| r.1 == PENDING && r.2.is_none()));
     }
 
     #[test]

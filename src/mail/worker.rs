@@ -159,7 +159,10 @@ impl MailWorker {
             .max(1) as usize;
         let failed = AtomicBool::new(false);
         let claimed = AtomicUsize::new(0);
-        let progress = Progress::default();
+        let progress = Arc::new(Progress::default());
+        // Each message is rendered and sent by a task of its own, so the
+        // runtime spreads that work over its threads.
+        let worker = Arc::new(self.clone());
         let (failed, claimed, progress) = (&failed, &claimed, &progress);
         let batches = stream::unfold((), move |()| async move {
             if *shutdown.borrow() || failed.load(Ordering::Relaxed) {
@@ -200,15 +203,21 @@ impl MailWorker {
                 })
             })
             .boxed();
-        let sends = rows.map(|item| async move {
-            let (paced, row) = item?;
-            if let Some(at) = paced.at {
-                tokio::time::sleep_until(at).await;
+        let sends = rows.map(|item| {
+            let (worker, progress) = (worker.clone(), progress.clone());
+            async move {
+                let (paced, row) = item?;
+                let send = async move {
+                    if let Some(at) = paced.at {
+                        tokio::time::sleep_until(at).await;
+                    }
+                    let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
+                    let delivered = worker.deliver(row, &progress).instrument(span).await;
+                    let marked = worker.done(&paced, &progress).await;
+                    delivered.and(marked)
+                };
+                db::joined(tokio::spawn(send).await)
             }
-            let span = tracing::info_span!("send_mail", id = row.id, template = %row.template, to = %mask(&row.recipient), attempt = row.attempts);
-            let delivered = self.deliver(row, progress).instrument(span).await;
-            let marked = self.done(&paced, progress).await;
-            delivered.and(marked)
         });
         let mut first_error = None;
         let mut results = sends.buffer_unordered(in_flight);

@@ -202,16 +202,48 @@ pub(crate) fn test_session(t: NaiveDateTime) -> Session {
     }
 }
 
-/// Locks the session row for the rest of the transaction (a no-op
-/// UPDATE); false if absent. Every write that checks then changes a
-/// session's state starts here, except a registration, which takes the
-/// lock in share mode so registrations run together and wait only for
-/// these (`registration::store`'s header).
+/// Locks the session row for the rest of the transaction; false if absent.
+/// Every write that checks then changes a session's state starts here,
+/// except a registration, which reads the row with `find_session_shared`
+/// so registrations run together and wait only for these
+/// (`registration::store`'s header). PostgreSQL: `FOR UPDATE`, the one row
+/// lock that waits for `FOR KEY SHARE` (a plain UPDATE does not). SQLite: a
+/// no-op UPDATE, which makes the transaction a writer.
 pub fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<bool> {
-    let n = diesel::update(sessions::table.find(session_id))
-        .set(sessions::updated_at.eq(sessions::updated_at))
-        .execute(conn)?;
+    let n = match conn {
+        DbConnection::Postgres(pg) => sessions::table
+            .find(session_id)
+            .select(sessions::id)
+            .for_update()
+            .load::<i64>(pg)?
+            .len(),
+        DbConnection::Sqlite(_) => diesel::update(sessions::table.find(session_id))
+            .set(sessions::updated_at.eq(sessions::updated_at))
+            .execute(conn)?,
+    };
     Ok(n == 1)
+}
+
+/// `find_session`, for a registration: on PostgreSQL both rows are locked
+/// `FOR KEY SHARE` for the rest of the transaction, so `lock_session`
+/// waits for it (and it for `lock_session`) while registrations share the
+/// lock. It is the lock the registration's own foreign key takes on the
+/// session row anyway, and a series' updates do not wait for it. SQLite's
+/// writes run one at a time: a plain read.
+pub fn find_session_shared(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<Option<(Session, Series)>> {
+    match conn {
+        DbConnection::Postgres(pg) => sessions::table
+            .inner_join(series::table)
+            .filter(sessions::id.eq(id))
+            .select((Session::as_select(), Series::as_select()))
+            .for_key_share()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => find_session(conn, id),
+    }
 }
 
 pub fn find_session(conn: &mut DbConnection, id: i64) -> QueryResult<Option<(Session, Series)>> {

@@ -324,9 +324,8 @@ fn refuse_past(starts_at: DateTime<Utc>, now: NaiveDateTime) -> Result<(), Manag
     Ok(())
 }
 
-/// Locks the session row for the rest of the transaction (a no-op UPDATE,
-/// as `registration::store` does), so a registration or another change
-/// cannot interleave; then reads it.
+/// Locks the session row for the rest of the transaction (`lock_session`),
+/// so a registration or another change cannot interleave; then reads it.
 fn lock_and_find(conn: &mut DbConnection, id: i64) -> Result<(Session, Series), ManageError> {
     if !model::lock_session(conn, id)? {
         return Err(ManageError::NoSession(id));

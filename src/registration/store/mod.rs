@@ -10,14 +10,16 @@
 //!   transaction just took waits for it to end: taken if it commits, ours
 //!   if it rolls back. A registration that sees every place held is
 //!   waitlisted, and rightly: only what has committed shows as held.
-//! - `register` takes the session row's lock in share mode (`FOR SHARE` on
-//!   PostgreSQL), for the whole transaction: registrations share it, and
-//!   every other write that changes what decides a place (cancellation
-//!   and its promotions, an organizer's override, a new capacity, a
-//!   cancelled or moved session) takes it exclusively (`lock_session`),
-//!   so it waits for the registrations in flight and they for it. While
-//!   registrations run, then, the capacity stays put and places are only
-//!   claimed, never freed.
+//! - `register` reads the session with its row locked in share mode
+//!   (`find_session_shared`: `FOR KEY SHARE` on PostgreSQL, the lock the
+//!   registration's foreign key takes anyway), for the whole transaction:
+//!   registrations share it, and every other write that changes what
+//!   decides a place (cancellation and its promotions, an organizer's
+//!   override, a new capacity, a cancelled or moved session) takes it
+//!   exclusively (`lock_session`, `FOR UPDATE`), so it waits for the
+//!   registrations in flight and they for it. While registrations run,
+//!   then, the capacity stays put and places are only claimed, never
+//!   freed.
 //! - Places past the capacity (the capacity lowered, an organizer's
 //!   override) are held only while every place within it is: whatever
 //!   frees a place within it first moves the highest one past it there
@@ -37,7 +39,7 @@ use crate::mail::outbox;
 use crate::people::contact::Registrant;
 pub use crate::people::Person;
 use crate::registration::messages::Letter;
-use crate::series::model::{find_session, Series, Session, ECHO};
+use crate::series::model::{find_session, find_session_shared, Series, Session, ECHO};
 use crate::web::links::{self, LinkKey};
 
 mod cancel;
@@ -167,23 +169,6 @@ pub fn register(
     crate::db::atomically(conn, |conn| register_in(conn, session_id, r, policy, now))
 }
 
-/// Takes the session row's lock in share mode (see the module header):
-/// other registrations go on; `lock_session` waits for them. Nothing on
-/// SQLite: the transaction holds the database's write lock from its first
-/// statement (`db::write`'s writer and `db::atomically` take it first).
-fn share_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
-    use crate::db::schema::sessions;
-    if let DbConnection::Postgres(pg) = conn {
-        sessions::table
-            .find(session_id)
-            .select(sessions::id)
-            .for_share()
-            .first::<i64>(pg)
-            .optional()?;
-    }
-    Ok(())
-}
-
 /// The columns a registration (re)joining the session sets, by status.
 fn joined_at(status: &str, now: NaiveDateTime) -> (Option<NaiveDateTime>, Option<NaiveDateTime>) {
     (
@@ -199,8 +184,8 @@ fn register_in(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    share_session(conn, session_id)?;
-    let (session, series) = find_session(conn, session_id)?.ok_or(RegisterError::NotFound)?;
+    let (session, series) =
+        find_session_shared(conn, session_id)?.ok_or(RegisterError::NotFound)?;
     // A cohort's ECHO sessions are for its approved participants.
     if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
         return Err(RegisterError::Closed);

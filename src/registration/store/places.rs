@@ -93,7 +93,9 @@ fn first_free(
 /// succeeds). Tries again until a claim holds or no place is free (`None`).
 ///
 /// Most places are free most of the time, so a place picked at random is
-/// tried first, without looking; then the first free one after it
+/// tried first, without looking (nor counting: a claim within the capacity
+/// that holds is right whatever else is held); only when it is taken are
+/// the held places counted, and then the first free one after it tried
 /// (wrapping). Registrations running at once thus seldom try the same one.
 pub(super) fn claim<T>(
     conn: &mut DbConnection,
@@ -101,10 +103,16 @@ pub(super) fn claim<T>(
     capacity: i32,
     mut take: impl FnMut(&mut DbConnection, i32) -> QueryResult<Option<T>>,
 ) -> QueryResult<Option<T>> {
-    while held(conn, session_id, capacity)? < i64::from(capacity) {
+    if capacity < 1 {
+        return Ok(None);
+    }
+    loop {
         let start = rand::rng().random_range(1..=capacity);
         if let Some(done) = take(conn, start)? {
             return Ok(Some(done));
+        }
+        if held(conn, session_id, capacity)? >= i64::from(capacity) {
+            return Ok(None);
         }
         let next = match first_free(conn, session_id, start + 1, capacity)? {
             Some(place) => Some(place),
@@ -116,7 +124,6 @@ pub(super) fn claim<T>(
             }
         }
     }
-    Ok(None)
 }
 
 /// Sets a registration's place in a savepoint, `None` if another
