@@ -256,7 +256,7 @@ fn register_in(
         // Coming back after cancelling: same manage link, a newer
         // calendar sequence so calendars accept the new invitation.
         let reg = existing;
-        let placed = places::claim(conn, session_id, session.capacity, |conn, place| {
+        let placed = places::claim(conn, session_id, session.capacity, None, |conn, place| {
             places::set(conn, reg.id, place)
         })?;
         let status = if placed.is_some() {
@@ -354,7 +354,26 @@ fn join(
             None => existing(conn, session_id, person_id)?.map(Joined::Existing),
         })
     };
-    if let Some(joined) = places::claim(conn, session_id, capacity, |conn, place| {
+    // The common case, one statement: a place at random if any is free,
+    // else the waitlist.
+    let place = places::any_within(capacity);
+    let first = places::Join {
+        session_id,
+        person_id,
+        token_hash: &link.hash,
+        token_sealed: &link.sealed,
+        subscribe: r.subscribe,
+        capacity,
+        place,
+        now,
+    };
+    let written = crate::on_backend!(conn, c => first.get_result::<Registration>(c).optional())?;
+    if let Some(reg) = written {
+        return Ok(Joined::New(reg, link.token.clone()));
+    }
+    // The place was just taken, or the person is registered already (each
+    // insert below then finds their registration).
+    if let Some(joined) = places::claim(conn, session_id, capacity, Some(place), |conn, place| {
         insert(conn, REGISTERED, Some(place))
     })? {
         return Ok(joined);

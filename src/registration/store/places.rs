@@ -1,9 +1,17 @@
 //! A session's numbered places: each registered registration holds one,
 //! unique per session (`registrations_session_place`), so registrations
 //! running at once claim different places instead of queueing on the
-//! session row (the argument is in the parent module's header).
+//! session row (the argument is in the parent module's header). A new
+//! registration first tries a random place in the statement that writes it
+//! (`Join`: the place if any within the capacity is free, else the
+//! waitlist); `claim` searches when that place was taken.
 
+use chrono::NaiveDateTime;
+use diesel::backend::Backend;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, Bool, HasSqlType, Integer, Text, Timestamp};
 use rand::Rng;
 
 use crate::db::schema::registrations;
@@ -93,27 +101,28 @@ fn first_free(
 /// succeeds). Tries again until a claim holds or no place is free (`None`).
 ///
 /// Most places are free most of the time, so a place picked at random is
-/// tried first, without looking (nor counting: a claim within the capacity
-/// that holds is right whatever else is held); only when it is taken are
-/// the held places counted, and then the first free one after it tried
+/// tried first, without looking; then the first free one after it
 /// (wrapping). Registrations running at once thus seldom try the same one.
+/// `tried`: a place already tried and found held (`Join`'s), searched on
+/// from instead of a first random one.
 pub(super) fn claim<T>(
     conn: &mut DbConnection,
     session_id: i64,
     capacity: i32,
+    mut tried: Option<i32>,
     mut take: impl FnMut(&mut DbConnection, i32) -> QueryResult<Option<T>>,
 ) -> QueryResult<Option<T>> {
-    if capacity < 1 {
-        return Ok(None);
-    }
-    loop {
-        let start = rand::rng().random_range(1..=capacity);
-        if let Some(done) = take(conn, start)? {
-            return Ok(Some(done));
-        }
-        if held(conn, session_id, capacity)? >= i64::from(capacity) {
-            return Ok(None);
-        }
+    while held(conn, session_id, capacity)? < i64::from(capacity) {
+        let start = match tried.take() {
+            Some(place) => place,
+            None => {
+                let place = any_within(capacity);
+                if let Some(done) = take(conn, place)? {
+                    return Ok(Some(done));
+                }
+                place
+            }
+        };
         let next = match first_free(conn, session_id, start + 1, capacity)? {
             Some(place) => Some(place),
             None => first_free(conn, session_id, 1, start - 1)?,
@@ -124,6 +133,7 @@ pub(super) fn claim<T>(
             }
         }
     }
+    Ok(None)
 }
 
 /// Sets a registration's place in a savepoint, `None` if another
@@ -192,9 +202,159 @@ pub(super) fn any_place(
     Ok(highest.unwrap_or(0).max(capacity) + 1)
 }
 
+/// A random place within `1..=capacity`, to try first.
+pub(super) fn any_within(capacity: i32) -> i32 {
+    rand::rng().random_range(1..=capacity.max(1))
+}
+
+/// A new registration in one statement, as the common case needs: holding
+/// `place` when fewer than `capacity` places within it are held, else
+/// waitlisted. Nothing is written, and no row comes back, when `place` is
+/// held already or the person already has a registration for the session
+/// (any unique key: `ON CONFLICT DO NOTHING`); `claim` then takes over. One
+/// fixed SQL text, so prepared once per connection; `WHERE true` lets
+/// SQLite read `ON CONFLICT` after a `SELECT`.
+pub(super) struct Join<'a> {
+    pub session_id: i64,
+    pub person_id: i64,
+    pub token_hash: &'a str,
+    pub token_sealed: &'a str,
+    pub subscribe: bool,
+    pub capacity: i32,
+    pub place: i32,
+    pub now: NaiveDateTime,
+}
+
+impl<DB> QueryFragment<DB> for Join<'_>
+where
+    DB: Backend
+        + HasSqlType<BigInt>
+        + HasSqlType<Text>
+        + HasSqlType<Bool>
+        + HasSqlType<Integer>
+        + HasSqlType<Timestamp>,
+    i64: ToSql<BigInt, DB>,
+    str: ToSql<Text, DB>,
+    bool: ToSql<Bool, DB>,
+    i32: ToSql<Integer, DB>,
+    NaiveDateTime: ToSql<Timestamp, DB>,
+    <registrations::table as Table>::AllColumns: QueryFragment<DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO registrations (session_id, person_id, token_hash, token_sealed, status, \
+             subscribe, confirmations_sent, last_confirmation_at, waitlisted_at, registered_at, \
+             created_at, updated_at, place) SELECT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.session_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.person_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.token_hash)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.token_sealed)?;
+        out.push_sql(", CASE WHEN free.yes THEN 'registered' ELSE 'waitlisted' END, ");
+        out.push_bind_param::<Bool, _>(&self.subscribe)?;
+        out.push_sql(", 1, ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", CASE WHEN free.yes THEN NULL ELSE ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" END, CASE WHEN free.yes THEN ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(" END, ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Timestamp, _>(&self.now)?;
+        out.push_sql(", CASE WHEN free.yes THEN ");
+        out.push_bind_param::<Integer, _>(&self.place)?;
+        out.push_sql(" END FROM (SELECT COUNT(*) < ");
+        out.push_bind_param::<Integer, _>(&self.capacity)?;
+        out.push_sql(" AS yes FROM registrations WHERE session_id = ");
+        out.push_bind_param::<BigInt, _>(&self.session_id)?;
+        out.push_sql(" AND place <= ");
+        out.push_bind_param::<Integer, _>(&self.capacity)?;
+        out.push_sql(") AS free WHERE true ON CONFLICT DO NOTHING RETURNING ");
+        registrations::all_columns.walk_ast(out.reborrow())
+    }
+}
+
+/// One statement, whatever the values: prepared once and kept.
+impl QueryId for Join<'_> {
+    type QueryId = Join<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for Join<'_> {
+    type SqlType = <<registrations::table as Table>::AllColumns as Expression>::SqlType;
+}
+
+impl<C> RunQueryDsl<C> for Join<'_> {}
+
 #[cfg(test)]
 mod tests {
-    use super::gaps;
+    use super::{gaps, Join};
+    use crate::db::schema::registrations;
+    use crate::registration::store::Registration;
+    use diesel::prelude::*;
+
+    #[test]
+    fn a_join_takes_its_place_while_one_is_free_then_waitlists_and_never_writes_twice() {
+        use crate::db::plans::{migrated, plan};
+        let mut conn = migrated();
+        let now = chrono::DateTime::from_timestamp(1_800_000_000, 0)
+            .unwrap()
+            .naive_utc();
+        // Each post issues a link of its own (`token_hash` is unique too).
+        let join = |person_id: i64, place: i32, token_hash: &'static str| Join {
+            session_id: 7,
+            person_id,
+            token_hash,
+            token_sealed: "s",
+            subscribe: false,
+            capacity: 2,
+            place,
+            now,
+        };
+        // Only the registrations table is under test: no series, session
+        // or people rows behind it.
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, "PRAGMA foreign_keys = OFF")
+            .unwrap();
+        let (sql, steps) = plan(&mut conn, &join(1, 1, "h"), "1");
+        assert!(
+            steps
+                .iter()
+                .any(|s| s.contains("registrations_session_place")),
+            "{sql}: {steps:?}"
+        );
+        let mut run = |person_id: i64, place: i32, hash| {
+            join(person_id, place, hash)
+                .get_result::<Registration>(&mut conn)
+                .optional()
+                .unwrap()
+                .map(|r| {
+                    (
+                        r.status,
+                        r.place,
+                        r.registered_at.is_some(),
+                        r.waitlisted_at.is_some(),
+                    )
+                })
+        };
+        let placed = |place| Some(("registered".to_string(), Some(place), true, false));
+        let waitlisted = Some(("waitlisted".to_string(), None, false, true));
+        assert_eq!(run(1, 2, "a"), placed(2));
+        assert_eq!(
+            run(1, 1, "b"),
+            None,
+            "a person registered already writes nothing, even with a place free"
+        );
+        assert_eq!(run(2, 2, "c"), None, "a held place writes nothing");
+        assert_eq!(run(2, 1, "d"), placed(1));
+        assert_eq!(run(3, 1, "e"), waitlisted, "both places held: the waitlist");
+        assert_eq!(run(3, 2, "f"), None, "waitlisted already");
+        let rows: i64 = registrations::table.count().get_result(&mut conn).unwrap();
+        assert_eq!(rows, 3);
+    }
 
     #[test]
     fn gaps_are_the_numbers_not_held() {
