@@ -66,6 +66,12 @@ pub struct Pool {
     committed: Arc<tokio::sync::Notify>,
     /// How many write transactions (`write`) this process has ended.
     changes: Arc<AtomicU64>,
+    /// One per pooled connection: `run` waits for a turn as a task before
+    /// it takes a blocking thread, so a burst queues cheaply here instead
+    /// of as hundreds of threads waiting on the pool's lock.
+    turns: Arc<tokio::sync::Semaphore>,
+    /// How long `run` waits for a turn (the pool's own checkout timeout).
+    wait: Duration,
 }
 
 impl Pool {
@@ -95,6 +101,8 @@ pub enum DbError {
     Connect(String),
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::PoolError),
+    #[error("no database connection came free within {0} s")]
+    Busy(u64),
     #[error("database query failed: {0}")]
     Query(#[from] diesel::result::Error),
     #[error("the write was not committed: {0}")]
@@ -170,9 +178,10 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         DatabaseUrl::Postgres(url) => Some(Arc::new(notify::Notifier::start(url.clone()))),
         DatabaseUrl::Sqlite(_) => None,
     };
+    let wait = Duration::from_secs(30);
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
-        .connection_timeout(Duration::from_secs(30))
+        .connection_timeout(wait)
         // A broken connection surfaces as a query error; checking every
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
@@ -183,6 +192,8 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         notifier,
         committed: Arc::default(),
         changes,
+        turns: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
+        wait,
     })
 }
 
@@ -205,8 +216,13 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
+    let turn = tokio::time::timeout(pool.wait, pool.turns.clone().acquire_owned())
+        .await
+        .map_err(|_| DbError::Busy(pool.wait.as_secs()))?
+        .expect("the pool's turns are never closed");
     let pool = pool.clone();
     let task = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let mut conn = pool.get().map_err(DbError::from)?;
         f(&mut conn)
     });

@@ -1,6 +1,7 @@
 //! On PostgreSQL, tells other processes' workers after this process's
 //! writes commit: `NOTIFY` on a connection of its own, once for however
-//! many commits rang while the last one was sent.
+//! many commits rang while the last one was sent, and at most one each
+//! `GAP`.
 //!
 //! Not from a trigger inside the writing transaction (as migration 000020
 //! did): PostgreSQL commits transactions that notified one at a time,
@@ -13,11 +14,20 @@
 
 use std::sync::mpsc::{self, SyncSender};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
 use super::listen::OUTBOX;
+
+/// The least time between two NOTIFYs. A NOTIFY is a transaction of its
+/// own that commits (with a WAL flush: listeners check that the sender
+/// committed), so one per registration in a burst would double
+/// PostgreSQL's commits (issue 18). A first commit after a quiet spell is
+/// told at once; in a burst other processes' workers hear of new mail at
+/// most this late, and their own process's worker at once.
+const GAP: Duration = Duration::from_millis(50);
 
 pub struct Notifier {
     ring: SyncSender<()>,
@@ -43,6 +53,8 @@ impl Notifier {
                         tracing::warn!("could not NOTIFY other workers of new mail");
                         conn = None;
                     }
+                    // Rings meanwhile fold into the next NOTIFY.
+                    std::thread::sleep(GAP);
                 }
             })
             .expect("start the database notify thread");
