@@ -251,52 +251,43 @@ pub async fn register(
         crate::web::limits::discarded("register");
         return crate::auth::forms::see_other(&format!("/sessions/{id}/check-email"));
     }
-    let asked = match db::run(&state.pool, move |conn| {
-        questions::store::asked_for_session(conn, id).map_err(DbError::from)
-    })
-    .await
-    {
-        Ok(asked) => asked,
-        Err(e) => return state.pages.internal_error(&e.into()),
-    };
     let given = answers::given_from_pairs(&pairs);
-    let checked = answers::check(&asked, &given, false, |q| format!("q-{q}"));
-    let (registrant, answers) = match (contact::parse(&form), checked) {
-        (Ok(r), Ok(a)) => (r, a),
-        (contact, checked) => {
-            let errors = contact.err().unwrap_or_default();
-            let asked = Asked {
-                given,
-                errors: checked.err().unwrap_or_default(),
-            };
-            return match load_session(&state, id).await {
-                Ok(Some((session, series, registered, lineup))) => form_page(
-                    &state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &session,
-                    &series,
-                    registered,
-                    &lineup,
-                    &form,
-                    &errors,
-                    &asked,
-                ),
-                Ok(None) => state.pages.not_found(),
-                Err(e) => state.pages.internal_error(&e.into()),
-            };
-        }
+    let registrant = match contact::parse(&form) {
+        Ok(r) => r,
+        // The page says what is wrong with the answers as well.
+        Err(errors) => return refused(&state, id, &form, errors, given, None).await,
     };
     let policy = policy(&state);
     let email = registrant.email.masked();
     let now = state.clock.naive();
+    // The series' questions are read on the connection that writes: one
+    // hand-off to a database thread a post, not two. Answers it does not
+    // take write nothing and come back to be shown.
     let result = db::write(&state.pool, move |conn| {
+        let asked = questions::store::asked_for_session(conn, id)?;
+        let answers = match answers::check(&asked, &given, false, |q| format!("q-{q}")) {
+            Ok(answers) => answers,
+            Err(errors) => return Ok(Err(errors)),
+        };
         let done = store::register(conn, id, &registrant, &policy, now)?;
         questions::store::save_answers(conn, done.id, &answers, now)?;
-        Ok(done)
+        Ok(Ok(done))
     })
     .await;
     match result {
-        Ok(done) => {
+        Ok(Err(errors)) => {
+            let given = answers::given_from_pairs(&pairs);
+            refused(
+                &state,
+                id,
+                &form,
+                FieldErrors::default(),
+                given,
+                Some(errors),
+            )
+            .await
+        }
+        Ok(Ok(done)) => {
             let label = match done.outcome {
                 Outcome::Registered => "registered",
                 Outcome::Waitlisted => "waitlisted",
@@ -324,6 +315,41 @@ pub async fn register(
             "This session has ended or was cancelled, so it no longer takes registrations.",
         ),
         Err(RegisterError::Db(e)) => state.pages.internal_error(&e.into()),
+    }
+}
+
+/// The form again (422) with what was wrong: `contact`'s faults, and the
+/// answers' — `answer_errors` when the write already checked them, else
+/// checked here against the questions the page shows.
+async fn refused(
+    state: &AppState,
+    id: i64,
+    form: &RegistrationForm,
+    contact: FieldErrors,
+    given: Given,
+    answer_errors: Option<Vec<(String, String)>>,
+) -> HttpResponse {
+    match load_session(state, id).await {
+        Ok(Some((session, series, registered, lineup))) => {
+            let errors = answer_errors.unwrap_or_else(|| {
+                answers::check(&lineup.questions, &given, false, |q| format!("q-{q}"))
+                    .err()
+                    .unwrap_or_default()
+            });
+            form_page(
+                state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &session,
+                &series,
+                registered,
+                &lineup,
+                form,
+                &contact,
+                &Asked { given, errors },
+            )
+        }
+        Ok(None) => state.pages.not_found(),
+        Err(e) => state.pages.internal_error(&e.into()),
     }
 }
 
