@@ -16,7 +16,8 @@
 //! loop on one connection. Both are also run on PostgreSQL for reference.
 //!
 //! BENCH_REGISTRATIONS (default 10000) sets how many of each; BENCH_CLIENTS
-//! (default 256) the HTTP concurrency. Workers are off, so only the write
+//! (default 256) the HTTP concurrency; BENCH_POOL (default: the default
+//! configuration's `database.pool_size`) the pool and pgbench's clients. Workers are off, so only the write
 //! path is measured. Figures go to stdout; record them in
 //! docs/PERFORMANCE.md.
 
@@ -57,6 +58,9 @@ fn settings(db: &TestDb) -> Settings {
     s.limits.public_posts_per_minute = 0;
     // Not the key file under data/: a bench keeps nothing.
     s.auth.link_secret = "bench link secret".into();
+    // BENCH_POOL: the pool's size (and so pgbench's clients), else the
+    // default configuration's.
+    s.database.pool_size = env_usize("BENCH_POOL", s.database.pool_size as usize) as u32;
     // The Jam's own capacity (1000): past it, registrations join the waitlist
     // through the same transaction.
     s
