@@ -38,6 +38,10 @@ use helpers::TestDb;
 #[path = "support/zoom_report.rs"]
 mod zoom_report;
 
+#[macro_use]
+#[path = "support/bulk.rs"]
+mod bulk;
+
 #[path = "support/attendance_ceiling.rs"]
 mod attendance_ceiling;
 
@@ -225,11 +229,7 @@ fn main() {
     seed(&pool, &session, rows);
     let ceiling = attendance_ceiling::write(&mut pool.get().unwrap(), session.id, &attendees);
     let ceiling_rate = rows as f64 / ceiling.as_secs_f64();
-    let how = if backend == "postgres" {
-        "binary COPY"
-    } else {
-        "prepared multi-row INSERTs"
-    };
+    let how = bulk::how(backend == "postgres");
     println!(
         "  project: {first_rate:.0} rows/s (first report, end to end)\n  \
          comparator: {ceiling_rate:.0} rows/s (the new people and {} attendance rows, {how}, one transaction: {:.2} s)\n  \

@@ -2,12 +2,12 @@
 //! same rows into the same tables of a database in the same state (the
 //! same registrants), in one transaction, as plainly as each backend takes
 //! rows — PostgreSQL's binary `COPY … FROM STDIN` (diesel's `copy_from`),
-//! SQLite prepared multi-row `INSERT`s (a fixed shape, prepared once). The
-//! people not yet known and one attendance row per person, with the values
-//! the import writes (its import, `registered_here`, the role). Whatever
-//! the import has to find out (who is new, their ids, who registered) is
-//! worked out before the clock starts: no staging, no matching, no
-//! merging, only the writes.
+//! SQLite prepared multi-row `INSERT`s (a fixed shape, prepared once): the
+//! `put!` of `bulk.rs`. The people not yet known and one attendance row per
+//! person, with the values the import writes (its import,
+//! `registered_here`, the role). Whatever the import has to find out (who
+//! is new, their ids, who registered) is worked out before the clock
+//! starts: no staging, no matching, no merging, only the writes.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -18,25 +18,7 @@ use convene::db::schema::{attendance, attendance_imports, people, registrations}
 use convene::db::DbConnection;
 use diesel::prelude::*;
 
-/// Rows per SQLite `INSERT`, as the import stages them.
-const SQLITE_ROWS: usize = 500;
-
-// Owned: diesel keeps a prepared multi-row insert only for rows that
-// borrow nothing.
-#[derive(Insertable)]
-#[diesel(table_name = people, treat_none_as_default_value = false)]
-struct Person {
-    id: i64,
-    email: String,
-    first_name: String,
-    last_name: String,
-    organization: &'static str,
-    job_title: &'static str,
-    sector: &'static str,
-    state: &'static str,
-    created_at: NaiveDateTime,
-    updated_at: NaiveDateTime,
-}
+use crate::bulk::Person;
 
 #[derive(Insertable)]
 #[diesel(table_name = attendance, treat_none_as_default_value = false)]
@@ -55,33 +37,6 @@ struct Row {
     adjust_reason: Option<String>,
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
-}
-
-/// Writes `$rows` into `$table` plainly: binary `COPY`, or SQLite
-/// multi-row inserts of one prepared shape (the rest a prepared row at a
-/// time). A macro: diesel's bounds for one generic function over both
-/// tables would be longer than the two uses.
-macro_rules! put {
-    ($conn:expr, $table:expr, $rows:expr) => {
-        match $conn {
-            DbConnection::Postgres(pg) => {
-                use diesel::ExecuteCopyFromDsl;
-                diesel::copy_from($table)
-                    .from_insertable($rows)
-                    .execute(pg)?;
-            }
-            DbConnection::Sqlite(lite) => {
-                let mut parts = $rows.chunks_exact(SQLITE_ROWS);
-                for part in &mut parts {
-                    let part: &[_; SQLITE_ROWS] = part.try_into().unwrap();
-                    diesel::insert_into($table).values(part).execute(lite)?;
-                }
-                for row in parts.remainder() {
-                    diesel::insert_into($table).values(row).execute(lite)?;
-                }
-            }
-        }
-    };
 }
 
 fn role(role: Role) -> &'static str {
@@ -141,7 +96,7 @@ pub fn write(conn: &mut DbConnection, session_id: i64, attendees: &[Attendee]) -
             email: a.email.clone(),
             first_name: first_name.into(),
             last_name: last_name.into(),
-            organization: "",
+            organization: String::new(),
             job_title: "",
             sector: "",
             state: "",
