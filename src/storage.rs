@@ -15,7 +15,8 @@ use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as Key;
 use object_store::{
-    ClientOptions, GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+    ClientOptions, GetOptions, GetRange, GetResultPayload, ObjectStore, ObjectStoreExt, PutPayload,
+    WriteMultipart,
 };
 use tokio::io::AsyncReadExt;
 
@@ -26,6 +27,11 @@ pub use object_store::Error;
 /// Parts a file is written in: the most of one held in memory at a time
 /// (two are in flight).
 const PART: usize = 8 * 1024 * 1024;
+
+/// Bytes read at a time from a file in a local folder. `object_store`'s
+/// own stream of a local file reads 8 KiB per hand-off to a blocking
+/// thread: a recording came down at 191 MB/s over loopback (issue 18).
+const LOCAL_READ: usize = 1024 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct Storage {
@@ -139,11 +145,11 @@ impl Storage {
             range: Some(GetRange::Bounded(range)),
             ..Default::default()
         };
-        Ok(self
-            .store
-            .get_opts(&Self::key(sha256), options)
-            .await?
-            .into_stream())
+        let got = self.store.get_opts(&Self::key(sha256), options).await?;
+        Ok(match got.payload {
+            GetResultPayload::File(file, _) => local_stream(file, got.range),
+            GetResultPayload::Stream(stream) => stream,
+        })
     }
 
     /// Forgets the file kept under `sha256` (already gone is fine).
@@ -153,6 +159,41 @@ impl Storage {
             other => other,
         }
     }
+}
+
+/// Bytes `range` of a local file, `LOCAL_READ` at a time, each read on a
+/// blocking thread.
+fn local_stream(
+    file: std::fs::File,
+    range: Range<u64>,
+) -> BoxStream<'static, Result<Bytes, Error>> {
+    use futures_util::StreamExt;
+    let failed = |e: Box<dyn std::error::Error + Send + Sync>| Error::Generic {
+        store: "LocalFileSystem",
+        source: e,
+    };
+    futures_util::stream::try_unfold((file, range), move |(mut file, range)| async move {
+        if range.is_empty() {
+            return Ok(None);
+        }
+        let want = (range.end - range.start).min(LOCAL_READ as u64) as usize;
+        let at = range.start;
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut chunk = vec![0; want];
+            file.seek(SeekFrom::Start(at))?;
+            file.read_exact(&mut chunk)?;
+            Ok::<_, std::io::Error>((file, chunk))
+        })
+        .await
+        .map_err(|e| failed(e.into()))?;
+        let (file, chunk) = read.map_err(|e| failed(e.into()))?;
+        Ok(Some((
+            Bytes::from(chunk),
+            (file, at + want as u64..range.end),
+        )))
+    })
+    .boxed()
 }
 
 /// Why the store named by the settings cannot be opened.

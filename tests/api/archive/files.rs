@@ -295,6 +295,52 @@ async fn a_range_request_gets_those_bytes_with_206() {
 }
 
 #[tokio::test]
+async fn a_recording_of_several_reads_comes_back_whole_and_by_ranges_across_them() {
+    // The local store is read a MiB at a time (`storage::LOCAL_READ`): a
+    // file of three reads and a bit, every byte telling where it sits.
+    let app = TestApp::spawn().await;
+    let t = organizer(&app).await;
+    let session = app.next_jam().await;
+    let mut bytes = fixture("recording.mp4");
+    let len = 3 * 1024 * 1024 + 17;
+    bytes.extend((bytes.len()..len).map(|i| (i % 251) as u8));
+    let (_, body) = add(
+        &app,
+        &t,
+        session,
+        &[("kind", "recording"), ("published", "true")],
+        Some(("long.mp4", bytes.clone())),
+    )
+    .await;
+    let href = format!(
+        "{}{}",
+        app.address,
+        body["material"]["href"].as_str().unwrap()
+    );
+    let whole = app.client.get(&href).send().await.unwrap();
+    assert_eq!(whole.status().as_u16(), 200);
+    assert!(
+        whole.bytes().await.unwrap() == bytes,
+        "the whole file, in order"
+    );
+    let mib = 1024 * 1024;
+    for (from, to) in [(mib - 5, mib + 5), (10, 2 * mib + 3), (3 * mib, len - 1)] {
+        let part = app
+            .client
+            .get(&href)
+            .header("range", format!("bytes={from}-{to}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(part.status().as_u16(), 206);
+        assert!(
+            part.bytes().await.unwrap() == bytes[from..=to],
+            "bytes {from}-{to}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_same_file_again_is_recognized_and_kept_once() {
     let app = TestApp::spawn().await;
     let t = organizer(&app).await;
