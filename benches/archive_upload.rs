@@ -8,8 +8,9 @@
 //! grow with the file.
 //!
 //! Beside each, the machine's ceiling for the same path, measured in the
-//! same run: with the local store (default), the same bytes copied
-//! file to file and read back (what `dd` would do, no HTTP, no checks); with
+//! same run: with the local store (default), the same bytes copied file to
+//! file (what `dd` would do, no HTTP, no checks) and downloaded from nginx
+//! over loopback (Debian's package, fetched on first use); with
 //! `BENCH_STORE=s3` (an s3s-fs server in this process), the same object
 //! written to and read from the same server by `object_store` directly.
 //!
@@ -23,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 
+#[path = "support/debian.rs"]
+mod debian;
+#[path = "support/nginx.rs"]
+mod nginx;
 #[path = "support/rss.rs"]
 mod rss;
 #[allow(dead_code)] // the bench needs only the server
@@ -194,13 +199,7 @@ fn main() {
         let after_upload = peak_rss_mb(&server);
         let href = body["material"]["href"].as_str().unwrap().to_string();
 
-        let started = Instant::now();
-        let mut download = client.get(format!("{base}{href}")).send().await.unwrap().bytes_stream();
-        let mut got = 0u64;
-        while let Some(chunk) = download.next().await {
-            got += chunk.unwrap().len() as u64;
-        }
-        let downloaded = started.elapsed();
+        let (downloaded, got) = fetch(&client, &format!("{base}{href}")).await;
         assert_eq!(got, size, "the whole file back");
         let part = client
             .get(format!("{base}{href}"))
@@ -215,7 +214,10 @@ fn main() {
         server.wait().ok();
         let (copied, read) = match &s3 {
             Some(s3) => s3_ceiling(s3, &file).await,
-            None => disk_ceiling(&file, &dir.path().join("copy")).await,
+            None => (
+                disk_ceiling(&file, &dir.path().join("copy")).await,
+                nginx_ceiling(&client, &file, size).await,
+            ),
         };
 
         let mb = size as f64 / 1e6;
@@ -223,7 +225,7 @@ fn main() {
         let ceiling = if s3.is_some() {
             "object_store straight to the same server"
         } else {
-            "file to file, 8 MB at a time"
+            "upload: file to file, 8 MB at a time; download: nginx sending the same file (sendfile)"
         };
         let build = if cfg!(debug_assertions) {
             "debug build: not a figure to record"
@@ -251,8 +253,8 @@ fn main() {
 }
 
 /// The same bytes copied to `to` 8 MB at a time (read and write, as the
-/// store does: no `copy_file_range`), then read back 1 MB at a time.
-async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> (Duration, Duration) {
+/// store does: no `copy_file_range`).
+async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> Duration {
     use tokio::io::AsyncWriteExt;
     let started = Instant::now();
     let mut source = tokio::fs::File::open(from).await.unwrap();
@@ -265,13 +267,31 @@ async fn disk_ceiling(from: &std::path::Path, to: &std::path::Path) -> (Duration
         }
         target.write_all(&buf[..n]).await.unwrap();
     }
-    let copied = started.elapsed();
+    started.elapsed()
+}
+
+/// The same file downloaded the same way from nginx over loopback: the
+/// machine's static server, the file in the page cache as the store's is.
+async fn nginx_ceiling(client: &reqwest::Client, from: &std::path::Path, size: u64) -> Duration {
+    let bytes = std::fs::read(from).unwrap();
+    let server = nginx::Nginx::serve(&[("/recording.mp4", &bytes)], true);
+    drop(bytes);
+    let url = format!("http://127.0.0.1:{}/recording.mp4", server.port);
+    fetch(client, &url).await; // once to warm the page cache, as the store's copy is
+    let (took, got) = fetch(client, &url).await;
+    assert_eq!(got, size, "nginx sends the whole file");
+    took
+}
+
+/// GETs `url` whole: how long it took, and how many bytes came.
+async fn fetch(client: &reqwest::Client, url: &str) -> (Duration, u64) {
     let started = Instant::now();
-    let mut stream = std::pin::pin!(chunks(tokio::fs::File::open(to).await.unwrap()));
-    while let Some(chunk) = stream.next().await {
-        chunk.unwrap();
+    let mut body = client.get(url).send().await.unwrap().bytes_stream();
+    let mut got = 0u64;
+    while let Some(chunk) = body.next().await {
+        got += chunk.unwrap().len() as u64;
     }
-    (copied, started.elapsed())
+    (started.elapsed(), got)
 }
 
 /// The same file written to the same S3 server by `object_store` alone (8 MB

@@ -15,8 +15,8 @@
 //! cache on, `http.page_cache_ms`); a last pair measures it with the cache
 //! off. Figures go to stdout; record them in docs/PERFORMANCE.md.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +34,9 @@ use helpers::TestDb;
 
 #[path = "support/debian.rs"]
 mod debian;
+#[path = "support/nginx.rs"]
+mod nginx;
+use nginx::Nginx;
 
 /// The Jam's average registrations per session.
 const REGISTRATIONS: usize = 577;
@@ -195,92 +198,6 @@ fn duration(text: &str) -> Duration {
     })
 }
 
-/// nginx from Debian's package, serving files under its prefix.
-struct Nginx {
-    child: Child,
-    port: u16,
-}
-
-impl Nginx {
-    /// Serves `pages` (path, bytes) as files, with as many workers as
-    /// cores, no access log, keep-alive for the whole run, and no sendfile
-    /// (for pages of a few KB, reading them measured faster here).
-    fn serve(pages: &[(&str, &[u8])]) -> Nginx {
-        let root = debian::unpacked("nginx", &["nginx"], "usr/sbin/nginx", "NGINX_DIR");
-        let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-pages/nginx");
-        let _ = std::fs::remove_dir_all(&prefix);
-        let www = prefix.join("www");
-        for (path, bytes) in pages {
-            let file = if *path == "/" {
-                www.join("index.html")
-            } else {
-                www.join(path.trim_start_matches('/'))
-            };
-            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
-            std::fs::write(file, bytes).unwrap();
-        }
-        let port = debian::free_port();
-        let user = if debian::running_as_root() {
-            "user nobody nogroup;"
-        } else {
-            ""
-        };
-        let p = prefix.display();
-        let conf = format!(
-            "{user}
-worker_processes auto;
-daemon off;
-pid {p}/nginx.pid;
-error_log {p}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {p}/body;
-    proxy_temp_path {p}/proxy;
-    fastcgi_temp_path {p}/fastcgi;
-    uwsgi_temp_path {p}/uwsgi;
-    scgi_temp_path {p}/scgi;
-    default_type text/html;
-    charset utf-8;
-    sendfile off;
-    keepalive_requests 10000000;
-    server {{
-        listen 127.0.0.1:{port};
-        root {p}/www;
-        location = / {{ try_files /index.html =404; }}
-        location / {{ try_files $uri =404; }}
-    }}
-}}
-"
-        );
-        std::fs::write(prefix.join("nginx.conf"), conf).unwrap();
-        let child = Command::new(root.join("usr/sbin/nginx"))
-            .arg("-p")
-            .arg(&prefix)
-            .arg("-e")
-            .arg(prefix.join("error.log"))
-            .arg("-c")
-            .arg(prefix.join("nginx.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("nginx starts");
-        debian::wait_listening(port, "nginx");
-        Nginx { child, port }
-    }
-}
-
-impl Drop for Nginx {
-    /// SIGQUIT, nginx's graceful stop: its master takes the workers down
-    /// with it (SIGKILL would leave them running, still listening).
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-QUIT", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
 fn line(label: &str, l: &Load) {
     println!(
         "  {label:<34} {:>8.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms{}",
@@ -344,7 +261,7 @@ fn main() {
             .zip(&bodies)
             .map(|(p, b)| (p.as_str(), b.as_ref()))
             .collect();
-        let nginx = Nginx::serve(&pages);
+        let nginx = Nginx::serve(&pages, false);
         let nginx_base = format!("http://127.0.0.1:{}", nginx.port);
 
         println!(
