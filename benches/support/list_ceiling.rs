@@ -147,10 +147,14 @@ pub fn write(
                     state: filled(state, row.state),
                 };
                 // A row that adds nothing leaves the person untouched.
-                if (&fill.first_name, &fill.last_name, &fill.organization)
-                    != (first, last, organization)
-                    || (&fill.sector, &fill.state) != (sector, state)
-                {
+                let after = (
+                    &fill.first_name,
+                    &fill.last_name,
+                    &fill.organization,
+                    &fill.sector,
+                    &fill.state,
+                );
+                if after != (first, last, organization, sector, state) {
                     fills.push(fill);
                 }
                 *id

@@ -70,8 +70,6 @@ pub struct Pool {
     /// it takes a blocking thread, so a burst queues cheaply here instead
     /// of as hundreds of threads waiting on the pool's lock.
     turns: Arc<tokio::sync::Semaphore>,
-    /// How long `run` waits for a turn (the pool's own checkout timeout).
-    wait: Duration,
 }
 
 impl Pool {
@@ -178,22 +176,20 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         DatabaseUrl::Postgres(url) => Some(Arc::new(notify::Notifier::start(url.clone()))),
         DatabaseUrl::Sqlite(_) => None,
     };
-    let wait = Duration::from_secs(30);
     let inner = r2d2::Pool::builder()
         .max_size(settings.pool_size)
-        .connection_timeout(wait)
+        .connection_timeout(Duration::from_secs(30))
         // A broken connection surfaces as a query error; checking every
         // checkout would cost a round trip per request.
         .test_on_check_out(false)
         .build(manager)?;
     Ok(Pool {
-        inner,
         writer,
         notifier,
         committed: Arc::default(),
         changes,
-        turns: Arc::new(tokio::sync::Semaphore::new(settings.pool_size as usize)),
-        wait,
+        turns: Arc::new(tokio::sync::Semaphore::new(inner.max_size() as usize)),
+        inner,
     })
 }
 
@@ -216,9 +212,11 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
-    let turn = tokio::time::timeout(pool.wait, pool.turns.clone().acquire_owned())
+    // As long as the pool itself waits for a connection.
+    let wait = pool.inner.connection_timeout();
+    let turn = tokio::time::timeout(wait, pool.turns.clone().acquire_owned())
         .await
-        .map_err(|_| DbError::Busy(pool.wait.as_secs()))?
+        .map_err(|_| DbError::Busy(wait.as_secs()))?
         .expect("the pool's turns are never closed");
     let pool = pool.clone();
     let task = tokio::task::spawn_blocking(move || {

@@ -8,7 +8,7 @@ use super::questions::{LEVER, PRESENT, TAKE_BACK};
 use crate::lineup::levers;
 use crate::people::contact::{self, Asks, ContactFields, FieldErrors, Registrant};
 use crate::registration::answers;
-use crate::series::questions::{Answers, Given, Question};
+use crate::series::questions::{field_name, Answers, Given, Question};
 
 /// What the anonymous form asks of someone who says they would present:
 /// who they are (otherwise no one could answer them).
@@ -69,7 +69,7 @@ pub fn check(
     sent: &Sent,
     anonymous: bool,
 ) -> Result<(Checked, Option<Registrant>), Faults> {
-    let checked = answers::check(questions, &sent.given, false, |q| format!("q-{q}"));
+    let checked = answers::check(questions, &sent.given, false, field_name);
     let mut faults = checked.as_ref().err().cloned().unwrap_or_default();
     let role_of = |id: i64| {
         questions

@@ -265,7 +265,7 @@ pub async fn register(
     // take write nothing and come back to be shown.
     let result = db::write(&state.pool, move |conn| {
         let asked = questions::store::asked_for_session(conn, id)?;
-        let answers = match answers::check(&asked, &given, false, |q| format!("q-{q}")) {
+        let answers = match answers::check(&asked, &given, false, questions::field_name) {
             Ok(answers) => answers,
             Err(errors) => return Ok(Err(errors)),
         };
@@ -332,7 +332,7 @@ async fn refused(
     match load_session(state, id).await {
         Ok(Some((session, series, registered, lineup))) => {
             let errors = answer_errors.unwrap_or_else(|| {
-                answers::check(&lineup.questions, &given, false, |q| format!("q-{q}"))
+                answers::check(&lineup.questions, &given, false, questions::field_name)
                     .err()
                     .unwrap_or_default()
             });

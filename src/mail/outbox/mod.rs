@@ -392,7 +392,8 @@ pub fn depth(conn: &mut DbConnection) -> QueryResult<i64> {
 mod tests {
     use super::*;
 
-    fn t0() -> NaiveDateTime {
+    /// A fixed moment for the outbox's tests (and `public`'s).
+    pub(super) fn t0() -> NaiveDateTime {
         chrono::DateTime::from_timestamp(1_800_000_000, 0)
             .unwrap()
             .naive_utc()

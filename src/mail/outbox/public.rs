@@ -142,13 +142,8 @@ const PUBLIC: &str = "public";
 mod tests {
     use super::*;
     use crate::db::schema::outbox;
+    use crate::mail::outbox::tests::t0;
     use crate::mail::outbox::SKIPPED;
-
-    fn t0() -> NaiveDateTime {
-        chrono::DateTime::from_timestamp(1_800_000_000, 0)
-            .unwrap()
-            .naive_utc()
-    }
 
     #[test]
     fn a_capped_insert_counts_through_the_partial_index_and_skips_past_the_cap() {

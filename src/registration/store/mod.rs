@@ -354,8 +354,8 @@ fn join(
             None => existing(conn, session_id, person_id)?.map(Joined::Existing),
         })
     };
-    // The common case, one statement: a place at random if any is free,
-    // else the waitlist.
+    // The common case, one statement: the first free place from a random
+    // one on if any is free, else the waitlist.
     let place = places::any_within(capacity);
     let first = places::Join {
         session_id,

@@ -95,6 +95,11 @@ impl Kind {
     }
 }
 
+/// The name (and id) of question `id`'s field on a form.
+pub fn field_name(id: i64) -> String {
+    format!("q-{id}")
+}
+
 /// A question as stored.
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = registration_questions)]
@@ -130,7 +135,7 @@ impl Question {
 
     /// Its field's name (and id) on the registration form.
     pub fn field(&self) -> String {
-        format!("q-{}", self.id)
+        field_name(self.id)
     }
 
     pub fn is_archived(&self) -> bool {
