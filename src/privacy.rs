@@ -41,6 +41,7 @@ pub static PARTS: &[&dyn PersonalData] = &[
 pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ("series", "what a series is"),
     ("sessions", "when sessions are"),
+    ("full_sessions", "which sessions have no place free"),
     ("people", "the person row itself, erased by `people::erase`"),
     ("send_rate", "counts of mail sent per window"),
     ("session_levers", "a session's levers of change"),

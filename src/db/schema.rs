@@ -85,6 +85,12 @@ diesel::table! {
 }
 
 diesel::table! {
+    full_sessions (session_id) {
+        session_id -> BigInt,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> BigInt,
         idempotency_key -> Text,
@@ -435,6 +441,7 @@ diesel::joinable!(audit_log -> users (user_id));
 diesel::joinable!(subscriptions -> people (person_id));
 diesel::joinable!(outbox -> subscriptions (subscription_id));
 diesel::joinable!(registrations -> sessions (session_id));
+diesel::joinable!(full_sessions -> sessions (session_id));
 diesel::joinable!(registrations -> people (person_id));
 diesel::joinable!(cohort_facilitators -> cohorts (cohort_id));
 diesel::joinable!(cohort_facilitators -> users (user_id));
@@ -506,6 +513,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     people,
     registrations,
+    full_sessions,
     outbox,
     subscriptions,
     send_rate,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::calendar::ics::{Party, SessionEvent};
 use crate::calendar::schedule::Timetable;
 use crate::config::{parse_offsets, Offset};
-use crate::db::schema::{registrations, series, sessions};
+use crate::db::schema::{full_sessions, registrations, series, sessions};
 use crate::db::DbConnection;
 
 pub const SCHEDULED: &str = "scheduled";
@@ -227,22 +227,30 @@ pub fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<boo
 /// `find_session`, for a registration: on PostgreSQL both rows are locked
 /// `FOR KEY SHARE` for the rest of the transaction, so `lock_session`
 /// waits for it (and it for `lock_session`) while registrations share the
-/// lock. It is the lock the registration's own foreign key takes on the
-/// session row anyway, and a series' updates do not wait for it. SQLite's
-/// writes run one at a time: a plain read.
+/// lock. It is the lock the registration's own foreign key takes anyway,
+/// and a series' updates do not wait for it. SQLite's writes run one at a
+/// time: a plain read. Also whether the session was listed full
+/// (`full_sessions`) as this read saw it: on PostgreSQL a hint only, as
+/// the read may predate the write it waited for.
 pub fn find_session_shared(
     conn: &mut DbConnection,
     id: i64,
-) -> QueryResult<Option<(Session, Series)>> {
+) -> QueryResult<Option<(Session, Series, bool)>> {
+    macro_rules! found {
+        () => {
+            sessions::table
+                .inner_join(series::table)
+                .filter(sessions::id.eq(id))
+                .select((
+                    Session::as_select(),
+                    Series::as_select(),
+                    diesel::dsl::exists(full_sessions::table.find(id)),
+                ))
+        };
+    }
     match conn {
-        DbConnection::Postgres(pg) => sessions::table
-            .inner_join(series::table)
-            .filter(sessions::id.eq(id))
-            .select((Session::as_select(), Series::as_select()))
-            .for_key_share()
-            .first(pg)
-            .optional(),
-        DbConnection::Sqlite(_) => find_session(conn, id),
+        DbConnection::Postgres(pg) => found!().for_key_share().first(pg).optional(),
+        DbConnection::Sqlite(_) => found!().first(conn).optional(),
     }
 }
 

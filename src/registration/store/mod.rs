@@ -25,6 +25,10 @@
 //!   frees a place within it first moves the highest one past it there
 //!   (`places::refit`). So "a place within the capacity is free" means
 //!   "fewer than the capacity are registered".
+//! - A registration that finds every place held lists the session as full
+//!   (`full_sessions`), and the registrations after it join the waitlist
+//!   without counting the places; `places::refit`, which runs after
+//!   whatever frees a place or adds one, takes it off.
 //!
 //! On SQLite writes run one at a time anyway (`db::write`'s writer).
 
@@ -184,7 +188,7 @@ fn register_in(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    let (session, series) =
+    let (session, series, listed_full) =
         find_session_shared(conn, session_id)?.ok_or(RegisterError::NotFound)?;
     // A cohort's ECHO sessions are for its approved participants.
     if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
@@ -219,15 +223,7 @@ fn register_in(
     }
     // A new registration is the common case: it is written first, and the
     // one this person already has is read only when the insert met it.
-    let existing = match join(
-        conn,
-        session_id,
-        person_id,
-        r,
-        policy,
-        now,
-        session.capacity,
-    )? {
+    let existing = match join(conn, &session, listed_full, person_id, r, policy, now)? {
         Joined::New(reg, token) => {
             let msg = confirmation(policy, &session, &series, &reg, &owner, 1);
             confirm(conn, &msg, policy, now)?;
@@ -311,15 +307,25 @@ enum Joined {
 /// Writes the person's registration for the session, holding a free place
 /// within the capacity or else waitlisted, with its first confirmation
 /// already counted; or, when they already have one, reads that instead.
+/// `listed_full`: whether the session's read found it listed full; when
+/// not, a registration that finds every place held lists it.
 fn join(
     conn: &mut DbConnection,
-    session_id: i64,
+    session: &Session,
+    listed_full: bool,
     person_id: i64,
     r: &Registrant,
     policy: &Policy,
     now: NaiveDateTime,
-    capacity: i32,
 ) -> QueryResult<Joined> {
+    let (session_id, capacity) = (session.id, session.capacity);
+    // Waitlisted while no place was free: full until a place frees.
+    let full = |conn: &mut DbConnection, reg: &Registration| {
+        if reg.status == WAITLISTED && !listed_full {
+            places::mark_full(conn, session_id)?;
+        }
+        QueryResult::Ok(())
+    };
     let link = policy.links.issue();
     // Nothing is written when the place is held or the person already
     // registered (any unique key): `existing` tells which.
@@ -369,6 +375,7 @@ fn join(
     };
     let written = crate::on_backend!(conn, c => first.get_result::<Registration>(c).optional())?;
     if let Some(reg) = written {
+        full(conn, &reg)?;
         return Ok(Joined::New(reg, link.token.clone()));
     }
     // The place was just taken, or the person is registered already (each
@@ -379,7 +386,11 @@ fn join(
         return Ok(joined);
     }
     // Only the (session, person) key can refuse a row without a place.
-    insert(conn, WAITLISTED, None)?.ok_or(diesel::result::Error::NotFound)
+    let joined = insert(conn, WAITLISTED, None)?.ok_or(diesel::result::Error::NotFound)?;
+    if let Joined::New(reg, _) = &joined {
+        full(conn, reg)?;
+    }
+    Ok(joined)
 }
 
 /// The registration `person_id` has for the session, if any.

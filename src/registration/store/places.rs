@@ -15,7 +15,7 @@ use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, Bool, HasSqlType, Integer, Text, Timestamp};
 use rand::Rng;
 
-use crate::db::schema::registrations;
+use crate::db::schema::{full_sessions, registrations};
 use crate::db::DbConnection;
 
 /// The numbers of `from..=to` missing from `taken` (ascending), in order.
@@ -165,8 +165,11 @@ pub(super) fn set(
 /// organizer's override) into free places within it, highest first, so
 /// that a place past the capacity is held only while every place within
 /// it is. Registrations then find room exactly when fewer than the
-/// capacity are registered.
+/// capacity are registered. Takes the session off `full_sessions` too.
 pub(crate) fn refit(conn: &mut DbConnection, session_id: i64, capacity: i32) -> QueryResult<()> {
+    // Whatever freed or added places calls this first: the session may
+    // have room now.
+    reopen(conn, session_id)?;
     let over: Vec<i64> = registrations::table
         .filter(registrations::session_id.eq(session_id))
         .filter(registrations::place.gt(capacity))
@@ -214,14 +217,46 @@ pub(super) fn any_within(capacity: i32) -> i32 {
 /// search in `claim`, three statements more.
 const WALK: i32 = 64;
 
+/// Lists the session as full (`full_sessions`): a registration found every
+/// place within the capacity held, so they stay held while it runs (see
+/// the parent module) and once it commits the session is full until a
+/// write under its exclusive lock frees a place ([`reopen`]). Registrations
+/// then join the waitlist without counting the places.
+pub(super) fn mark_full(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
+    crate::on_backend!(conn, c => diesel::insert_into(full_sessions::table)
+        .values(full_sessions::session_id.eq(session_id))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(())
+}
+
+/// Takes the session off `full_sessions`: under its exclusive lock, by
+/// whatever frees a place or raises the capacity. The next registration
+/// that finds every place held lists it again.
+pub(super) fn reopen(conn: &mut DbConnection, session_id: i64) -> QueryResult<()> {
+    diesel::delete(full_sessions::table.find(session_id)).execute(conn)?;
+    Ok(())
+}
+
 /// A new registration in one statement, as the common case needs: holding
-/// the first free place from `place` on (within `WALK` and the capacity)
-/// when fewer than `capacity` places within it are held, else
-/// waitlisted. Nothing is written, and no row comes back, when `place` is
-/// held already or the person already has a registration for the session
-/// (any unique key: `ON CONFLICT DO NOTHING`); `claim` then takes over. One
-/// fixed SQL text, so prepared once per connection; `WHERE true` lets
-/// SQLite read `ON CONFLICT` after a `SELECT`.
+/// the first free place from `place` on (within `WALK` and the capacity),
+/// else waitlisted when the session is listed full or fewer than
+/// `capacity` places within it are held. Each step is evaluated only when
+/// the one before decided nothing: a full session costs one probe of
+/// `full_sessions`, a free place a probe or a few, and only a crowded
+/// stretch of places costs the count. Nothing is written, and no row comes
+/// back, when the walk found no free place but the count says one is
+/// (the last place tried is written, and is held), or when the person
+/// already has a registration for the session (any unique key: `ON
+/// CONFLICT DO NOTHING`); `claim` then takes over.
+///
+/// One fixed SQL text, so prepared once per connection. The choice is a
+/// materialized CTE so that it is made once (as a subquery in `FROM` its
+/// expression would be copied, subqueries and all, into each column that
+/// uses it); `WHERE true` lets SQLite read `ON CONFLICT` after a `SELECT`.
+/// Each probe is a scalar subquery, not EXISTS: PostgreSQL would plan
+/// EXISTS as a join over all the session's registrations; this stays one
+/// index probe.
 pub(super) struct Join<'a> {
     pub session_id: i64,
     pub person_id: i64,
@@ -249,8 +284,52 @@ where
     <registrations::table as Table>::AllColumns: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        // Whether place `p` (an SQL expression) is held.
+        fn held<'b, DB>(
+            out: &mut AstPass<'_, 'b, DB>,
+            join: &'b Join<'_>,
+            p: &str,
+        ) -> QueryResult<()>
+        where
+            DB: Backend + HasSqlType<BigInt>,
+            i64: ToSql<BigInt, DB>,
+        {
+            out.push_sql("(SELECT h.place FROM registrations h WHERE h.session_id = ");
+            out.push_bind_param::<BigInt, _>(&join.session_id)?;
+            out.push_sql(&format!(" AND h.place = {p}) IS NOT NULL"));
+            Ok(())
+        }
+        out.push_sql("WITH pick AS MATERIALIZED (SELECT CASE WHEN (SELECT f.session_id FROM full_sessions f WHERE f.session_id = ");
+        out.push_bind_param::<BigInt, _>(&self.session_id)?;
+        // Listed full: the waitlist. Else the first free place from
+        // `place` on, looking at most `WALK` places and not past the
+        // capacity. The walk starts from the place before, as if held.
         out.push_sql(
-            "INSERT INTO registrations (session_id, person_id, token_hash, token_sealed, status, \
+            ") IS NOT NULL THEN NULL ELSE COALESCE((WITH RECURSIVE walk(p, held) AS (SELECT CAST(",
+        );
+        out.push_bind_param::<Integer, _>(&self.place)?;
+        out.push_sql(" AS INTEGER) - 1, true UNION ALL SELECT p + 1, ");
+        held(&mut out, self, "walk.p + 1")?;
+        out.push_sql(" FROM walk WHERE held AND p < ");
+        out.push_bind_param::<Integer, _>(&self.capacity)?;
+        out.push_sql(" AND p < ");
+        out.push_bind_param::<Integer, _>(&self.place)?;
+        // None free there: `place` again (held: nothing is written) while
+        // the count finds one free elsewhere, else the waitlist.
+        out.push_sql(&format!(
+            " + {}) SELECT p FROM walk WHERE NOT held), CASE WHEN (SELECT COUNT(*) FROM registrations WHERE session_id = ",
+            WALK - 1
+        ));
+        out.push_bind_param::<BigInt, _>(&self.session_id)?;
+        out.push_sql(" AND place <= ");
+        out.push_bind_param::<Integer, _>(&self.capacity)?;
+        out.push_sql(") < ");
+        out.push_bind_param::<Integer, _>(&self.capacity)?;
+        out.push_sql(" THEN ");
+        out.push_bind_param::<Integer, _>(&self.place)?;
+        out.push_sql(
+            " END) END AS place) \
+             INSERT INTO registrations (session_id, person_id, token_hash, token_sealed, status, \
              subscribe, confirmations_sent, last_confirmation_at, waitlisted_at, registered_at, \
              created_at, updated_at, place) SELECT ",
         );
@@ -261,43 +340,19 @@ where
         out.push_bind_param::<Text, _>(self.token_hash)?;
         out.push_sql(", ");
         out.push_bind_param::<Text, _>(self.token_sealed)?;
-        out.push_sql(", CASE WHEN free.yes THEN 'registered' ELSE 'waitlisted' END, ");
+        out.push_sql(", CASE WHEN pick.place IS NULL THEN 'waitlisted' ELSE 'registered' END, ");
         out.push_bind_param::<Bool, _>(&self.subscribe)?;
         out.push_sql(", 1, ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(", CASE WHEN free.yes THEN NULL ELSE ");
+        out.push_sql(", CASE WHEN pick.place IS NULL THEN ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        out.push_sql(" END, CASE WHEN free.yes THEN ");
+        out.push_sql(" END, CASE WHEN pick.place IS NOT NULL THEN ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(" END, ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
         out.push_sql(", ");
         out.push_bind_param::<Timestamp, _>(&self.now)?;
-        // The first free place from `place` on, looking at most `WALK`
-        // places (each an index probe) and not past the capacity: the
-        // last one looked at, held or not (a held one writes nothing).
-        out.push_sql(", CASE WHEN free.yes THEN (WITH RECURSIVE walk(p) AS (SELECT CAST(");
-        out.push_bind_param::<Integer, _>(&self.place)?;
-        out.push_sql(" AS INTEGER) UNION ALL SELECT p + 1 FROM walk WHERE p < ");
-        out.push_bind_param::<Integer, _>(&self.capacity)?;
-        out.push_sql(" AND p < ");
-        out.push_bind_param::<Integer, _>(&self.place)?;
-        // A scalar subquery, not EXISTS: PostgreSQL would plan EXISTS as
-        // a join over all the session's registrations; this stays one
-        // index probe a step.
-        out.push_sql(&format!(
-            " + {} AND (SELECT h.place FROM registrations h WHERE h.session_id = ",
-            WALK - 1
-        ));
-        out.push_bind_param::<BigInt, _>(&self.session_id)?;
-        out.push_sql(" AND h.place = walk.p) IS NOT NULL) SELECT max(p) FROM walk)");
-        out.push_sql(" END FROM (SELECT COUNT(*) < ");
-        out.push_bind_param::<Integer, _>(&self.capacity)?;
-        out.push_sql(" AS yes FROM registrations WHERE session_id = ");
-        out.push_bind_param::<BigInt, _>(&self.session_id)?;
-        out.push_sql(" AND place <= ");
-        out.push_bind_param::<Integer, _>(&self.capacity)?;
-        out.push_sql(") AS free WHERE true ON CONFLICT DO NOTHING RETURNING ");
+        out.push_sql(", pick.place FROM pick WHERE true ON CONFLICT DO NOTHING RETURNING ");
         registrations::all_columns.walk_ast(out.reborrow())
     }
 }
@@ -317,7 +372,7 @@ impl<C> RunQueryDsl<C> for Join<'_> {}
 #[cfg(test)]
 mod tests {
     use super::{gaps, Join};
-    use crate::db::schema::registrations;
+    use crate::db::schema::{full_sessions, registrations};
     use crate::registration::store::Registration;
     use diesel::prelude::*;
 
@@ -395,6 +450,32 @@ mod tests {
                 .unwrap()
                 .status,
             "waitlisted"
+        );
+        // Listed full, a session waitlists without looking at its places;
+        // taken off the list, it places again.
+        let roomy = |person_id: i64, token_hash: &'static str| Join {
+            session_id: 9,
+            capacity: 4,
+            ..join(person_id, 1, token_hash)
+        };
+        let listed = diesel::insert_into(full_sessions::table)
+            .values(full_sessions::session_id.eq(9))
+            .execute(&mut conn);
+        assert_eq!(listed, Ok(1));
+        let run = |conn: &mut diesel::SqliteConnection, j: Join| {
+            let r = j.get_result::<Registration>(conn).unwrap();
+            (r.status, r.place)
+        };
+        assert_eq!(
+            run(&mut conn, roomy(1, "l")),
+            ("waitlisted".to_string(), None)
+        );
+        diesel::delete(full_sessions::table)
+            .execute(&mut conn)
+            .unwrap();
+        assert_eq!(
+            run(&mut conn, roomy(2, "m")),
+            ("registered".to_string(), Some(1))
         );
     }
 

@@ -1,9 +1,10 @@
 //! Organizers searching, adding, cancelling and promoting a session's
 //! registrations.
 
+use diesel::prelude::*;
 use serde_json::json;
 
-use crate::helpers::send;
+use crate::helpers::{send, with_conn};
 
 use super::{
     add, app_with_users, audit_actions, code, emails, get, person, post, session_with_capacity,
@@ -373,4 +374,66 @@ async fn after_the_capacity_is_lowered_a_place_frees_only_below_it() {
         "two registered fill a capacity of two, whichever places they held"
     );
     assert_eq!(app.registered_count(session).await, (2, 1));
+}
+
+#[tokio::test]
+async fn a_session_listed_full_takes_registrants_again_once_a_place_frees_or_is_added() {
+    let (app, t) = app_with_users().await;
+    let session = session_with_capacity(&app, &t.organizer, 2).await;
+    let join = |email: &'static str| {
+        let (app, bearer) = (&app, t.organizer.clone());
+        async move {
+            let added = add(app, &bearer, session, person("P", "Q", email, "A")).await;
+            (added["id"].as_i64().unwrap(), added["status"].clone())
+        }
+    };
+    let cancel = |id: i64| {
+        let (app, bearer) = (&app, t.organizer.clone());
+        async move {
+            let path = format!("/api/v1/organizer/registrations/{id}/cancel");
+            let (status, body) = post(app, &path, &bearer, json!({})).await;
+            assert_eq!(status, 200, "cancel {id}: {body}");
+        }
+    };
+    let listed = || {
+        with_conn(&app.pool, |c| {
+            use convene::db::schema::full_sessions;
+            full_sessions::table
+                .find(session)
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        })
+    };
+    let (a, _) = join("a@example.org").await;
+    join("b@example.org").await;
+    assert_eq!(listed(), 0, "full, but no one has found it so yet");
+    let (c, status) = join("c@example.org").await;
+    assert_eq!(status, "waitlisted");
+    assert_eq!(listed(), 1, "the first one waitlisted lists it full");
+
+    // A place frees with no one waiting to take it.
+    cancel(c).await;
+    cancel(a).await;
+    assert_eq!(listed(), 0);
+    let (_, status) = join("d@example.org").await;
+    assert_eq!(status, "registered", "the freed place is taken");
+
+    // Full again, then a place is added with no one waiting.
+    let (e, status) = join("e@example.org").await;
+    assert_eq!(status, "waitlisted");
+    assert_eq!(listed(), 1);
+    cancel(e).await;
+    let (status, body) = send(
+        &app,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/organizer/sessions/{session}"),
+        Some(&t.organizer),
+        Some(json!({ "capacity": 3 })),
+    )
+    .await;
+    assert_eq!(status, 200, "capacity raised: {body}");
+    let (_, status) = join("f@example.org").await;
+    assert_eq!(status, "registered", "the added place is taken");
+    assert_eq!(app.registered_count(session).await, (3, 0));
 }
