@@ -3,7 +3,8 @@
 //! over six, against the machine's ceiling for the same writes, in one run.
 //!
 //!     cargo bench --bench registrations
-//!     CONVENE_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench registrations
+//!     CONVENE_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
+//!       cargo bench --bench registrations
 //!
 //! The comparator: on PostgreSQL `pgbench` (spawned here, on a scratch
 //! database of its own, as many clients as the application's pool) running
@@ -15,11 +16,18 @@
 //! registration transaction itself (`registration::store::register`) in a
 //! loop on one connection. Both are also run on PostgreSQL for reference.
 //!
+//! Each HTTP run comes right after its pgbench run (one session, then six),
+//! so that the machine's drift between minutes moves both figures of a
+//! ratio; BENCH_ROUNDS (default 1) repeats the pairs. The application and
+//! pgbench use the same URL, so its `sslmode` holds for both:
+//! `?sslmode=disable` leaves out TLS over loopback, which libpq's default
+//! (`prefer`) negotiates when the server has it on.
+//!
 //! BENCH_REGISTRATIONS (default 10000) sets how many of each; BENCH_CLIENTS
 //! (default 256) the HTTP concurrency; BENCH_POOL (default: the default
-//! configuration's `database.pool_size`) the pool and pgbench's clients. Workers are off, so only the write
-//! path is measured. Figures go to stdout; record them in
-//! docs/PERFORMANCE.md.
+//! configuration's `database.pool_size`) the pool and pgbench's clients.
+//! Workers are off, so only the write path is measured. Figures go to
+//! stdout; record them in docs/PERFORMANCE.md.
 
 use std::process::Command;
 use std::sync::Arc;
@@ -321,38 +329,41 @@ fn pgbench(url: &str, script: &str, clients: usize, n: usize) -> f64 {
         .expect("pgbench reports tps")
 }
 
-struct Ceiling {
-    one: f64,
-    six: f64,
-    locked: f64,
-    notify: f64,
+/// pgbench on a scratch database of its own with six open sessions, its
+/// rows the size of a real registration's.
+struct Pgbench {
+    db: TestDb,
+    ids: Vec<i64>,
+    shapes: Shapes,
     clients: usize,
+    n: usize,
 }
 
-/// pgbench's figures for the same inserts, on a scratch database.
-async fn pgbench_ceiling(n: usize) -> Ceiling {
-    let (db, settings, pool) = scratch().await;
-    let ids = open_sessions(&pool, 6);
-    let shapes = shapes(&pool, &settings, ids[0]);
-    let clients = settings.database.pool_size as usize;
-    let url = db.url_string();
-    let run = |ids: &[i64], extra| pgbench(&url, &script(ids, &shapes, extra), clients, n);
-    let one = run(&ids[..1], Extra::None);
-    let six = run(&ids, Extra::None);
-    let locked = run(&ids[..1], Extra::Lock);
-    let notify = run(&ids[..1], Extra::Notify);
-    Ceiling {
-        one,
-        six,
-        locked,
-        notify,
-        clients,
+impl Pgbench {
+    async fn new(n: usize) -> Self {
+        let (db, settings, pool) = scratch().await;
+        let ids = open_sessions(&pool, 6);
+        let shapes = shapes(&pool, &settings, ids[0]);
+        Self {
+            db,
+            ids,
+            shapes,
+            clients: settings.database.pool_size as usize,
+            n,
+        }
+    }
+
+    /// Transactions per second over the first `sessions` sessions.
+    fn rate(&self, sessions: usize, extra: Extra) -> f64 {
+        let script = script(&self.ids[..sessions], &self.shapes, extra);
+        pgbench(&self.db.url_string(), &script, self.clients, self.n)
     }
 }
 
 fn main() {
     let n = env_usize("BENCH_REGISTRATIONS", 10_000);
     let clients = env_usize("BENCH_CLIENTS", 256);
+    let rounds = env_usize("BENCH_ROUNDS", 1).max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -361,30 +372,40 @@ fn main() {
         std::env::var("CONVENE_TEST_DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
     let backend = if postgres { "postgres" } else { "sqlite" };
     runtime.block_on(async {
-        let one = http_rate(n, clients, 1).await;
-        let six = http_rate(n, clients, 6).await;
-        let raw = raw_rate(n).await;
-        let ceiling = if postgres {
-            Some(pgbench_ceiling(n).await)
+        let pgbench = if postgres {
+            Some(Pgbench::new(n).await)
         } else {
             None
         };
+        // Each HTTP run right after its comparator, so that the machine's
+        // drift from one minute to the next moves both.
+        let mut runs = Vec::new();
+        for _ in 0..rounds {
+            for sessions in [1, 6] {
+                let ceiling = pgbench.as_ref().map(|p| p.rate(sessions, Extra::None));
+                runs.push((sessions, ceiling, http_rate(n, clients, sessions).await));
+            }
+        }
+        let raw = raw_rate(n).await;
         println!("registrations benchmark ({backend}, {n} registrations, {clients} closed-loop HTTP clients)");
         println!("  raw register() loop, one connection : {raw:>6.0}/s");
-        if let Some(c) = &ceiling {
+        if let Some(p) = &pgbench {
             println!(
-                "  pgbench, {} clients, unlocked      : {:>6.0}/s one session, {:.0}/s six sessions",
-                c.clients, c.one, c.six
-            );
-            println!(
-                "  pgbench, one session, session row locked first: {:.0}/s; a NOTIFY in the transaction: {:.0}/s",
-                c.locked, c.notify
+                "  pgbench, one session, {} clients: session row locked first {:.0}/s; a NOTIFY in the transaction {:.0}/s",
+                p.clients,
+                p.rate(1, Extra::Lock),
+                p.rate(1, Extra::Notify)
             );
         }
-        for (label, h, comparator) in [
-            ("one session ", &one, ceiling.as_ref().map_or(raw, |c| c.one)),
-            ("six sessions", &six, ceiling.as_ref().map_or(raw, |c| c.six)),
-        ] {
+        for (sessions, ceiling, h) in &runs {
+            let label = if *sessions == 1 { "one session " } else { "six sessions" };
+            if let (Some(c), Some(p)) = (ceiling, &pgbench) {
+                println!(
+                    "  pgbench, {} clients, unlocked, {label} (just before): {c:>6.0}/s",
+                    p.clients
+                );
+            }
+            let comparator = ceiling.unwrap_or(raw);
             let little = |rate: f64| clients as f64 / rate * 1000.0;
             println!(
                 "  HTTP {label}: {:>6.0}/s, {:.2}x comparator; p50 / p99 / max {:.1} / {:.1} / {:.1} ms; failed {}",
