@@ -261,15 +261,21 @@ pub async fn register(
     let email = registrant.email.masked();
     let now = state.clock.naive();
     // The series' questions are read on the connection that writes: one
-    // hand-off to a database thread a post, not two. Answers it does not
-    // take write nothing and come back to be shown.
+    // hand-off to a database thread a post, not two; and only when the
+    // session's read says there are any. Answers it does not take write
+    // nothing and come back to be shown.
     let result = db::write(&state.pool, move |conn| {
-        let asked = questions::store::asked_for_session(conn, id)?;
+        let open = store::open(conn, id, now)?;
+        let asked = if open.asks {
+            questions::store::asked(conn, open.series.id)?
+        } else {
+            Vec::new()
+        };
         let answers = match answers::check(&asked, &given, false, questions::field_name) {
             Ok(answers) => answers,
             Err(errors) => return Ok(Err(errors)),
         };
-        let done = store::register(conn, id, &registrant, &policy, now)?;
+        let done = store::register_open(conn, &open, &registrant, &policy, now)?;
         questions::store::save_answers(conn, done.id, &answers, now)?;
         Ok(Ok(done))
     })

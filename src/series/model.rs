@@ -224,18 +224,28 @@ pub fn lock_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<boo
     Ok(n == 1)
 }
 
+/// A session as a registration reads it (`find_session_shared`).
+#[derive(Debug, Clone, Queryable)]
+pub struct SharedSession {
+    pub session: Session,
+    pub series: Series,
+    /// Whether it was listed full (`full_sessions`) as this read saw it:
+    /// on PostgreSQL a hint only, as the read may predate the write it
+    /// waited for.
+    pub listed_full: bool,
+    /// Whether its series' registration form asks any questions.
+    pub asks: bool,
+}
+
 /// `find_session`, for a registration: on PostgreSQL both rows are locked
 /// `FOR KEY SHARE` for the rest of the transaction, so `lock_session`
 /// waits for it (and it for `lock_session`) while registrations share the
 /// lock. It is the lock the registration's own foreign key takes anyway,
 /// and a series' updates do not wait for it. SQLite's writes run one at a
-/// time: a plain read. Also whether the session was listed full
-/// (`full_sessions`) as this read saw it: on PostgreSQL a hint only, as
-/// the read may predate the write it waited for.
-pub fn find_session_shared(
-    conn: &mut DbConnection,
-    id: i64,
-) -> QueryResult<Option<(Session, Series, bool)>> {
+/// time: a plain read. One statement, with what else a registration asks
+/// of the session first (`SharedSession`).
+pub fn find_session_shared(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SharedSession>> {
+    use crate::db::schema::registration_questions as q;
     macro_rules! found {
         () => {
             sessions::table
@@ -245,6 +255,12 @@ pub fn find_session_shared(
                     Session::as_select(),
                     Series::as_select(),
                     diesel::dsl::exists(full_sessions::table.find(id)),
+                    diesel::dsl::exists(
+                        q::table
+                            .filter(q::series_id.eq(series::id))
+                            .filter(q::form.eq(crate::series::questions::Form::Registration.code()))
+                            .filter(q::archived_at.is_null()),
+                    ),
                 ))
         };
     }

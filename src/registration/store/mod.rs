@@ -170,7 +170,42 @@ pub fn register(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    crate::db::atomically(conn, |conn| register_in(conn, session_id, r, policy, now))
+    crate::db::atomically(conn, |conn| {
+        let open = open(conn, session_id, now)?;
+        register_open(conn, &open, r, policy, now)
+    })
+}
+
+/// A session taking registrations, as a registration reads it (shared
+/// lock, see the module's header): `open` it, then `register_open` in the
+/// same transaction.
+pub struct Open {
+    pub session: Session,
+    pub series: Series,
+    /// Whether its form asks any questions.
+    pub asks: bool,
+    listed_full: bool,
+}
+
+/// The session `session_id`, when it takes registrations now: not
+/// cancelled, not over, and not a cohort's ECHO session (those are for its
+/// approved participants).
+pub fn open(
+    conn: &mut DbConnection,
+    session_id: i64,
+    now: NaiveDateTime,
+) -> Result<Open, RegisterError> {
+    let found = find_session_shared(conn, session_id)?.ok_or(RegisterError::NotFound)?;
+    let (session, series) = (found.session, found.series);
+    if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
+        return Err(RegisterError::Closed);
+    }
+    Ok(Open {
+        session,
+        series,
+        asks: found.asks,
+        listed_full: found.listed_full,
+    })
 }
 
 /// The columns a registration (re)joining the session sets, by status.
@@ -181,19 +216,21 @@ fn joined_at(status: &str, now: NaiveDateTime) -> (Option<NaiveDateTime>, Option
     )
 }
 
-fn register_in(
+/// [`register`] for a session already [`open`]ed in this transaction.
+pub fn register_open(
     conn: &mut DbConnection,
-    session_id: i64,
+    open: &Open,
     r: &Registrant,
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    let (session, series, listed_full) =
-        find_session_shared(conn, session_id)?.ok_or(RegisterError::NotFound)?;
-    // A cohort's ECHO sessions are for its approved participants.
-    if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
-        return Err(RegisterError::Closed);
-    }
+    let Open {
+        session,
+        series,
+        listed_full,
+        ..
+    } = open;
+    let (session_id, listed_full) = (session.id, *listed_full);
     // Letters greet the person as recorded: a post may have been
     // someone else's, and its details only filled what was blank.
     let owner = lists::upsert_contact(
@@ -223,9 +260,9 @@ fn register_in(
     }
     // A new registration is the common case: it is written first, and the
     // one this person already has is read only when the insert met it.
-    let existing = match join(conn, &session, listed_full, person_id, r, policy, now)? {
+    let existing = match join(conn, session, listed_full, person_id, r, policy, now)? {
         Joined::New(reg, token) => {
-            let msg = confirmation(policy, &session, &series, &reg, &owner, 1);
+            let msg = confirmation(policy, session, series, &reg, &owner, 1);
             confirm(conn, &msg, policy, now)?;
             return Ok(Registered {
                 id: reg.id,
@@ -280,7 +317,7 @@ fn register_in(
     let send = !matches!(outcome, Outcome::AlreadyRegistered { resent: false });
     if send {
         let n = reg.confirmations_sent + 1;
-        let msg = confirmation(policy, &session, &series, &reg, &owner, n);
+        let msg = confirmation(policy, session, series, &reg, &owner, n);
         confirm(conn, &msg, policy, now)?;
         diesel::update(registrations::table.find(reg.id))
             .set((

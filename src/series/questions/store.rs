@@ -48,7 +48,7 @@ pub fn asked_of(conn: &mut DbConnection, series_id: i64, form: Form) -> QueryRes
 
 /// The questions the form of session `session_id` asks.
 pub fn asked_for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<Vec<Question>> {
-    // One statement: every registration post asks it.
+    // One statement: an organizer adding someone names only the session.
     registration_questions::table
         .inner_join(sessions::table.on(sessions::series_id.eq(registration_questions::series_id)))
         .filter(sessions::id.eq(session_id))
