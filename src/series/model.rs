@@ -258,8 +258,7 @@ pub fn find_session_shared(conn: &mut DbConnection, id: i64) -> QueryResult<Opti
                     diesel::dsl::exists(
                         q::table
                             .filter(q::series_id.eq(series::id))
-                            .filter(q::form.eq(crate::series::questions::Form::Registration.code()))
-                            .filter(q::archived_at.is_null()),
+                            .filter(crate::series::questions::store::asked_on_registration()),
                     ),
                 ))
         };

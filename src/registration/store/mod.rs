@@ -224,13 +224,8 @@ pub fn register_open(
     policy: &Policy,
     now: NaiveDateTime,
 ) -> Result<Registered, RegisterError> {
-    let Open {
-        session,
-        series,
-        listed_full,
-        ..
-    } = open;
-    let (session_id, listed_full) = (session.id, *listed_full);
+    let (session, series) = (&open.session, &open.series);
+    let session_id = session.id;
     // Letters greet the person as recorded: a post may have been
     // someone else's, and its details only filled what was blank.
     let owner = lists::upsert_contact(
@@ -260,7 +255,7 @@ pub fn register_open(
     }
     // A new registration is the common case: it is written first, and the
     // one this person already has is read only when the insert met it.
-    let existing = match join(conn, session, listed_full, person_id, r, policy, now)? {
+    let existing = match join(conn, session, open.listed_full, person_id, r, policy, now)? {
         Joined::New(reg, token) => {
             let msg = confirmation(policy, session, series, &reg, &owner, 1);
             confirm(conn, &msg, policy, now)?;

@@ -240,15 +240,15 @@ pub(super) fn reopen(conn: &mut DbConnection, session_id: i64) -> QueryResult<()
 
 /// A new registration in one statement, as the common case needs: holding
 /// the first free place from `place` on (within `WALK` and the capacity),
-/// else waitlisted when the session is listed full or fewer than
-/// `capacity` places within it are held. Each step is evaluated only when
-/// the one before decided nothing: a full session costs one probe of
-/// `full_sessions`, a free place a probe or a few, and only a crowded
-/// stretch of places costs the count. Nothing is written, and no row comes
-/// back, when the walk found no free place but the count says one is
-/// (the last place tried is written, and is held), or when the person
-/// already has a registration for the session (any unique key: `ON
-/// CONFLICT DO NOTHING`); `claim` then takes over.
+/// else waitlisted when the session is listed full or every place within
+/// the capacity is held. Each step is evaluated only when the one before
+/// decided nothing: a full session costs one probe of `full_sessions`, a
+/// free place a probe or a few, and only a crowded stretch of places costs
+/// the count. Nothing is written, and no row comes back, when the walk
+/// found no free place but the count says one is free elsewhere (`place`
+/// itself is written, and is held), or when the person already has a
+/// registration for the session (any unique key: `ON CONFLICT DO
+/// NOTHING`); `claim` then takes over.
 ///
 /// One fixed SQL text, so prepared once per connection. The choice is a
 /// materialized CTE so that it is made once (as a subquery in `FROM` its
