@@ -258,7 +258,7 @@ pub fn find_session_shared(conn: &mut DbConnection, id: i64) -> QueryResult<Opti
                     diesel::dsl::exists(
                         q::table
                             .filter(q::series_id.eq(series::id))
-                            .filter(crate::series::questions::store::asked_on_registration()),
+                            .filter(crate::series::questions::asked_on_registration()),
                     ),
                 ))
         };

@@ -67,6 +67,17 @@ impl Form {
     }
 }
 
+/// Which rows are questions the registration form asks now: for a query
+/// that has no series id to hand to [`store::asked`] (a session's, or a
+/// registration's read of the session, `series::model::find_session_shared`).
+#[diesel::dsl::auto_type]
+pub fn asked_on_registration() -> _ {
+    let form: &'static str = Form::Registration.code();
+    registration_questions::form
+        .eq(form)
+        .and(registration_questions::archived_at.is_null())
+}
+
 impl Kind {
     pub fn parse(code: &str) -> Option<Kind> {
         match code {

@@ -46,24 +46,13 @@ pub fn asked_of(conn: &mut DbConnection, series_id: i64, form: Form) -> QueryRes
         .collect())
 }
 
-/// Which rows are questions the registration form asks now: for a query
-/// that has no series id to hand to [`asked`] (a session's, or a
-/// registration's read of the session, `series::model::find_session_shared`).
-#[diesel::dsl::auto_type]
-pub fn asked_on_registration() -> _ {
-    let form: &'static str = Form::Registration.code();
-    registration_questions::form
-        .eq(form)
-        .and(registration_questions::archived_at.is_null())
-}
-
 /// The questions the form of session `session_id` asks.
 pub fn asked_for_session(conn: &mut DbConnection, session_id: i64) -> QueryResult<Vec<Question>> {
     // One statement: an organizer adding someone names only the session.
     registration_questions::table
         .inner_join(sessions::table.on(sessions::series_id.eq(registration_questions::series_id)))
         .filter(sessions::id.eq(session_id))
-        .filter(asked_on_registration())
+        .filter(super::asked_on_registration())
         .order((registration_questions::position, registration_questions::id))
         .select(Question::as_select())
         .load(conn)
