@@ -285,6 +285,12 @@ pub struct MailSettings {
     pub transport: MailTransportKind,
     pub file_dir: PathBuf,
     pub smtp_url: String,
+    /// A PEM file of certificate authorities to trust for the SMTP
+    /// server's certificate besides the public ones: for a relay whose
+    /// certificate a private authority signed. `None` (empty in the
+    /// file): the public ones only.
+    #[serde(default, deserialize_with = "super::values::optional_path")]
+    pub smtp_ca_file: Option<PathBuf>,
     pub smtp_pool_size: u32,
     pub smtp_timeout_seconds: u64,
     pub from: lettre::message::Mailbox,

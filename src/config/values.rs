@@ -123,6 +123,14 @@ pub(super) fn optional_local_time<'de, D: Deserializer<'de>>(
         .map_err(serde::de::Error::custom)
 }
 
+/// A file's path; empty: none.
+pub(super) fn optional_path<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::path::PathBuf>, D::Error> {
+    let s = String::deserialize(d)?;
+    Ok((!s.trim().is_empty()).then(|| s.into()))
+}
+
 /// An address to listen on, `127.0.0.1:9187`; empty: none.
 pub(super) fn optional_socket_addr<'de, D: Deserializer<'de>>(
     d: D,

@@ -4,6 +4,8 @@
 //! the `mail.smtp_url` forms lettre's `from_url` does: `smtp://` (plain),
 //! `?tls=required` / `?tls=opportunistic` (STARTTLS), `smtps://` (implicit
 //! TLS), `user:password@` (AUTH PLAIN/LOGIN), a path as the EHLO name.
+//! The server's certificate is checked against the public authorities and
+//! those of `mail.smtp_ca_file`.
 
 use std::borrow::Cow;
 use std::pin::Pin;
@@ -15,7 +17,9 @@ use futures_util::io::{AsyncRead as FuturesRead, AsyncWrite as FuturesWrite};
 use lettre::address::Envelope;
 #[allow(deprecated)]
 use lettre::transport::smtp::client::AsyncNetworkStream;
-use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, TlsParameters};
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::{
     authentication::{Credentials, DEFAULT_MECHANISMS},
@@ -48,7 +52,8 @@ struct Server {
 }
 
 impl Server {
-    fn parse(url: &str) -> Result<Self, String> {
+    /// `roots`: authorities to trust besides the public ones.
+    fn parse(url: &str, roots: Option<Certificate>) -> Result<Self, String> {
         let url = url::Url::parse(url).map_err(|e| e.to_string())?;
         let host = url
             .host_str()
@@ -60,7 +65,13 @@ impl Server {
             .query_pairs()
             .find(|(k, _)| k == "tls")
             .map(|(_, v)| v.into_owned());
-        let params = || TlsParameters::new(host.clone()).map_err(|e| e.to_string());
+        let params = || {
+            let mut builder = TlsParameters::builder(host.clone());
+            if let Some(roots) = roots {
+                builder = builder.add_root_certificate(roots);
+            }
+            builder.build().map_err(|e| e.to_string())
+        };
         let (security, default_port) = match (url.scheme(), tls.as_deref()) {
             ("smtp", None) => (Security::Plain, 25),
             ("smtp", Some("required")) => (Security::Required(params()?), 587),
@@ -97,6 +108,16 @@ impl Server {
     }
 }
 
+/// The certificates of a PEM bundle (`mail.smtp_ca_file`), or why there
+/// are none.
+pub fn authorities(pem: &[u8]) -> Result<Certificate, String> {
+    // lettre reads a bundle without certificates as an empty one.
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        return Err("holds no PEM certificate".into());
+    }
+    Certificate::from_pem(pem).map_err(|e| e.to_string())
+}
+
 /// A connection idle longer than this is checked (NOOP) before reuse: the
 /// server may have closed it. Busier connections go straight to MAIL FROM.
 const CHECK_AFTER_IDLE: Duration = Duration::from_secs(5);
@@ -116,19 +137,41 @@ pub struct Refusal {
     pub permanent: bool,
 }
 
-impl From<Error> for Refusal {
-    fn from(e: Error) -> Self {
+impl Refusal {
+    /// The server refused this message: never again if it said 5xx, unless
+    /// it asked for credentials (530), which is the sender's setting.
+    fn of_message(e: Error) -> Self {
+        let permanent =
+            e.is_permanent() && e.status().map(u16::from) != Some(AUTHENTICATION_REQUIRED);
         Self {
-            permanent: e.is_permanent(),
+            permanent,
+            message: e.to_string(),
+        }
+    }
+
+    /// Connecting failed (greeting, STARTTLS, the certificate, AUTH): that
+    /// says nothing against the message, so it is tried again later.
+    fn of_connection(e: Error) -> Self {
+        Self {
+            permanent: false,
             message: e.to_string(),
         }
     }
 }
 
+/// SMTP's "530 Authentication required" (RFC 4954).
+const AUTHENTICATION_REQUIRED: u16 = 530;
+
 impl SmtpPool {
-    pub fn new(url: &str, timeout: Duration, size: u32) -> Result<Self, String> {
+    /// `roots`: authorities to trust besides the public ones.
+    pub fn new(
+        url: &str,
+        roots: Option<Certificate>,
+        timeout: Duration,
+        size: u32,
+    ) -> Result<Self, String> {
         Ok(Self {
-            server: Server::parse(url)?,
+            server: Server::parse(url, roots)?,
             timeout,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(size.max(1) as usize),
@@ -150,7 +193,7 @@ impl SmtpPool {
                     Ok(())
                 }
                 // lettre has already closed a connection that erred.
-                Err(e) => Err(Refusal::from(e)),
+                Err(e) => Err(Refusal::of_message(e)),
             }
         };
         match tokio::time::timeout(self.timeout, exchange).await {
@@ -183,6 +226,12 @@ impl SmtpPool {
             .await
             .map_err(unreachable)?;
         tcp.set_nodelay(true).map_err(unreachable)?;
+        self.greet(tcp).await.map_err(Refusal::of_connection)
+    }
+
+    /// Greeting, TLS and AUTH on a fresh socket, as the URL asks.
+    async fn greet(&self, tcp: TcpStream) -> Result<AsyncSmtpConnection, Error> {
+        let s = &self.server;
         let mut conn = match &s.security {
             Security::Implicit(tls) => {
                 #[allow(deprecated)]
@@ -261,12 +310,13 @@ mod tests {
 
     #[test]
     fn the_url_picks_port_security_and_credentials_as_lettre_did() {
-        let plain = Server::parse("smtp://mail.example.org").unwrap();
+        let plain = Server::parse("smtp://mail.example.org", None).unwrap();
         assert_eq!(plain.port, 25, "plain SMTP defaults to port 25");
         assert!(matches!(plain.security, Security::Plain));
         assert!(plain.credentials.is_none(), "no credentials in the URL");
 
-        let starttls = Server::parse("smtp://u%40x:p%2Fw@mail.example.org?tls=required").unwrap();
+        let starttls =
+            Server::parse("smtp://u%40x:p%2Fw@mail.example.org?tls=required", None).unwrap();
         assert_eq!(starttls.port, 587, "STARTTLS defaults to submission");
         assert!(matches!(starttls.security, Security::Required(_)));
         assert!(
@@ -274,15 +324,19 @@ mod tests {
             "credentials are percent-decoded"
         );
 
-        let implicit = Server::parse("smtps://mail.example.org:2465/me.example.org").unwrap();
+        let implicit = Server::parse("smtps://mail.example.org:2465/me.example.org", None).unwrap();
         assert_eq!(implicit.port, 2465, "an explicit port wins");
         assert!(matches!(implicit.security, Security::Implicit(_)));
         assert_eq!(implicit.hello, ClientId::Domain("me.example.org".into()));
 
         assert!(
-            Server::parse("smtp://mail.example.org?tls=sometimes").is_err(),
+            Server::parse("smtp://mail.example.org?tls=sometimes", None).is_err(),
             "an unknown tls mode is refused"
         );
-        assert!(Server::parse("imap://mail.example.org").is_err());
+        assert!(Server::parse("imap://mail.example.org", None).is_err());
+        assert!(
+            authorities(b"no PEM here").is_err(),
+            "a trust file without certificates is refused"
+        );
     }
 }

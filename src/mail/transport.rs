@@ -7,7 +7,7 @@ use std::time::Duration;
 use lettre::{AsyncFileTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{MailSettings, MailTransportKind};
-use crate::mail::smtp::SmtpPool;
+use crate::mail::smtp::{self, SmtpPool};
 
 #[derive(Clone)]
 pub enum Mailer {
@@ -33,8 +33,18 @@ impl Mailer {
                 Ok(Mailer::File(AsyncFileTransport::new(&settings.file_dir)))
             }
             MailTransportKind::Smtp => {
+                let roots = match &settings.smtp_ca_file {
+                    Some(path) => Some(
+                        std::fs::read(path)
+                            .map_err(|e| e.to_string())
+                            .and_then(|pem| smtp::authorities(&pem))
+                            .map_err(|e| format!("`mail.smtp_ca_file` {}: {e}", path.display()))?,
+                    ),
+                    None => None,
+                };
                 let pool = SmtpPool::new(
                     &settings.smtp_url,
+                    roots,
                     Duration::from_secs(settings.smtp_timeout_seconds),
                     settings.smtp_pool_size,
                 )

@@ -1,8 +1,9 @@
 //! A real SMTP server in the test process (mailin), and the messages it
-//! received, parsed.
+//! received, parsed. It speaks plain SMTP, or asks for STARTTLS and AUTH
+//! as a relay does ([`SmtpServer::start_relay`]).
 
 use mail_parser::{MessageParser, MimeHeaders};
-use mailin_embedded::{response, Handler, Response};
+use mailin_embedded::{response, AuthMechanism, Handler, Response, SslConfig};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,10 @@ struct SmtpState {
     refused: AtomicUsize,
     /// Milliseconds to wait before accepting each message.
     delay_ms: AtomicUsize,
+    /// Answer MAIL with 530 ("authentication required", RFC 4954).
+    ask_for_credentials: std::sync::atomic::AtomicBool,
+    /// Each AUTH: the user name, and whether the password was right.
+    logins: Mutex<Vec<(String, bool)>>,
 }
 
 #[derive(Clone)]
@@ -40,6 +45,9 @@ impl Handler for SmtpHandler {
     fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, _from: &str) -> Response {
         self.to.clear();
         self.data.clear();
+        if self.state.ask_for_credentials.load(Ordering::SeqCst) {
+            return Response::custom(530, "5.7.0 Authentication required".into());
+        }
         response::OK
     }
 
@@ -62,6 +70,14 @@ impl Handler for SmtpHandler {
         response::OK
     }
 
+    fn auth_plain(&mut self, _authorization: &str, user: &str, password: &str) -> Response {
+        self.login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        self.login(user, password)
+    }
+
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
         self.data.extend_from_slice(buf);
         Ok(())
@@ -81,6 +97,31 @@ impl Handler for SmtpHandler {
     }
 }
 
+impl SmtpHandler {
+    fn login(&mut self, user: &str, password: &str) -> Response {
+        let right = user == RELAY_USER && password == RELAY_PASSWORD;
+        self.state
+            .logins
+            .lock()
+            .unwrap()
+            .push((user.to_string(), right));
+        if right {
+            response::AUTH_OK
+        } else {
+            response::INVALID_CREDENTIALS
+        }
+    }
+}
+
+/// The account a relay started by [`SmtpServer::start_relay`] takes.
+pub const RELAY_USER: &str = "convene@relay.test";
+pub const RELAY_PASSWORD: &str = "p/ss w%rd";
+
+/// The test certificates (tests/fixtures/smtp/README.md).
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/smtp/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
 /// A real SMTP server (mailin-embedded) on a free loopback port. Its
 /// threads end with the test process.
 #[derive(Clone)]
@@ -91,6 +132,17 @@ pub struct SmtpServer {
 
 impl SmtpServer {
     pub fn start() -> Self {
+        Self::start_as(false)
+    }
+
+    /// A relay: STARTTLS with the fixture certificate, which the test
+    /// authority signed, then AUTH (PLAIN or LOGIN) as [`RELAY_USER`]
+    /// before it takes any mail. mailin offers AUTH only over TLS.
+    pub fn start_relay() -> Self {
+        Self::start_as(true)
+    }
+
+    fn start_as(relay: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind SMTP port");
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(SmtpState::default());
@@ -105,6 +157,19 @@ impl SmtpServer {
                 .with_name("smtp.test")
                 .with_num_threads(16)
                 .with_tcp_listener(listener);
+            if relay {
+                let tls = SslConfig::SelfSigned {
+                    cert_path: fixture("relay.pem"),
+                    key_path: fixture("relay.key"),
+                };
+                if let Err(e) = server.with_ssl(tls) {
+                    eprintln!("test SMTP server: no TLS: {e}");
+                    return;
+                }
+                server
+                    .with_auth(AuthMechanism::Plain)
+                    .with_auth(AuthMechanism::Login);
+            }
             // The error type is not Send: deal with it on this thread.
             if let Err(e) = server.serve() {
                 eprintln!("test SMTP server stopped: {e}");
@@ -115,6 +180,67 @@ impl SmtpServer {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Each AUTH so far: the user name, and whether it was let in.
+    pub fn logins(&self) -> Vec<(String, bool)> {
+        self.state.logins.lock().unwrap().clone()
+    }
+
+    /// A port that speaks TLS from the first byte (`smtps://`, RFC 8314)
+    /// with the fixture certificate, and passes what it decrypts on to
+    /// this server. Its thread ends with the test process.
+    pub fn implicit_tls_port(&self) -> u16 {
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use tokio_rustls::rustls::{crypto::ring, ServerConfig};
+
+        let chain = CertificateDer::pem_file_iter(fixture("relay.pem"))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(fixture("relay.key")).unwrap();
+        let config = ServerConfig::builder_with_provider(Arc::new(ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind TLS port");
+        let port = listener.local_addr().unwrap().port();
+        let behind = self.port;
+        listener.set_nonblocking(true).unwrap();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                while let Ok((tcp, _)) = listener.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        let Ok(mut outside) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let Ok(mut inside) =
+                            tokio::net::TcpStream::connect(("127.0.0.1", behind)).await
+                        else {
+                            return;
+                        };
+                        let _ = tokio::io::copy_bidirectional(&mut outside, &mut inside).await;
+                    });
+                }
+            });
+        });
+        port
+    }
+
+    /// From now on, answer every MAIL FROM with 530: a relay that wants
+    /// credentials the sender did not give.
+    pub fn ask_for_credentials(&self) {
+        self.state.ask_for_credentials.store(true, Ordering::SeqCst);
     }
 
     pub fn refuse_next(&self, n: usize) {
