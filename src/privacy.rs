@@ -44,6 +44,10 @@ pub const HOLDS_NO_ONE: &[(&str, &str)] = &[
     ("full_sessions", "which sessions have no place free"),
     ("people", "the person row itself, erased by `people::erase`"),
     ("send_rate", "counts of mail sent per window"),
+    (
+        "spent_group_links",
+        "used leave links' hashes and their group, no person",
+    ),
     ("session_levers", "a session's levers of change"),
     ("cohorts", "what an ECHO cohort is"),
     ("follow_ups", "which sessions' follow-ups went out"),

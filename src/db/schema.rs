@@ -200,6 +200,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    spent_group_links (token_hash) {
+        token_hash -> Text,
+        lever -> Text,
+        left_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     group_messages (id) {
         id -> BigInt,
         message_key -> Text,
@@ -521,6 +529,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     proposals,
     working_group_interests,
+    spent_group_links,
     group_messages,
     lineup_slots,
     session_levers,

@@ -9,7 +9,7 @@ use crate::auth::forms::{self, Posted};
 use crate::auth::{ApiUser, Need, PageUser};
 use crate::db::{self, DbError};
 use crate::error::ApiError;
-use crate::interest::groups::{self, Asked, MailSettings, Member};
+use crate::interest::groups::{self, Asked, Leave, MailSettings, Member};
 use crate::lineup::levers;
 use crate::mail::address::mask;
 use crate::mail::group::GroupMessage;
@@ -396,56 +396,65 @@ pub async fn page_message(
 
 // ------------------------------------------------------------ leave link
 
-/// `GET /wg/{token}`: says what the button would do; changes nothing.
+/// `GET /wg/{token}`: says what the button would do; changes nothing. A
+/// link already used says the group was left.
 pub async fn leave_page(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     if !looks_like_token(&token) {
         return state.pages.not_found();
     }
     let t = token.clone();
-    match db::run(&state.pool, move |conn| {
-        groups::find_by_token(conn, &t).map_err(DbError::from)
+    let found = db::run(&state.pool, move |conn| {
+        groups::look_up(conn, &t).map_err(DbError::from)
     })
-    .await
-    {
-        Ok(Some((_, lever, email))) => state.pages.private(state.pages.ok(
-            "working_group_leave",
-            &json!({
-                "title": "Leave the working group",
-                "group": levers::label(&lever).unwrap_or_default(),
-                "email": mask(&email),
-                "token": token,
-                "done": false,
-            }),
-        )),
-        Ok(None) => state.pages.not_found(),
-        Err(e) => state.pages.internal_error(&e.into()),
-    }
+    .await;
+    leave_answer(&state, found, Some(&token))
 }
 
 /// `POST /wg/{token}`: the page's button, or a mail program's one-click
-/// request (RFC 8058): leaves the group at once, whatever the body.
+/// request (RFC 8058): leaves the group at once, whatever the body. Used
+/// again, it says the group was left, as the first time.
 pub async fn leave(state: web::Data<AppState>, path: web::Path<String>) -> HttpResponse {
     let token = path.into_inner();
     if !looks_like_token(&token) {
         return state.pages.not_found();
     }
-    match db::write(&state.pool, move |conn| {
-        groups::leave(conn, &token).map_err(DbError::from)
+    let now = state.clock.naive();
+    let left = db::write(&state.pool, move |conn| {
+        groups::leave(conn, &token, now).map_err(DbError::from)
     })
-    .await
-    {
-        Ok(Some((lever, email))) => state.pages.private(state.pages.ok(
-            "working_group_leave",
-            &json!({
-                "title": "You've left the working group",
-                "group": levers::label(&lever).unwrap_or_default(),
-                "email": mask(&email),
-                "token": "",
-                "done": true,
-            }),
-        )),
-        Ok(None) => state.pages.not_found(),
-        Err(e) => state.pages.internal_error(&e.into()),
-    }
+    .await;
+    leave_answer(&state, left, None)
+}
+
+/// The leave page: a button posting `button` (the link's token) while its
+/// person is in the group; else that the group was left, naming the
+/// address only to whoever has just left.
+fn leave_answer(
+    state: &AppState,
+    found: Result<Leave, DbError>,
+    button: Option<&str>,
+) -> HttpResponse {
+    let (group, email, button) = match found {
+        Ok(Leave::Member(lever, email)) => (lever, mask(&email), button),
+        Ok(Leave::Spent(lever)) => (lever, String::new(), None),
+        Ok(Leave::Unknown) => return state.pages.not_found(),
+        Err(e) => return state.pages.internal_error(&e.into()),
+    };
+    let done = button.is_none();
+    let title = if done {
+        "You've left the working group"
+    } else {
+        "Leave the working group"
+    };
+    state.pages.private(state.pages.ok(
+        "working_group_leave",
+        &json!({
+            "title": title,
+            "group": levers::label(&group).unwrap_or_default(),
+            "email": email,
+            "token": button.unwrap_or_default(),
+            "done": done,
+        }),
+    ))
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::audit::{self, Actor};
 use crate::config::PublicUrl;
-use crate::db::schema::{people, working_group_interests as wgi};
+use crate::db::schema::{people, spent_group_links, working_group_interests as wgi};
 use crate::db::{self, DbConnection};
 use crate::error::ApiError;
 use crate::lineup::levers;
@@ -301,7 +301,7 @@ pub fn send(
 }
 
 /// Who a leave link is for: (sign-up id, lever, e-mail).
-pub fn find_by_token(
+fn find_by_token(
     conn: &mut DbConnection,
     token: &str,
 ) -> QueryResult<Option<(i64, String, String)>> {
@@ -313,17 +313,57 @@ pub fn find_by_token(
         .optional()
 }
 
-/// Takes the link's person out of its working group, and drops the
-/// group's mail still waiting for them; who and which group, or `None`.
-pub fn leave(conn: &mut DbConnection, token: &str) -> QueryResult<Option<(String, String)>> {
+/// What a leave link finds.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// Someone in the group: (lever, e-mail).
+    Member(String, String),
+    /// A link already used to leave the group of this lever; who it was
+    /// for is not kept.
+    Spent(String),
+    /// A link that never was, or whose person was erased.
+    Unknown,
+}
+
+/// Whom a leave link is for, or which group it already took someone out of.
+pub fn look_up(conn: &mut DbConnection, token: &str) -> QueryResult<Leave> {
+    if let Some((_, lever, email)) = find_by_token(conn, token)? {
+        return Ok(Leave::Member(lever, email));
+    }
+    spent(conn, token)
+}
+
+fn spent(conn: &mut DbConnection, token: &str) -> QueryResult<Leave> {
+    Ok(spent_group_links::table
+        .find(links::hash(token))
+        .select(spent_group_links::lever)
+        .first(conn)
+        .optional()?
+        .map_or(Leave::Unknown, Leave::Spent))
+}
+
+/// Takes the link's person out of its working group, drops the group's
+/// mail still waiting for them, and keeps the link as spent; what the link
+/// found before.
+pub fn leave(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> QueryResult<Leave> {
     let Some((id, lever, email)) = find_by_token(conn, token)? else {
-        return Ok(None);
+        return spent(conn, token);
     };
-    diesel::delete(wgi::table.find(id)).execute(conn)?;
+    if diesel::delete(wgi::table.find(id)).execute(conn)? == 0 {
+        // The same link's other click, committed while this one waited.
+        return spent(conn, token);
+    }
     outbox::skip_pending(
         conn,
         &format!("working-group:{id}:%"),
         "left the working group",
     )?;
-    Ok(Some((lever, email)))
+    diesel::insert_into(spent_group_links::table)
+        .values((
+            spent_group_links::token_hash.eq(links::hash(token)),
+            spent_group_links::lever.eq(&lever),
+            spent_group_links::left_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(Leave::Member(lever, email))
 }

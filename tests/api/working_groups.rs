@@ -341,10 +341,40 @@ async fn a_message_to_a_group_goes_once_as_list_mail_and_its_link_takes_the_read
         (Some(1), Some(0)),
         "{preview}"
     );
+    // Opened again, by a click or a mail program's retried one-click
+    // POST: the group was left, and nothing else changes.
+    let again = app.get(path).await;
+    assert_eq!(again.status().as_u16(), 200, "a spent link still answers");
+    let again = again.text().await.unwrap();
+    assert!(
+        again.contains("already taken its address out"),
+        "it says the group was left: {again}"
+    );
+    assert!(again.contains("Payment"), "and names the group");
+    assert!(
+        !again.contains("<form method=\"post\" action=\"/wg/"),
+        "with no button to press again"
+    );
+    assert!(
+        !again.contains("***@example.org"),
+        "nor the address, which the link no longer knows: {again}"
+    );
+    let retried = app
+        .post_form(path, &[("List-Unsubscribe", "One-Click")])
+        .await;
     assert_eq!(
-        app.get(path).await.status().as_u16(),
+        retried.status().as_u16(),
+        200,
+        "a second POST is answered alike"
+    );
+    assert!(retried.text().await.unwrap().contains("Payment"));
+    assert_eq!(
+        app.get(&format!("/wg/{}", "0".repeat(40)))
+            .await
+            .status()
+            .as_u16(),
         404,
-        "the link is spent"
+        "a link that never was is still not found"
     );
 }
 
