@@ -152,6 +152,22 @@ impl Storage {
         })
     }
 
+    /// Writes a small object, reads it back and removes it: whether
+    /// uploads can be kept and served with these settings (`convene
+    /// check`).
+    pub async fn probe(&self) -> Result<(), Error> {
+        const PROBE: &[u8] = b"convene check";
+        // At the top: a local folder keeps no empty folder behind.
+        let key = Key::from(format!("convene-check-{}", std::process::id()));
+        self.store.put(&key, PutPayload::from_static(PROBE)).await?;
+        let back = self.store.get(&key).await?.bytes().await?;
+        self.store.delete(&key).await?;
+        if back != PROBE {
+            return Err(io(std::io::Error::other("the probe read back differs")));
+        }
+        Ok(())
+    }
+
     /// Forgets the file kept under `sha256` (already gone is fine).
     pub async fn delete(&self, sha256: &str) -> Result<(), Error> {
         match self.store.delete(&Self::key(sha256)).await {

@@ -1,6 +1,7 @@
 //! The command line: `serve`, `worker`, `migrate`, `user …` and `people …`
 //! here; `session …` in `session.rs`; `report` and `import` in
-//! `attendance.rs`; `list …` in `lists.rs`. `main.rs` parses and calls `run`.
+//! `attendance.rs`; `list …` in `lists.rs`; `check` in `check.rs`.
+//! `main.rs` parses and calls `run`.
 
 use anyhow::Context;
 use clap::{ArgGroup, Parser, Subcommand};
@@ -15,6 +16,7 @@ use crate::organizer::manage::{Capacity, JoinUrl, Length, Reason, Start, Title};
 use crate::Application;
 
 mod attendance;
+mod check;
 mod lists;
 mod session;
 
@@ -37,6 +39,9 @@ pub enum Command {
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Check that the settings reach the database, the mail server (no
+    /// mail is sent) and the archive's store; fails if one is out of reach.
+    Check,
     /// Organizer operations on sessions: list, add, reschedule, change, cancel.
     #[command(subcommand)]
     Session(SessionCommand),
@@ -260,6 +265,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Migrate => migrate(&settings).await.map(|_| ()),
+            Command::Check => check::run(&settings).await,
             Command::Serve => serve(settings).await,
             Command::Worker => worker(settings).await,
             Command::Session(command) => session::run(&settings, command).await,

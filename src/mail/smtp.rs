@@ -49,6 +49,8 @@ struct Server {
     security: Security,
     hello: ClientId,
     credentials: Option<Credentials>,
+    /// The credentials' user, to say whom the worker signs in as.
+    user: Option<String>,
 }
 
 impl Server {
@@ -94,9 +96,15 @@ impl Server {
                 .map(Cow::into_owned)
                 .map_err(|e| e.to_string())
         };
-        let credentials = match url.password() {
-            Some(password) => Some(Credentials::new(decode(url.username())?, decode(password)?)),
-            None => None,
+        let (credentials, user) = match url.password() {
+            Some(password) => {
+                let user = decode(url.username())?;
+                (
+                    Some(Credentials::new(user.clone(), decode(password)?)),
+                    Some(user),
+                )
+            }
+            None => (None, None),
         };
         Ok(Self {
             port: url.port().unwrap_or(default_port),
@@ -104,6 +112,7 @@ impl Server {
             security,
             hello,
             credentials,
+            user,
         })
     }
 }
@@ -198,10 +207,37 @@ impl SmtpPool {
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(Refusal {
-                message: format!("no answer within {} s", self.timeout.as_secs()),
-                permanent: false,
-            }),
+            Err(_) => Err(self.timed_out()),
+        }
+    }
+
+    /// Connects as a send does (greeting, TLS, sign-in) and says goodbye:
+    /// whether these settings reach the server. Sends nothing. What was
+    /// reached, without the password.
+    pub async fn check(&self) -> Result<String, Refusal> {
+        let mut conn = tokio::time::timeout(self.timeout, self.connect())
+            .await
+            .map_err(|_| self.timed_out())??;
+        let s = &self.server;
+        let security = match s.security {
+            Security::Plain => "plain text",
+            Security::Opportunistic(_) if conn.is_encrypted() => "STARTTLS",
+            Security::Opportunistic(_) => "plain text (no STARTTLS offered)",
+            Security::Required(_) => "STARTTLS",
+            Security::Implicit(_) => "TLS",
+        };
+        conn.quit().await.ok();
+        let signed_in = match &s.user {
+            Some(user) => format!(", signed in as {user}"),
+            None => String::new(),
+        };
+        Ok(format!("{}:{}, {security}{signed_in}", s.host, s.port))
+    }
+
+    fn timed_out(&self) -> Refusal {
+        Refusal {
+            message: format!("no answer within {} s", self.timeout.as_secs()),
+            permanent: false,
         }
     }
 

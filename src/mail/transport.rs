@@ -54,6 +54,21 @@ impl Mailer {
         }
     }
 
+    /// Whether messages can go with these settings, sending none: the SMTP
+    /// server greets, secures and signs in, or the folder takes a file.
+    /// What was reached, or why not.
+    pub async fn check(settings: &MailSettings) -> Result<String, String> {
+        match Mailer::from_settings(settings)? {
+            Mailer::Smtp(pool) => pool
+                .check()
+                .await
+                .map_err(|e| format!("smtp: {}", e.message)),
+            Mailer::File(_) => tempfile::NamedTempFile::new_in(&settings.file_dir)
+                .map(|_| format!(".eml files into {}", settings.file_dir.display()))
+                .map_err(|e| format!("`mail.file_dir` {}: {e}", settings.file_dir.display())),
+        }
+    }
+
     pub async fn send(&self, message: Message) -> Result<(), SendError> {
         match self {
             Mailer::Smtp(pool) => pool

@@ -189,3 +189,98 @@ async fn serve_with_no_configuration_registers_and_writes_mail_to_files() {
     );
     assert!(mail.calendar.is_some(), "the file carries the invitation");
 }
+
+/// `convene check` against a real relay (STARTTLS, AUTH) and a real S3
+/// server: it says what it reached, sends no mail, leaves nothing in the
+/// bucket, and fails naming what it could not reach, never printing a
+/// password.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_says_what_the_settings_reach_and_fails_naming_what_they_do_not() {
+    use crate::archive::s3_server::{S3Server, BUCKET, KEY_ID, SECRET};
+    use crate::helpers::smtp::{fixture, RELAY_PASSWORD, RELAY_USER};
+    use crate::helpers::SmtpServer;
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+    let db = TestDb::new();
+    let relay = SmtpServer::start_relay();
+    let s3 = S3Server::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |password: &str, secret: &str| {
+        let url = format!(
+            "smtp://{}:{}@127.0.0.1:{}?tls=required",
+            utf8_percent_encode(RELAY_USER, NON_ALPHANUMERIC),
+            utf8_percent_encode(password, NON_ALPHANUMERIC),
+            relay.port
+        );
+        let mut cmd = convene(dir.path());
+        cmd.arg("check")
+            .env("CONVENE__DATABASE__URL", db.url_string())
+            .env("CONVENE__MAIL__TRANSPORT", "smtp")
+            .env("CONVENE__MAIL__SMTP_URL", url)
+            .env("CONVENE__MAIL__SMTP_CA_FILE", fixture("ca.pem"))
+            .env("CONVENE__MAIL__SMTP_TIMEOUT_SECONDS", "5")
+            .env("CONVENE__ARCHIVE__STORE", "s3")
+            .env("CONVENE__ARCHIVE__S3__BUCKET", BUCKET)
+            .env("CONVENE__ARCHIVE__S3__ENDPOINT", &s3.endpoint)
+            .env("CONVENE__ARCHIVE__S3__ACCESS_KEY_ID", KEY_ID)
+            .env("CONVENE__ARCHIVE__S3__SECRET_ACCESS_KEY", secret);
+        cmd
+    };
+    let output = |mut cmd: Command| async move {
+        let out = tokio::task::spawn_blocking(move || cmd.output().expect("run convene check"))
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        (out.status.success(), stdout, stderr)
+    };
+
+    let (ok, stdout, stderr) = output(run(RELAY_PASSWORD, SECRET)).await;
+    assert!(ok, "everything is reachable: {stdout}{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines[0].starts_with("ok      database"), "{stdout}");
+    assert!(
+        lines[1].starts_with("ok      mail")
+            && lines[1].contains("STARTTLS, signed in as convene@relay.test"),
+        "{stdout}"
+    );
+    assert!(
+        lines[2].starts_with("ok      archive") && lines[2].contains(BUCKET),
+        "{stdout}"
+    );
+    assert_eq!(
+        relay.logins(),
+        vec![(RELAY_USER.to_string(), true)],
+        "it signed in once"
+    );
+    assert!(relay.received().is_empty(), "and sent nothing");
+    let left: Vec<_> = std::fs::read_dir(s3.root.path().join(BUCKET))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "the probe object is removed: {left:?}");
+    assert!(
+        s3.requests().iter().any(|r| r.starts_with("PUT ")),
+        "the bucket was written to: {:?}",
+        s3.requests()
+    );
+
+    let (ok, stdout, stderr) = output(run("wrong password", "wrong secret")).await;
+    assert!(!ok, "a wrong password or secret fails the check: {stdout}");
+    assert!(stdout.contains("ok      database"), "{stdout}");
+    assert!(
+        stdout.contains("FAILED  mail") && stdout.contains("535"),
+        "the relay's answer is shown: {stdout}"
+    );
+    assert!(stdout.contains("FAILED  archive"), "{stdout}");
+    assert!(
+        stderr.contains("cannot reach: mail, archive"),
+        "the summary names both: {stderr}"
+    );
+    for secret in ["wrong password", "wrong%20password", "wrong secret"] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "no password or secret is printed: {stdout}{stderr}"
+        );
+    }
+}

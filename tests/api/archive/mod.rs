@@ -12,7 +12,7 @@ use crate::helpers::{create_user, token, TestApp};
 mod files;
 mod manage;
 mod s3;
-mod s3_server;
+pub mod s3_server;
 
 pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
