@@ -36,9 +36,10 @@ pub async fn run(settings: &Settings) -> anyhow::Result<()> {
 
 async fn database(settings: &Settings) -> Result<String, String> {
     let database = settings.database.clone();
+    // One connection, not the served pool with its threads.
     let reached = tokio::task::spawn_blocking(move || -> Result<(), DbError> {
-        let pool = db::connect(&database)?;
-        pool.get()?.batch_execute("SELECT 1")?;
+        let (mut conn, _) = db::reach(&database)?;
+        conn.batch_execute("SELECT 1")?;
         Ok(())
     })
     .await

@@ -150,10 +150,12 @@ impl ManageConnection for Manager {
     }
 }
 
-/// Builds the pool. For SQLite, creates the file's folder and switches the
-/// file to WAL once, before any pooled connection exists (doing it per
-/// connection races and reports "database is locked").
-pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
+/// One connection to the database `settings` names, reported as itself
+/// when the URL or password is wrong, and the manager that opens more.
+/// For SQLite, creates the file's folder and switches the file to WAL
+/// once, before any pooled connection exists (doing it per connection
+/// races and reports "database is locked").
+pub fn reach(settings: &DatabaseSettings) -> Result<(DbConnection, Manager), DbError> {
     if let DatabaseUrl::Sqlite(path) = &settings.url {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -167,8 +169,12 @@ pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
         url: settings.url.clone(),
         busy_timeout_ms: settings.busy_timeout_ms,
     };
-    // Connect once up front so a wrong URL or password is reported as itself.
-    manager.connect()?;
+    Ok((manager.connect()?, manager))
+}
+
+/// Builds the pool, after [`reach`]ing the database once.
+pub fn connect(settings: &DatabaseSettings) -> Result<Pool, DbError> {
+    let (_, manager) = reach(settings)?;
     let changes = Arc::new(AtomicU64::new(0));
     let writer = matches!(settings.url, DatabaseUrl::Sqlite(_))
         .then(|| Arc::new(writer::Writer::start(manager.clone(), changes.clone())));

@@ -121,7 +121,8 @@ impl Server {
 /// are none.
 pub fn authorities(pem: &[u8]) -> Result<Certificate, String> {
     // lettre reads a bundle without certificates as an empty one.
-    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
         return Err("holds no PEM certificate".into());
     }
     Certificate::from_pem(pem).map_err(|e| e.to_string())

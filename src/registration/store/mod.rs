@@ -43,7 +43,9 @@ use crate::mail::outbox;
 use crate::people::contact::Registrant;
 pub use crate::people::Person;
 use crate::registration::messages::Letter;
-use crate::series::model::{find_session, find_session_shared, Series, Session, ECHO};
+use crate::series::model::{
+    find_session, find_session_shared, Series, Session, SharedSession, ECHO,
+};
 use crate::web::links::{self, LinkKey};
 
 mod cancel;
@@ -176,36 +178,21 @@ pub fn register(
     })
 }
 
-/// A session taking registrations, as a registration reads it (shared
-/// lock, see the module's header): `open` it, then `register_open` in the
-/// same transaction.
-pub struct Open {
-    pub session: Session,
-    pub series: Series,
-    /// Whether its form asks any questions.
-    pub asks: bool,
-    listed_full: bool,
-}
-
 /// The session `session_id`, when it takes registrations now: not
 /// cancelled, not over, and not a cohort's ECHO session (those are for its
-/// approved participants).
+/// approved participants). Read as a registration reads it (shared lock,
+/// see the module's header): `register_open` it in the same transaction.
 pub fn open(
     conn: &mut DbConnection,
     session_id: i64,
     now: NaiveDateTime,
-) -> Result<Open, RegisterError> {
+) -> Result<SharedSession, RegisterError> {
     let found = find_session_shared(conn, session_id)?.ok_or(RegisterError::NotFound)?;
-    let (session, series) = (found.session, found.series);
+    let (session, series) = (&found.session, &found.series);
     if session.is_cancelled() || session.ends_at <= now || series.kind == ECHO {
         return Err(RegisterError::Closed);
     }
-    Ok(Open {
-        session,
-        series,
-        asks: found.asks,
-        listed_full: found.listed_full,
-    })
+    Ok(found)
 }
 
 /// The columns a registration (re)joining the session sets, by status.
@@ -219,7 +206,7 @@ fn joined_at(status: &str, now: NaiveDateTime) -> (Option<NaiveDateTime>, Option
 /// [`register`] for a session already [`open`]ed in this transaction.
 pub fn register_open(
     conn: &mut DbConnection,
-    open: &Open,
+    open: &SharedSession,
     r: &Registrant,
     policy: &Policy,
     now: NaiveDateTime,
